@@ -1,0 +1,70 @@
+"""checkin: the check-in and on-site logistics server for meetings."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from flask import Flask
+
+from checkin import db, i18n, routes
+from checkin.extensions import babel, csrf, socketio
+from checkin.paths import STATIC, TEMPLATES, TRANSLATIONS, default_database
+
+
+def _secret_key(path: str) -> str:
+    """Return the event's session secret, generating it on first run (never in the repo)."""
+    conn = db.connect(path)
+    try:
+        key = db.get_meta(conn, "secret_key")
+        if key is None:
+            key = secrets.token_urlsafe(48)
+            with db.writing(conn):
+                db.set_meta(conn, "secret_key", key)
+                key = db.get_meta(conn, "secret_key")
+        return key  # type: ignore[return-value]
+    finally:
+        conn.conn.close()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the checkin app for one event database."""
+    app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATES),
+                static_folder=str(STATIC))
+    app.config.from_mapping(
+        DATABASE=os.environ.get("CHECKIN_DB") or str(default_database()),
+        # Large enough for a participants CSV; the device API lowers it to 1 MB per request.
+        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
+        BABEL_DEFAULT_LOCALE="en",
+        WTF_CSRF_TIME_LIMIT=None,
+        PAIRING_MINUTES=10,
+    )
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app.config["DATABASE"])
+    db.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
+    csrf.init_app(app)
+    socketio.init_app(app, async_mode="threading",
+                      cors_allowed_origins=app.config.get("SOCKETIO_CORS", []))
+    routes.register(app)
+
+    @app.after_request
+    def security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: data:; "
+            "style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self' ws: wss:; "
+            "frame-ancestors 'none'")
+        return response
+
+    return app

@@ -1,0 +1,1 @@
+"""Organiser accounts: the one-time setup link, sign-in and sign-out."""

@@ -1,0 +1,90 @@
+"""Organiser accounts and the one-time setup link, as plain functions over the database."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlite_utils import Database
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from checkin.db import get_meta, now_iso, set_meta, writing
+
+MIN_PASSWORD = 10
+SETUP_HOURS = 24
+# Checked against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-password-" + secrets.token_hex(8))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def password_problem(password: str) -> str | None:
+    """Say what is wrong with a new password, if anything."""
+    if len(password) < MIN_PASSWORD:
+        return f"at least {MIN_PASSWORD} characters"
+    return None
+
+
+def add_organiser(db: Database, username: str, password: str) -> int:
+    """Create an organiser account (or set a new password for an existing one)."""
+    username = username.strip()
+    if not username or len(username) > 80:
+        raise ValueError("the username must be 1-80 characters")
+    if problem := password_problem(password):
+        raise ValueError(f"the password needs {problem}")
+    with writing(db):
+        db.execute(
+            "INSERT INTO organisers(username, password_hash, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash",
+            [username, generate_password_hash(password), now_iso()])
+        return db.execute("SELECT id FROM organisers WHERE username = ?",
+                          [username]).fetchone()[0]
+
+
+def check_login(db: Database, username: str, password: str) -> bool:
+    """Return whether the username and password belong to an organiser."""
+    row = db.execute("SELECT password_hash FROM organisers WHERE username = ?",
+                     [username.strip()]).fetchone()
+    ok = check_password_hash(row[0] if row else _DUMMY_HASH, password)
+    return bool(row) and ok
+
+
+def has_organisers(db: Database) -> bool:
+    """Return whether any organiser account exists yet."""
+    return db.execute("SELECT 1 FROM organisers LIMIT 1").fetchone() is not None
+
+
+def new_setup_token(db: Database) -> str:
+    """Create a one-time setup token for the first organiser account; it replaces older ones."""
+    token = secrets.token_urlsafe(24)
+    expires = datetime.now(UTC) + timedelta(hours=SETUP_HOURS)
+    with writing(db):
+        set_meta(db, "setup_hash", _digest(token))
+        set_meta(db, "setup_expires_at", now_iso(expires))
+    return token
+
+
+def use_setup_token(db: Database, token: str, username: str, password: str) -> bool:
+    """Create an organiser with a valid setup token, which then stops working."""
+    with writing(db):
+        stored = get_meta(db, "setup_hash")
+        expires = get_meta(db, "setup_expires_at")
+        if not stored or not expires or expires < now_iso():
+            return False
+        if not hmac.compare_digest(stored, _digest(token)):
+            return False
+        add_organiser(db, username, password)
+        db.execute("DELETE FROM meta WHERE key IN ('setup_hash', 'setup_expires_at')")
+    return True
+
+
+def setup_token_valid(db: Database, token: str) -> bool:
+    """Return whether a setup token would be accepted now."""
+    stored = get_meta(db, "setup_hash")
+    expires = get_meta(db, "setup_expires_at")
+    return bool(stored and expires and expires >= now_iso()
+                and hmac.compare_digest(stored, _digest(token)))

@@ -1,0 +1,189 @@
+"""The `checkin` command line: set up an event, import people, print badges, serve."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sqlite_utils import Database
+
+from checkin.db import connect
+from checkin.paths import default_database
+
+
+class Context:
+    """What every command needs: where the event database is."""
+
+    def __init__(self, db_path: Path):
+        self.db_path = db_path
+
+    def db(self) -> Database:
+        """Open (creating and migrating if needed) the event database."""
+        return connect(self.db_path)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              envvar="CHECKIN_DB", default=None, show_envvar=True,
+              help="The event database (default: instance/checkin.db).")
+@click.version_option(package_name="checkin")
+@click.pass_context
+def cli(ctx: click.Context, db_path: Path | None) -> None:
+    """Check-in and on-site logistics for meetings.
+
+    Example: checkin --db event.db demo
+    """
+    ctx.obj = Context(db_path or default_database())
+
+
+@cli.command("init")
+@click.argument("event_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_ctx
+def init_command(ctx: Context, event_file: Path) -> None:
+    """Create or update the event from an event TOML file; never touches scans.
+
+    Example: checkin --db event.db init event.toml
+    """
+    from checkin.event import EventFileError, apply_event, load_event
+
+    try:
+        counts = apply_event(ctx.db(), load_event(event_file))
+    except EventFileError as exc:
+        for problem in exc.problems:
+            click.echo(f"{event_file}: {problem}", err=True)
+        sys.exit(1)
+    click.echo("Event ready: " + ", ".join(f"{v} {k.replace('_', ' ')}"
+                                            for k, v in counts.items()))
+
+
+@cli.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only check and report; change nothing.")
+@pass_ctx
+def import_command(ctx: Context, csv_file: Path, dry_run: bool) -> None:
+    """Import participants from a CSV file, all or nothing.
+
+    Example: checkin --db event.db import participants.csv --dry-run
+    """
+    from checkin.participants.csvfile import CSVFileError, import_file
+
+    try:
+        result = import_file(ctx.db(), csv_file.read_bytes(), dry_run=dry_run)
+    except CSVFileError as exc:
+        click.echo(f"{csv_file}: {exc}", err=True)
+        sys.exit(1)
+    for warning in result["warnings"]:
+        click.echo(f"{csv_file}: warning: {warning}", err=True)
+    if result["problems"]:
+        for problem in result["problems"]:
+            click.echo(f"{csv_file}: {problem}", err=True)
+        click.echo(f"{len(result['problems'])} problem(s); nothing was imported.", err=True)
+        sys.exit(1)
+    if dry_run:
+        click.echo(f"{result['rows']} row(s) are fine; nothing was imported (dry run).")
+    else:
+        click.echo(f"Imported: {result['created']} new, {result['updated']} updated, "
+                   f"{result['unchanged']} unchanged.")
+
+
+@cli.command("demo")
+@pass_ctx
+def demo_command(ctx: Context) -> None:
+    """Create the demo event (Groningen 2019, 60 fictional people) and its template files.
+
+    Example: checkin --db demo/event.db demo
+    """
+    from checkin.demo import create_demo
+
+    counts = create_demo(ctx.db(), ctx.db_path.parent)
+    click.echo(f"Demo event ready in {ctx.db_path} ({counts['created']} new, "
+               f"{counts['updated']} updated, {counts['unchanged']} unchanged participants).")
+    click.echo(f"Templates: {ctx.db_path.parent / 'demo-event.toml'}, "
+               f"{ctx.db_path.parent / 'demo-participants.csv'}")
+
+
+@cli.command("reissue")
+@click.argument("participant")
+@pass_ctx
+def reissue_command(ctx: Context, participant: str) -> None:
+    """Give a participant (id, e-mail or current code) a new code; the old one stops working.
+
+    Example: checkin --db event.db reissue anouk.bijl@example.nl
+    """
+    from checkin.codes import normalise, reissue
+
+    db = ctx.db()
+    row = db.execute(
+        "SELECT id, first_name, last_name FROM participants WHERE CAST(id AS TEXT) = ? "
+        "OR lower(email) = lower(?) OR code = ?",
+        [participant, participant, normalise(participant) or ""]).fetchone()
+    if row is None:
+        click.echo(f"No participant {participant!r} (give an id, e-mail or code).", err=True)
+        sys.exit(1)
+    code = reissue(db, row[0])
+    click.echo(f"{row[1]} {row[2]} has a new code: {code} (print a new badge).")
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Export data as CSV.
+
+    Example: checkin --db event.db export participants -o people.csv
+    """
+
+
+@export_group.command("participants")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The CSV file to write.")
+@pass_ctx
+def export_participants_command(ctx: Context, output: Path) -> None:
+    """Write participants in the import's columns plus their code (re-imports cleanly).
+
+    Example: checkin --db event.db export participants -o people.csv
+    """
+    from checkin.participants.csvfile import export_participants
+
+    with output.open("w", encoding="utf-8-sig", newline="") as out:
+        n = export_participants(ctx.db(), out)
+    click.echo(f"Wrote {n} participant(s) to {output}.")
+
+
+@cli.group("organiser")
+def organiser_group() -> None:
+    """Manage organiser accounts.
+
+    Example: checkin --db event.db organiser add anna
+    """
+
+
+@organiser_group.command("add")
+@click.argument("username")
+@click.password_option(help="The password (asked for if not given).")
+@pass_ctx
+def organiser_add_command(ctx: Context, username: str, password: str) -> None:
+    """Create an organiser account, or set a new password for it.
+
+    Example: checkin --db event.db organiser add anna
+    """
+    from checkin.auth.accounts import add_organiser
+
+    try:
+        add_organiser(ctx.db(), username, password)
+    except ValueError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"Organiser {username!r} can sign in now.")
+
+
+# Commands that live with their features; each feature adds its own line here.
+# [badges]
+# [serve]
+# [devices]
+# [live]
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,105 @@
+"""The event database: one SQLite file per event, opened per request through sqlite-utils."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from flask import Flask, current_app, g
+from sqlite_utils import Database
+
+from checkin.schema import migrations
+
+
+def _casefold(value: object) -> object:
+    return value.casefold() if isinstance(value, str) else value
+
+
+def connect(path: str | Path) -> Database:
+    """Open the event database at `path`, creating and migrating it if needed."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # One connection per thread: sqlite3 refuses to share one across Flask's threads.
+    conn = sqlite3.connect(str(path), timeout=10)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # NORMAL is durable against application crashes in WAL mode and much faster than FULL.
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=10000")
+    # SQLite's lower() knows only ASCII; names here have ä, ö, ü, ß and é.
+    conn.create_function("casefold", 1, _casefold, deterministic=True)
+    db = Database(conn, execute_plugins=False)
+    migrations.apply(db)
+    return db
+
+
+@contextmanager
+def writing(db: Database) -> Iterator[Database]:
+    """Run a block as one write transaction that holds the write lock from its start."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    # BEGIN IMMEDIATE takes the lock up front, so a read-then-write block never fails
+    # half-way with SQLITE_BUSY when another thread writes at the same moment.
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.execute("COMMIT")
+
+
+def now_iso(moment: datetime | None = None) -> str:
+    """Return `moment` (default: now) as a sortable UTC ISO 8601 string with milliseconds."""
+    moment = moment or datetime.now(UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def get_meta(db: Database, key: str, default: str | None = None) -> str | None:
+    """Return a value from the event's key/value table."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else default
+
+
+def set_meta(db: Database, key: str, value: str) -> None:
+    """Store a value in the event's key/value table."""
+    db.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+
+
+def get_db() -> Database:
+    """Return this request's connection to the event database."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    """Close this request's connection, if one was opened."""
+    db = g.pop("db", None)
+    if db is not None:
+        db.conn.close()
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or migrate the event database.
+
+    Example: flask --app checkin init-db
+    """
+    connect(current_app.config["DATABASE"]).conn.close()
+    click.echo(f"Database ready: {current_app.config['DATABASE']}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the database teardown and command with the app."""
+    app.teardown_appcontext(close_db)
+    app.cli.add_command(init_db_command)

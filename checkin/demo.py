@@ -1,0 +1,248 @@
+"""The demo event: the 2019 Groningen–Bremen–Oldenburg meeting with 60 fictional people."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from checkin.event import apply_event, parse_event
+from checkin.participants.csvfile import import_file
+from checkin.participants.records import COLUMNS
+
+EVENT_TOML = """\
+# The event file: copy it as a template for your own meeting.
+[event]
+name = "Expertentreffen Groningen–Bremen–Oldenburg 2019"
+date = 2019-11-12
+venue = "Stadhuis Groningen"
+host_city = "Groningen"
+languages = ["de", "nl", "en"]
+timezone = "Europe/Amsterdam"
+
+[[rooms]]
+id = "raadzaal"
+name = "Raadzaal (Plenum)"
+capacity = 80
+
+[[rooms]]
+id = "kamer-a"
+name = "Kamer A"
+capacity = 14
+
+[[rooms]]
+id = "kamer-b"
+name = "Kamer B"
+capacity = 14
+
+[[rooms]]
+id = "kamer-c"
+name = "Kamer C"
+capacity = 12
+
+[[rooms]]
+id = "kamer-d"
+name = "Kamer D"
+capacity = 12
+
+[[rooms]]
+id = "kamer-e"
+name = "Kamer E"
+capacity = 10
+
+[[rooms]]
+id = "kamer-f"
+name = "Kamer F"
+capacity = 8
+
+[[working_groups]]
+id = "bibliotheken"
+area = "Stadt & Quartier"
+title = "Bibliotheken: von traditionellen zu neuen Funktionen"
+room = "kamer-a"
+start = "10:30"
+end = "12:30"
+
+[[working_groups]]
+id = "obdachlosigkeit"
+area = "Stadt & Quartier"
+title = "Obdachlosigkeit: Notversorgung, Arbeits- und Wohnperspektiven, Sucht"
+room = "kamer-b"
+start = "10:30"
+end = "12:30"
+
+[[working_groups]]
+id = "online-dienste"
+area = "Digitalisierung"
+title = "Online-Dienste der Stadtverwaltung"
+room = "kamer-c"
+start = "10:30"
+end = "12:30"
+
+[[working_groups]]
+id = "digitale-kompetenzen"
+area = "Digitalisierung"
+title = "Digitale Kompetenzen für (erwachsene) Bürgerinnen und Bürger"
+room = "kamer-d"
+start = "10:30"
+end = "12:30"
+
+[[working_groups]]
+id = "wasserstoff"
+area = "Mobilität"
+title = "Wasserstoff und Mobilität"
+room = "kamer-e"
+start = "10:30"
+end = "12:30"
+
+[[working_groups]]
+id = "abfall"
+area = "Nachhaltigkeit"
+title = "Abfallmanagement: Waste Hub, Kreislaufwirtschaft, Wertschöpfungsketten"
+room = "kamer-f"
+start = "10:30"
+end = "12:30"
+
+[[excursions]]
+id = "homelessness"
+title = "Homelessness in Groningen"
+departure_place = "Grote Markt, main entrance of the Stadhuis"
+departure = "14:00"
+return = "16:30"
+capacity = 10
+guide = "Anouk Bijlsma"
+
+[[excursions]]
+id = "future-working"
+title = "Future Working Space"
+departure_place = "Stadhuis, side entrance Waagstraat"
+departure = "14:00"
+return = "16:00"
+capacity = 10
+guide = "Pieter de Groot"
+
+[[excursions]]
+id = "digital-castle"
+title = "Digital Castle"
+departure_place = "Stadhuis, side entrance Waagstraat"
+departure = "14:15"
+return = "16:15"
+capacity = 10
+guide = "Femke Dijkstra"
+
+[[excursions]]
+id = "bike-tour"
+title = "Bike Tour Groningen"
+departure_place = "Bicycle park Grote Markt"
+departure = "14:00"
+return = "17:00"
+capacity = 12
+guide = "Jan-Willem van der Veen"
+
+[[excursions]]
+id = "avebe"
+title = "Avebe Centre Groningen"
+departure_place = "Bus stop Grote Markt"
+departure = "13:45"
+return = "16:45"
+capacity = 10
+guide = "Sanne Hoekstra"
+
+[[excursions]]
+id = "forum"
+title = "Groninger Forum"
+departure_place = "Grote Markt, main entrance of the Stadhuis"
+departure = "14:30"
+return = "16:00"
+capacity = 12
+guide = "Maarten Meijer"
+"""
+
+# Fictional people: every name here is invented.
+FIRST_NL = ["Anouk", "Bram", "Femke", "Sanne", "Joost", "Lieke", "Pieter", "Maaike", "Ruud",
+            "Ineke", "Thijs", "Marloes", "Sjoerd", "Eline", "Wouter", "Geertje", "Hilde",
+            "Roel", "Noor", "Jelle", "Renée", "Daan"]
+LAST_NL = ["de Vries", "van der Veen", "Bijl", "Dijkstra", "Meijer", "Hoekstra",
+           "van 't Hof", "Zijlstra", "de Jong", "Bosma", "Kuipers", "van den Berg", "Wijnja",
+           "Postma", "ter Horst", "Smit", "Huizinga", "IJzerman", "Mulder", "de Boer",
+           "Veenstra", "Schuurman"]
+FIRST_DE = ["Jürgen", "Sabine", "Björn", "Käthe", "Jörg", "Anneliese", "Hans-Peter", "Ulrike",
+            "Maximilian", "Sönke", "Gesine", "Frauke", "Lüder", "Hannelore", "Malte", "Inga",
+            "Tjark", "Merle", "Ole", "Heike", "Andrés", "Zoë"]
+LAST_DE = ["Müller", "Schröder", "Weiß", "Groß-Bölting", "Kühn", "Jäger", "Meyer", "Döring",
+           "Brüggemann", "Oltmanns", "Fröhlich", "Janßen", "Hüsing", "Wübbena", "Ahlers",
+           "Strauß", "Büsing", "Köhler", "Gerdes", "Lührs", "O'Brien", "von Hammerstein"]
+ORGANISATIONS = {
+    "Groningen": [("Gemeente Groningen", "administration"),
+                  ("Rijksuniversiteit Groningen", "university"),
+                  ("Hanzehogeschool Groningen", "university"),
+                  ("Biblionet Groningen", "institution"), ("Stichting Het Kopland", "other"),
+                  ("Groningen Seaports", "company"), ("Groninger Forum", "institution")],
+    "Bremen": [("Freie Hansestadt Bremen, Senatorin für Bau", "administration"),
+               ("Universität Bremen", "university"), ("Stadtbibliothek Bremen", "institution"),
+               ("swb AG", "company"), ("Innere Mission Bremen e. V.", "other"),
+               ("Die Bremer Stadtreinigung", "administration")],
+    "Oldenburg": [("Stadt Oldenburg", "administration"),
+                  ("Carl von Ossietzky Universität Oldenburg", "university"),
+                  ("Jade Hochschule", "university"), ("EWE AG", "company"),
+                  ("Stadtbibliothek Oldenburg", "institution"),
+                  ("Diakonie im Oldenburger Land", "other")],
+}
+GROUPS = ["bibliotheken", "obdachlosigkeit", "online-dienste", "digitale-kompetenzen",
+          "wasserstoff", "abfall"]
+EXCURSIONS = ["homelessness", "future-working", "digital-castle", "bike-tour", "avebe", "forum"]
+
+
+def participants_csv(count: int = 60, seed: int = 2019) -> str:
+    """Return the demo participants as a semicolon CSV, as German Excel saves it."""
+    rng = random.Random(seed)
+    cities = ["Groningen"] * 24 + ["Bremen"] * 18 + ["Oldenburg"] * 18
+    used: set[tuple[str, str]] = set()
+    rows = []
+    for n in range(count):
+        city = cities[n % len(cities)]
+        dutch = city == "Groningen"
+        while True:
+            first = rng.choice(FIRST_NL if dutch else FIRST_DE)
+            last = rng.choice(LAST_NL if dutch else LAST_DE)
+            if (first, last) not in used:
+                used.add((first, last))
+                break
+        # Cover all five organisation types in every delegation, then pick at random.
+        orgs = ORGANISATIONS[city]
+        org, kind = orgs[n % len(orgs)] if n < 21 else rng.choice(orgs)
+        slug = f"{first}.{last}".lower()
+        slug = "".join(ch if ch.isascii() and (ch.isalnum() or ch == ".") else "" for ch in slug)
+        domain = "example.nl" if dutch else "example.de"
+        role = "organiser" if n in (0, 1, 2) else "speaker" if n in (3, 10, 25, 40) else \
+            "participant"
+        rows.append({
+            "first_name": first, "last_name": last, "organisation": org,
+            "organisation_type": kind, "city": city, "email": f"{slug}.{n + 1}@{domain}",
+            "language": "nl" if dutch else "de" if n % 7 else "en",
+            "working_group": GROUPS[n % len(GROUPS)],
+            "excursion": "" if n % 15 == 14 else EXCURSIONS[(n * 5 + n // 6) % len(EXCURSIONS)],
+            "role": role,
+        })
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(COLUMNS), delimiter=";", lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def create_demo(db: Database, folder: Path) -> dict[str, int]:
+    """Write the demo event file and participants CSV into `folder` and load both into `db`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    event_path = folder / "demo-event.toml"
+    csv_path = folder / "demo-participants.csv"
+    event_path.write_text(EVENT_TOML, encoding="utf-8")
+    csv_path.write_bytes(participants_csv().encode("utf-8-sig"))
+    apply_event(db, parse_event(EVENT_TOML))
+    result = import_file(db, csv_path.read_bytes())
+    if result["problems"]:
+        raise RuntimeError("demo participants do not import: " + "; ".join(result["problems"]))
+    return {k: result[k] for k in ("created", "updated", "unchanged")}

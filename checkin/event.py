@@ -1,0 +1,241 @@
+"""The event file (TOML): parse it, check it, and apply it to the event database."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlite_utils import Database
+
+from checkin.db import get_meta, now_iso, set_meta, writing
+
+LANGUAGES = ("de", "nl", "en")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+ENTRANCE = "entrance"
+
+
+class EventFileError(ValueError):
+    """The event file has problems; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Event:
+    """A checked event description, ready to be applied to a database."""
+
+    name: str
+    date: date
+    venue: str
+    host_city: str
+    languages: list[str]
+    timezone: str
+    rooms: list[dict[str, Any]] = field(default_factory=list)
+    working_groups: list[dict[str, Any]] = field(default_factory=list)
+    excursions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _time(value: Any, day: date, tz: ZoneInfo) -> str | None:
+    """Turn a TOML time ("09:30" or a TOML time) on the event day into a UTC ISO string."""
+    if isinstance(value, str):
+        value = time.fromisoformat(value)
+    if not isinstance(value, time):
+        raise ValueError
+    return now_iso(datetime.combine(day, value, tzinfo=tz))
+
+
+def parse_event(text: str) -> Event:
+    """Parse and check an event file; raise EventFileError listing every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise EventFileError([f"not valid TOML: {exc}"]) from exc
+    problems: list[str] = []
+    ev = data.get("event")
+    if not isinstance(ev, dict):
+        raise EventFileError(["missing [event] table"])
+    for key in ("name", "venue", "host_city"):
+        if not isinstance(ev.get(key), str) or not ev[key].strip():
+            problems.append(f"[event] {key} is missing")
+    day = ev.get("date")
+    if isinstance(day, str):
+        try:
+            day = date.fromisoformat(day)
+        except ValueError:
+            day = None
+    if not isinstance(day, date) or isinstance(day, datetime):
+        problems.append("[event] date must be a date like 2019-11-12")
+        day = date(2000, 1, 1)
+    languages = ev.get("languages", list(LANGUAGES))
+    if not isinstance(languages, list) or not set(languages) <= set(LANGUAGES) or not languages:
+        problems.append(f"[event] languages must be a list drawn from {', '.join(LANGUAGES)}")
+        languages = list(LANGUAGES)
+    tzname = ev.get("timezone", "Europe/Berlin")
+    try:
+        tz = ZoneInfo(tzname)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        problems.append(f"[event] timezone {tzname!r} is not a known time zone")
+        tz = ZoneInfo("UTC")
+
+    def items(kind: str, required: tuple[str, ...]) -> list[dict[str, Any]]:
+        raw = data.get(kind, [])
+        if not isinstance(raw, list):
+            problems.append(f"{kind} must be written as [[{kind}]] tables")
+            return []
+        seen: set[str] = set()
+        out = []
+        for n, item in enumerate(raw, 1):
+            where = f"{kind} #{n}"
+            if not isinstance(item, dict):
+                problems.append(f"{where} is not a table")
+                continue
+            ident = item.get("id")
+            if not isinstance(ident, str) or not ID_PATTERN.match(ident):
+                problems.append(f"{where}: id must be 1-40 letters, digits, - or _")
+                continue
+            if ident in seen:
+                problems.append(f"{where}: id {ident!r} is used twice")
+            seen.add(ident)
+            for key in required:
+                if not isinstance(item.get(key), str) or not item[key].strip():
+                    problems.append(f"{where} ({ident}): {key} is missing")
+            cap = item.get("capacity")
+            if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 0):
+                problems.append(f"{where} ({ident}): capacity must be a whole number ≥ 0")
+            out.append(item)
+        return out
+
+    rooms = items("rooms", ("name",))
+    groups = items("working_groups", ("area", "title"))
+    excursions = items("excursions", ("title",))
+    room_ids = {r["id"] for r in rooms}
+
+    def times(item: dict[str, Any], where: str, keys: tuple[str, ...]) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        for key in keys:
+            if item.get(key) is None:
+                out[key] = None
+                continue
+            try:
+                out[key] = _time(item[key], day, tz)
+            except (ValueError, TypeError):
+                problems.append(f"{where}: {key} must be a time like 09:30")
+                out[key] = None
+        return out
+
+    wg_rows = []
+    for g in groups:
+        where = f"working group {g['id']}"
+        if g.get("room") is not None and g["room"] not in room_ids:
+            problems.append(f"{where}: room {g['room']!r} is not one of the rooms")
+        t = times(g, where, ("start", "end"))
+        wg_rows.append({
+            "id": g["id"], "area": g.get("area", ""), "title": g.get("title", ""),
+            "room": g.get("room"), "starts_at": t["start"], "ends_at": t["end"],
+        })
+    ex_rows = []
+    for x in excursions:
+        t = times(x, f"excursion {x['id']}", ("departure", "return"))
+        ex_rows.append({
+            "id": x["id"], "title": x.get("title", ""),
+            "departure_place": x.get("departure_place", ""), "departs_at": t["departure"],
+            "returns_at": t["return"], "capacity": x.get("capacity"), "guide": x.get("guide", ""),
+        })
+    room_rows = [{"id": r["id"], "name": r.get("name", ""), "capacity": r.get("capacity")}
+                 for r in rooms]
+    if problems:
+        raise EventFileError(problems)
+    return Event(
+        name=ev["name"].strip(), date=day, venue=ev["venue"].strip(),
+        host_city=ev["host_city"].strip(), languages=languages, timezone=tzname,
+        rooms=room_rows, working_groups=wg_rows, excursions=ex_rows,
+    )
+
+
+def load_event(path: str | Path) -> Event:
+    """Read and check the event file at `path`."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EventFileError([f"cannot read {path}: {exc}"]) from exc
+    return parse_event(text)
+
+
+def _checkpoints(event: Event) -> list[dict[str, Any]]:
+    """The checkpoints an event has: its entrance, every room, every excursion's departure."""
+    out = [{"id": ENTRANCE, "kind": "entrance", "name": event.venue, "capacity": None,
+            "ref": None, "position": 0}]
+    for n, r in enumerate(event.rooms, 1):
+        out.append({"id": f"room:{r['id']}", "kind": "room", "name": r["name"],
+                    "capacity": r["capacity"], "ref": r["id"], "position": n})
+    for n, x in enumerate(event.excursions, 1):
+        out.append({"id": f"excursion:{x['id']}", "kind": "excursion", "name": x["title"],
+                    "capacity": x["capacity"], "ref": x["id"], "position": 1000 + n})
+    return out
+
+
+def apply_event(db: Database, event: Event) -> dict[str, int]:
+    """Create or update the event in the database; never duplicates and never touches scans."""
+    problems: list[str] = []
+    with writing(db):
+        for table, rows, col in (
+            ("working_groups", event.working_groups, "working_group"),
+            ("excursions", event.excursions, "excursion"),
+        ):
+            keep = {r["id"] for r in rows}
+            for (old,) in db.execute(f"SELECT id FROM {table}").fetchall():  # noqa: S608
+                if old not in keep:
+                    used = db.execute(
+                        f"SELECT count(*) FROM participants WHERE {col} = ?", [old]  # noqa: S608
+                    ).fetchone()[0]
+                    if used:
+                        problems.append(
+                            f"{table[:-1].replace('_', ' ')} {old!r} is no longer in the file "
+                            f"but {used} participant(s) are assigned to it: move them first")
+        if problems:
+            raise EventFileError(problems)
+        checkpoints = _checkpoints(event)
+        keep_cp = {c["id"] for c in checkpoints}
+        for (old,) in db.execute("SELECT id FROM checkpoints").fetchall():
+            if old not in keep_cp and db.execute(
+                "SELECT count(*) FROM devices WHERE checkpoint = ? AND revoked_at IS NULL", [old]
+            ).fetchone()[0]:
+                problems.append(f"checkpoint {old!r} is no longer in the file but a device "
+                                "is bound to it: revoke the device first")
+        if problems:
+            raise EventFileError(problems)
+        # Revoked devices may still name a checkpoint that is going away.
+        db.execute("UPDATE devices SET checkpoint = NULL WHERE revoked_at IS NOT NULL")
+        for table, rows in (("rooms", event.rooms), ("checkpoints", checkpoints),
+                            ("working_groups", event.working_groups),
+                            ("excursions", event.excursions)):
+            if rows:
+                db[table].upsert_all(rows, pk="id")
+        # Remove what the file no longer lists, children before parents.
+        for table, rows in (("working_groups", event.working_groups),
+                            ("excursions", event.excursions), ("checkpoints", checkpoints),
+                            ("rooms", event.rooms)):
+            ids = [r["id"] for r in rows]
+            db.execute(f"DELETE FROM {table} WHERE id NOT IN (%s)" % ",".join("?" * len(ids)),  # noqa: S608
+                       ids)
+        set_meta(db, "event", json.dumps({
+            "name": event.name, "date": event.date.isoformat(), "venue": event.venue,
+            "host_city": event.host_city, "languages": event.languages,
+            "timezone": event.timezone,
+        }))
+    return {"rooms": len(event.rooms), "working_groups": len(event.working_groups),
+            "excursions": len(event.excursions), "checkpoints": len(checkpoints)}
+
+
+def event_info(db: Database) -> dict[str, Any] | None:
+    """Return the event's name, date, venue, host city, languages and time zone, if set."""
+    raw = get_meta(db, "event")
+    return json.loads(raw) if raw else None

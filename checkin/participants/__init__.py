@@ -1,0 +1,1 @@
+"""Participants: the list, its CSV import and export, search, and the organisers' pages."""

@@ -1,0 +1,189 @@
+"""Participant rows: the columns, checking one row, importing a checked list, searching."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from checkin.codes import issue_code
+from checkin.db import now_iso, writing
+
+COLUMNS = ("first_name", "last_name", "organisation", "organisation_type", "city", "email",
+           "language", "working_group", "excursion", "role")
+ORGANISATION_TYPES = ("administration", "university", "institution", "company", "other")
+LANGUAGES = ("de", "nl", "en")
+ROLES = ("participant", "speaker", "organiser", "guide")
+EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}$")
+MAX_LENGTH = 200
+
+
+@dataclass
+class Problem:
+    """One thing wrong with an input row, with the line it came from."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class Checked:
+    """Rows that passed every check, and every problem found in the others."""
+
+    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _text_problem(column: str, value: str) -> str | None:
+    """Say what is wrong with a text cell, if anything."""
+    if len(value) > MAX_LENGTH:
+        return f"{column} is longer than {MAX_LENGTH} characters"
+    if "<" in value or ">" in value:
+        return f"{column} contains < or > (markup is not allowed): {value!r}"
+    if any(ord(ch) < 32 for ch in value):
+        return f"{column} contains control characters"
+    if value[:1] in ("=", "+", "@"):
+        # A cell starting like this becomes a formula when the export is opened in Excel.
+        return f"{column} starts with {value[0]!r}, which spreadsheets run as a formula"
+    return None
+
+
+def check_rows(db: Database, rows: list[tuple[int, dict[str, str]]]) -> Checked:
+    """Check raw rows (line number, column -> text) against the event; collect every problem."""
+    groups = {r[0] for r in db.execute("SELECT id FROM working_groups").fetchall()}
+    excursions = {r[0] for r in db.execute("SELECT id FROM excursions").fetchall()}
+    out = Checked()
+    seen: dict[str, int] = {}
+    for line, raw in rows:
+        row = {c: (raw.get(c) or "").strip() for c in COLUMNS}
+        bad = []
+        for col in ("first_name", "last_name"):
+            if not row[col]:
+                bad.append(f"{col} is missing")
+        for col, value in row.items():
+            if value and (msg := _text_problem(col, value)):
+                bad.append(msg)
+        row["organisation_type"] = row["organisation_type"].lower() or "other"
+        if row["organisation_type"] not in ORGANISATION_TYPES:
+            bad.append(f"organisation_type {row['organisation_type']!r} is not one of "
+                       f"{', '.join(ORGANISATION_TYPES)}")
+        row["language"] = row["language"].lower() or "en"
+        if row["language"] not in LANGUAGES:
+            bad.append(f"language {row['language']!r} is not one of {', '.join(LANGUAGES)}")
+        row["role"] = row["role"].lower() or "participant"
+        if row["role"] not in ROLES:
+            bad.append(f"role {row['role']!r} is not one of {', '.join(ROLES)}")
+        if row["email"] and not EMAIL.match(row["email"]):
+            bad.append(f"email {row['email']!r} is not an e-mail address")
+        if row["working_group"] and row["working_group"] not in groups:
+            bad.append(f"working_group {row['working_group']!r} is not in the event file")
+        if row["excursion"] and row["excursion"] not in excursions:
+            bad.append(f"excursion {row['excursion']!r} is not in the event file")
+        key = identity(row)
+        if key in seen:
+            bad.append(f"the same person as on line {seen[key]}")
+        else:
+            seen[key] = line
+        row["email"] = row["email"] or None
+        row["working_group"] = row["working_group"] or None
+        row["excursion"] = row["excursion"] or None
+        if bad:
+            out.problems.extend(Problem(line, msg) for msg in bad)
+        else:
+            out.rows.append((line, row))
+    return out
+
+
+def identity(row: dict[str, Any]) -> str:
+    """The key a re-import matches a person by: e-mail, else name and organisation."""
+    if row.get("email"):
+        return "email:" + row["email"].lower()
+    return "name:" + "\x1f".join(
+        (row.get(k) or "").casefold() for k in ("first_name", "last_name", "organisation"))
+
+
+def find_existing(db: Database, row: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the stored participant this row describes, if any."""
+    if row.get("email"):
+        found = list(db.query("SELECT * FROM participants WHERE lower(email) = lower(?)",
+                              [row["email"]]))
+        if found:
+            return found[0]
+    for p in db.query("SELECT * FROM participants WHERE lower(last_name) = lower(?)",
+                      [row["last_name"]]):
+        if identity({**p, "email": None}) == identity({**row, "email": None}) and (
+                not p["email"] or not row.get("email")):
+            return p
+    return None
+
+
+def save_rows(db: Database, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Create or update checked rows in one transaction; existing people keep their codes."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    with writing(db):
+        for row in rows:
+            values = {c: row[c] for c in COLUMNS}
+            old = find_existing(db, values)
+            if old is None:
+                stamp = now_iso()
+                pid = db["participants"].insert(
+                    {**values, "code": "pending", "created_at": stamp, "updated_at": stamp}
+                ).last_pk
+                code = issue_code(db, pid)
+                db.execute("UPDATE participants SET code = ? WHERE id = ?", [code, pid])
+                counts["created"] += 1
+            elif any(old[c] != values[c] for c in COLUMNS):
+                db["participants"].update(old["id"], {**values, "updated_at": now_iso()})
+                counts["updated"] += 1
+            else:
+                counts["unchanged"] += 1
+    return counts
+
+
+def add_participant(db: Database, **fields: Any) -> dict[str, Any]:
+    """Check and save one participant given as keyword arguments; return the stored row."""
+    checked = check_rows(db, [(1, {k: str(v) if v is not None else "" for k, v in fields.items()})])
+    if checked.problems:
+        raise ValueError("; ".join(p.message for p in checked.problems))
+    save_rows(db, [checked.rows[0][1]])
+    found = find_existing(db, checked.rows[0][1])
+    assert found is not None
+    return found
+
+
+def get_participant(db: Database, participant_id: int) -> dict[str, Any] | None:
+    """Return one participant with their working group's and excursion's titles."""
+    rows = list(db.query(
+        "SELECT p.*, w.title AS working_group_title, w.area AS working_group_area, "
+        "x.title AS excursion_title FROM participants p "
+        "LEFT JOIN working_groups w ON w.id = p.working_group "
+        "LEFT JOIN excursions x ON x.id = p.excursion WHERE p.id = ?", [participant_id]))
+    return rows[0] if rows else None
+
+
+def search(db: Database, q: str = "", *, city: str = "", working_group: str = "",
+           excursion: str = "", limit: int = 500) -> list[dict[str, Any]]:
+    """Find participants whose name or organisation contains every word of `q`, with filters."""
+    where, params = [], []
+    for word in q.split()[:5]:
+        # instr on casefolded text: LIKE would treat % and _ in the query as wildcards.
+        where.append("(instr(casefold(p.first_name || ' ' || p.last_name || ' ' || "
+                     "p.organisation), ?) > 0)")
+        params.append(word.casefold())
+    for col, value in (("city", city), ("working_group", working_group),
+                       ("excursion", excursion)):
+        if value:
+            where.append(f"p.{col} = ?")
+            params.append(value)
+    sql = ("SELECT p.*, w.title AS working_group_title, x.title AS excursion_title "
+           "FROM participants p LEFT JOIN working_groups w ON w.id = p.working_group "
+           "LEFT JOIN excursions x ON x.id = p.excursion")
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE LIMIT ?"
+    return list(db.query(sql, [*params, limit]))

@@ -1,0 +1,29 @@
+"""Every URL rule of the app, in one place, grouped by who uses it."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, url_for
+
+from checkin.auth import views as auth
+
+
+def register(app: Flask) -> None:
+    """Attach all URL rules to their blueprints and the blueprints to the app."""
+    # --- Everyone: sign-in, first-organiser setup -------------------------------------
+    auth.bp.add_url_rule("/login", view_func=auth.login, methods=["GET", "POST"])
+    auth.bp.add_url_rule("/logout", view_func=auth.logout, methods=["POST"])
+    auth.bp.add_url_rule("/setup/<token>", view_func=auth.setup, methods=["GET", "POST"])
+    app.register_blueprint(auth.bp)
+    app.add_url_rule("/", "home", lambda: redirect(url_for("participants.index")))
+
+    # --- Organisers: participants, badges, upload ---------------------------------------
+    from checkin.participants import views as participants
+
+    participants.register(app)
+
+    # --- Organisers: devices and pairing; devices: the scan API /api/v1 --------------------
+    # [devices]
+    # --- Devices: the scanner page ----------------------------------------------------------
+    # [scanner]
+    # --- Live: dashboard, guide page, organisers' overview, reports --------------------------
+    # [live]

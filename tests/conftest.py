@@ -1,0 +1,176 @@
+"""Shared fixtures: a real event database, the real app, a real server, a real Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from checkin import create_app
+from checkin.auth.accounts import add_organiser
+from checkin.db import connect
+from checkin.demo import create_demo
+
+ROOT = Path(__file__).resolve().parent.parent
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+ORGANISER = ("orga", "correct horse battery")
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A fresh event database file holding the demo event and one organiser account."""
+    path = tmp_path / "event.db"
+    db = connect(path)
+    create_demo(db, tmp_path)
+    add_organiser(db, *ORGANISER)
+    db.conn.close()
+    return path
+
+
+@pytest.fixture
+def db(db_path: Path):
+    """An open connection to the demo event database."""
+    conn = connect(db_path)
+    yield conn
+    conn.conn.close()
+
+
+@pytest.fixture
+def app(db_path: Path):
+    """The real app on the demo event database."""
+    return create_app({"TESTING": True, "DATABASE": str(db_path)})
+
+
+@pytest.fixture
+def client(app):
+    """A test client that is not signed in."""
+    return app.test_client()
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """Fetch a page and return the CSRF token in its first form."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+@pytest.fixture
+def organiser(client):
+    """A test client signed in as an organiser."""
+    token = csrf_token(client)
+    response = client.post("/login", data={"username": ORGANISER[0], "password": ORGANISER[1],
+                                           "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def free_port() -> int:
+    """Return a TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """`checkin serve` running in a subprocess, as a user starts it."""
+
+    def __init__(self, db_path: Path, port: int, log: Path):
+        self.db_path, self.port, self.log_path = db_path, port, log
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until it answers."""
+        self.log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "checkin.cli", "--db", str(self.db_path), "serve", "--http",
+             "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                requests.get(self.url + "/login", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        """Stop the server and wait for it to exit."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def live_server(db_path: Path, tmp_path: Path) -> Iterator[LiveServer]:
+    """The real server (`checkin serve --http`) on the demo event, on a free loopback port."""
+    server = LiveServer(db_path, free_port(), tmp_path / "server.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    """One Playwright driver for the whole test session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture
+def browser(playwright_instance):
+    """Debian's headless Chromium (never a downloaded browser)."""
+    b = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                            args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+
+def axe_violations(page, include_best_practice: bool = False) -> list[dict]:
+    """Run axe-core (WCAG 2.2 A/AA rules) on the page and return its violations."""
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+    if include_best_practice:
+        tags.append("best-practice")
+    return page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+        ".violations.map(v => ({id: v.id, impact: v.impact, help: v.help, "
+        "nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))", tags)
+
+
+def browser_login(page, base_url: str) -> None:
+    """Sign a Chromium page in as the demo organiser."""
+    page.goto(base_url + "/login")
+    page.fill("#username", ORGANISER[0])
+    page.fill("#password", ORGANISER[1])
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/participants.*"))
+
+
+ARTIFACTS = Path(os.environ.get("CHECKIN_ARTIFACTS", ROOT / "test-artifacts"))
