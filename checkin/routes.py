@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, url_for
+from flask import Blueprint, Flask, redirect, url_for
 
 from checkin.auth import views as auth
 
 
 def register(app: Flask) -> None:
-    """Attach all URL rules to their blueprints and the blueprints to the app."""
+    """Create the blueprints, attach every URL rule, and register them with the app."""
+    # Blueprints are made here, per app, so that no module holds mutable state.
     # --- Everyone: sign-in, first-organiser setup -------------------------------------
-    auth.bp.add_url_rule("/login", view_func=auth.login, methods=["GET", "POST"])
-    auth.bp.add_url_rule("/logout", view_func=auth.logout, methods=["POST"])
-    auth.bp.add_url_rule("/setup/<token>", view_func=auth.setup, methods=["GET", "POST"])
-    app.register_blueprint(auth.bp)
+    bp = Blueprint("auth", __name__)
+    bp.add_url_rule("/login", view_func=auth.login, methods=["GET", "POST"])
+    bp.add_url_rule("/logout", view_func=auth.logout, methods=["POST"])
+    bp.add_url_rule("/setup/<token>", view_func=auth.setup, methods=["GET", "POST"])
+    app.register_blueprint(bp)
     app.add_url_rule("/", "home", lambda: redirect(url_for("participants.index")))
 
     # --- Organisers: participants, badges, upload ---------------------------------------

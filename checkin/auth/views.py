@@ -7,13 +7,11 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from checkin.auth import accounts
 from checkin.db import get_db
-
-bp = Blueprint("auth", __name__)
 
 
 def current_organiser() -> str | None:

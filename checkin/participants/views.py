@@ -10,8 +10,6 @@ from checkin.auth.views import organiser_required
 from checkin.db import get_db
 from checkin.participants.records import search
 
-bp = Blueprint("participants", __name__)
-
 
 @organiser_required
 def index() -> Any:
@@ -22,5 +20,6 @@ def index() -> Any:
 
 def register(app: Flask) -> None:
     """Attach this module's URL rules (organisers only) and blueprint to the app."""
+    bp = Blueprint("participants", __name__)
     bp.add_url_rule("/participants", view_func=index)
     app.register_blueprint(bp)
