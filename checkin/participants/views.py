@@ -1,25 +1,291 @@
-"""Organiser pages for participants: the list, one person, upload, badges."""
+"""Organiser pages for participants: the list, one person, upload, badges, export."""
 
 from __future__ import annotations
 
+import io
+from math import ceil
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, render_template, request
+from flask import (Blueprint, Flask, Response, abort, current_app, flash, redirect,
+                   render_template, request, session, url_for)
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlite_utils import Database
 
 from checkin.auth.views import organiser_required
+from checkin.codes import reissue as reissue_code
 from checkin.db import get_db
-from checkin.participants.records import search
+from checkin.participants import upload as uploads
+from checkin.participants.csvfile import CSVFileError, export_participants, import_file
+from checkin.participants.records import get_participant, search
+
+PER_PAGE = 100
+FILTERS = ("q", "city", "working_group", "excursion")
+# How many pending uploads one session may hold (one per browser tab, roughly).
+MAX_PENDING = 5
+NO_STORE = {"Cache-Control": "no-store, private"}
+
+
+def labels() -> dict[str, dict[str, str]]:
+    """Translated words for the stored values of organisation type, role and language."""
+    return {
+        "organisation_type": {"administration": _("Administration"),
+                              "university": _("University"), "institution": _("Institution"),
+                              "company": _("Company"), "other": _("Other")},
+        "role": {"participant": _("Participant"), "speaker": _("Speaker"),
+                 "organiser": _("Organiser"), "guide": _("Guide")},
+        "language": {"de": "Deutsch", "nl": "Nederlands", "en": "English"},
+    }
+
+
+def _filters() -> dict[str, str]:
+    """The search text and filters from the query string, trimmed."""
+    return {k: request.args.get(k, "").strip()[:200] for k in FILTERS}
+
+
+def _choices(db: Database) -> dict[str, list[dict[str, Any]]]:
+    """What the filter selects offer: cities in use, working groups, excursions."""
+    return {
+        "cities": [r[0] for r in db.execute(
+            "SELECT DISTINCT city FROM participants WHERE city != '' ORDER BY city")],
+        "working_groups": list(db.query(
+            "SELECT id, area, title FROM working_groups ORDER BY area, title")),
+        "excursions": list(db.query("SELECT id, title FROM excursions ORDER BY title")),
+    }
+
+
+def _matching(db: Database, filters: dict[str, str]) -> list[dict[str, Any]]:
+    """Every participant the search and filters match (no limit: the count must be right)."""
+    return search(db, filters["q"], city=filters["city"],
+                  working_group=filters["working_group"], excursion=filters["excursion"],
+                  limit=-1)
 
 
 @organiser_required
 def index() -> Any:
-    """List participants, searchable by name or organisation."""
-    q = request.args.get("q", "")
-    return render_template("participants/index.html", people=search(get_db(), q), q=q)
+    """List participants: search by name or organisation, filter, page through."""
+    db = get_db()
+    filters = _filters()
+    people = _matching(db, filters)
+    pages = max(1, ceil(len(people) / PER_PAGE))
+    try:
+        page = min(max(1, int(request.args.get("page", "1"))), pages)
+    except ValueError:
+        page = 1
+    active = {k: v for k, v in filters.items() if v}
+    return render_template(
+        "participants/index.html", people=people[(page - 1) * PER_PAGE:page * PER_PAGE],
+        total=len(people), all_count=db["participants"].count, page=page, pages=pages,
+        filters=filters, active=active, choices=_choices(db), labels=labels())
+
+
+@organiser_required
+def detail(participant_id: int) -> Any:
+    """Show one participant with their QR code, badge preview and actions."""
+    from checkin.badges import qr_svg
+
+    db = get_db()
+    person = get_participant(db, participant_id)
+    if person is None:
+        abort(404)
+    earlier = db.execute("SELECT count(*) FROM codes WHERE participant_id = ? "
+                         "AND revoked_at IS NOT NULL", [participant_id]).fetchone()[0]
+    # qr_svg builds the SVG from the code alone (our own alphabet), so it is safe markup.
+    return render_template("participants/detail.html", person=person,
+                           qr=Markup(qr_svg(person["code"])),  # noqa: S704
+                           earlier_codes=earlier, labels=labels()), 200, NO_STORE
+
+
+@organiser_required
+def badge_png(participant_id: int) -> Any:
+    """Serve one participant's badge as a PNG image (the preview on their page)."""
+    from checkin.badges import badge_png as render_png
+
+    db = get_db()
+    if get_participant(db, participant_id) is None:
+        abort(404)
+    return Response(render_png(db, participant_id), mimetype="image/png", headers=NO_STORE)
+
+
+def _pdf_response(ids: list[int] | None, filename: str) -> Response:
+    """Render badges for `ids` (None: everyone) as a PDF download."""
+    from checkin.badges import render_pdf
+
+    out = io.BytesIO()
+    render_pdf(get_db(), out, participant_ids=ids)
+    return Response(out.getvalue(), mimetype="application/pdf", headers={
+        **NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@organiser_required
+def badge_pdf(participant_id: int) -> Any:
+    """Download one participant's badge as a print-ready PDF."""
+    if get_participant(get_db(), participant_id) is None:
+        abort(404)
+    return _pdf_response([participant_id], f"badge-{participant_id}.pdf")
+
+
+@organiser_required
+def badges_pdf() -> Any:
+    """Download the badges of everyone, or of those the current search and filters match."""
+    filters = _filters()
+    if not any(filters.values()):
+        return _pdf_response(None, "badges.pdf")
+    ids = [p["id"] for p in _matching(get_db(), filters)]
+    if not ids:
+        flash(_("No participant matches the search, so there are no badges to print."))
+        return redirect(url_for("participants.index", **{k: v for k, v in filters.items() if v}))
+    return _pdf_response(ids, "badges-selection.pdf")
+
+
+@organiser_required
+def export_csv() -> Any:
+    """Download every participant in the import's columns plus their code, like the CLI."""
+    out = io.StringIO()
+    export_participants(get_db(), out)
+    # With a BOM, as `checkin export` writes it, so that Excel reads the umlauts right.
+    return Response(out.getvalue().encode("utf-8-sig"), mimetype="text/csv", headers={
+        **NO_STORE, "Content-Disposition": 'attachment; filename="participants.csv"'})
+
+
+@organiser_required
+def reissue(participant_id: int) -> Any:
+    """Ask for confirmation, then give a participant a new code (the old badge stops working)."""
+    db = get_db()
+    person = get_participant(db, participant_id)
+    if person is None:
+        abort(404)
+    if request.method == "POST" and request.form.get("confirm") == "yes":
+        reissue_code(db, participant_id)
+        flash(_("%(name)s has a new code. The old badge no longer works: print the new one.",
+                name=f"{person['first_name']} {person['last_name']}"))
+        return redirect(url_for("participants.detail", participant_id=participant_id))
+    return render_template("participants/reissue.html", person=person)
+
+
+def upload_folder() -> Path:
+    """Where uploaded files wait for confirmation: UPLOAD_FOLDER, else next to the database."""
+    configured = current_app.config.get("UPLOAD_FOLDER")
+    return Path(configured) if configured else Path(current_app.config["DATABASE"]).parent / \
+        "uploads"
+
+
+def _pending() -> dict[str, str]:
+    """This session's uploads waiting for "Import now", oldest first: token -> file name."""
+    # A list of pairs, not a dict: Flask's session serialiser sorts dict keys.
+    pending = session.get("uploads")
+    if not isinstance(pending, list):
+        return {}
+    return {str(p[0]): str(p[1]) for p in pending if isinstance(p, list) and len(p) == 2}
+
+
+def _remember(pending: dict[str, str]) -> None:
+    session["uploads"] = [[token, name] for token, name in pending.items()]
+
+
+def _forget(token: str) -> None:
+    """Delete a kept upload and drop it from the session."""
+    uploads.discard_upload(upload_folder(), token)
+    pending = _pending()
+    pending.pop(token, None)
+    _remember(pending)
+
+
+def _upload_page(status: int = 200, **context: Any) -> Any:
+    return render_template("participants/upload.html", **context), status
+
+
+@organiser_required
+def upload() -> Any:
+    """Upload a participants CSV and preview what importing it would do; nothing changes yet."""
+    if request.method == "GET":
+        return _upload_page()
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        return _upload_page(400, error=_("Choose a CSV file to upload."))
+    filename = Path(file.filename).name[:200]
+    data = file.read()
+    db = get_db()
+    try:
+        plan = uploads.plan_import(db, data)
+    except CSVFileError as exc:
+        return _upload_page(422, filename=filename, error=_(
+            "This file cannot be read as a participants list: %(reason)s", reason=str(exc)))
+    if plan["problems"]:
+        return _upload_page(422, filename=filename, plan=plan)
+    token = uploads.keep_upload(upload_folder(), data)
+    pending = _pending()
+    pending[token] = filename
+    while len(pending) > MAX_PENDING:
+        oldest = next(iter(pending))
+        uploads.discard_upload(upload_folder(), oldest)
+        del pending[oldest]
+    _remember(pending)
+    return _upload_page(filename=filename, plan=plan, token=token)
+
+
+@organiser_required
+def upload_confirm() -> Any:
+    """Import a previewed upload, all or nothing, and delete the kept file."""
+    token = request.form.get("token", "")
+    pending = _pending()
+    data = uploads.load_upload(upload_folder(), token) if token in pending else None
+    if data is None:
+        if token in pending:
+            _forget(token)
+        flash(_("That upload is no longer waiting (it was imported, cancelled or is older "
+                "than an hour). Please upload the file again."))
+        return redirect(url_for("participants.upload"))
+    filename = pending[token]
+    _forget(token)
+    try:
+        result = import_file(get_db(), data)
+    except CSVFileError as exc:
+        return _upload_page(422, filename=filename, error=_(
+            "This file cannot be read as a participants list: %(reason)s", reason=str(exc)))
+    if result["problems"]:
+        # The event changed between preview and import; nothing was imported.
+        plan = uploads.plan_import(get_db(), data)
+        return _upload_page(409, filename=filename, plan=plan, changed=True)
+    flash(_("Imported %(file)s: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.",
+            file=filename, created=result["created"], updated=result["updated"],
+            unchanged=result["unchanged"]))
+    return redirect(url_for("participants.index"))
+
+
+@organiser_required
+def upload_cancel() -> Any:
+    """Throw away a previewed upload without importing it."""
+    token = request.form.get("token", "")
+    # Only this session's own uploads: a token from elsewhere deletes nothing.
+    if token in _pending():
+        _forget(token)
+    flash(_("The upload was cancelled; nothing was imported."))
+    return redirect(url_for("participants.upload"))
+
+
+def too_large(_error: Exception) -> Any:
+    """Answer an upload over the size limit with the upload page and a clear message."""
+    limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+    return _upload_page(413, error=_("The file is too large (the limit is %(mb)d MB).",
+                                     mb=limit))
 
 
 def register(app: Flask) -> None:
     """Attach this module's URL rules (organisers only) and blueprint to the app."""
     bp = Blueprint("participants", __name__)
     bp.add_url_rule("/participants", view_func=index)
+    bp.add_url_rule("/participants/<int:participant_id>", view_func=detail)
+    bp.add_url_rule("/participants/<int:participant_id>/badge.png", view_func=badge_png)
+    bp.add_url_rule("/participants/<int:participant_id>/badge.pdf", view_func=badge_pdf)
+    bp.add_url_rule("/participants/<int:participant_id>/reissue", view_func=reissue,
+                    methods=["GET", "POST"])
+    bp.add_url_rule("/participants/badges.pdf", view_func=badges_pdf)
+    bp.add_url_rule("/participants/export.csv", view_func=export_csv)
+    bp.add_url_rule("/participants/upload", view_func=upload, methods=["GET", "POST"])
+    bp.add_url_rule("/participants/upload/confirm", view_func=upload_confirm,
+                    methods=["POST"])
+    bp.add_url_rule("/participants/upload/cancel", view_func=upload_cancel, methods=["POST"])
+    bp.register_error_handler(413, too_large)
     app.register_blueprint(bp)

@@ -1,0 +1,96 @@
+"""Uploaded participant files: what an import would do, and keeping the file until it is confirmed."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from checkin.participants.csvfile import check_file
+from checkin.participants.records import COLUMNS, find_existing
+
+# An uploaded file waits this long for its "Import now"; older ones are deleted.
+KEEP_SECONDS = 60 * 60
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+SUFFIX = ".csv.upload"
+
+
+def plan_import(db: Database, data: bytes) -> dict[str, Any]:
+    """Check a participants file and say what importing it would do, changing nothing.
+
+    Raises CSVFileError when the file cannot be read as a participants CSV at all.
+    """
+    checked, warnings = check_file(db, data)
+    plan: dict[str, Any] = {"problems": checked.problems, "warnings": warnings,
+                            "rows": len(checked.rows) + len({p.line for p in checked.problems}),
+                            "created": 0, "updated": 0, "unchanged": 0}
+    if checked.problems:
+        return plan
+    # The same comparison save_rows makes, read-only; the real import reports its own counts.
+    for _line, row in checked.rows:
+        old = find_existing(db, row)
+        if old is None:
+            plan["created"] += 1
+        elif any(old[c] != row[c] for c in COLUMNS):
+            plan["updated"] += 1
+        else:
+            plan["unchanged"] += 1
+    return plan
+
+
+def _path(folder: Path, token: str) -> Path | None:
+    """Return where the file for `token` is kept, or None if the token is malformed."""
+    return folder / (token + SUFFIX) if TOKEN.match(token or "") else None
+
+
+def remove_stale(folder: Path, now: float | None = None) -> int:
+    """Delete kept uploads older than KEEP_SECONDS; return how many were deleted."""
+    now = time.time() if now is None else now
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.glob("*" + SUFFIX):
+        try:
+            if now - path.stat().st_mtime > KEEP_SECONDS:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # another request removed it first
+            pass
+    return removed
+
+
+def keep_upload(folder: Path, data: bytes) -> str:
+    """Store uploaded bytes privately under a new random token and return the token."""
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_stale(folder)
+    token = secrets.token_urlsafe(24)
+    path = _path(folder, token)
+    assert path is not None
+    # The file holds personal data: readable by the server's user only.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    return token
+
+
+def load_upload(folder: Path, token: str) -> bytes | None:
+    """Return the bytes kept under `token`, or None if there are none (used, expired, bad)."""
+    path = _path(folder, token)
+    if path is None or not path.is_file():
+        return None
+    if time.time() - path.stat().st_mtime > KEEP_SECONDS:
+        discard_upload(folder, token)
+        return None
+    return path.read_bytes()
+
+
+def discard_upload(folder: Path, token: str) -> None:
+    """Delete the file kept under `token`, if any."""
+    path = _path(folder, token)
+    if path is not None:
+        path.unlink(missing_ok=True)

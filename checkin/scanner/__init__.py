@@ -1,0 +1,1 @@
+"""The scanner page for tablets and phones, device pairing, and its offline service worker."""
