@@ -58,7 +58,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.after_request
     def security_headers(response):  # type: ignore[no-untyped-def]
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # same-origin, not no-referrer: over HTTPS Flask-WTF rejects a form POST that
+        # carries no Referer ("The referrer header is missing"); other sites still get none.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault(
             "Content-Security-Policy",

@@ -180,10 +180,21 @@ def organiser_add_command(ctx: Context, username: str, password: str) -> None:
 
 
 # Commands that live with their features; each feature adds its own line here.
-# [badges]
-# [serve]
-# [devices]
+from checkin.badges_cli import badges_command  # noqa: E402
+
+cli.add_command(badges_command)
+from checkin.server import serve_command  # noqa: E402
+
+cli.add_command(serve_command)
+from checkin.devices.commands import device_group  # noqa: E402
+
+cli.add_command(device_group)
 # [live]
+from checkin.reports.cli import attendance_command  # noqa: E402
+from checkin.simulate import simulate_command  # noqa: E402
+
+export_group.add_command(attendance_command)
+cli.add_command(simulate_command)
 
 if __name__ == "__main__":
     cli()

@@ -17,6 +17,10 @@ def register(app: Flask) -> None:
     bp.add_url_rule("/setup/<token>", view_func=auth.setup, methods=["GET", "POST"])
     app.register_blueprint(bp)
     app.add_url_rule("/", "home", lambda: redirect(url_for("participants.index")))
+    # --- Everyone: the local CA certificate (/ca.crt) for devices to trust HTTPS ----------
+    from checkin.tls import views as tls
+
+    tls.register(app)
 
     # --- Organisers: participants, badges, upload ---------------------------------------
     from checkin.participants import views as participants
@@ -24,8 +28,23 @@ def register(app: Flask) -> None:
     participants.register(app)
 
     # --- Organisers: devices and pairing; devices: the scan API /api/v1 --------------------
-    # [devices]
+    from checkin.api import views as api
+    from checkin.devices import views as device_pages
+
+    device_pages.register(app)
+    api.register(app)
     # --- Devices: the scanner page ----------------------------------------------------------
     # [scanner]
+    from checkin.scanner import views as scanner
+
+    scanner.register(app)
     # --- Live: dashboard, guide page, organisers' overview, reports --------------------------
     # [live]
+    from checkin.excursions import views as excursions
+    from checkin.reports import views as reports
+
+    excursions.register(app)
+    reports.register(app)
+    from checkin import live
+
+    live.register(app)

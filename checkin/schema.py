@@ -130,3 +130,15 @@ def m004_scans(db: Database) -> None:
         CREATE INDEX excursion_events_excursion ON excursion_events(excursion, seq);
         """
     )
+
+
+@migrations()
+def m005_scan_indexes(db: Database) -> None:
+    """Indexes for per-scan headcounts: expected people per room and excursion, moved scans."""
+    db.executescript(
+        """
+        CREATE INDEX participants_working_group ON participants(working_group);
+        CREATE INDEX participants_excursion ON participants(excursion);
+        CREATE INDEX corrections_moves ON corrections(checkpoint) WHERE action = 'move';
+        """
+    )

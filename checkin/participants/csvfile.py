@@ -109,9 +109,9 @@ def import_file(db: Database, data: bytes, dry_run: bool = False) -> dict[str, A
     result: dict[str, Any] = {"rows": len(checked.rows) + len({p.line for p in checked.problems}),
                               "problems": [str(p) for p in checked.problems],
                               "warnings": warnings, "created": 0, "updated": 0, "unchanged": 0}
-    if checked.problems or dry_run:
+    if checked.problems:
         return result
-    result.update(save_rows(db, [row for _line, row in checked.rows]))
+    result.update(save_rows(db, [row for _line, row in checked.rows], dry_run=dry_run))
     return result
 
 

@@ -107,41 +107,74 @@ def identity(row: dict[str, Any]) -> str:
         (row.get(k) or "").casefold() for k in ("first_name", "last_name", "organisation"))
 
 
+class _Matcher:
+    """Finds the stored participant a row describes: by e-mail, else by name and organisation."""
+
+    def __init__(self, db: Database):
+        # One read of the table instead of a query per row: imports of thousands stay fast.
+        self.by_email: dict[str, dict[str, Any]] = {}
+        self.by_name: dict[str, list[dict[str, Any]]] = {}
+        for person in db.query("SELECT * FROM participants"):
+            self.add(person)
+
+    def add(self, person: dict[str, Any]) -> None:
+        """Remember a stored (or just stored) participant."""
+        if person.get("email"):
+            self.by_email[person["email"].lower()] = person
+        self.by_name.setdefault(identity({**person, "email": None}), []).append(person)
+
+    def find(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        """Return the participant `row` describes, if any."""
+        if row.get("email") and (found := self.by_email.get(row["email"].lower())):
+            return found
+        for person in self.by_name.get(identity({**row, "email": None}), []):
+            # Same name and organisation but two different e-mails are two people.
+            if not person.get("email") or not row.get("email"):
+                return person
+        return None
+
+
 def find_existing(db: Database, row: dict[str, Any]) -> dict[str, Any] | None:
     """Return the stored participant this row describes, if any."""
-    if row.get("email"):
-        found = list(db.query("SELECT * FROM participants WHERE lower(email) = lower(?)",
-                              [row["email"]]))
-        if found:
-            return found[0]
-    for p in db.query("SELECT * FROM participants WHERE lower(last_name) = lower(?)",
-                      [row["last_name"]]):
-        if identity({**p, "email": None}) == identity({**row, "email": None}) and (
-                not p["email"] or not row.get("email")):
-            return p
-    return None
+    return _Matcher(db).find(row)
 
 
-def save_rows(db: Database, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Create or update checked rows in one transaction; existing people keep their codes."""
+class _Rollback(Exception):
+    """Raised to undo a dry run's transaction."""
+
+
+def save_rows(db: Database, rows: list[dict[str, Any]], dry_run: bool = False) -> dict[str, int]:
+    """Create or update checked rows in one transaction; existing people keep their codes.
+
+    With dry_run the same work is done and rolled back, so the counts are exactly those a real
+    import would report.
+    """
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    with writing(db):
-        for row in rows:
-            values = {c: row[c] for c in COLUMNS}
-            old = find_existing(db, values)
-            if old is None:
-                stamp = now_iso()
-                pid = db["participants"].insert(
-                    {**values, "code": "pending", "created_at": stamp, "updated_at": stamp}
-                ).last_pk
-                code = issue_code(db, pid)
-                db.execute("UPDATE participants SET code = ? WHERE id = ?", [code, pid])
-                counts["created"] += 1
-            elif any(old[c] != values[c] for c in COLUMNS):
-                db["participants"].update(old["id"], {**values, "updated_at": now_iso()})
-                counts["updated"] += 1
-            else:
-                counts["unchanged"] += 1
+    try:
+        with writing(db):
+            matcher = _Matcher(db)
+            for row in rows:
+                values = {c: row[c] for c in COLUMNS}
+                old = matcher.find(values)
+                if old is None:
+                    stamp = now_iso()
+                    pid = db["participants"].insert(
+                        {**values, "code": "pending", "created_at": stamp, "updated_at": stamp}
+                    ).last_pk
+                    code = issue_code(db, pid)
+                    db.execute("UPDATE participants SET code = ? WHERE id = ?", [code, pid])
+                    matcher.add({**values, "id": pid})
+                    counts["created"] += 1
+                elif any(old[c] != values[c] for c in COLUMNS):
+                    db["participants"].update(old["id"], {**values, "updated_at": now_iso()})
+                    old.update(values)
+                    counts["updated"] += 1
+                else:
+                    counts["unchanged"] += 1
+            if dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
     return counts
 
 

@@ -1,4 +1,4 @@
-"""Uploaded participant files: what an import would do, and keeping the file until it is confirmed."""
+"""Uploaded participant files: what importing one would do; keeping it until confirmed."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from checkin.participants.csvfile import check_file
-from checkin.participants.records import COLUMNS, find_existing
+from checkin.participants.records import save_rows
 
 # An uploaded file waits this long for its "Import now"; older ones are deleted.
 KEEP_SECONDS = 60 * 60
@@ -31,15 +31,8 @@ def plan_import(db: Database, data: bytes) -> dict[str, Any]:
                             "created": 0, "updated": 0, "unchanged": 0}
     if checked.problems:
         return plan
-    # The same comparison save_rows makes, read-only; the real import reports its own counts.
-    for _line, row in checked.rows:
-        old = find_existing(db, row)
-        if old is None:
-            plan["created"] += 1
-        elif any(old[c] != row[c] for c in COLUMNS):
-            plan["updated"] += 1
-        else:
-            plan["unchanged"] += 1
+    # The real import's work, rolled back: the preview's counts are the import's counts.
+    plan.update(save_rows(db, [row for _line, row in checked.rows], dry_run=True))
     return plan
 
 

@@ -7,13 +7,24 @@ from math import ceil
 from pathlib import Path
 from typing import Any
 
-from flask import (Blueprint, Flask, Response, abort, current_app, flash, redirect,
-                   render_template, request, session, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlite_utils import Database
 
-from checkin.auth.views import organiser_required
+from checkin.auth.views import current_organiser, organiser_required
 from checkin.codes import reissue as reissue_code
 from checkin.db import get_db
 from checkin.participants import upload as uploads
@@ -113,9 +124,10 @@ def _pdf_response(ids: list[int] | None, filename: str) -> Response:
     from checkin.badges import render_pdf
 
     out = io.BytesIO()
-    render_pdf(get_db(), out, participant_ids=ids)
+    count = render_pdf(get_db(), out, participant_ids=ids)
     return Response(out.getvalue(), mimetype="application/pdf", headers={
-        **NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'})
+        **NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Badge-Count": str(count)})
 
 
 @organiser_required
@@ -131,6 +143,9 @@ def badges_pdf() -> Any:
     """Download the badges of everyone, or of those the current search and filters match."""
     filters = _filters()
     if not any(filters.values()):
+        if not get_db()["participants"].count:
+            flash(_("There are no participants yet, so there are no badges to print."))
+            return redirect(url_for("participants.index"))
         return _pdf_response(None, "badges.pdf")
     ids = [p["id"] for p in _matching(get_db(), filters)]
     if not ids:
@@ -267,9 +282,12 @@ def upload_cancel() -> Any:
 
 def too_large(_error: Exception) -> Any:
     """Answer an upload over the size limit with the upload page and a clear message."""
-    limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
-    return _upload_page(413, error=_("The file is too large (the limit is %(mb)d MB).",
-                                     mb=limit))
+    if current_organiser() is None:
+        return redirect(url_for("auth.login"))
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{max(1, limit // 2**10)} KB"
+    return _upload_page(413, error=_("The file is too large (the limit is %(size)s).",
+                                     size=size))
 
 
 def register(app: Flask) -> None:

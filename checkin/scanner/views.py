@@ -55,8 +55,8 @@ def strings() -> dict[str, str]:
         "inside_capacity": _("{inside} inside of {expected} (capacity {capacity})"),
         "count_as_of": _("as of {time}"),
         "camera_off": _("Camera is off"),
-        "camera_on": _("Camera on"),
-        "camera_stop": _("Camera off"),
+        "camera_on": _("Turn camera on"),
+        "camera_stop": _("Turn camera off"),
         "camera_unavailable": _("No camera available here. Use the hand scanner or the name "
                                 "search."),
         "camera_insecure": _("The camera needs a secure (https) connection."),
@@ -71,21 +71,22 @@ def strings() -> dict[str, str]:
         "not_paired": _("This device is not paired."),
         "revoked_device": _("This device is no longer allowed to scan. Ask an organiser to "
                             "pair it again."),
+        "display_device": _("This is a display device: it shows numbers but does not scan."),
         "no_checkpoints": _("This device may not scan at any checkpoint."),
         "loading": _("Loading…"),
         "sent": _("sent"),
         "queued": _("waiting"),
         "participant_search": _("name search"),
-        "sound_on": _("Sound on"),
-        "sound_off": _("Sound off"),
+        "sound_on": _("Mute sound"),
+        "sound_off": _("Turn sound on"),
         "kind_entrance": _("Entrance"),
         "kind_room": _("Room"),
         "kind_excursion": _("Excursion"),
         "fixed_checkpoint": _("This device is set to this checkpoint."),
         "pair_working": _("Pairing this device…"),
         "pair_done": _("Paired. Opening the scanner…"),
-        "pair_unknown": _("This pairing code is unknown or was already used. Ask an organiser "
-                          "for a new pairing QR code."),
+        "pair_unknown": _("This pairing code is unknown, was already used or has expired. Ask "
+                          "an organiser for a new pairing QR code."),
         "pair_expired": _("This pairing code has expired. Ask an organiser for a new pairing "
                           "QR code."),
         "pair_failed": _("Pairing failed: {message}"),
@@ -97,7 +98,7 @@ def strings() -> dict[str, str]:
 def _page(template: str, **context: Any) -> Response:
     """Render a scanner page with its strings; never cached by the browser's HTTP cache."""
     organiser = current_organiser()
-    html = render_template(template, strings=json.dumps(strings(), ensure_ascii=False),
+    html = render_template(template, strings=strings(),
                            organiser=organiser, **context)
     return Response(html, headers=NO_STORE)
 

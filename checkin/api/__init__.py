@@ -1,0 +1,1 @@
+"""The device API, /api/v1 (see docs/api.md)."""

@@ -1,0 +1,240 @@
+"""The device API (/api/v1): translates HTTP and JSON to the device and scan domain, and back.
+
+Devices authenticate with `Authorization: Bearer <token>`; a signed-in organiser's session
+works too, and then every POST must carry the page's CSRF token in `X-CSRFToken`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import validate_csrf
+from werkzeug.exceptions import HTTPException
+from wtforms.validators import ValidationError
+
+from checkin import devices
+from checkin.api import connections
+from checkin.auth.views import current_organiser
+from checkin.db import get_db
+from checkin.event import event_info
+from checkin.extensions import csrf
+from checkin.scans import (
+    Forbidden,
+    ScanInputError,
+    checkpoint_headcount,
+    find_people,
+    get_scan,
+    headcounts,
+    organiser_actor,
+    record_scans,
+    roster,
+    undo_scan,
+    visible_checkpoints,
+)
+from checkin.scans.signals import scan_corrected, scans_recorded
+
+MAX_BODY = 1024 * 1024
+PREFIX = "/api/v1"
+PATHS = ("/pair", "/me", "/scans", "/checkpoints", "/headcounts", "/participants", "/roster")
+UNDO = re.compile(r"^/api/v1/scans/[^/]+/undo$")
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "body_too_large", 500: "internal_error"}
+
+
+class ApiError(Exception):
+    """An answer other than success: HTTP status, machine code and a sentence for people."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str) -> Any:
+    """Return the API's error shape with `status`."""
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+def actor() -> dict[str, Any]:
+    """Return who is calling: the device of the bearer token, or the signed-in organiser."""
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _sep, token = header.strip().partition(" ")
+        device = devices.authenticate(get_db(), token.strip()) \
+            if scheme.lower() == "bearer" else None
+        if device is None:
+            raise ApiError(401, "bad_token", _("The device token is missing, wrong or revoked: "
+                                                "pair the device again."))
+        return device
+    username = current_organiser()
+    if username is None:
+        raise ApiError(401, "no_token", _("Send a device token (Authorization: Bearer ...)."))
+    if request.method == "POST":
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except ValidationError:
+            raise ApiError(400, "bad_csrf_token", _(
+                "The X-CSRFToken header is missing or wrong: reload the page.")) from None
+    return organiser_actor(username)
+
+
+def json_body() -> dict[str, Any]:
+    """Return the request's JSON object, or answer 400 bad_json (413 when over 1 MB)."""
+    data = request.get_data(cache=True)
+    try:
+        body = json.loads(data)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "bad_json", _("The body is not valid JSON.")) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_json", _("The body must be a JSON object."))
+    return body
+
+
+def pair() -> Any:
+    """Exchange a one-time pairing code for the device's token."""
+    code = json_body().get("code")
+    if not isinstance(code, str) or not code:
+        raise ApiError(400, "bad_field", _("Send the pairing code as {\"code\": \"...\"}."))
+    paired = devices.pair(get_db(), code)
+    if paired is None:
+        raise ApiError(404, "unknown_pairing_code",
+                       _("This pairing code is unknown, used or expired: ask for a new one."))
+    token, device = paired
+    return {"token": token, "device": device}
+
+
+def me() -> Any:
+    """Say which device (or organiser) is calling, and which event this is."""
+    who = actor()
+    return {"device": devices.public(who), "event": event_info(get_db())}
+
+
+def post_scans() -> Any:
+    """Record a batch of scans and answer each, plus the last checkpoint's headcount."""
+    who = actor()
+    if who["role"] == "display":
+        raise Forbidden(_("A display device cannot scan."))
+    body = json_body()
+    db = get_db()
+    recorded = record_scans(db, who, body.get("scans"))
+    if recorded.stored:
+        send(scans_recorded, scans=recorded.stored)
+    return {"results": recorded.results,
+            "headcount": checkpoint_headcount(db, body["scans"][-1]["checkpoint"])}
+
+
+def undo(scan_id: str) -> Any:
+    """Void one of the caller's scans (idempotent)."""
+    who = actor()
+    db = get_db()
+    try:
+        correction, new = undo_scan(db, who, scan_id)
+    except LookupError:
+        raise ApiError(404, "unknown_scan", _("There is no scan with this id.")) from None
+    if new:
+        send(scan_corrected, correction=correction, scan=get_scan(db, scan_id))
+    return {"id": scan_id, "undone": True}
+
+
+def checkpoints() -> Any:
+    """List the checkpoints the caller may scan at (displays and organisers: all)."""
+    return {"checkpoints": visible_checkpoints(get_db(), actor())}
+
+
+def get_headcounts() -> Any:
+    """Every checkpoint's headcount, how many arrived and how many are registered."""
+    actor()
+    return headcounts(get_db())
+
+
+def participants() -> Any:
+    """Find people by name for a manual check-in (at most 20; no e-mail, no code)."""
+    who = actor()
+    try:
+        found = find_people(get_db(), who, request.args.get("q", ""))
+    except ValueError as exc:
+        raise ApiError(400, "bad_field", str(exc)) from None
+    return {"participants": found}
+
+
+def get_roster() -> Any:
+    """The encrypted offline roster the caller may hold."""
+    return roster(get_db(), actor())
+
+
+def not_found(rest: str = "") -> Any:
+    """Answer unknown API addresses (and known ones with a wrong method) in JSON."""
+    path = request.path.rstrip("/")
+    if path[len(PREFIX):] in PATHS or UNDO.match(path):
+        return error_response(405, "method_not_allowed", _("This method is not allowed here."))
+    return error_response(404, "not_found", _("There is no such API address."))
+
+
+def send(signal: Any, **kwargs: Any) -> None:
+    """Send a signal after a commit; a failing receiver must not fail the stored request."""
+    try:
+        signal.send(current_app._get_current_object(), **kwargs)
+    except Exception:
+        current_app.logger.exception("a receiver of %s failed", signal.name)
+
+
+def _limit_body() -> None:
+    # The app allows 10 MB for CSV uploads; devices never need more than 1 MB.
+    request.max_content_length = MAX_BODY
+
+
+def _no_store(response: Any) -> Any:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _api_error(exc: ApiError) -> Any:
+    return error_response(exc.status, exc.code, exc.message)
+
+
+def _input_error(exc: ScanInputError) -> Any:
+    return error_response(400, exc.code, exc.message)
+
+
+def _forbidden(exc: Forbidden) -> Any:
+    return error_response(403, "forbidden", str(exc))
+
+
+def _http_error(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    message = _("The body is larger than 1 MB.") if status == 413 else (exc.description or "")
+    return error_response(status, HTTP_CODES.get(status, "http_error"), message)
+
+
+def register(app: Flask) -> None:
+    """Create the API blueprint, attach its rules and error handlers, register it."""
+    bp = Blueprint("api", __name__, url_prefix=PREFIX)
+    bp.add_url_rule("/pair", view_func=pair, methods=["POST"])
+    bp.add_url_rule("/me", view_func=me)
+    bp.add_url_rule("/scans", view_func=post_scans, methods=["POST"])
+    bp.add_url_rule("/scans/<scan_id>/undo", view_func=undo, methods=["POST"])
+    bp.add_url_rule("/checkpoints", view_func=checkpoints)
+    bp.add_url_rule("/headcounts", view_func=get_headcounts)
+    bp.add_url_rule("/participants", view_func=participants)
+    bp.add_url_rule("/roster", view_func=get_roster)
+    bp.add_url_rule("/", view_func=not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    bp.add_url_rule("/<path:rest>", view_func=not_found,
+                    methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    bp.before_request(_limit_body)
+    connections.init_app(app)
+    bp.before_request(connections.use_kept_connection)
+    bp.teardown_request(connections.release_kept_connection)
+    bp.after_request(_no_store)
+    bp.register_error_handler(ApiError, _api_error)
+    bp.register_error_handler(ScanInputError, _input_error)
+    bp.register_error_handler(Forbidden, _forbidden)
+    bp.register_error_handler(HTTPException, _http_error)
+    # Devices authenticate with bearer tokens, not cookies, so form CSRF does not apply;
+    # organiser sessions are checked against X-CSRFToken in actor().
+    csrf.exempt(bp)
+    app.register_blueprint(bp)

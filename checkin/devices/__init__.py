@@ -1,0 +1,194 @@
+"""Scanning devices: add, pair, list, revoke, and authenticate them by their bearer token.
+
+Only hashes of tokens and pairing codes are stored. A device has at most one valid token at
+a time: pairing gives it a fresh token and the previous one stops working, so a re-paired
+(lost and replaced) tablet cannot be used twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from checkin.db import now_iso, writing
+
+ROLES = ("scanner", "guide", "display")
+PAIRING_MINUTES = 10
+# Writing last_seen_at on every request would turn each scan into two write transactions.
+LAST_SEEN_EVERY = timedelta(seconds=30)
+MAX_NAME = 80
+PUBLIC = ("id", "name", "role", "checkpoint")
+
+
+class DeviceError(ValueError):
+    """A device cannot be added or changed as asked; the message says why."""
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def new_token() -> str:
+    """Return a fresh device token (256 random bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+def new_pairing_secret() -> str:
+    """Return a fresh one-time pairing code (128 random bits, URL-safe)."""
+    return secrets.token_urlsafe(16)
+
+
+def pair_url(base_url: str, code: str) -> str:
+    """Return the address a tablet opens to pair with `code`."""
+    return base_url.rstrip("/") + "/pair/" + code
+
+
+def public(device: dict[str, Any]) -> dict[str, Any]:
+    """Return what a device may know about itself: id, name, role and checkpoint."""
+    return {k: device[k] for k in PUBLIC}
+
+
+def _check(db: Database, name: str, role: str, checkpoint: str | None) -> str:
+    """Check a new device's fields; return the cleaned name or raise DeviceError."""
+    name = (name or "").strip()
+    if not name:
+        raise DeviceError("Give the device a name.")
+    if len(name) > MAX_NAME or any(ord(ch) < 32 for ch in name) or "<" in name or ">" in name:
+        raise DeviceError(f"The name must be at most {MAX_NAME} plain characters.")
+    if role not in ROLES:
+        raise DeviceError(f"The role must be one of {', '.join(ROLES)}.")
+    kind = None
+    if checkpoint:
+        row = db.execute("SELECT kind FROM checkpoints WHERE id = ?", [checkpoint]).fetchone()
+        if row is None:
+            raise DeviceError(f"There is no checkpoint {checkpoint!r}.")
+        kind = row[0]
+    if role == "guide" and kind != "excursion":
+        raise DeviceError("A guide device needs an excursion checkpoint (excursion:<id>).")
+    if role == "scanner" and kind == "excursion":
+        raise DeviceError("A scanner works at the entrance and rooms; use a guide device "
+                          "for an excursion.")
+    return name
+
+
+def add_device(db: Database, name: str, role: str, checkpoint: str | None = None,
+               now: datetime | None = None) -> dict[str, Any]:
+    """Add a device; return its id, token and pairing code (shown once, stored only hashed)."""
+    name = _check(db, name, role, checkpoint)
+    token, code = new_token(), new_pairing_secret()
+    moment = _now(now)
+    expires = now_iso(moment + timedelta(minutes=PAIRING_MINUTES))
+    with writing(db):
+        while True:
+            device_id = "d" + secrets.token_hex(4)
+            if not db.execute("SELECT 1 FROM devices WHERE id = ?", [device_id]).fetchone():
+                break
+        db.execute(
+            "INSERT INTO devices (id, name, role, checkpoint, token_hash, pair_hash, "
+            "pair_expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [device_id, name, role, checkpoint or None, _hash(token), _hash(code), expires,
+             now_iso(moment)])
+    return {"id": device_id, "name": name, "role": role, "checkpoint": checkpoint or None,
+            "token": token, "pairing_code": code, "pair_expires_at": expires}
+
+
+def new_pairing_code(db: Database, device_id: str,
+                     now: datetime | None = None) -> tuple[str, str]:
+    """Give a device a new pairing code (the old one stops working); return it and its expiry."""
+    code = new_pairing_secret()
+    expires = now_iso(_now(now) + timedelta(minutes=PAIRING_MINUTES))
+    with writing(db):
+        changed = db.execute(
+            "UPDATE devices SET pair_hash = ?, pair_expires_at = ? "
+            "WHERE id = ? AND revoked_at IS NULL", [_hash(code), expires, device_id]).rowcount
+    if not changed:
+        raise DeviceError(f"There is no active device {device_id!r}.")
+    return code, expires
+
+
+def pair(db: Database, code: str, now: datetime | None = None
+         ) -> tuple[str, dict[str, Any]] | None:
+    """Exchange a pairing code for a fresh token; None if the code is unknown, used or expired."""
+    if not isinstance(code, str) or not 8 <= len(code) <= 100:
+        return None
+    token = new_token()
+    stamp = now_iso(_now(now))
+    with writing(db):
+        # The UPDATE clears the code in the same statement that checks it: it works once.
+        row = db.execute(
+            "UPDATE devices SET token_hash = ?, pair_hash = NULL, pair_expires_at = NULL, "
+            "paired_at = ? WHERE pair_hash = ? AND pair_expires_at > ? AND revoked_at IS NULL "
+            "RETURNING id, name, role, checkpoint",
+            [_hash(token), stamp, _hash(code), stamp]).fetchall()
+    if not row:
+        return None
+    return token, dict(zip(PUBLIC, row[0], strict=True))
+
+
+def authenticate(db: Database, token: str, now: datetime | None = None) -> dict[str, Any] | None:
+    """Return the active device holding `token` (id, name, role, checkpoint), or None."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 200:
+        return None
+    # Looking up the hash, not the token, keeps timing independent of how much of it matches.
+    row = db.execute(
+        "SELECT id, name, role, checkpoint, last_seen_at FROM devices "
+        "WHERE token_hash = ? AND revoked_at IS NULL", [_hash(token)]).fetchone()
+    if row is None:
+        return None
+    moment = _now(now)
+    stale = now_iso(moment - LAST_SEEN_EVERY)
+    if row[4] is None or row[4] < stale:
+        with writing(db):
+            db.execute("UPDATE devices SET last_seen_at = ? WHERE id = ? AND "
+                       "(last_seen_at IS NULL OR last_seen_at < ?)",
+                       [now_iso(moment), row[0], stale])
+    return dict(zip(PUBLIC, row[:4], strict=True))
+
+
+def revoke(db: Database, device_id: str, now: datetime | None = None) -> bool:
+    """Revoke a device: its token and pairing code stop working at once; False if unknown."""
+    with writing(db):
+        changed = db.execute(
+            "UPDATE devices SET revoked_at = ?, token_hash = NULL, pair_hash = NULL, "
+            "pair_expires_at = NULL WHERE id = ? AND revoked_at IS NULL",
+            [now_iso(_now(now)), device_id]).rowcount
+    return bool(changed)
+
+
+def status(device: dict[str, Any]) -> str:
+    """Say where a device stands: 'revoked', 'paired' or 'waiting' (for pairing)."""
+    if device.get("revoked_at"):
+        return "revoked"
+    if device.get("paired_at"):
+        return "paired"
+    return "waiting"
+
+
+def get_device(db: Database, device_id: str) -> dict[str, Any] | None:
+    """Return one device (without hashes) with its checkpoint's name and its status."""
+    found = list_devices(db, device_id=device_id)
+    return found[0] if found else None
+
+
+def list_devices(db: Database, device_id: str | None = None) -> list[dict[str, Any]]:
+    """Return every device (without hashes), newest first, with checkpoint name and status."""
+    sql = ("SELECT d.id, d.name, d.role, d.checkpoint, c.name AS checkpoint_name, "
+           "d.created_at, d.paired_at, d.revoked_at, d.last_seen_at, d.pair_expires_at "
+           "FROM devices d LEFT JOIN checkpoints c ON c.id = d.checkpoint")
+    params: list[Any] = []
+    if device_id is not None:
+        sql += " WHERE d.id = ?"
+        params.append(device_id)
+    sql += " ORDER BY d.revoked_at IS NOT NULL, d.created_at DESC, d.id"
+    rows = list(db.query(sql, params))
+    for row in rows:
+        row["status"] = status(row)
+    return rows

@@ -1,0 +1,220 @@
+"""The guide API (/api/v1/excursions) and the guide's page (/guide): they translate HTTP to
+the excursions domain and back; the decisions are in checkin.excursions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+
+from checkin.api.views import ApiError, actor, error_response, json_body, send
+from checkin.auth.views import current_organiser
+from checkin.db import get_db
+from checkin.event import event_info
+from checkin.excursions import (
+    EventError,
+    event_detail,
+    excursion_of,
+    excursion_state,
+    record_event,
+)
+from checkin.excursions.signals import excursion_changed
+from checkin.extensions import csrf
+
+MAX_BODY = 64 * 1024
+NO_STORE = {"Cache-Control": "no-store, private"}
+
+
+def _allowed(who: dict[str, Any], excursion_id: str) -> None:
+    """Let organisers and displays see any excursion, a guide only its own; else 403."""
+    if who["role"] in ("organiser", "display"):
+        return
+    if who["role"] == "guide" and excursion_of(who["checkpoint"]) == excursion_id:
+        return
+    raise ApiError(403, "forbidden", _("This device may not see this excursion."))
+
+
+def get_excursion(excursion_id: str) -> Any:
+    """The excursion's state: status, roster (confirmed or missing) and counts."""
+    who = actor()
+    _allowed(who, excursion_id)
+    state = excursion_state(get_db(), excursion_id)
+    if state is None:
+        raise ApiError(404, "not_found", _("There is no such excursion."))
+    return state
+
+
+def post_event(excursion_id: str) -> Any:
+    """Record a departure, a return or a walk-on, exactly once by the event's id."""
+    who = actor()
+    if who["role"] == "display":
+        raise ApiError(403, "forbidden", _("A display device cannot change an excursion."))
+    _allowed(who, excursion_id)
+    db = get_db()
+    device = who["id"] if who["role"] != "organiser" else "organiser:" + who["name"]
+    try:
+        row, duplicate = record_event(db, excursion_id, json_body(), device_id=device)
+    except EventError as exc:
+        raise ApiError(exc.status, exc.code, str(exc)) from None
+    if not duplicate:
+        send(excursion_changed, excursion_id=row["excursion"])
+        # A walk-on also leaves the old excursion's roster one person shorter.
+        old = event_detail(row).get("from") if row["action"] == "walk_on" else None
+        if old:
+            send(excursion_changed, excursion_id=old)
+    return {"id": row["id"], "status": "ok", "duplicate": duplicate,
+            "state": excursion_state(db, row["excursion"])}
+
+
+def strings() -> dict[str, str]:
+    """Every text the guide page's JavaScript shows, translated for the current language."""
+    return {
+        "confirmed": _("Confirmed"),
+        "missing": _("Missing"),
+        "walk_on": _("Added on the spot"),
+        "not_assigned": _("Not on this list"),
+        "confirm_tap": _("Confirm {name}"),
+        "confirmed_at": _("confirmed {time}"),
+        "counts": _("{confirmed} of {expected} confirmed"),
+        "missing_count": _("{n} missing"),
+        "walk_ons_count": _("{n} added on the spot"),
+        "capacity": _("Capacity {n}"),
+        "status_boarding": _("Boarding"),
+        "status_departed": _("Departed {time}"),
+        "status_returned": _("Returned {time}"),
+        "depart": _("Depart"),
+        "depart_title": _("Depart now?"),
+        "depart_missing": _("Still missing ({n}):"),
+        "depart_none_missing": _("Everybody is here."),
+        "depart_confirm": _("Yes, depart now"),
+        "cancel": _("Cancel"),
+        "returned": _("Returned"),
+        "return_confirm": _("Record that the group is back?"),
+        "add_walk_on": _("Add to this excursion"),
+        "added": _("{name} was added to this excursion"),
+        "scanned_confirmed": _("{name}: confirmed"),
+        "already_confirmed": _("{name} was already confirmed"),
+        "other_excursion": _("{name} is on another excursion: {title}"),
+        "no_excursion": _("{name} is not on any excursion"),
+        "unknown_offline": _("This badge is not on your list. Add the person to this "
+                             "excursion?"),
+        "unknown_code": _("Unknown badge"),
+        "unknown_badge": _("Badge …{code}"),
+        "revoked_code": _("This badge was replaced and is no longer valid"),
+        "invalid": _("Not a badge code"),
+        "online": _("Online"),
+        "offline": _("Offline: taps are saved on this phone"),
+        "waiting": _("{n} waiting to be sent"),
+        "all_sent": _("All sent"),
+        "as_of": _("List as of {time}"),
+        "not_paired": _("This phone is not paired as a guide."),
+        "no_excursion_param": _("Choose an excursion."),
+        "not_guide": _("This device is not a guide's phone."),
+        "revoked_device": _("This phone may no longer be used. Ask an organiser to pair it "
+                            "again."),
+        "refused": _("The server refused: {message}"),
+        "camera_on": _("Scan badge"),
+        "camera_stop": _("Stop camera"),
+        "camera_unavailable": _("No camera available here. Tap the names instead."),
+        "camera_insecure": _("The camera needs a secure (https) connection."),
+        "loading": _("Loading…"),
+        "undo": _("Undo"),
+    }
+
+
+def guide() -> Any:
+    """The guide's page: a shell that loads its excursion from the API (works offline)."""
+    # The page is a shell the service worker keeps: the excursion comes from the device or,
+    # for organisers, from ?excursion= read by the JavaScript.
+    excursion = request.args.get("excursion", "")[:40] or None
+    organiser = current_organiser()
+    excursions = []
+    if organiser and excursion is None:
+        excursions = list(get_db().query("SELECT id, title FROM excursions "
+                                         "ORDER BY departs_at, title"))
+    html = render_template(
+        "excursions/guide.html", strings=strings(), organiser=organiser, excursions=excursions,
+        config={"organiser": organiser is not None,
+                "timezone": (event_info(get_db()) or {}).get("timezone") or "UTC",
+                "sw": url_for("excursions.service_worker"), "scope": url_for("excursions.guide"),
+                "scan": url_for("scanner.scan")})
+    return Response(html, headers=NO_STORE)
+
+
+# Files the service worker keeps, so that a reload without network still shows the page.
+SHELL_ASSETS = ("css/app.css", "css/guide.css", "js/scanner-store.js", "js/checkin-camera.js",
+                "js/guide.js",
+                "vendor/jsqr/jsQR.js", "vendor/socket.io/socket.io.min.js")
+SW_SOURCE = "js/scanner-sw.js"
+
+
+def _shell_version() -> str:
+    """A hash of the shell's files and templates: a change makes browsers fetch a new shell."""
+    digest = hashlib.sha256()
+    static = current_app.static_folder or ""
+    for name in (*SHELL_ASSETS, SW_SOURCE):
+        with open(f"{static}/{name}", "rb") as fh:
+            digest.update(fh.read())
+    loader = current_app.jinja_env.loader
+    for name in ("excursions/guide.html", "base.html"):
+        digest.update(loader.get_source(current_app.jinja_env, name)[0].encode())  # type: ignore[union-attr]
+    return digest.hexdigest()[:16]
+
+
+def service_worker() -> Any:
+    """The guide page's service worker: the scanner's worker, filled in with the guide's files."""
+    static = current_app.static_folder or ""
+    with open(f"{static}/{SW_SOURCE}", encoding="utf-8") as fh:
+        source = fh.read()
+    page = url_for("excursions.guide")
+    assets = [url_for("static", filename=name) for name in SHELL_ASSETS]
+    # Its own cache name, so that the guide's worker never deletes the scanner's cache.
+    source = (source.replace('"checkin-scanner-"', '"checkin-guide-"')
+              .replace("__VERSION__", _shell_version())
+              .replace('"__ASSETS__"', json.dumps(assets))
+              .replace("__PAGE__", page))
+    return Response(source, mimetype="text/javascript", headers={
+        "Service-Worker-Allowed": page, "Cache-Control": "no-cache"})
+
+
+def _limit_body() -> None:
+    request.max_content_length = MAX_BODY
+
+
+def _no_store(response: Any) -> Any:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _api_error(exc: ApiError) -> Any:
+    return error_response(exc.status, exc.code, exc.message)
+
+
+def _http_error(exc: Any) -> Any:
+    status = getattr(exc, "code", 500) or 500
+    return error_response(status, "body_too_large" if status == 413 else "http_error",
+                          getattr(exc, "description", "") or "")
+
+
+def register(app: Flask) -> None:
+    """Attach the guide API and the guide page to the app."""
+    from werkzeug.exceptions import HTTPException
+
+    api = Blueprint("excursions_api", __name__, url_prefix="/api/v1/excursions")
+    api.add_url_rule("/<excursion_id>", view_func=get_excursion)
+    api.add_url_rule("/<excursion_id>/events", view_func=post_event, methods=["POST"])
+    api.before_request(_limit_body)
+    api.after_request(_no_store)
+    api.register_error_handler(ApiError, _api_error)
+    api.register_error_handler(HTTPException, _http_error)
+    # Bearer tokens, not cookies; organiser sessions are checked for X-CSRFToken in actor().
+    csrf.exempt(api)
+    app.register_blueprint(api)
+
+    bp = Blueprint("excursions", __name__)
+    bp.add_url_rule("/guide", view_func=guide)
+    bp.add_url_rule("/guide/sw.js", view_func=service_worker)
+    app.register_blueprint(bp)

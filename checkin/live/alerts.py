@@ -1,0 +1,122 @@
+"""What organisers must look at now: a plain function over the database and the time.
+
+Each alert is a dict with a stable `id` (the same situation keeps its id while it lasts, so
+a screen can tell new alerts from old ones), a `kind`, a `severity` ("bad" or "warn") and
+the numbers and names that describe it; the pages word it in the reader's language.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from checkin.db import now_iso
+from checkin.excursions import all_excursion_states
+from checkin.live.stats import parse_iso
+from checkin.scans import headcounts
+
+# An excursion still boarding this close to its departure with people missing needs a call.
+DUE_WITHIN = timedelta(minutes=10)
+# An unknown or revoked badge matters while the person may still be at the door.
+BAD_CODE_WITHIN = timedelta(minutes=30)
+BAD_CODES_SHOWN = 10
+# A device that made requests and then stopped for this long may be lost, flat or offline.
+SILENT_AFTER = timedelta(minutes=10)
+# ...but one quiet for hours was put away (end of the day): that is no longer news.
+SILENT_FORGET = timedelta(hours=3)
+# An excursion that never recorded its departure stops being "due" this long after it.
+OVERDUE_FORGET = timedelta(hours=3)
+
+
+def _minutes(delta: timedelta) -> int:
+    """Whole minutes of a time difference, rounded towards zero."""
+    return int(delta.total_seconds() // 60) if delta >= timedelta(0) \
+        else -int(-delta.total_seconds() // 60)
+
+
+def capacity_alerts(db: Database) -> list[dict[str, Any]]:
+    """Rooms (and the venue, if it has a capacity) with more people inside than places."""
+    out = []
+    for cp in headcounts(db)["checkpoints"]:
+        if cp["kind"] == "excursion" or cp["capacity"] is None:
+            continue
+        if cp["inside"] > cp["capacity"]:
+            out.append({"id": f"over_capacity:{cp['id']}", "kind": "over_capacity",
+                        "severity": "bad", "checkpoint": cp["id"], "name": cp["name"],
+                        "inside": cp["inside"], "capacity": cp["capacity"]})
+    return out
+
+
+def excursion_alerts(db: Database, now: datetime) -> list[dict[str, Any]]:
+    """Excursions still boarding, due to leave within 10 minutes (or late), with people missing."""
+    out = []
+    for state in all_excursion_states(db):
+        x = state["excursion"]
+        if x["status"] != "boarding" or not x["departs_at"] or not state["counts"]["missing"]:
+            continue
+        departs = parse_iso(x["departs_at"])
+        until = departs - now
+        forget = parse_iso(x["returns_at"]) if x["returns_at"] else departs + OVERDUE_FORGET
+        if until > DUE_WITHIN or now >= forget:
+            continue
+        missing = [r["name"] for r in state["roster"]
+                   if r.get("assigned", True) and r["status"] == "missing"]
+        out.append({"id": f"excursion_due:{x['id']}", "kind": "excursion_due",
+                    "severity": "bad" if until <= timedelta(0) else "warn",
+                    "excursion": x["id"], "title": x["title"], "departs_at": x["departs_at"],
+                    "minutes": _minutes(until), "missing": state["counts"]["missing"],
+                    "expected": state["counts"]["expected"],
+                    "confirmed": state["counts"]["confirmed"], "names": missing[:8]})
+    return out
+
+
+def bad_code_alerts(db: Database, now: datetime) -> list[dict[str, Any]]:
+    """Unknown or revoked badges scanned in the last 30 minutes (not voided), newest first."""
+    rows = db.query(
+        "SELECT s.seq, s.id, s.reason, s.checkpoint, s.sort_at, s.received_at, "
+        "c.name AS checkpoint_name, coalesce(d.name, s.device_id) AS device_name, "
+        "p.first_name || ' ' || p.last_name AS participant_name FROM scans s "
+        "LEFT JOIN checkpoints c ON c.id = s.checkpoint "
+        "LEFT JOIN devices d ON d.id = s.device_id "
+        "LEFT JOIN participants p ON p.id = s.participant_id "
+        "WHERE s.reason IN ('unknown_code', 'revoked_code') AND s.received_at >= ? "
+        "AND s.received_at <= ? "
+        "AND NOT EXISTS (SELECT 1 FROM corrections v WHERE v.scan_id = s.id "
+        "AND v.action = 'void') ORDER BY s.seq DESC LIMIT ?",
+        [now_iso(now - BAD_CODE_WITHIN), now_iso(now), BAD_CODES_SHOWN])
+    out = []
+    for r in rows:
+        device = r["device_name"] or ""
+        out.append({"id": f"bad_code:{r['id']}", "kind": r["reason"], "severity": "warn",
+                    "scan": r["id"], "seq": r["seq"], "checkpoint": r["checkpoint"],
+                    "name": r["checkpoint_name"] or r["checkpoint"],
+                    "device_name": device.split(":", 1)[1] if device.startswith("organiser:")
+                    else device,
+                    "participant_name": r["participant_name"], "at": r["sort_at"]})
+    return out
+
+
+def silent_device_alerts(db: Database, now: datetime) -> list[dict[str, Any]]:
+    """Paired devices that made requests and then went quiet for more than 10 minutes."""
+    rows = db.query(
+        "SELECT d.id, d.name, d.role, d.checkpoint, c.name AS checkpoint_name, d.last_seen_at "
+        "FROM devices d LEFT JOIN checkpoints c ON c.id = d.checkpoint "
+        "WHERE d.revoked_at IS NULL AND d.last_seen_at IS NOT NULL "
+        "AND d.last_seen_at < ? AND d.last_seen_at >= ? ORDER BY d.last_seen_at, d.name",
+        [now_iso(now - SILENT_AFTER), now_iso(now - SILENT_FORGET)])
+    return [{"id": f"device_silent:{r['id']}", "kind": "device_silent", "severity": "warn",
+             "device": r["id"], "name": r["name"], "role": r["role"],
+             "checkpoint": r["checkpoint"], "checkpoint_name": r["checkpoint_name"],
+             "last_seen_at": r["last_seen_at"],
+             "minutes": _minutes(now - parse_iso(r["last_seen_at"]))} for r in rows]
+
+
+def alerts(db: Database, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Return every current alert, the most urgent ('bad') first."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    found = (capacity_alerts(db) + excursion_alerts(db, now) + bad_code_alerts(db, now)
+             + silent_device_alerts(db, now))
+    # sorted() is stable: within a severity the order above (rooms, buses, badges, devices).
+    return sorted(found, key=lambda a: a["severity"] != "bad")

@@ -1,0 +1,278 @@
+"""The publisher: turns stored scans, corrections and excursion events into pushes on /live.
+
+The scan API and the excursions domain send blinker signals after they commit. The
+publisher only notes what changed and wakes its background task, which computes each
+payload ONCE (not once per client) with its own database connection and emits it to the
+rooms. Bursts are coalesced: the first change after a quiet spell is pushed at once, further
+changes within COALESCE seconds of that push are pushed together when the window ends.
+
+Every few seconds (TICK) the task also re-checks what changes with time alone: alerts (an
+excursion about to leave, a device gone silent), and whether connected devices were
+revoked (they are disconnected; reading their token also keeps their last_seen_at fresh,
+so a dashboard that only listens is not reported as silent). With no client connected and
+nothing to do for IDLE_STOP seconds the task ends; the next change or client starts it anew.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from flask_socketio import SocketIO
+from sqlite_utils import Database
+
+from checkin import devices
+from checkin.db import connect
+from checkin.excursions import all_excursion_states, excursion_state
+from checkin.excursions.signals import excursion_changed
+from checkin.live import stats
+from checkin.live.access import EXCURSION_PREFIX, HEADCOUNTS, ORGANISERS, excursion_room
+from checkin.live.alerts import alerts
+from checkin.scans import headcounts
+from checkin.scans.signals import scan_corrected, scans_recorded
+
+NAMESPACE = "/live"
+EXTENSION = "checkin.live"
+COALESCE = 0.1
+TICK = 30.0
+IDLE_STOP = 60.0
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Work:
+    """What changed since the last push."""
+
+    headcounts: bool = False
+    alerts: bool = False
+    excursion_events: bool = False
+    excursions: set[str] = field(default_factory=set)
+    scans: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.headcounts or self.alerts or self.excursion_events or self.excursions
+                    or self.scans)
+
+
+def _excursion_of(checkpoint: str | None) -> str | None:
+    if checkpoint and checkpoint.startswith(EXCURSION_PREFIX):
+        return checkpoint[len(EXCURSION_PREFIX):]
+    return None
+
+
+class Publisher:
+    """Pushes live updates for one app; kept in app.extensions, never in a module global."""
+
+    def __init__(self, app: Flask, socketio: SocketIO):
+        self.database = app.config["DATABASE"]
+        self.socketio = socketio
+        # The server this app was initialised with (tests create many apps in one process).
+        self.server = socketio.server
+        self._cond = threading.Condition()
+        self._work = Work()
+        self._running = False
+        self._last_push = 0.0
+        self._clients: dict[str, dict[str, Any]] = {}
+        self._tokens: dict[str, str] = {}
+        self._last_alerts: Any = None
+        self._last_arrivals: Any = None
+        self._event_seq: int | None = None
+        # Weak references (blinker's default) to bound methods: the signals keep no app alive.
+        scans_recorded.connect(self.on_scans_recorded, sender=app)
+        scan_corrected.connect(self.on_scan_corrected, sender=app)
+        excursion_changed.connect(self.on_excursion_changed, sender=app)
+
+    # ------------------------------------------------------------------ signal receivers
+    def on_scans_recorded(self, _sender: Any, scans: list[dict[str, Any]] | None = None,
+                          **_: Any) -> None:
+        """Note newly stored scans."""
+        scans = scans or []
+        with self._cond:
+            self._work.headcounts = self._work.alerts = True
+            for scan in scans:
+                if scan.get("seq") is not None:
+                    self._work.scans.add(scan["seq"])
+                excursion = _excursion_of(scan.get("checkpoint"))
+                if excursion:
+                    self._work.excursions.add(excursion)
+            self._wake()
+
+    def on_scan_corrected(self, _sender: Any, correction: dict[str, Any] | None = None,
+                          scan: dict[str, Any] | None = None, **_: Any) -> None:
+        """Note a voided or moved scan: counts, the excursions it touches, its row."""
+        with self._cond:
+            self._work.headcounts = self._work.alerts = True
+            for checkpoint in ((scan or {}).get("checkpoint"),
+                               (correction or {}).get("checkpoint")):
+                excursion = _excursion_of(checkpoint)
+                if excursion:
+                    self._work.excursions.add(excursion)
+            if scan and scan.get("seq") is not None:
+                self._work.scans.add(scan["seq"])
+            self._wake()
+
+    def on_excursion_changed(self, _sender: Any, excursion_id: str | None = None,
+                             **_: Any) -> None:
+        """Note a departure, return or walk-on (a walk-on also changes expected counts)."""
+        with self._cond:
+            self._work.headcounts = self._work.alerts = True
+            self._work.excursion_events = True
+            if excursion_id:
+                self._work.excursions.add(excursion_id)
+            self._wake()
+
+    # ------------------------------------------------------------------ clients
+    def client_connected(self, sid: str, identity: dict[str, Any], token: str | None) -> None:
+        """Remember a connected client (for revocation checks and to know who listens)."""
+        with self._cond:
+            self._clients[sid] = identity
+            if token and identity.get("device"):
+                self._tokens[sid] = token
+            self._wake()
+
+    def client_disconnected(self, sid: str) -> None:
+        """Forget a client that went away."""
+        with self._cond:
+            self._clients.pop(sid, None)
+            self._tokens.pop(sid, None)
+
+    def identity(self, sid: str) -> dict[str, Any] | None:
+        """Return who a connected client is."""
+        with self._cond:
+            return self._clients.get(sid)
+
+    def listening(self) -> dict[str, int]:
+        """Return how many clients are connected, by role."""
+        with self._cond:
+            out: dict[str, int] = {}
+            for identity in self._clients.values():
+                out[identity["role"]] = out.get(identity["role"], 0) + 1
+            return out
+
+    # ------------------------------------------------------------------ state for a room
+    def room_state(self, db: Database, room: str) -> list[tuple[str, Any]]:
+        """Return the (event, payload) pairs that give a newcomer a room's current state."""
+        if room == HEADCOUNTS:
+            return [("headcounts", headcounts(db)), ("arrivals", stats.arrivals(db))]
+        if room == ORGANISERS:
+            return ([("excursion", s) for s in all_excursion_states(db)]
+                    + [("alerts", alerts(db))])
+        excursion = _excursion_of(room)
+        if excursion:
+            state = excursion_state(db, excursion)
+            return [("excursion", state)] if state else []
+        return []
+
+    # ------------------------------------------------------------------ the background task
+    def _wake(self) -> None:
+        """Start the task if it is not running and wake it (call with the lock held)."""
+        if not self._running:
+            self._running = True
+            self.socketio.start_background_task(self._run)
+        self._cond.notify()
+
+    def _emit(self, event: str, payload: Any, room: str | list[str]) -> None:
+        self.server.emit(event, payload, namespace=NAMESPACE, to=room)
+
+    def _run(self) -> None:
+        db: Database | None = None
+        try:
+            db = connect(self.database)
+            next_tick = time.monotonic() + TICK
+            quiet_since = time.monotonic()
+            while True:
+                with self._cond:
+                    while not self._work:
+                        now = time.monotonic()
+                        if now >= next_tick:
+                            break
+                        if not self._clients and now - quiet_since >= IDLE_STOP:
+                            self._running = False
+                            return
+                        self._cond.wait(min(next_tick - now, IDLE_STOP))
+                # The first change after a quiet spell goes out at once; later ones wait
+                # for the window to close, so a burst of scans makes one push.
+                wait = self._last_push + COALESCE - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                with self._cond:
+                    work, self._work = self._work, Work()
+                tick = time.monotonic() >= next_tick
+                if tick:
+                    next_tick = time.monotonic() + TICK
+                try:
+                    self._push(db, work, tick)
+                except Exception:  # a bad moment must not end live updates for the day
+                    log.exception("live push failed")
+                self._last_push = quiet_since = time.monotonic()
+        finally:
+            if db is not None:
+                db.conn.close()
+            with self._cond:
+                # After a failure the next change starts a fresh task.
+                self._running = False
+
+    def _push(self, db: Database, work: Work, tick: bool) -> None:
+        """Compute each changed payload once and emit it to the rooms that show it."""
+        who = self.listening()
+        organisers = who.get("organiser", 0)
+        if work.headcounts and (organisers or who.get("display") or who.get("scanner")):
+            self._emit("headcounts", headcounts(db), HEADCOUNTS)
+            arrivals = stats.arrivals(db)
+            if arrivals != self._last_arrivals:
+                self._last_arrivals = arrivals
+                self._emit("arrivals", arrivals, HEADCOUNTS)
+        excursions = set(work.excursions)
+        if work.excursion_events:
+            excursions |= self._excursions_touched(db)
+        if organisers or who.get("guide"):
+            for excursion in sorted(excursions):
+                state = excursion_state(db, excursion)
+                if state is not None:
+                    self._emit("excursion", state, [excursion_room(excursion), ORGANISERS])
+        if organisers and work.scans:
+            for row in stats.scans_by_seq(db, sorted(work.scans)):
+                self._emit("scan", row, ORGANISERS)
+        if organisers and (work.alerts or tick):
+            current = alerts(db)
+            if current != self._last_alerts:
+                self._last_alerts = current
+                self._emit("alerts", current, ORGANISERS)
+        if tick:
+            self._check_devices(db)
+
+    def _excursions_touched(self, db: Database) -> set[str]:
+        """Excursions changed by events since the last look (a walk-on changes two)."""
+        if self._event_seq is None:
+            self._event_seq = db.execute(
+                "SELECT coalesce(max(seq), 0) FROM excursion_events").fetchone()[0]
+            return {r[0] for r in db.execute("SELECT id FROM excursions").fetchall()}
+        touched: set[str] = set()
+        for seq, excursion, detail in db.execute(
+                "SELECT seq, excursion, detail FROM excursion_events WHERE seq > ? ORDER BY seq",
+                [self._event_seq]).fetchall():
+            self._event_seq = seq
+            touched.add(excursion)
+            moved_from = json.loads(detail or "{}").get("from")
+            if moved_from:
+                touched.add(moved_from)
+        return touched
+
+    def _check_devices(self, db: Database) -> None:
+        """Disconnect devices whose token no longer works; keep the others' last_seen fresh."""
+        with self._cond:
+            tokens = dict(self._tokens)
+        for sid, token in tokens.items():
+            if devices.authenticate(db, token) is None:
+                self.server.disconnect(sid, namespace=NAMESPACE)
+
+
+def get_publisher(app: Flask) -> Publisher:
+    """Return the app's publisher."""
+    return app.extensions[EXTENSION]

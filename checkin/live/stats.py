@@ -1,0 +1,242 @@
+"""Read-only numbers for the dashboard and the overview: arrivals over time and by group,
+who has not arrived, recent scans, one person's day. Plain functions over the database.
+
+"Arrived" means what the headcounts mean by it: the person has at least one valid scan that
+no correction voided, i.e. a row in the `location` projection. Their arrival time is the
+earliest such scan.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlite_utils import Database
+
+from checkin.event import event_info
+from checkin.scans.presence import EFFECTIVE, in_venue
+
+# The chart's bars: a quarter of an hour each, wider when the day's arrivals span long.
+BUCKET_MINUTES = (15, 30, 60, 120, 240)
+MAX_BUCKETS = 48
+RECENT_SCANS = 30
+
+
+def event_zone(db: Database) -> ZoneInfo:
+    """Return the event's time zone (UTC if the event names none or an unknown one)."""
+    info = event_info(db) or {}
+    try:
+        return ZoneInfo(info.get("timezone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def parse_iso(value: str) -> datetime:
+    """Parse one of the log's UTC ISO strings."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def clock(value: str | None, zone: ZoneInfo) -> str:
+    """Return a stored UTC time as the event's local wall-clock time (HH:MM), '' for None."""
+    if not value:
+        return ""
+    return parse_iso(value).astimezone(zone).strftime("%H:%M")
+
+
+def arrival_times(db: Database) -> list[str]:
+    """Return every arrived person's arrival time (their first effective scan), sorted."""
+    rows = db.execute("SELECT min(e.sort_at) FROM (" + EFFECTIVE + ") e "  # noqa: S608
+                      "GROUP BY e.participant_id ORDER BY 1").fetchall()
+    return [r[0] for r in rows]
+
+
+def arrivals_timeline(db: Database) -> dict[str, Any]:
+    """Return arrivals per time slot (local labels) and the running total, for the chart."""
+    zone = event_zone(db)
+    times = [parse_iso(t) for t in arrival_times(db)]
+    if not times:
+        return {"bucket_minutes": BUCKET_MINUTES[0], "buckets": [], "total": 0}
+    first, last = times[0].astimezone(zone), times[-1].astimezone(zone)
+    span = (last - first).total_seconds() / 60
+    minutes = next((m for m in BUCKET_MINUTES if span / m < MAX_BUCKETS), BUCKET_MINUTES[-1])
+    # Slots start on the local clock's round numbers (09:00, 09:15, ...).
+    start = first.replace(minute=first.minute - first.minute % minutes if minutes < 60 else 0,
+                          second=0, microsecond=0)
+    if minutes > 60:
+        start = start.replace(hour=start.hour - start.hour % (minutes // 60))
+    step = timedelta(minutes=minutes)
+    count = int((last - start) / step) + 1
+    if count > MAX_BUCKETS:
+        # Stragglers from days before (a device that kept scans offline for long): the chart
+        # shows the last MAX_BUCKETS slots and counts earlier arrivals in the first one.
+        start = start + step * (count - MAX_BUCKETS)
+        count = MAX_BUCKETS
+    counts = [0] * count
+    for moment in times:
+        index = max(0, int((moment.astimezone(zone) - start) / step))
+        counts[min(index, count - 1)] += 1
+    buckets, total = [], 0
+    for n, c in enumerate(counts):
+        total += c
+        slot = start + step * n
+        buckets.append({"start": slot.astimezone(UTC).isoformat(timespec="seconds"),
+                        "label": slot.strftime("%H:%M"), "count": c, "total": total})
+    return {"bucket_minutes": minutes, "buckets": buckets, "total": total}
+
+
+def arrivals_by(db: Database, column: str) -> list[dict[str, Any]]:
+    """Return registered and arrived people per value of a participants column, largest first."""
+    allowed = {"city", "organisation_type", "working_group", "excursion"}
+    if column not in allowed:
+        raise ValueError(f"cannot group by {column!r}")
+    rows = db.execute(
+        f"SELECT coalesce(p.{column}, ''), count(*), count(l.participant_id) "  # noqa: S608
+        "FROM participants p LEFT JOIN location l ON l.participant_id = p.id "
+        "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+    return [{"key": key, "registered": registered, "arrived": arrived}
+            for key, registered, arrived in rows]
+
+
+def arrivals(db: Database) -> dict[str, Any]:
+    """Return what the dashboard charts: arrivals over time, by delegation, by organisation type."""
+    return {"timeline": arrivals_timeline(db), "by_city": arrivals_by(db, "city"),
+            "by_type": arrivals_by(db, "organisation_type")}
+
+
+def overview_numbers(db: Database) -> dict[str, Any]:
+    """Return arrived against registered overall, per delegation, type, working group, excursion."""
+    registered = db.execute("SELECT count(*) FROM participants").fetchone()[0]
+    arrived = db.execute("SELECT count(*) FROM location").fetchone()[0]
+    groups = {r["id"]: r for r in db.query(
+        "SELECT w.id, w.title, w.area, r.name AS room FROM working_groups w "
+        "LEFT JOIN rooms r ON r.id = w.room")}
+    excursions = {r["id"]: r for r in db.query("SELECT id, title FROM excursions")}
+    by_group = []
+    for row in arrivals_by(db, "working_group"):
+        group = groups.get(row["key"])
+        by_group.append({**row, "title": group["title"] if group else "",
+                         "area": group["area"] if group else "",
+                         "room": group["room"] if group else ""})
+    by_excursion = []
+    for row in arrivals_by(db, "excursion"):
+        excursion = excursions.get(row["key"])
+        by_excursion.append({**row, "title": excursion["title"] if excursion else ""})
+    return {"registered": registered, "arrived": arrived,
+            "by_city": arrivals_by(db, "city"), "by_type": arrivals_by(db, "organisation_type"),
+            "by_group": sorted(by_group, key=lambda r: (r["title"] == "", r["area"], r["title"])),
+            "by_excursion": sorted(by_excursion, key=lambda r: (r["title"] == "", r["title"]))}
+
+
+def not_arrived(db: Database, q: str = "", limit: int = 200) -> tuple[list[dict[str, Any]], int]:
+    """Return people without any valid scan matching every word of `q`, and how many match."""
+    where, params = ["l.participant_id IS NULL"], []
+    for word in q.split()[:5]:
+        where.append("instr(casefold(p.first_name || ' ' || p.last_name || ' ' || "
+                     "p.organisation || ' ' || p.city), ?) > 0")
+        params.append(word.casefold())
+    base = (" FROM participants p LEFT JOIN location l ON l.participant_id = p.id "
+            "LEFT JOIN working_groups w ON w.id = p.working_group WHERE " + " AND ".join(where))
+    total = db.execute("SELECT count(*)" + base, params).fetchone()[0]  # noqa: S608
+    rows = list(db.query(
+        "SELECT p.id, p.first_name, p.last_name, p.organisation, p.city, "  # noqa: S608
+        "w.title AS working_group_title" + base +
+        " ORDER BY p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE LIMIT ?",
+        [*params, limit]))
+    return rows, total
+
+
+# One scan as organisers see it: who, where, which device, what it meant, and its corrections.
+SCAN_VIEW = """
+SELECT s.seq, s.id, s.participant_id, s.checkpoint, s.direction, s.at, s.received_at,
+  s.sort_at, s.device_id, s.source, s.status, s.reason, s.detail,
+  p.first_name || ' ' || p.last_name AS participant_name,
+  c.name AS checkpoint_name, coalesce(d.name, s.device_id) AS device_name,
+  EXISTS (SELECT 1 FROM corrections v WHERE v.scan_id = s.id AND v.action = 'void') AS voided,
+  (SELECT m.checkpoint FROM corrections m WHERE m.scan_id = s.id AND m.action = 'move'
+   ORDER BY m.seq DESC LIMIT 1) AS moved_to
+FROM scans s
+LEFT JOIN participants p ON p.id = s.participant_id
+LEFT JOIN checkpoints c ON c.id = s.checkpoint
+LEFT JOIN devices d ON d.id = s.device_id
+"""
+
+
+def _scan_row(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """Shape one SCAN_VIEW row as the `scan` event and the overview's tables carry it."""
+    device = row["device_name"] or ""
+    if device.startswith("organiser:"):
+        device = device.split(":", 1)[1]
+    return {
+        "id": row["id"], "seq": row["seq"], "time": row["sort_at"],
+        "received_at": row["received_at"],
+        "participant": row["participant_id"], "participant_name": row["participant_name"],
+        "checkpoint": row["checkpoint"],
+        "checkpoint_name": row["checkpoint_name"] or row["checkpoint"],
+        "direction": row["direction"], "device": row["device_id"], "device_name": device,
+        "source": row["source"], "status": row["status"], "reason": row["reason"],
+        "detail": json.loads(row["detail"]) if row["detail"] else {},
+        "voided": bool(row["voided"]), "moved_to": row["moved_to"],
+        "moved_to_name": names.get(row["moved_to"] or "", row["moved_to"]),
+    }
+
+
+def _checkpoint_names(db: Database) -> dict[str, str]:
+    return dict(db.execute("SELECT id, name FROM checkpoints").fetchall())
+
+
+def scans_by_seq(db: Database, seqs: list[int]) -> list[dict[str, Any]]:
+    """Return the given scans (by seq) as organisers see them, oldest first."""
+    if not seqs:
+        return []
+    rows = db.query(SCAN_VIEW + " WHERE s.seq IN (SELECT value FROM json_each(?)) "  # noqa: S608
+                    "ORDER BY s.seq", [json.dumps(sorted(set(seqs)))])
+    names = _checkpoint_names(db)
+    return [_scan_row(r, names) for r in rows]
+
+
+def scans_since(db: Database, since: int, limit: int = 200) -> list[dict[str, Any]]:
+    """Return the scans stored after seq `since` (the newest `limit` of them), oldest first."""
+    rows = list(db.query(SCAN_VIEW + " WHERE s.seq > ? ORDER BY s.seq DESC LIMIT ?",
+                         [since, limit]))
+    names = _checkpoint_names(db)
+    return [_scan_row(r, names) for r in reversed(rows)]
+
+
+def recent_scans(db: Database, limit: int = RECENT_SCANS) -> list[dict[str, Any]]:
+    """Return the newest scans, newest first."""
+    return list(reversed(scans_since(db, 0, limit)))
+
+
+def latest_seq(db: Database) -> int:
+    """Return the seq of the newest stored scan (0 when there is none)."""
+    return db.execute("SELECT coalesce(max(seq), 0) FROM scans").fetchone()[0]
+
+
+def participant_day(db: Database, participant_id: int) -> dict[str, Any] | None:
+    """Return one person's day: every scan (with its corrections) and where they are now."""
+    people = list(db.query(
+        "SELECT p.*, w.title AS working_group_title, x.title AS excursion_title "
+        "FROM participants p LEFT JOIN working_groups w ON w.id = p.working_group "
+        "LEFT JOIN excursions x ON x.id = p.excursion WHERE p.id = ?", [participant_id]))
+    if not people:
+        return None
+    names = _checkpoint_names(db)
+    scans = [_scan_row(r, names) for r in db.query(
+        SCAN_VIEW + " WHERE s.participant_id = ? ORDER BY s.sort_at, s.seq", [participant_id])]
+    corrections: dict[str, list[dict[str, Any]]] = {}
+    for c in db.query("SELECT * FROM corrections WHERE scan_id IN (SELECT id FROM scans "
+                      "WHERE participant_id = ?) ORDER BY seq", [participant_id]):
+        c["checkpoint_name"] = names.get(c["checkpoint"] or "", c["checkpoint"])
+        corrections.setdefault(c["scan_id"], []).append(c)
+    for scan in scans:
+        scan["corrections"] = corrections.get(scan["id"], [])
+    location = list(db.query("SELECT * FROM location WHERE participant_id = ?",
+                             [participant_id]))
+    where = None
+    if location:
+        loc = location[0]
+        where = {**loc, "checkpoint_name": names.get(loc["checkpoint"], loc["checkpoint"]),
+                 "in_venue": in_venue(loc["checkpoint"], loc["direction"])}
+    return {"participant": people[0], "scans": scans, "location": where}

@@ -1,0 +1,239 @@
+"""The room dashboard, the organisers' overview, one person's day, and scan corrections.
+
+The pages are rendered from checkin.live's plain functions; the JavaScript keeps them
+current from the /live Socket.IO namespace (and, on the overview, by re-fetching the parts
+of the page that a push says have changed).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from checkin.auth.views import current_organiser
+from checkin.db import get_db
+from checkin.event import event_info
+from checkin.excursions import all_excursion_states
+from checkin.live import stats
+from checkin.live.alerts import alerts
+from checkin.live.corrections import CorrectionError, correct
+from checkin.scans import get_scan, headcounts
+from checkin.scans.signals import scan_corrected
+
+NO_STORE = {"Cache-Control": "no-store, private"}
+PARTS = ("numbers", "alerts", "excursions", "missing")
+# Where the scanner page keeps its device (see static/js/scanner-store.js): a display pairs
+# through the same /pair/<code> page, so the dashboard reads the token from the same place.
+DEVICE_KEY = "checkin.device"
+
+
+def type_labels() -> dict[str, str]:
+    """Translated names of the organisation types."""
+    return {"administration": _("Administration"), "university": _("University"),
+            "institution": _("Institution"), "company": _("Company"), "other": _("Other")}
+
+
+def scan_words() -> dict[str, str]:
+    """Translated words for a scan's direction, status and reason."""
+    return {
+        "in": _("in"), "out": _("out"),
+        "accepted": _("Accepted"), "warning": _("Warning"), "rejected": _("Rejected"),
+        "already_in": _("already checked in"), "not_assigned": _("not on the list here"),
+        "over_capacity": _("over capacity"), "unknown_code": _("unknown badge"),
+        "revoked_code": _("replaced (revoked) badge"), "invalid": _("not a badge code"),
+        "voided": _("voided"), "moved": _("moved to {name}"), "unknown": _("unknown person"),
+    }
+
+
+def dashboard_strings() -> dict[str, str]:
+    """Every text the dashboard's JavaScript shows, in the page's language."""
+    return {
+        "live": _("Live"),
+        "connecting": _("Connecting…"),
+        "reconnecting": _("Connection lost, reconnecting…"),
+        "not_paired": _("This screen is not paired. An organiser adds a display device and "
+                        "opens its pairing QR code here (or signs in)."),
+        "inside": _("inside"),
+        "of_capacity": _("of {capacity} places"),
+        "no_capacity": _("no capacity set"),
+        "state_ok": _("Places free: {free}"),
+        "state_near": _("Nearly full: {free} left"),
+        "state_full": _("Full"),
+        "state_over": _("Over capacity: {over} too many"),
+        "state_none": _("Inside now"),
+        "arrived_of": _("{arrived} of {registered} arrived"),
+        "in_venue": _("In the venue now"),
+        "per_slot": _("Arrivals per {minutes} minutes"),
+        "running_total": _("Arrived so far"),
+        "chart_summary": _("{total} arrived; most arrivals ({count}) at {label}."),
+        "chart_empty": _("No arrivals yet."),
+        "updated": _("Updated {time}"),
+        "unknown": _("(none given)"),
+        "percent": _("{percent} %"),
+    }
+
+
+def overview_strings() -> dict[str, str]:
+    """Every text the overview's JavaScript shows, in the page's language."""
+    return {
+        **{"word_" + k: v for k, v in scan_words().items()},
+        "live": _("Live"),
+        "connecting": _("Connecting…"),
+        "reconnecting": _("Connection lost, reconnecting…"),
+        "refused": _("Live updates refused: sign in again."),
+        "alerts_none": _("No alerts."),
+        "alerts_count": _("{n} alerts"),
+        "alerts_one": _("1 alert"),
+        "shown": _("{shown} of {total} shown"),
+    }
+
+
+def _event_name() -> str:
+    info = event_info(get_db()) or {}
+    return info.get("name") or "checkin"
+
+
+def dashboard() -> Response:
+    """The big-screen dashboard: a shell the JavaScript fills from /live (display or organiser)."""
+    config = {"namespace": "/live", "device_key": DEVICE_KEY,
+              "organiser": current_organiser() is not None,
+              "timezone": str(stats.event_zone(get_db())),
+              "types": type_labels(), "strings": dashboard_strings()}
+    html = render_template("live/dashboard.html", config=config, event_name=_event_name())
+    return Response(html, headers=NO_STORE)
+
+
+def _clock_filter(zone: Any) -> Any:
+    return lambda value: stats.clock(value, zone)
+
+
+def _parts(db: Any, q: str) -> dict[str, Any]:
+    """Everything the overview's parts show."""
+    missing, missing_total = stats.not_arrived(db, q)
+    counts = headcounts(db)
+    venue = next((c for c in counts["checkpoints"] if c["kind"] == "entrance"), None)
+    return {
+        "numbers": stats.overview_numbers(db), "venue": venue,
+        "alerts": alerts(db), "excursions": all_excursion_states(db),
+        "missing": missing, "missing_total": missing_total, "q": q,
+        "types": type_labels(), "words": scan_words(),
+        "clock": _clock_filter(stats.event_zone(db)),
+    }
+
+
+def overview() -> Response:
+    """The organisers' overview: numbers, alerts, excursions, who is missing, recent scans."""
+    db = get_db()
+    q = request.args.get("q", "").strip()[:100]
+    context = _parts(db, q)
+    scans = stats.recent_scans(db)
+    config = {"namespace": "/live", "part_url": url_for("live.overview_part", part="_"),
+              "person_url": url_for("live.participant", participant_id=0),
+              "scan_url": url_for("live.scan", scan_id="_"),
+              "latest_scan": stats.latest_seq(db), "timezone": str(stats.event_zone(db)),
+              "strings": overview_strings()}
+    html = render_template("live/overview.html", scans=scans, config=config,
+                           event_name=_event_name(), **context)
+    return Response(html, headers=NO_STORE)
+
+
+def overview_part(part: str) -> Response:
+    """One part of the overview as an HTML fragment, for the page to swap in after a push."""
+    if part not in PARTS:
+        abort(404)
+    db = get_db()
+    q = request.args.get("q", "").strip()[:100]
+    html = render_template(f"live/_part_{part}.html", **_parts(db, q))
+    return Response(html, headers=NO_STORE)
+
+
+def _correction_context(db: Any) -> dict[str, Any]:
+    return {"checkpoints": list(db.query("SELECT id, kind, name FROM checkpoints "
+                                         "ORDER BY position, id")),
+            "new_id": lambda: str(uuid.uuid4()), "words": scan_words(),
+            "clock": _clock_filter(stats.event_zone(db))}
+
+
+def participant(participant_id: int) -> Response:
+    """One person's day: every scan with its corrections, and where they are now."""
+    db = get_db()
+    day = stats.participant_day(db, participant_id)
+    if day is None:
+        abort(404)
+    html = render_template("live/participant.html", day=day, types=type_labels(),
+                           **_correction_context(db))
+    return Response(html, headers=NO_STORE)
+
+
+def scan(scan_id: str) -> Any:
+    """One scan (rejected scans belong to nobody's day): what it was, and its corrections."""
+    db = get_db()
+    row = get_scan(db, scan_id)
+    if row is None:
+        abort(404)
+    if row["participant_id"] is not None:
+        return redirect(url_for("live.participant", participant_id=row["participant_id"])
+                        + f"#scan-{row['seq']}")
+    shown = stats.scans_by_seq(db, [row["seq"]])[0]
+    shown["corrections"] = list(db.query("SELECT * FROM corrections WHERE scan_id = ? "
+                                         "ORDER BY seq", [scan_id]))
+    html = render_template("live/scan.html", scan=shown, **_correction_context(db))
+    return Response(html, headers=NO_STORE)
+
+
+def correction_messages() -> dict[str, str]:
+    """Translated reasons why a correction was refused."""
+    return {
+        "unknown_scan": _("There is no such scan."),
+        "bad_action": _("A correction voids a scan or moves it."),
+        "already_voided": _("This scan is already voided."),
+        "rejected_scan": _("A rejected scan counts nowhere; it can only be voided."),
+        "unknown_checkpoint": _("Choose the checkpoint the scan belongs to."),
+        "same_checkpoint": _("The scan already counts there."),
+    }
+
+
+def correct_view(scan_id: str, action: str) -> Any:
+    """Void a scan or move it (POST with CSRF), then show the person's day again."""
+    db = get_db()
+    try:
+        correction, row, new = correct(
+            db, scan_id, action, current_organiser() or "",
+            checkpoint=request.form.get("checkpoint") or None,
+            note=request.form.get("note"), correction_id=request.form.get("correction_id")
+            or None)
+    except CorrectionError as exc:
+        if exc.code == "unknown_scan":
+            abort(404)
+        flash(correction_messages().get(exc.code, str(exc)))
+        return redirect(_back(get_scan(db, scan_id)), 303)
+    if new:
+        try:
+            scan_corrected.send(current_app._get_current_object(), correction=correction,
+                                scan=get_scan(db, scan_id))
+        except Exception:  # the correction is stored; a failing push must not hide that
+            current_app.logger.exception("a receiver of scan_corrected failed")
+        flash(_("Scan voided.") if action == "void" else _("Scan moved."))
+    return redirect(_back(row), 303)
+
+
+def _back(row: dict[str, Any] | None) -> str:
+    if row is None:
+        return url_for("live.overview")
+    if row["participant_id"] is not None:
+        return url_for("live.participant", participant_id=row["participant_id"]) \
+            + f"#scan-{row['seq']}"
+    return url_for("live.scan", scan_id=row["id"])
+

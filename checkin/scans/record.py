@@ -1,0 +1,314 @@
+"""Recording scans: check a batch, store each scan exactly once, answer what it means."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from checkin.codes import normalise
+from checkin.db import now_iso, writing
+from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_scan
+from checkin.scans.presence import effective_scans, in_venue, inside, refresh_location
+from checkin.scans.sql import rows
+
+MAX_BATCH = 500
+MAX_ID = 64
+MAX_CODE = 1000
+SCAN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# The order in which a scan's warnings are named in its one `reason`.
+WARNINGS = ("already_in", "not_assigned", "over_capacity")
+PERSON_COLUMNS = ("p.id, p.first_name, p.last_name, p.organisation, p.city, p.working_group, "
+                  "w.title AS working_group_title, p.excursion, x.title AS excursion_title")
+PERSON_JOINS = ("LEFT JOIN working_groups w ON w.id = p.working_group "
+                "LEFT JOIN excursions x ON x.id = p.excursion")
+
+
+class ScanInputError(ValueError):
+    """A batch of scans is malformed; nothing of it was stored."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Recorded:
+    """The answer to a batch: one result per item, and the rows that were newly stored."""
+
+    results: list[dict[str, Any]] = field(default_factory=list)
+    stored: list[dict[str, Any]] = field(default_factory=list)
+
+
+def person_public(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return the fields a scanner shows about a person (no e-mail, no code)."""
+    if row is None:
+        return None
+    return {"id": row["id"], "name": f"{row['first_name']} {row['last_name']}",
+            "first_name": row["first_name"], "last_name": row["last_name"],
+            "organisation": row["organisation"], "city": row["city"],
+            "working_group": row["working_group"],
+            "working_group_title": row["working_group_title"],
+            "excursion": row["excursion"], "excursion_title": row["excursion_title"]}
+
+
+def get_person(db: Database, participant_id: int) -> dict[str, Any] | None:
+    """Return a person's row with working group and excursion titles, or None."""
+    found = rows(db, f"SELECT {PERSON_COLUMNS} FROM participants p "  # noqa: S608
+                 f"{PERSON_JOINS} WHERE p.id = ?", [participant_id])
+    return found[0] if found else None
+
+
+def _time(value: Any, where: str) -> str:
+    """Parse an ISO 8601 time with a UTC offset into the log's sortable UTC form."""
+    bad = ScanInputError("bad_field", f"{where}.at must be an ISO 8601 time with a time zone, "
+                                      "like 2019-11-12T09:30:00.000Z")
+    if not isinstance(value, str) or len(value) > 64:
+        raise bad
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise bad from None
+    if moment.tzinfo is None or not 2000 <= moment.astimezone(UTC).year <= 9998:
+        raise bad
+    return now_iso(moment)
+
+
+def check_batch(items: Any, known: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Check every item of a batch; return them cleaned or raise ScanInputError for the first."""
+    if not isinstance(items, list):
+        raise ScanInputError("bad_field", "scans must be a list of scans.")
+    if not items:
+        raise ScanInputError("bad_field", "scans is empty: send 1 to 500 scans.")
+    if len(items) > MAX_BATCH:
+        raise ScanInputError("too_many_scans",
+                             f"{len(items)} scans in one request; at most {MAX_BATCH}.")
+    out = []
+    for n, item in enumerate(items):
+        where = f"scans[{n}]"
+        if not isinstance(item, dict):
+            raise ScanInputError("bad_field", f"{where} must be an object.")
+        scan_id = item.get("id")
+        if not isinstance(scan_id, str) or not SCAN_ID.match(scan_id):
+            raise ScanInputError("bad_field", f"{where}.id must be 1 to {MAX_ID} letters, "
+                                              "digits or . _ : - (a UUID).")
+        code, person = item.get("code"), item.get("participant")
+        if (code is None) == (person is None):
+            raise ScanInputError("bad_field", f"{where} needs either code or participant.")
+        if code is not None and (not isinstance(code, str) or len(code) > MAX_CODE):
+            raise ScanInputError("bad_field", f"{where}.code must be text of at most "
+                                              f"{MAX_CODE} characters.")
+        if person is not None and (not isinstance(person, int) or isinstance(person, bool)
+                                   or not 0 < person < 2**62):
+            raise ScanInputError("bad_field", f"{where}.participant must be a participant id.")
+        checkpoint = item.get("checkpoint")
+        if not isinstance(checkpoint, str):
+            raise ScanInputError("bad_field", f"{where}.checkpoint must be a checkpoint id.")
+        if checkpoint not in known:
+            raise ScanInputError("unknown_checkpoint",
+                                 f"{where}.checkpoint {checkpoint[:80]!r} is not a checkpoint "
+                                 "of this event.")
+        direction = item.get("direction")
+        if direction not in ("in", "out"):
+            raise ScanInputError("bad_field", f'{where}.direction must be "in" or "out".')
+        out.append({"id": scan_id, "code": code, "participant": person,
+                    "checkpoint": checkpoint, "direction": direction,
+                    "at": _time(item.get("at"), where)})
+    return out
+
+
+def _since(scans: list[dict[str, Any]], match: Any) -> str | None:
+    """Return when the trailing run of scans that satisfy `match` began, if the last does."""
+    since = None
+    for scan in reversed(scans):
+        if not match(scan):
+            break
+        since = scan["sort_at"]
+    return since
+
+
+def _warnings(db: Database, person: dict[str, Any], cp: dict[str, Any], direction: str,
+              sort_at: str) -> tuple[list[str], dict[str, Any]]:
+    """Say what needs attention about a valid scan, judged by the person's state before it."""
+    if direction != "in":
+        return [], {}
+    reasons: list[str] = []
+    detail: dict[str, Any] = {}
+    # The state before this scan: everything that happened no later than it (its seq will be
+    # the largest, so ties in time count as earlier). Out-of-order arrival is judged alike.
+    before = [s for s in effective_scans(db, person["id"]) if s["sort_at"] <= sort_at]
+    if cp["kind"] == "entrance":
+        since = _since(before, lambda s: in_venue(s["checkpoint"], s["direction"]))
+    elif cp["kind"] == "room":
+        since = _since(before, lambda s: s["checkpoint"] == cp["id"] and s["direction"] == "in")
+    else:
+        here = [s for s in before if s["checkpoint"] == cp["id"]]
+        since = _since(here, lambda s: s["direction"] == "in")
+    if since:
+        reasons.append("already_in")
+        detail["since"] = since
+    if cp["kind"] == "excursion" and person["excursion"] != cp["ref"]:
+        reasons.append("not_assigned")
+    elif cp["kind"] == "room":
+        groups = [r[0] for r in db.execute("SELECT id FROM working_groups WHERE room = ?",
+                                           [cp["ref"]]).fetchall()]
+        if groups and person["working_group"] not in groups:
+            reasons.append("not_assigned")
+    return reasons, detail
+
+
+def _result(row: dict[str, Any], person: dict[str, Any] | None,
+            duplicate: bool) -> dict[str, Any]:
+    detail = json.loads(row["detail"]) if row["detail"] else {}
+    return {"id": row["id"], "status": row["status"], "reason": row["reason"], "detail": detail,
+            "participant": person_public(person), "duplicate": duplicate}
+
+
+def _judge(db: Database, item: dict[str, Any]
+           ) -> tuple[str, str | None, dict[str, Any], dict[str, Any] | None]:
+    """Resolve an item's code or participant id: status, reason, detail and the person."""
+    if item["participant"] is not None:
+        person = get_person(db, item["participant"])
+        if person is None:
+            return "rejected", "unknown_code", {"participant": item["participant"]}, None
+        return "accepted", None, {}, person
+    code = normalise(item["code"])
+    if code is None:
+        return "rejected", "invalid", {}, None
+    found = rows(db, f"SELECT c.revoked_at, {PERSON_COLUMNS} FROM codes c "  # noqa: S608
+                 f"JOIN participants p ON p.id = c.participant_id {PERSON_JOINS} "
+                 "WHERE c.code = ?", [code])
+    if not found:
+        return "rejected", "unknown_code", {}, None
+    person = found[0]
+    if person.pop("revoked_at"):
+        return "rejected", "revoked_code", {}, person
+    return "accepted", None, {}, person
+
+
+def record_scans(db: Database, actor: Actor, items: Any,
+                 now: datetime | None = None) -> Recorded:
+    """Check a batch of scans, then store the new ones in one transaction and judge each.
+
+    Raises ScanInputError (nothing stored) for a malformed batch and Forbidden when the
+    actor may not scan at one of its checkpoints. A scan whose id is already stored is not
+    stored again; its original result comes back with duplicate = True.
+    """
+    known = checkpoints(db)
+    batch = check_batch(items, known)
+    for item in batch:
+        if not may_scan(actor, known[item["checkpoint"]]):
+            raise Forbidden(f"This device may not scan at {item['checkpoint']!r}.")
+    received = now_iso(now)
+    device = actor_ref(actor)
+    out = Recorded()
+    with writing(db):
+        for item in batch:
+            old = rows(db, "SELECT * FROM scans WHERE id = ?", [item["id"]])
+            if old:
+                pid = old[0]["participant_id"]
+                person = get_person(db, pid) if pid is not None else None
+                out.results.append(_result(old[0], person, duplicate=True))
+                continue
+            cp = known[item["checkpoint"]]
+            # A device whose clock runs fast must not pin a state into the future.
+            sort_at = min(item["at"], received)
+            status, reason, detail, person = _judge(db, item)
+            reasons: list[str] = []
+            if status == "accepted":
+                reasons, detail = _warnings(db, person, cp, item["direction"], sort_at)
+            row = {"id": item["id"],
+                   "code": item["code"] if item["code"] is not None else "",
+                   "participant_id": person["id"] if person else None,
+                   "checkpoint": cp["id"], "direction": item["direction"], "at": item["at"],
+                   "received_at": received, "sort_at": sort_at, "device_id": device,
+                   "source": "scan" if item["participant"] is None else "search"}
+            cursor = db.execute(
+                "INSERT INTO scans (id, code, participant_id, checkpoint, direction, at, "
+                "received_at, sort_at, device_id, source, status, reason, detail) "
+                "VALUES (:id, :code, :participant_id, :checkpoint, :direction, :at, "
+                ":received_at, :sort_at, :device_id, :source, 'accepted', NULL, NULL)", row)
+            row["seq"] = cursor.lastrowid
+            if status != "rejected":
+                refresh_location(db, person["id"])
+                if item["direction"] == "in" and cp["capacity"] is not None:
+                    now_inside = inside(db, cp)
+                    if now_inside > cp["capacity"]:
+                        reasons.append("over_capacity")
+                        detail.update(inside=now_inside, capacity=cp["capacity"])
+                if reasons:
+                    status, reason = "warning", reasons[0]
+                    detail["reasons"] = reasons
+            row.update(status=status, reason=reason,
+                       detail=json.dumps(detail, ensure_ascii=False) if detail else None)
+            # The row was inserted first because presence is recomputed from the log itself;
+            # its verdict is set in the same transaction, so no reader sees it unjudged.
+            db.execute("UPDATE scans SET status = ?, reason = ?, detail = ? WHERE seq = ?",
+                       [row["status"], row["reason"], row["detail"], row["seq"]])
+            out.results.append(_result(row, person, duplicate=False))
+            out.stored.append(row)
+    return out
+
+
+def get_scan(db: Database, scan_id: str) -> dict[str, Any] | None:
+    """Return one stored scan row, or None."""
+    if not isinstance(scan_id, str) or len(scan_id) > MAX_ID:
+        return None
+    found = rows(db, "SELECT * FROM scans WHERE id = ?", [scan_id])
+    return found[0] if found else None
+
+
+def correct_scan(db: Database, scan_id: str, action: str, *, checkpoint: str | None = None,
+                 organiser: str | None = None, note: str | None = None,
+                 correction_id: str | None = None,
+                 now: datetime | None = None) -> tuple[dict[str, Any], bool]:
+    """Record a correction ('void', or 'move' to `checkpoint`); return it and whether it is new.
+
+    Raises LookupError for an unknown scan and ValueError for a bad action or checkpoint.
+    A correction with an id that is already stored is not stored again.
+    """
+    if action not in ("void", "move"):
+        raise ValueError("action must be 'void' or 'move'")
+    with writing(db):
+        scan = get_scan(db, scan_id)
+        if scan is None:
+            raise LookupError(f"no scan {scan_id!r}")
+        if action == "move" and (not checkpoint or not db.execute(
+                "SELECT 1 FROM checkpoints WHERE id = ?", [checkpoint]).fetchone()):
+            raise ValueError(f"there is no checkpoint {checkpoint!r}")
+        row = {"id": correction_id or str(uuid.uuid4()), "scan_id": scan_id, "action": action,
+               "checkpoint": checkpoint if action == "move" else None,
+               "organiser": organiser, "note": note, "at": now_iso(now)}
+        new = db.execute(
+            "INSERT INTO corrections (id, scan_id, action, checkpoint, organiser, note, at) "
+            "VALUES (:id, :scan_id, :action, :checkpoint, :organiser, :note, :at) "
+            "ON CONFLICT(id) DO NOTHING", row).rowcount == 1
+        if scan["participant_id"] is not None:
+            refresh_location(db, scan["participant_id"])
+        stored = rows(db, "SELECT * FROM corrections WHERE id = ?", [row["id"]])[0]
+    return stored, new
+
+
+def undo_scan(db: Database, actor: Actor, scan_id: str,
+              now: datetime | None = None) -> tuple[dict[str, Any], bool]:
+    """Void a scan the actor made (organisers: any scan); idempotent. Return (correction, new).
+
+    Raises LookupError for an unknown scan and Forbidden for another device's scan.
+    """
+    scan = get_scan(db, scan_id)
+    if scan is None:
+        raise LookupError(f"no scan {scan_id!r}")
+    if actor["role"] != "organiser" and scan["device_id"] != actor_ref(actor):
+        raise Forbidden("A device may only undo its own scans.")
+    if actor["role"] == "display":
+        raise Forbidden("A display does not scan.")
+    # One fixed id per scan makes repeated undo requests store one correction.
+    return correct_scan(db, scan_id, "void", correction_id="undo:" + scan_id,
+                        organiser=actor["name"] if actor["role"] == "organiser" else None,
+                        note="undo", now=now)

@@ -1,0 +1,256 @@
+/* The room dashboard: listens to /live and redraws the numbers, bars and charts in place.
+   It runs unattended all day: socket.io reconnects by itself (and the server sends the whole
+   state on every connect), elements are updated or replaced, never piled up. */
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("dashboard-config").textContent);
+  const S = config.strings;
+  const lang = document.documentElement.lang || "en";
+  const SVG = "http://www.w3.org/2000/svg";
+  const NEAR = 0.9;  // from 90 % of the places on, a room is "nearly full"
+
+  const el = (id) => document.getElementById(id);
+  const connection = el("dash-connection");
+  const grid = el("dash-grid");
+  const unpaired = el("dash-unpaired");
+
+  function fmt(template, params) {
+    return template.replace(/\{(\w+)\}/g, (m, key) => (key in params ? String(params[key]) : m));
+  }
+
+  function number(n) { return new Intl.NumberFormat(lang).format(n); }
+
+  function make(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // ------------------------------------------------------------------ clock and connection
+  const clockFormat = new Intl.DateTimeFormat(lang, {hour: "2-digit", minute: "2-digit",
+                                                     timeZone: config.timezone});
+  function tick() {
+    const now = new Date();
+    const clock = el("dash-clock");
+    clock.textContent = clockFormat.format(now);
+    clock.dateTime = now.toISOString();
+  }
+  tick();
+  setInterval(tick, 10000);
+
+  function setConnection(state, text) {
+    connection.dataset.state = state;
+    connection.querySelector(".dash-connection-text").textContent = text;
+  }
+
+  // ------------------------------------------------------------------ places: rooms and venue
+  /** The state of a place: none (no capacity), ok, near (>= 90 %), full, over. */
+  function placeState(inside, capacity) {
+    if (capacity === null || capacity === undefined) return "none";
+    if (inside > capacity) return "over";
+    if (capacity > 0 && inside === capacity) return "full";
+    if (capacity === 0 || inside >= NEAR * capacity) return inside > 0 ? "near" : "ok";
+    return "ok";
+  }
+
+  const ICONS = {ok: "✓", near: "▲", full: "■", over: "⛔", none: "●"};
+
+  function statusText(state, inside, capacity) {
+    if (state === "none") return S.state_none;
+    if (state === "over") return fmt(S.state_over, {over: number(inside - capacity)});
+    if (state === "full") return S.state_full;
+    if (state === "near") return fmt(S.state_near, {free: number(capacity - inside)});
+    return fmt(S.state_ok, {free: number(capacity - inside)});
+  }
+
+  /** Fill a place card (venue or room) with its count, words, icon and bar. */
+  function fillPlace(card, inside, capacity) {
+    const state = placeState(inside, capacity);
+    card.dataset.state = state;
+    card.querySelector(".place-inside").textContent = number(inside);
+    const of = card.querySelector(".place-of");
+    if (of) of.textContent = capacity === null ? S.no_capacity
+                                               : fmt(S.of_capacity, {capacity: number(capacity)});
+    const status = card.querySelector(".place-status");
+    status.replaceChildren(make("span", "place-icon", ICONS[state]),
+                           make("span", "place-words", statusText(state, inside, capacity)));
+    status.firstChild.setAttribute("aria-hidden", "true");
+    const fill = card.querySelector(".place-fill");
+    const share = capacity ? Math.min(inside / capacity, 1) : 0;
+    fill.style.width = (state === "none" ? 0 : Math.round(share * 100)) + "%";
+    const bar = card.querySelector(".place-bar");
+    bar.hidden = state === "none";
+  }
+
+  function roomCard(cp) {
+    const li = make("li", "place-card room-card");
+    li.dataset.checkpoint = cp.id;
+    const title = make("h3", "place-name", cp.name);
+    const count = make("p", "place-count");
+    count.append(make("span", "place-inside", "0"), " ", make("span", "place-of", ""));
+    const status = make("p", "place-status");
+    const bar = make("div", "place-bar");
+    bar.setAttribute("aria-hidden", "true");
+    bar.append(make("span", "place-fill"));
+    li.append(title, count, status, bar);
+    return li;
+  }
+
+  function renderHeadcounts(data) {
+    const list = el("rooms");
+    const seen = new Set();
+    let previous = null;
+    for (const cp of data.checkpoints) {
+      if (cp.kind === "entrance") {
+        const card = el("venue-card");
+        fillPlace(card, cp.inside, cp.capacity);
+        card.querySelector(".place-inside").dataset.checkpoint = cp.id;
+        continue;
+      }
+      if (cp.kind !== "room") continue;
+      seen.add(cp.id);
+      let card = list.querySelector(`li[data-checkpoint="${CSS.escape(cp.id)}"]`);
+      if (!card) card = roomCard(cp);
+      card.querySelector(".place-name").textContent = cp.name;
+      fillPlace(card, cp.inside, cp.capacity);
+      // Keep the server's order without rebuilding the list.
+      const want = previous ? previous.nextSibling : list.firstChild;
+      if (card !== want) list.insertBefore(card, want);
+      previous = card;
+    }
+    for (const card of Array.from(list.children)) {
+      if (!seen.has(card.dataset.checkpoint)) card.remove();
+    }
+    el("venue-arrived").textContent = fmt(S.arrived_of, {arrived: number(data.arrived),
+                                                         registered: number(data.registered)});
+    grid.setAttribute("aria-busy", "false");
+  }
+
+  // ------------------------------------------------------------------ arrivals
+  function renderShares(list, rows, label) {
+    const items = rows.map((row) => {
+      const li = make("li", "share");
+      const name = make("span", "share-name", label(row.key) || S.unknown);
+      const figure = make("span", "share-figure",
+                          fmt(S.arrived_of, {arrived: number(row.arrived),
+                                             registered: number(row.registered)}));
+      const bar = make("span", "share-bar");
+      bar.setAttribute("aria-hidden", "true");
+      const fill = make("span", "share-fill");
+      fill.style.width = (row.registered ? Math.round(100 * row.arrived / row.registered) : 0) + "%";
+      bar.append(fill);
+      li.append(name, figure, bar);
+      return li;
+    });
+    list.replaceChildren(...items);
+  }
+
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function niceMax(n) {
+    if (n <= 5) return 5;
+    const p = Math.pow(10, Math.floor(Math.log10(n)));
+    for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= n) return m * p;
+    return 10 * p;
+  }
+
+  /** Bars: arrivals per slot (left scale); line: running total (right scale). */
+  function renderTimeline(t) {
+    const chart = el("timeline");
+    const desc = svg("desc", {id: "timeline-desc"});
+    const W = 800, H = 300, L = 44, R = 52, T = 12, B = 40;
+    const parts = [desc];
+    el("legend-slot").textContent = fmt(S.per_slot, {minutes: t.bucket_minutes});
+    if (!t.buckets.length) {
+      desc.textContent = S.chart_empty;
+      parts.push(svg("text", {x: W / 2, y: H / 2, "text-anchor": "middle", class: "chart-empty"},
+                     S.chart_empty));
+      chart.replaceChildren(...parts);
+      return;
+    }
+    const n = t.buckets.length;
+    const maxCount = niceMax(Math.max(...t.buckets.map((b) => b.count)));
+    const maxTotal = niceMax(t.total);
+    const x = (i) => L + (W - L - R) * i / n;
+    const slot = (W - L - R) / n;
+    const yCount = (v) => H - B - (H - T - B) * v / maxCount;
+    const yTotal = (v) => H - B - (H - T - B) * v / maxTotal;
+    for (const f of [0, 0.5, 1]) {
+      const y = yCount(maxCount * f);
+      parts.push(svg("line", {x1: L, x2: W - R, y1: y, y2: y, class: "chart-grid"}));
+      parts.push(svg("text", {x: L - 6, y: y + 5, "text-anchor": "end", class: "chart-axis"},
+                     number(maxCount * f)));
+      parts.push(svg("text", {x: W - R + 6, y: y + 5, class: "chart-axis chart-axis-total"},
+                     number(maxTotal * f)));
+    }
+    const every = Math.max(1, Math.ceil(n / 8));
+    let peak = t.buckets[0];
+    t.buckets.forEach((b, i) => {
+      if (b.count > peak.count) peak = b;
+      const h = (H - T - B) * b.count / maxCount;
+      parts.push(svg("rect", {x: x(i) + slot * 0.12, y: H - B - h, width: slot * 0.76,
+                              height: h, class: "chart-bar"}));
+      if (i % every === 0) {
+        parts.push(svg("text", {x: x(i) + slot / 2, y: H - B + 24, "text-anchor": "middle",
+                                class: "chart-axis"}, b.label));
+      }
+    });
+    const points = t.buckets.map((b, i) => `${x(i + 1).toFixed(1)},${yTotal(b.total).toFixed(1)}`);
+    points.unshift(`${x(0).toFixed(1)},${yTotal(0).toFixed(1)}`);
+    parts.push(svg("polyline", {points: points.join(" "), class: "chart-line"}));
+    const last = t.buckets[n - 1];
+    parts.push(svg("circle", {cx: x(n), cy: yTotal(last.total), r: 6, class: "chart-dot"}));
+    desc.textContent = fmt(S.chart_summary, {total: number(t.total), count: number(peak.count),
+                                             label: peak.label});
+    chart.replaceChildren(...parts);
+  }
+
+  function renderArrivals(data) {
+    renderTimeline(data.timeline);
+    renderShares(el("by-city"), data.by_city, (key) => key);
+    renderShares(el("by-type"), data.by_type, (key) => config.types[key] || key);
+  }
+
+  // ------------------------------------------------------------------ the connection
+  function deviceToken() {
+    try {
+      const device = JSON.parse(localStorage.getItem(config.device_key) || "null");
+      return device && device.token ? device.token : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  const socket = io(config.namespace, {
+    // Read on every (re)connection: a screen paired again in another tab uses its new token.
+    auth: (cb) => { const token = deviceToken(); cb(token ? {token} : {}); },
+    reconnectionDelay: 1000,
+    reconnectionDelayMax: 5000,
+  });
+
+  socket.on("connect", () => {
+    unpaired.hidden = true;
+    setConnection("live", S.live);
+  });
+  socket.on("disconnect", () => setConnection("lost", S.reconnecting));
+  socket.on("connect_error", (err) => {
+    if (!socket.active) {
+      // Refused by the server (no or revoked token): say so, and try again now and then,
+      // in case the screen is paired or an organiser signs in meanwhile.
+      setConnection("refused", S.not_paired);
+      unpaired.textContent = S.not_paired;
+      unpaired.hidden = false;
+      setTimeout(() => socket.connect(), 15000);
+    } else {
+      setConnection("lost", S.reconnecting);
+    }
+  });
+  socket.on("headcounts", renderHeadcounts);
+  socket.on("arrivals", renderArrivals);
+})();

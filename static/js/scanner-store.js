@@ -1,0 +1,373 @@
+/* The scanner's memory and its line to the server: the device token, the durable scan queue
+   (IndexedDB), the encrypted offline roster, and sending the queue exactly once.
+   Exposes window.CheckinStore; used by scanner.js and scanner-pair.js. */
+(function () {
+  "use strict";
+
+  const DB_NAME = "checkin-scanner";
+  const DB_VERSION = 1;
+  const DEVICE_KEY = "checkin.device";
+  const ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWX";
+  const CODE_LENGTH = 22;
+  const BATCH = 100;            // scans per request when the queue is sent
+  const ANSWER_WAIT_MS = 3000;  // how long a volunteer waits for the server before a local answer
+  const SEND_WAIT_MS = 15000;   // a whole batch may take longer
+
+  // ---------------------------------------------------------------- small helpers
+  function readJSON(key, fallback) {
+    try {
+      const raw = localStorage.getItem(key);
+      return raw === null ? fallback : JSON.parse(raw);
+    } catch (e) {
+      return fallback;
+    }
+  }
+
+  function writeJSON(key, value) {
+    try {
+      localStorage.setItem(key, JSON.stringify(value));
+    } catch (e) { /* storage full or blocked: the page still works for this session */ }
+  }
+
+  function uuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  /** The code in a scanned text, exactly like checkin.codes.normalise, or null. */
+  function normalise(text) {
+    if (typeof text !== "string" || text.length > 200) return null;
+    const code = text.replace(/\s+/g, "").toUpperCase();
+    if (code.length !== CODE_LENGTH) return null;
+    for (const ch of code) if (!ALPHABET.includes(ch)) return null;
+    return code;
+  }
+
+  // ---------------------------------------------------------------- device and session
+  function device() { return readJSON(DEVICE_KEY, null); }
+  function setDevice(value) { writeJSON(DEVICE_KEY, value); }
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : null;
+  }
+
+  class NetworkError extends Error {}
+
+  /** One JSON request to the device API; throws NetworkError when no answer comes. */
+  async function api(method, path, body, timeoutMs) {
+    const headers = {"Accept": "application/json"};
+    const dev = device();
+    if (dev && dev.token) headers["Authorization"] = "Bearer " + dev.token;
+    const csrf = csrfToken();
+    if (csrf && method !== "GET") headers["X-CSRFToken"] = csrf;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(), timeoutMs || 8000);
+    let response;
+    try {
+      response = await fetch(path, {method, headers, signal: ctrl.signal, cache: "no-store",
+        credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body)});
+    } catch (e) {
+      throw new NetworkError(String(e));
+    } finally {
+      clearTimeout(timer);
+    }
+    let data = null;
+    try { data = await response.json(); } catch (e) { data = null; }
+    return {status: response.status, data};
+  }
+
+  // ---------------------------------------------------------------- IndexedDB
+  let dbPromise = null;
+  function openDb() {
+    if (!dbPromise) {
+      dbPromise = new Promise((resolve, reject) => {
+        const req = indexedDB.open(DB_NAME, DB_VERSION);
+        req.onupgradeneeded = () => {
+          const db = req.result;
+          // queue: scans and undos in the order they happened (n), sent oldest first.
+          db.createObjectStore("queue", {keyPath: "n", autoIncrement: true});
+          // roster: {k, iv, d} exactly as the server sends it (encrypted per code).
+          db.createObjectStore("roster", {keyPath: "k"});
+          // seen: this device's latest valid scan per person and checkpoint.
+          db.createObjectStore("seen", {keyPath: "key"});
+          // dropped: items the server definitely refused (kept, never silently lost).
+          db.createObjectStore("dropped", {keyPath: "n"});
+          db.createObjectStore("meta", {keyPath: "key"});
+        };
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      });
+    }
+    return dbPromise;
+  }
+
+  /** Run fn(stores...) in one transaction; resolves with fn's value once it is committed. */
+  async function transact(names, mode, fn) {
+    const db = await openDb();
+    return new Promise((resolve, reject) => {
+      const t = db.transaction(names, mode);
+      let value;
+      t.oncomplete = () => resolve(value);
+      t.onerror = () => reject(t.error);
+      t.onabort = () => reject(t.error || new Error("transaction aborted"));
+      Promise.resolve(fn(...names.map((n) => t.objectStore(n)))).then((v) => { value = v; });
+    });
+  }
+
+  function req(request) {
+    return new Promise((resolve, reject) => {
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+
+  async function queued() {
+    return transact(["queue"], "readonly", (q) => req(q.getAll()));
+  }
+
+  async function waitingCount() {
+    const items = await queued();
+    return items.filter((i) => i.kind === "scan").length;
+  }
+
+  async function metaGet(key) {
+    const row = await transact(["meta"], "readonly", (m) => req(m.get(key)));
+    return row ? row.value : undefined;
+  }
+
+  // ---------------------------------------------------------------- roster (offline answers)
+  const encoder = new TextEncoder();
+  async function sha256(text) {
+    return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+  }
+  function hex(bytes) { return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(""); }
+  function unbase64(text) { return Uint8Array.from(atob(text), (c) => c.charCodeAt(0)); }
+
+  /** Fetch the roster and replace the stored one in a single transaction. */
+  async function refreshRoster() {
+    const res = await api("GET", "/api/v1/roster", undefined, 20000);
+    if (res.status !== 200 || !res.data || !Array.isArray(res.data.entries)) return false;
+    await transact(["roster", "meta"], "readwrite", (roster, meta) => {
+      roster.clear();
+      for (const e of res.data.entries) roster.put({k: e.k, iv: e.iv, d: e.d});
+      meta.put({key: "roster_at", value: res.data.generated_at || new Date().toISOString()});
+      meta.put({key: "roster_size", value: res.data.entries.length});
+    });
+    return true;
+  }
+
+  /** What the offline roster says about a scanned text: {status, participant}. */
+  async function lookup(text) {
+    const code = normalise(text);
+    if (code === null) return {status: "invalid", participant: null};
+    if (await metaGet("roster_at") === undefined) return {status: "noroster", participant: null};
+    const k = hex(await sha256("checkin-id:" + code));
+    const entry = await transact(["roster"], "readonly", (r) => req(r.get(k)));
+    if (!entry) return {status: "unknown", participant: null};
+    try {
+      const raw = await sha256("checkin-key:" + code);
+      const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["decrypt"]);
+      const plain = await crypto.subtle.decrypt({name: "AES-GCM", iv: unbase64(entry.iv)}, key,
+                                                unbase64(entry.d));
+      const record = JSON.parse(new TextDecoder().decode(plain));
+      return {status: record.status, participant: record.participant || null};
+    } catch (e) {
+      return {status: "unknown", participant: null};
+    }
+  }
+
+  function seenKey(personId, checkpoint) { return personId + "|" + checkpoint; }
+
+  /** Remember a valid scan of a person on this device (for offline "already in"). */
+  async function remember(item, participant) {
+    if (!participant || participant.id === undefined || participant.id === null) return;
+    await transact(["seen"], "readwrite", (s) => {
+      s.put({key: seenKey(participant.id, item.checkpoint), direction: item.direction,
+             at: item.at, scan: item.id});
+    });
+  }
+
+  async function forget(scanId) {
+    await transact(["seen"], "readwrite", async (s) => {
+      const rows = await req(s.getAll());
+      for (const row of rows) if (row.scan === scanId) s.delete(row.key);
+    });
+  }
+
+  /** The answer computed on the device when the server cannot be reached. */
+  async function localAnswer(item, person) {
+    let found;
+    if (item.participant !== undefined) found = {status: "valid", participant: person || null};
+    else found = await lookup(item.code);
+    const result = {id: item.id, participant: found.participant, detail: {}, offline: true};
+    if (found.status === "invalid") return {...result, status: "rejected", reason: "invalid"};
+    if (found.status === "unknown") return {...result, status: "rejected", reason: "unknown_code"};
+    if (found.status === "revoked") return {...result, status: "rejected", reason: "revoked_code"};
+    if (found.status === "noroster") return {...result, status: "warning", reason: "unchecked"};
+    const p = found.participant;
+    if (p && item.direction === "in") {
+      const seen = await transact(["seen"], "readonly",
+                                  (s) => req(s.get(seenKey(p.id, item.checkpoint))));
+      if (seen && seen.direction === "in" && seen.scan !== item.id) {
+        return {...result, status: "warning", reason: "already_in", detail: {since: seen.at}};
+      }
+    }
+    return {...result, status: "accepted", reason: null};
+  }
+
+  // ---------------------------------------------------------------- the queue
+  const listeners = {result: [], change: [], headcount: [], error: []};
+  function on(name, fn) { listeners[name].push(fn); }
+  function emit(name, ...args) {
+    for (const fn of listeners[name]) {
+      try { fn(...args); } catch (e) { console.error(e); }
+    }
+  }
+
+  const results = new Map();        // scan id -> the server's answer, for this page's life
+  const state = {offlineSince: null, problem: null};
+
+  async function enqueueScan(body) {
+    await transact(["queue"], "readwrite", (q) => q.add({kind: "scan", id: body.id, body}));
+    emit("change");
+  }
+
+  async function enqueueUndo(scanId) {
+    await transact(["queue"], "readwrite", (q) => q.add({kind: "undo", id: scanId}));
+    emit("change");
+  }
+
+  async function removeItems(items) {
+    await transact(["queue"], "readwrite", (q) => { for (const i of items) q.delete(i.n); });
+  }
+
+  async function dropItems(items, answer) {
+    // A definite refusal: out of the queue, but kept on the device for the organisers.
+    await transact(["queue", "dropped"], "readwrite", (q, d) => {
+      for (const i of items) {
+        q.delete(i.n);
+        d.put({...i, answer, dropped_at: new Date().toISOString()});
+      }
+    });
+  }
+
+  function goneOffline() {
+    if (state.offlineSince === null) state.offlineSince = Date.now();
+  }
+
+  /** Send queued items oldest first; stops at the first answer that is not definite. */
+  async function sendQueue(timeoutMs) {
+    let single = false;
+    for (;;) {
+      const items = await queued();
+      if (!items.length) {
+        state.problem = null;
+        return;
+      }
+      if (items[0].kind === "undo") {
+        const undo = items[0];
+        let res;
+        try {
+          res = await api("POST", `/api/v1/scans/${encodeURIComponent(undo.id)}/undo`, {},
+                          timeoutMs);
+        } catch (e) {
+          goneOffline();
+          return;
+        }
+        state.offlineSince = null;
+        if (res.status === 200) await removeItems([undo]);
+        else if (res.status === 400 || res.status === 404) await dropItems([undo], res.data);
+        else {
+          state.problem = {status: res.status, data: res.data};
+          return;
+        }
+        emit("change");
+        continue;
+      }
+      const batch = [];
+      for (const i of items) {
+        if (i.kind !== "scan" || batch.length >= (single ? 1 : BATCH)) break;
+        batch.push(i);
+      }
+      let res;
+      try {
+        res = await api("POST", "/api/v1/scans", {scans: batch.map((i) => i.body)}, timeoutMs);
+      } catch (e) {
+        goneOffline();
+        return;
+      }
+      state.offlineSince = null;
+      if (res.status === 200 && res.data && Array.isArray(res.data.results)) {
+        await removeItems(batch);
+        state.problem = null;
+        for (const r of res.data.results) {
+          results.set(r.id, r);
+          const item = batch.find((i) => i.id === r.id);
+          if (item && r.participant && r.status !== "rejected") {
+            await remember(item.body, r.participant);
+          }
+          emit("result", r, item ? item.body : null);
+        }
+        if (res.data.headcount) emit("headcount", res.data.headcount);
+      } else if ((res.status === 400 || res.status === 413) && batch.length > 1) {
+        // One bad item must not take its batch-mates with it: send them one by one.
+        single = true;
+        continue;
+      } else if (res.status === 400 || res.status === 404) {
+        await dropItems(batch, res.data);
+        for (const i of batch) emit("error", i.body, res.data);
+      } else {
+        state.problem = {status: res.status, data: res.data};
+        emit("change");
+        return;
+      }
+      emit("change");
+    }
+  }
+
+  let chain = Promise.resolve();
+  /** Send the queue (one sender at a time); resolves when this round is over. */
+  function flush(timeoutMs) {
+    chain = chain.then(() => sendQueue(timeoutMs || SEND_WAIT_MS))
+      .catch((e) => console.error(e))
+      .then(() => emit("change"));
+    return chain;
+  }
+
+  function isOffline() {
+    return !navigator.onLine || state.offlineSince !== null;
+  }
+
+  /** Store a scan durably, then try the server; answers {result, offline}. */
+  async function scan(body, person) {
+    await enqueueScan(body);
+    if (!isOffline()) {
+      // A send already under way may hold the line; never keep the volunteer waiting long.
+      await Promise.race([flush(ANSWER_WAIT_MS),
+                          new Promise((r) => setTimeout(r, ANSWER_WAIT_MS + 300))]);
+      if (results.has(body.id)) return {result: results.get(body.id), offline: false};
+    } else {
+      flush();  // in the background: the volunteer gets the local answer at once
+    }
+    const local = await localAnswer(body, person);
+    if (local.status !== "rejected" && local.participant) await remember(body, local.participant);
+    return {result: local, offline: true};
+  }
+
+  async function undo(scanId) {
+    await forget(scanId);
+    await enqueueUndo(scanId);
+    if (!isOffline()) await flush(ANSWER_WAIT_MS);
+  }
+
+  window.CheckinStore = {
+    api, NetworkError, device, setDevice, uuid, normalise, readJSON, writeJSON,
+    scan, undo, flush, refreshRoster, lookup, waitingCount, queued, on, state, isOffline,
+    metaGet,
+  };
+})();

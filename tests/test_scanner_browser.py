@@ -1,0 +1,297 @@
+"""The scanner and pairing pages in real headless Chromium against the real server:
+pairing, the camera (Chromium's fake camera showing a real badge QR), the hand scanner, the
+name search, undo, offline scanning with a reload and the resend, and accessibility."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+
+from checkin.codes import reissue
+from checkin.db import connect
+from checkin.devices import add_device
+from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, axe_violations
+from tests.qrvideo import write_y4m
+
+pytestmark = pytest.mark.browser
+
+TABLET = {"width": 1024, "height": 768}
+PHONE = {"width": 390, "height": 844}
+UNKNOWN = "ABCDEFGHJKMNPQRSTVWX23"  # a well-formed code that was never issued
+
+
+def people(db_path: Path, n: int, offset: int = 0) -> list[dict[str, Any]]:
+    """Return n demo participants (id, code, name), in a stable order."""
+    db = connect(db_path)
+    try:
+        return list(db.query(
+            "SELECT id, code, first_name || ' ' || last_name AS name FROM participants "
+            "ORDER BY id LIMIT ? OFFSET ?", [n, offset]))
+    finally:
+        db.conn.close()
+
+
+def new_device(db_path: Path, name: str, role: str = "scanner",
+               checkpoint: str | None = None) -> dict[str, Any]:
+    """Add a device with the domain function; its pairing code is in the answer."""
+    db = connect(db_path)
+    try:
+        return add_device(db, name, role, checkpoint)
+    finally:
+        db.conn.close()
+
+
+def scans(db_path: Path) -> list[dict[str, Any]]:
+    """Every stored scan, oldest first."""
+    db = connect(db_path)
+    try:
+        return list(db.query("SELECT * FROM scans ORDER BY seq"))
+    finally:
+        db.conn.close()
+
+
+def wait_js(page, expression: str, timeout: float = 15) -> None:
+    """Wait until a JavaScript expression is true (polled from Python: wait_for_function
+    evaluates strings with eval, which the app's CSP rightly forbids)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except PlaywrightError as exc:  # the page is navigating: ask again
+            if "context was destroyed" not in str(exc):
+                raise
+        assert time.monotonic() < deadline, f"still false after {timeout}s: {expression}"
+        time.sleep(0.1)
+
+
+def pair(page, base: str, device: dict[str, Any]) -> None:
+    """Open the pairing link as a tablet does and wait for the scanner's setup screen."""
+    page.goto(f"{base}/pair/{device['pairing_code']}")
+    # (Playwright's page.url can miss a location.replace() answered by the service worker.)
+    wait_js(page, "location.pathname === '/scan'")
+    page.wait_for_selector("#setup:not([hidden])", timeout=15000)
+
+
+def start_scanning(page, checkpoint_name: str | None = None, direction: str = "in") -> None:
+    """Choose checkpoint and direction on the setup screen and start scanning."""
+    if checkpoint_name:
+        page.get_by_role("radio", name=re.compile(re.escape(checkpoint_name))).check()
+    page.locator(f"input[name=direction][value={direction}]").check()
+    page.get_by_role("button", name="Start scanning").click()
+    page.wait_for_selector("#scanner:not([hidden])")
+
+
+def answer(page, status: str, timeout: float = 15000) -> str:
+    """Wait for an answer with `status` and return its text."""
+    page.wait_for_selector(f"#result[data-status={status}]", timeout=timeout)
+    return page.inner_text("#result")
+
+
+def type_code(page, code: str) -> None:
+    """Type a code and Enter into the page, as a USB hand scanner does (nothing focused)."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+
+
+def watch(page) -> list[str]:
+    """Collect the page's script errors and CSP violations (a test asserts there are none)."""
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+    page.on("console", lambda msg: problems.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text else None)
+    return problems
+
+
+def shot(page, name: str) -> None:
+    """Save a screenshot into the artifacts folder."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"scanner-{name}.png"))
+
+
+def test_pairing_page_and_unpaired_scanner(live_server, browser, db_path):
+    """An unpaired tablet is told how to pair; a pairing link pairs once; tokens stay out of URLs."""
+    # bypass_csp: axe_violations injects axe-core as an inline script, which our CSP forbids.
+    context = browser.new_context(viewport=TABLET, bypass_csp=True)
+    page = context.new_page()
+    page.goto(live_server.url + "/scan")
+    page.wait_for_selector("#unpaired:not([hidden])")
+    assert "not paired" in page.inner_text("#unpaired")
+    assert axe_violations(page) == []
+
+    page.goto(live_server.url + "/pair/not-a-real-code-at-all")
+    page.wait_for_selector("#pair-status[data-state=error]")
+    assert "unknown" in page.inner_text("#pair-status")
+    assert axe_violations(page) == []
+
+    device = new_device(db_path, "Eingang 1")
+    pair(page, live_server.url, device)
+    stored = page.evaluate("JSON.parse(localStorage.getItem('checkin.device'))")
+    assert stored["device"]["id"] == device["id"] and stored["token"]
+    url = page.evaluate("location.href")
+    assert stored["token"] not in url and device["pairing_code"] not in url
+    assert page.inner_text("#device-name") == "Eingang 1"
+    assert axe_violations(page) == []
+
+    # The code works once: a second tablet opening the same link is refused.
+    other = browser.new_context().new_page()
+    other.goto(f"{live_server.url}/pair/{device['pairing_code']}")
+    other.wait_for_selector("#pair-status[data-state=error]")
+    assert "already used" in other.inner_text("#pair-status")
+    context.close()
+
+
+def test_hand_scanner_search_undo_and_answers(live_server, browser, db_path):
+    """Hand scanner and name search give green, amber and red answers; undo voids a scan."""
+    a, b = people(db_path, 2)
+    device = new_device(db_path, "Eingang 2")
+    context = browser.new_context(viewport=TABLET, bypass_csp=True)
+    page = context.new_page()
+    pair(page, live_server.url, device)
+    start_scanning(page, direction="in")
+    assert axe_violations(page) == []
+
+    for size, person in (("tablet", a), ("phone", b)):
+        page.set_viewport_size(PHONE if size == "phone" else TABLET)
+        type_code(page, person["code"])
+        text = answer(page, "accepted")
+        assert person["name"] in text and "Welcome" in text
+        shot(page, f"accepted-{size}")
+
+        type_code(page, UNKNOWN)
+        text = answer(page, "rejected")
+        assert "Unknown badge" in text
+        shot(page, f"rejected-{size}")
+
+        # Forgotten badge: find the (already checked-in) person by name.
+        page.fill("#search-input", person["name"].split()[-1])
+        page.get_by_role("button", name=re.compile(re.escape(person["name"]))).first.click()
+        text = answer(page, "warning")
+        assert "Already checked in at" in text and person["name"] in text
+        shot(page, f"warning-{size}")
+        assert axe_violations(page) == []
+
+    stored = scans(db_path)
+    assert [(s["participant_id"], s["status"], s["reason"], s["source"]) for s in stored] == [
+        (a["id"], "accepted", None, "scan"), (None, "rejected", "unknown_code", "scan"),
+        (a["id"], "warning", "already_in", "search"),
+        (b["id"], "accepted", None, "scan"), (None, "rejected", "unknown_code", "scan"),
+        (b["id"], "warning", "already_in", "search")]
+    assert page.inner_text("#count").startswith("2 inside")
+    assert page.locator("#recent li").count() == 6
+
+    # Undo the last scan: the server records a correction that voids it.
+    page.get_by_role("button", name="Undo this scan").click()
+    page.wait_for_selector("#result[data-status=undone]")
+    db = connect(db_path)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not db.execute(
+            "SELECT 1 FROM corrections WHERE scan_id = ?", [stored[-1]["id"]]).fetchone():
+        time.sleep(0.1)
+    voids = list(db.query("SELECT scan_id, action FROM corrections"))
+    db.conn.close()
+    assert voids == [{"scan_id": stored[-1]["id"], "action": "void"}]
+    context.close()
+
+
+def camera_browser(playwright_instance, video: Path):
+    """A Chromium whose camera shows `video` (and needs no permission prompt)."""
+    return playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
+              "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+
+
+def test_two_tablets_scan_badges_with_the_camera(live_server, playwright_instance, db_path,
+                                                 tmp_path):
+    """Two tablets, each with a camera seeing a different real badge QR, both answer right;
+    a badge held in front of the camera is one scan, not one per frame."""
+    a, b = people(db_path, 2, offset=10)
+    browsers, pages, problems = [], [], []
+    try:
+        for n, person in enumerate((a, b), start=1):
+            browser = camera_browser(playwright_instance,
+                                     write_y4m(tmp_path / f"badge{n}.y4m", person["code"]))
+            browsers.append(browser)
+            page = browser.new_page(viewport=TABLET)
+            problems.append(watch(page))
+            pair(page, live_server.url, new_device(db_path, f"Tablet {n}"))
+            pages.append(page)
+        for page in pages:
+            start_scanning(page, direction="in")
+        for page, person in zip(pages, (a, b), strict=True):
+            text = answer(page, "accepted", timeout=20000)
+            assert person["name"] in text
+        shot(pages[0], "camera-tablet")
+        # The codes stay in view for longer than the repeat window: still one scan each.
+        time.sleep(4)
+        for page in pages:
+            assert page.get_attribute("#result", "data-status") == "accepted"
+            assert page.locator("#recent li").count() == 1
+        assert problems == [[], []]
+    finally:
+        for browser in browsers:
+            browser.close()
+    stored = scans(db_path)
+    assert sorted((s["participant_id"], s["status"], s["source"]) for s in stored) == sorted(
+        [(a["id"], "accepted", "scan"), (b["id"], "accepted", "scan")])
+    assert len({s["device_id"] for s in stored}) == 2
+
+
+def test_offline_scans_survive_reload_and_arrive_once(live_server, browser, db_path):
+    """Without network the scanner answers from its encrypted roster, keeps the scans through
+    a reload (the page comes from the service worker) and sends them once when back."""
+    a, b, c = people(db_path, 3, offset=20)
+    db = connect(db_path)
+    reissue(db, c["id"])  # c's printed badge is revoked: it must be refused offline too
+    db.conn.close()
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    problems = watch(page)
+    pair(page, live_server.url, new_device(db_path, "Keller"))
+    start_scanning(page, direction="in")
+    # The shell is cached and the roster stored before the network goes.
+    wait_js(page, "navigator.serviceWorker.controller !== null")
+    wait_js(page, "CheckinStore.metaGet('roster_at').then(v => !!v)")
+    wait_js(page, "document.querySelector('#count').dataset.inside === '0'")
+
+    live_server.stop()
+    context.set_offline(True)
+    type_code(page, a["code"])
+    text = answer(page, "accepted")
+    assert a["name"] in text and "Saved offline" in text
+    type_code(page, c["code"])
+    assert "no longer valid" in answer(page, "rejected")
+    type_code(page, b["code"])
+    page.wait_for_selector("#recent li:nth-child(1)[data-status=accepted]")
+    assert page.get_attribute("#waiting", "data-count") == "3"
+
+    page.reload()
+    page.wait_for_selector("#scanner:not([hidden])", timeout=15000)
+    page.wait_for_selector("#waiting[data-count='3']")
+    assert "3 scans waiting" in page.inner_text("#waiting")
+    assert page.get_attribute("#net", "data-state") == "offline"
+    type_code(page, a["code"])
+    text = answer(page, "warning")
+    assert "Already scanned here" in text and a["name"] in text
+    shot(page, "offline-warning-tablet")
+    assert scans(db_path) == []
+
+    live_server.start()
+    context.set_offline(False)
+    page.wait_for_selector("#waiting[data-count='0']", state="attached", timeout=30000)
+    stored = scans(db_path)
+    assert [(s["participant_id"], s["status"], s["reason"]) for s in stored] == [
+        (a["id"], "accepted", None), (c["id"], "rejected", "revoked_code"),
+        (b["id"], "accepted", None), (a["id"], "warning", "already_in")]
+    recent = page.locator("#recent li")
+    assert recent.count() == 4 and "waiting" not in page.inner_text("#recent")
+    wait_js(page, "document.querySelector('#count').dataset.inside === '2'", timeout=30)
+    assert problems == []
+    context.close()
