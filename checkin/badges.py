@@ -17,19 +17,27 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import qrcode
 from babel.dates import format_date
-from PIL import Image, ImageDraw, ImageFont, PdfParser, features
+from PIL import Image, ImageDraw, PdfParser, features
 from qrcode.constants import ERROR_CORRECT_Q
 from qrcode.image.svg import SvgPathImage
 from sqlite_utils import Database
 
+from checkin.badge_text import (
+    INK,
+    PAPER,
+    cap_height,
+    draw_code,
+    draw_text,
+    fit,
+    get_font,
+    missing_glyphs,
+)
 from checkin.event import event_info
 
-FONTS = Path(__file__).parent / "fonts"
 DPI = 300
 
 
@@ -51,16 +59,16 @@ PAD = mm(5)
 BAND_H = mm(19)
 QR_MODULE = 18  # pixels per module: the codes make version-2 QRs (25 modules), 38 mm wide
 QR_QUIET = 4  # modules of white around the code, as the QR standard asks
-INK, PAPER = 0, 255  # the two values of a 1-bit image: black and white
 
 # Labels on the badge are in the wearer's language: it is their badge and their day plan.
 LABELS = {
     "de": {"working_group": "Arbeitsgruppe", "excursion": "Exkursion",
-           "organiser": "Organisation", "speaker": "Referent·in", "guide": "Führung"},
+           "organiser": "Organisationsteam", "speaker": "Referent·in",
+           "guide": "Exkursionsleitung"},
     "nl": {"working_group": "Werkgroep", "excursion": "Excursie",
-           "organiser": "Organisatie", "speaker": "Spreker", "guide": "Gids"},
+           "organiser": "Organisatieteam", "speaker": "Spreker", "guide": "Gids"},
     "en": {"working_group": "Working group", "excursion": "Excursion",
-           "organiser": "Organiser", "speaker": "Speaker", "guide": "Guide"},
+           "organiser": "Organising team", "speaker": "Speaker", "guide": "Guide"},
 }
 # The three delegations: a band pattern and a shape each, so they differ without colour.
 CITY_STYLES = {"groningen": ("solid", "circle"), "bremen": ("stripes", "triangle"),
@@ -111,152 +119,6 @@ def _qr_image(code: str, module: int) -> Image.Image:
         (n * module, n * module), Image.Resampling.NEAREST)
 
 
-# --- Text -------------------------------------------------------------------------------
-
-@lru_cache(maxsize=256)
-def _font(bold: bool, size: int) -> ImageFont.FreeTypeFont:
-    """Load the bundled Noto Sans in a size (cached: loading costs more than drawing)."""
-    name = "NotoSans-Bold.ttf" if bold else "NotoSans-Regular.ttf"
-    return ImageFont.truetype(str(FONTS / name), size)
-
-
-@lru_cache(maxsize=4096)
-def _text_mask(text: str, bold: bool, size: int) -> tuple[Image.Image, int, int]:
-    """Render a line of text once as a 1-bit mask; return it with its offset from the
-    baseline start (group titles, places and labels repeat on many badges)."""
-    font = _font(bold, size)
-    left, top, right, bottom = font.getbbox(text, anchor="ls")
-    mask = Image.new("1", (max(1, right - left), max(1, bottom - top)), 0)
-    ImageDraw.Draw(mask).text((-left, -top), text, font=font, fill=255, anchor="ls")
-    return mask, left, top
-
-
-def _text(img: Image.Image, x: int, baseline: int, text: str, bold: bool, size: int,
-          ink: int = INK) -> None:
-    """Draw a line of text with its baseline starting at (x, baseline)."""
-    if text:
-        mask, left, top = _text_mask(text, bold, size)
-        img.paste(ink, (x + left, baseline + top), mask)
-
-
-def _code_text(img: Image.Image, x: int, baseline: int, code: str, width: int,
-               size: int = 26) -> None:
-    """Draw a code in groups of four on a fixed pitch, so it is easy to read and type.
-
-    Characters are placed one by one from cached masks: every code is different, and
-    drawing it as a line of text would render its glyphs afresh on every badge.
-    """
-    widest = max(_advance(ch, size) for ch in "0123456789ABCDEFGHJKMNPQRSTVWX")
-    slots = len(code) + (len(code) - 1) // 4 / 2  # a half-cell gap between groups
-    pitch = min(round(widest * 1.05), int(width / slots))
-    if pitch < widest * 0.9:
-        size = max(12, int(size * pitch / widest))  # a longer code: smaller characters
-    for i, ch in enumerate(code):
-        cell = x + i * pitch + (i // 4) * pitch // 2
-        _text(img, cell + round(pitch - _advance(ch, size)) // 2, baseline, ch, True, size)
-
-
-@lru_cache(maxsize=512)
-def _advance(ch: str, size: int) -> float:
-    """The advance width of one bold character."""
-    return _font(True, size).getlength(ch)
-
-
-def cap_height(bold: bool, size: int) -> int:
-    """The height of capital letters of the font at a size, in pixels."""
-    return -_font(bold, size).getbbox("H", anchor="ls")[1]
-
-
-def missing_glyphs(text: str, bold: bool = False) -> set[str]:
-    """Return the characters of `text` the badge font cannot draw (they would print as boxes)."""
-    font = _font(bold, 64)
-    notdef = font.getmask("\U000f0000").tobytes()  # private use: never in a font
-    return {ch for ch in set(text) if not ch.isspace()
-            and font.getmask(ch).tobytes() == notdef}
-
-
-def _pieces(text: str) -> list[tuple[str, bool]]:
-    """Split text into pieces that may end a line: words, and parts of hyphenated words.
-
-    Each piece comes with whether it is glued to the next one (no space between).
-    """
-    pieces: list[tuple[str, bool]] = []
-    for word in text.split():
-        parts = word.split("-")
-        for i, part in enumerate(parts[:-1]):
-            # "Hans-Peter" breaks after the hyphen; "Arbeits- und" keeps its space.
-            glued = i < len(parts) - 2 or parts[-1] != ""
-            pieces.append((part + "-", glued))
-        if parts[-1]:
-            pieces.append((parts[-1], False))
-    return pieces
-
-
-def _join(pieces: list[tuple[str, bool]]) -> str:
-    """Join pieces into a line, with spaces only where the text had them."""
-    out = ""
-    for i, (piece, _) in enumerate(pieces):
-        out += piece if i == 0 or pieces[i - 1][1] else " " + piece
-    return out
-
-
-def wrap(text: str, font: ImageFont.FreeTypeFont, width: int, break_words: bool = True
-         ) -> list[str] | None:
-    """Greedy word wrap to `width` pixels.
-
-    A word wider than the line is broken between characters, or, with `break_words`
-    false, the text does not fit and the answer is None.
-    """
-    lines: list[str] = []
-    current: list[tuple[str, bool]] = []
-    for piece, glued in _pieces(text):
-        if font.getlength(_join([*current, (piece, glued)])) <= width:
-            current.append((piece, glued))
-            continue
-        if current:
-            lines.append(_join(current))
-        if font.getlength(piece) > width and not break_words:
-            return None
-        while font.getlength(piece) > width and len(piece) > 1:
-            cut = len(piece) - 1
-            while cut > 1 and font.getlength(piece[:cut]) > width:
-                cut -= 1
-            lines.append(piece[:cut])
-            piece = piece[cut:]
-        current = [(piece, glued)]
-    if current:
-        lines.append(_join(current))
-    return lines
-
-
-@lru_cache(maxsize=4096)
-def fit(text: str, bold: bool, width: int, size: int, min_size: int, max_lines: int,
-        shrink: float = 0.8) -> tuple[int, tuple[str, ...], bool]:
-    """Find the font size and line breaks that fit `text` into `width` pixels.
-
-    Fewer lines come first, but each line count except the last may only shrink the text
-    to `shrink` times `size`; words are broken only as a last resort. Returns the size,
-    the lines, and whether the text had to be shortened with "…" (when even `max_lines`
-    lines at `min_size` are not enough; callers report it).
-    """
-    for n_lines in range(1, max_lines + 1):
-        smallest = min_size if n_lines == max_lines else max(min_size, round(size * shrink))
-        for s in range(size, smallest - 1, -2):
-            lines = wrap(text, _font(bold, s), width, break_words=False)
-            if lines is not None and len(lines) <= n_lines:
-                return s, tuple(lines), False
-    font = _font(bold, min_size)
-    lines = wrap(text, font, width) or [""]
-    if len(lines) <= max_lines:
-        return min_size, tuple(lines), False
-    lines = lines[:max_lines]
-    last = lines[-1]
-    while last and font.getlength(last + "…") > width:
-        last = last[:-1]
-    lines[-1] = last.rstrip() + "…"
-    return min_size, tuple(lines), True
-
-
 # --- One badge --------------------------------------------------------------------------
 
 def city_style(city: str) -> tuple[str, str]:
@@ -281,8 +143,9 @@ def _shape(d: ImageDraw.ImageDraw, kind: str, box: tuple[int, int, int, int],
 
 
 @lru_cache(maxsize=64)
-def _band(city: str, bleed: int) -> Image.Image:
-    """Draw a city's band with bleed on top and sides (the same on all its badges)."""
+def _band(city: str, bleed: int) -> tuple[Image.Image, bool]:
+    """Draw a city's band with bleed on top and sides (the same on all its badges);
+    say whether the city's name had to be shortened."""
     pattern, shape = city_style(city)
     width, height = BADGE[0], BAND_H
     img = Image.new("1", (width + 2 * bleed, height + bleed), PAPER)
@@ -306,40 +169,41 @@ def _band(city: str, bleed: int) -> Image.Image:
         d.rectangle((0, img.height - mm(0.6), img.width, img.height), fill=INK)
     label = city.strip().upper()
     text_x = x + icon + PAD + (mm(3) if pattern == "split" else 0)
-    size, lines, _ = fit(label, True, width - text_x - PAD, height * 52 // 100,
-                         height // 4, 1)
+    size, lines, shortened = fit(label, True, width - text_x - PAD, height * 52 // 100,
+                                 height // 4, 1)
     if pattern == "stripes":
-        text_w = int(_font(True, size).getlength(lines[0])) if label else 0
+        text_w = int(get_font(True, size).getlength(lines[0])) if label else 0
         d.rounded_rectangle((x - mm(2), bleed + mm(3), text_x + text_w + mm(3),
                              bleed + height - mm(3)), radius=mm(2), fill=PAPER)
     _shape(d, shape, (x, y_mid - icon // 2, x + icon, y_mid + icon // 2),
            PAPER if pattern == "split" else ink)
     if label:
-        _text(img, text_x, y_mid + cap_height(True, size) // 2, lines[0], True, size, ink)
-    return img
+        draw_text(img, text_x, y_mid + cap_height(True, size) // 2, lines[0], True, size, ink)
+    return img, shortened
 
 
-def _date_text(event: dict[str, Any], language: str) -> str:
+@lru_cache(maxsize=64)
+def _date_text(day: str, language: str) -> str:
     """The event's date in the wearer's language, e.g. '12. November 2019'."""
     try:
-        day = date.fromisoformat(event.get("date") or "")
+        parsed = date.fromisoformat(day)
     except ValueError:
         return ""
     # British English: day before month, as the rest of Europe writes it.
-    return format_date(day, format="long", locale="en_GB" if language == "en" else language)
+    return format_date(parsed, format="long", locale="en_GB" if language == "en" else language)
 
 
 Block = tuple[int, Callable[[Image.Image, int, int], None], str]
 
 
 def _lines_block(lines: tuple[str, ...], bold: bool, size: int, leading: float,
-                 space_after: int, shortened: str = "") -> Block:
+                 space_after: int, shortened: str = "", cache: bool = True) -> Block:
     """A block of text lines; its height runs from the top of capitals to the last baseline."""
     cap, step = cap_height(bold, size), round(size * leading)
 
     def draw(img: Image.Image, x: int, y: int) -> None:
         for i, line in enumerate(lines):
-            _text(img, x, y + cap + i * step, line, bold, size)
+            draw_text(img, x, y + cap + i * step, line, bold, size, cache=cache)
 
     return cap + (len(lines) - 1) * step + space_after, draw, shortened
 
@@ -347,46 +211,56 @@ def _lines_block(lines: tuple[str, ...], bold: bool, size: int, leading: float,
 def _tag_block(text: str, size: int) -> Block:
     """A role tag: white capitals on a black plate, e.g. ORGANISATION or SPEAKER."""
     cap, pad = cap_height(True, size), size // 3
-    width = int(_font(True, size).getlength(text)) + 2 * pad
+    width = int(get_font(True, size).getlength(text)) + 2 * pad
 
     def draw(img: Image.Image, x: int, y: int) -> None:
         ImageDraw.Draw(img).rounded_rectangle((x, y, x + width, y + cap + 2 * pad),
                                               radius=pad, fill=INK)
-        _text(img, x + pad, y + pad + cap, text, True, size, PAPER)
+        draw_text(img, x + pad, y + pad + cap, text, True, size, PAPER)
 
     return cap + 2 * pad, draw, ""
 
 
 def _fitted(text: str, bold: bool, width: int, size: int, min_size: int, max_lines: int,
-            leading: float, space_after: int, what: str, shrink: float = 0.85) -> Block:
+            leading: float, space_after: int, what: str, shrink: float = 0.85,
+            cache: bool = True) -> Block:
     """Fit text to the width and make it a block, noting `what` if it had to be shortened."""
     s, lines, cut = fit(text, bold, width, size, min_size, max_lines, shrink)
-    return _lines_block(lines, bold, s, leading, space_after, what if cut else "")
+    return _lines_block(lines, bold, s, leading, space_after, what if cut else "", cache)
 
 
 def _person_blocks(person: dict[str, Any], labels: dict[str, str], width: int,
-                   scale: float) -> tuple[list[Block], list[Block]]:
-    """Lay out who (name, organisation, role) and where (group, excursion) at a scale."""
-    def px(size: float) -> int:
-        return max(20, int(size * scale) // 2 * 2)
+                   name_scale: float, scale: float) -> tuple[list[Block], list[Block]]:
+    """Lay out who (name, organisation, role) and where (group, excursion), the name at
+    one scale and the rest at another; the last block ends at its baseline."""
+    def px(size: float, factor: float = scale) -> int:
+        return max(20, int(size * factor) // 2 * 2)
 
-    who = [_fitted((person.get("first_name") or "").strip(), True, width, px(170), px(96),
-                   2, 1.05, mm(3), "first name", shrink=0.6),
-           _fitted((person.get("last_name") or "").strip(), True, width, px(100), px(56),
-                   2, 1.1, mm(4.5), "last name", shrink=0.6)]
+    who = [_fitted((person.get("first_name") or "").strip(), True, width,
+                   px(170, name_scale), px(96, name_scale), 2, 1.05, mm(3), "first name",
+                   shrink=0.6, cache=False),
+           _fitted((person.get("last_name") or "").strip(), True, width,
+                   px(100, name_scale), px(56, name_scale), 2, 1.1, mm(4.5), "last name",
+                   shrink=0.6, cache=False)]
     if person.get("organisation"):
         who.append(_fitted(person["organisation"].strip(), False, width, px(52), px(36), 3,
                            1.2, mm(4), "organisation"))
     if person.get("role") in ("organiser", "speaker", "guide"):
         who.append(_tag_block(labels[person["role"]].upper(), px(34)))
     where = []
-    for key in ("working_group", "excursion"):
-        title = (person.get(f"{key}_title") or "").strip()
-        if title:
-            where.append(_lines_block((labels[key].upper(),), True, px(28), 1.0, mm(1.6)))
-            where.append(_fitted(title, False, width, px(44), px(32), 2, 1.18, mm(3.5),
-                                 key.replace("_", " ")))
+    titles = [(key, (person.get(f"{key}_title") or "").strip())
+              for key in ("working_group", "excursion")]
+    titles = [(key, title) for key, title in titles if title]
+    for i, (key, title) in enumerate(titles):
+        where.append(_lines_block((labels[key].upper(),), True, px(28), 1.0, mm(1.6)))
+        where.append(_fitted(title, False, width, px(44), px(32), 2, 1.18,
+                             mm(3.5) if i < len(titles) - 1 else 0, key.replace("_", " ")))
     return who, where
+
+
+# (name, rest) scales to try in turn: the rest gives way first, so names stay alike.
+SCALES = ((1.0, 1.0), (1.0, 0.92), (1.0, 0.85), (0.92, 0.85), (0.85, 0.8), (0.78, 0.74),
+          (0.7, 0.68), (0.62, 0.62))
 
 
 @lru_cache(maxsize=64)
@@ -395,10 +269,10 @@ def _footer(event_name: str, details: str, width: int) -> tuple[Image.Image, tup
     what had to be shortened."""
     rows: list[tuple[str, bool, int]] = []
     short = []
-    for text, bold, size, what in ((event_name, True, 32, "event name"),
-                                   (details, False, 30, "event date and venue")):
+    for text, bold, size, what in ((event_name, True, 30, "event name"),
+                                   (details, False, 28, "event date and venue")):
         if text:
-            s, lines, cut = fit(text, bold, width, size, 24, 3 if bold else 2)
+            s, lines, cut = fit(text, bold, width, size, 22, 3 if bold else 2, 0.75)
             rows.extend((line, bold, s) for line in lines)
             if cut:
                 short.append(what)
@@ -409,8 +283,9 @@ def _footer(event_name: str, details: str, width: int) -> tuple[Image.Image, tup
     y = rule + mm(2.5)
     for line, bold, s in rows:
         y += round(s * 1.2) if y > rule + mm(2.5) else cap_height(bold, s)
-        _text(mask, 0, y, line, bold, s, 255)
-    return mask.crop((0, 0, width, y + _font(False, 30).getmetrics()[1] // 2)), tuple(short)
+        draw_text(mask, 0, y, line, bold, s, 255)
+    descent = get_font(False, 28).getmetrics()[1]
+    return mask.crop((0, 0, width, y + descent // 2)), tuple(short)
 
 
 def badge_image(person: dict[str, Any], event: dict[str, Any],
@@ -422,23 +297,25 @@ def badge_image(person: dict[str, Any], event: dict[str, Any],
     """
     w, h = BADGE
     img = Image.new("1", (w + 2 * bleed, h + 2 * bleed), PAPER)
-    img.paste(_band(person.get("city") or "", bleed), (0, 0))
+    band, city_shortened = _band(person.get("city") or "", bleed)
+    img.paste(band, (0, 0))
     lang = person.get("language") if person.get("language") in LABELS else "en"
     left, inner = bleed + PAD, w - 2 * PAD
-    short: list[str] = []
+    short: list[str] = ["city"] if city_shortened else []
 
     # The QR sits bottom right, its full quiet zone inside the badge.
     qr = _qr_image(person["code"], QR_MODULE)
     qr_x, qr_y = bleed + w - qr.width, bleed + h - qr.height
     img.paste(qr, (qr_x, qr_y))
 
-    # Who at the top, where (group, excursion) just above the QR. If they do not fit,
-    # everything shrinks a step and is laid out again.
-    top, bottom = bleed + BAND_H + mm(6), qr_y + QR_QUIET * QR_MODULE - mm(4)
-    for scale in (1.0, 0.92, 0.85, 0.78, 0.7, 0.62):
-        who, where = _person_blocks(person, LABELS[lang], inner, scale)
+    # Who at the top, where (group, excursion) just above the QR, the last baseline far
+    # enough above the quiet zone for descenders. If they do not fit, the text shrinks a
+    # step and is laid out again.
+    top, bottom = bleed + BAND_H + mm(5.5), qr_y - mm(1.5)
+    for name_scale, scale in SCALES:
+        who, where = _person_blocks(person, LABELS[lang], inner, name_scale, scale)
         who_h, where_h = sum(b[0] for b in who), sum(b[0] for b in where)
-        # Shrinking everything a little beats shortening one text.
+        # Shrinking a little beats shortening a text.
         if who_h + mm(3) + where_h <= bottom - top and not any(b[2] for b in who + where):
             break
     y = top
@@ -453,9 +330,10 @@ def badge_image(person: dict[str, Any], event: dict[str, Any],
         short.extend([shortened] if shortened else [])
 
     # Bottom left, beside the QR: the event, date and venue, and the code for typing in.
-    code_base, footer_w = bleed + h - mm(5), qr_x + QR_QUIET * QR_MODULE - mm(3) - left
-    _code_text(img, left, code_base, person["code"], footer_w)
-    details = ", ".join(v for v in (_date_text(event, lang), event.get("venue") or "") if v)
+    code_base, footer_w = bleed + h - mm(5), qr_x - mm(1) - left  # clear of the quiet zone
+    draw_code(img, left, code_base, person["code"], footer_w)
+    details = ", ".join(v for v in (_date_text(event.get("date") or "", lang),
+                                    event.get("venue") or "") if v)
     mask, footer_short = _footer(event.get("name") or "", details, footer_w)
     img.paste(INK, (left, code_base - mm(7) - mask.height), mask)
     short.extend(footer_short)
@@ -463,6 +341,13 @@ def badge_image(person: dict[str, Any], event: dict[str, Any],
         name = f"{person.get('first_name', '')} {person.get('last_name', '')}".strip()
         warnings.extend(f"badge of {name} (id {person.get('id')}): {what} shortened"
                         for what in short)
+        # A character the font lacks would print as an empty box: say so.
+        missing = missing_glyphs(" ".join(str(person.get(k) or "") for k in (
+            "first_name", "last_name", "organisation", "city")))
+        if missing:
+            warnings.append(f"badge of {name} (id {person.get('id')}): the font has no "
+                            f"{', '.join(sorted(missing))}")
+    img.info["dpi"] = (DPI, DPI)
     return img
 
 
@@ -597,8 +482,10 @@ def _pages(event: dict[str, Any], persons: list[dict[str, Any]], workers: int
         for chunk in chunks:
             yield (len(chunk), *_encoded_page(event, chunk))
         return
-    # forkserver rather than fork: the web server that may call this runs threads.
+    # forkserver rather than fork: the web server that may call this runs threads. The
+    # server process imports this module once, so each worker starts ready to draw.
     context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         results = pool.map(_encoded_page, [event] * len(chunks), chunks, chunksize=4)
         for chunk, (data, warnings) in zip(chunks, results, strict=True):

@@ -6,10 +6,14 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from checkin.badges import PER_PAGE, render_pdf, select_participants
+
+if TYPE_CHECKING:
+    from checkin.cli import Context
 
 
 @click.command("badges")
@@ -25,7 +29,7 @@ from checkin.badges import PER_PAGE, render_pdf, select_participants
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes that render pages (default: one per core, at most 4).")
 @click.pass_obj
-def badges_command(ctx, output: Path, only: tuple[str, ...], cities: tuple[str, ...],
+def badges_command(ctx: Context, output: Path, only: tuple[str, ...], cities: tuple[str, ...],
                    working_groups: tuple[str, ...], excursions: tuple[str, ...],
                    workers: int | None) -> None:
     """Render badges as print-ready A4 sheets (300 dpi, four per page, with cut marks).
@@ -35,6 +39,9 @@ def badges_command(ctx, output: Path, only: tuple[str, ...], cities: tuple[str, 
 
     Example: checkin --db event.db badges -o badges.pdf --city Bremen
     """
+    if not output.resolve().parent.is_dir():
+        click.echo(f"Error: there is no folder {output.resolve().parent}.", err=True)
+        sys.exit(1)
     db = ctx.db()
     try:
         ids = select_participants(db, only, cities, working_groups, excursions)

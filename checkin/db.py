@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -75,18 +76,29 @@ def set_meta(db: Database, key: str, value: str) -> None:
     )
 
 
+POOL = "checkin.db.connections"
+
+
 def get_db() -> Database:
-    """Return this request's connection to the event database."""
+    """Return this request's connection: the server thread's kept-open one."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
+        # Opening a connection costs about 2 ms (WAL set-up, schema, migration check) and
+        # closing the last one checkpoints the WAL: more than a whole scan's budget. So each
+        # server thread keeps its own connection (sqlite3 refuses to share one across
+        # threads); the pool lives on the app, not in a module.
+        pool = current_app.extensions[POOL]
+        db = getattr(pool, "db", None)
+        if db is None:
+            db = pool.db = connect(current_app.config["DATABASE"])
+        g.db = db
     return g.db
 
 
 def close_db(_exc: BaseException | None = None) -> None:
-    """Close this request's connection, if one was opened."""
+    """Hand the connection back; a request never leaves a transaction open for the next."""
     db = g.pop("db", None)
-    if db is not None:
-        db.conn.close()
+    if db is not None and db.conn.in_transaction:
+        db.conn.rollback()
 
 
 @click.command("init-db")
@@ -101,5 +113,6 @@ def init_db_command() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the database teardown and command with the app."""
+    app.extensions[POOL] = threading.local()
     app.teardown_appcontext(close_db)
     app.cli.add_command(init_db_command)

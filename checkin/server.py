@@ -103,6 +103,16 @@ def banner(db_path: Path, urls: list[str], setup_url: str | None,
     return "\n".join(lines)
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Fail at once with a clear error when the address is taken (gunicorn retries for 5 s)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        probe.bind((host, port))
+
+
 def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
           tls_dir: Path | None, access_log: bool) -> None:
     """Prepare the database and certificate, print how to connect, and run until stopped."""
@@ -110,6 +120,7 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
     from checkin.db import connect
     from checkin.tls.certs import ensure_certificates, lan_addresses
 
+    check_port_free(host, port)
     db = connect(db_path)  # creates or migrates the database before the worker starts
     try:
         setup_token = None if has_organisers(db) else new_setup_token(db)
@@ -177,5 +188,6 @@ def serve_command(ctx: Any, host: str | None, port: int | None, http: bool, thre
     try:
         serve(ctx.db_path, host, port, http, threads, tls_dir, access_log)
     except OSError as exc:
-        click.echo(f"Cannot serve: {exc}", err=True)
+        click.echo(f"Cannot serve on {host}:{port}: {exc.strerror or exc} "
+                   "(another server running? choose one with --port)", err=True)
         sys.exit(1)

@@ -210,7 +210,8 @@ def make_devices(db: Database, excursions: list[str], scanner: bool) -> dict[str
 
 def play(steps: list[Step], client: Client, speed: float,
          echo: Any = print, verbose: bool = False) -> dict[str, int]:
-    """Send every step to the server in order, `speed` event-minutes per second (0: at once)."""
+    """Send every step to the server in order, `speed` times faster than real time (0: at
+    once; 60: one event-minute per second)."""
     totals = {"scans": 0, "events": 0, "accepted": 0, "warning": 0, "rejected": 0,
               "refused": 0}
     if not steps:
@@ -256,7 +257,8 @@ def play(steps: list[Step], client: Client, speed: float,
 @click.command("simulate")
 @click.option("--server", required=True, help="The server's address, e.g. https://10.0.0.2:8443")
 @click.option("--speed", type=click.FloatRange(min=0), default=60, show_default=True,
-              help="Event-minutes per second (60: the day in about 9 minutes); 0 = at once.")
+              help="Times faster than real time (60: one event-minute per second, the day in "
+                   "about 8 minutes); 0 = as fast as possible.")
 @click.option("--fast", is_flag=True, help="As fast as possible (the same as --speed 0).")
 @click.option("--seed", type=int, default=2019, show_default=True,
               help="The same seed plays the same day.")

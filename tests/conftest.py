@@ -102,9 +102,10 @@ class LiveServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
             try:
-                requests.get(self.url + "/login", timeout=1)
+                requests.get(self.url + "/login", timeout=5)
                 return
-            except requests.ConnectionError:
+            # A busy machine may accept the connection before the app answers in time.
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         raise RuntimeError(f"server did not start: {self.log_path.read_text()[-3000:]}")
 

@@ -12,11 +12,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from checkin.codes import reissue
+from checkin.db import connect
 from checkin.devices import add_device, revoke
 from checkin.scans.signals import scans_recorded
 from tests.conftest import csrf_token
 
-NOW = "2026-11-26T08:00:00.000Z"
+NOW = "2025-11-12T08:00:00.000Z"  # in the past, so it is the scan's sort time
 
 
 @pytest.fixture
@@ -79,6 +80,8 @@ def test_pair_once_then_me(client, db):
     again = client.post("/api/v1/pair", json={"code": added["pairing_code"]})
     assert error(again) == (404, "unknown_pairing_code")
     assert error(client.post("/api/v1/pair", json={"code": 5})) == (400, "bad_field")
+    assert error(client.post("/api/v1/pair", data=b'{"code": "\\ud800abcdefghijk"}',
+                             content_type="application/json")) == (404, "unknown_pairing_code")
     assert error(client.post("/api/v1/pair", data="{", content_type="application/json")) == \
         (400, "bad_json")
     me = client.get("/api/v1/me", headers=auth(body["token"])).get_json()
@@ -103,7 +106,7 @@ def test_every_status_and_reason(client, db, device):
         (scans[3]["id"], "rejected", "revoked_code", False),
         (scans[4]["id"], "rejected", "unknown_code", False),
         (scans[5]["id"], "rejected", "invalid", False)]
-    assert body["results"][1]["detail"]["since"] == "2026-11-26T08:00:00.000+00:00"
+    assert body["results"][1]["detail"]["since"] == "2025-11-12T08:00:00.000+00:00"
     shown = body["results"][0]["participant"]
     assert set(shown) == {"id", "name", "first_name", "last_name", "organisation", "city",
                           "working_group", "working_group_title", "excursion",
@@ -175,6 +178,9 @@ BAD_BATCHES = [
     ("code and participant", {"scans": [item("X", participant=1)]}, "bad_field"),
     ("code not text", {"scans": [item(["X"])]}, "bad_field"),
     ("code too long", {"scans": [item("X" * 1001)]}, "bad_field"),
+    ("code with a lone surrogate", b'{"scans": [{"id": "a", "code": "\\ud800", '
+     b'"checkpoint": "entrance", "direction": "in", "at": "2025-11-12T08:00:00Z"}]}',
+     "bad_field"),
     ("participant not a number", {"scans": [item(participant="1")]}, "bad_field"),
     ("participant boolean", {"scans": [item(participant=True)]}, "bad_field"),
     ("unknown checkpoint", {"scans": [item("X", "room:attic")]}, "unknown_checkpoint"),
@@ -192,7 +198,7 @@ BAD_BATCHES = [
 def test_bad_input_is_400_and_stores_nothing(client, db, device, body, expected):
     token, _ = device()
     good = item(person(db)["code"])
-    if isinstance(body, dict) and isinstance(body.get("scans"), list):
+    if isinstance(body, dict) and body.get("scans") and isinstance(body["scans"], list):
         body = {"scans": [good, *body["scans"]]}  # the good one must not be stored either
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     response = post(client, token, raw=raw)
@@ -370,3 +376,24 @@ def test_scans_recorded_signal_carries_only_new_rows(app, client, db, device):
     assert sender is app and ids == [scan["id"]]
     assert rows[0]["status"] == "accepted" and rows[0]["seq"] > 0
     assert rows[0]["participant_id"] == person(db)["id"]
+
+
+@pytest.mark.server
+def test_limits_through_the_real_server(live_server):
+    import requests
+
+    token = add_device(connect(live_server.db_path), "Door", "scanner")["token"]
+    url = live_server.url + "/api/v1/scans"
+    big = json.dumps({"scans": [item("X" * 1000) for _ in range(1100)]})
+    response = requests.post(url, data=big, timeout=30, headers={
+        **auth(token), "Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "body_too_large"
+    # A chunked body of unknown length is not read at all.
+    response = requests.post(url, data=iter([b'{"scans": []}']), headers=auth(token),
+                             timeout=30)
+    assert response.status_code == 400
+    response = requests.post(url, data="{", headers=auth(token), timeout=30)
+    assert response.json()["error"]["code"] == "bad_json"
+    db = connect(live_server.db_path)
+    assert scan_count(db) == 0

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
+from collections.abc import Iterator
 
 import pypdf
 import pytest
 import zxingcpp
 from click.testing import CliRunner
 from PIL import Image
+from sqlite_utils import Database
 
-from checkin import badges
+from checkin import badge_text, badges
 from checkin.cli import cli
 from checkin.codes import reissue
 from checkin.db import connect
@@ -40,33 +41,32 @@ def pdf_pages(data: bytes) -> list[tuple[pypdf.PageObject, Image.Image]]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
+def demo(tmp_path_factory) -> Iterator[Database]:
     """A demo event database shared by the read-only tests of this module."""
     folder = tmp_path_factory.mktemp("badges")
     db = connect(folder / "event.db")
     create_demo(db, folder)
+    yield db
     db.conn.close()
-    return folder / "event.db"
 
 
 @pytest.fixture(scope="module")
-def demo_pdf(demo: Path) -> tuple[bytes, list[int], list[str]]:
-    """The demo event's 60 badges as PDF, with the progress reports and warnings."""
-    db = connect(demo)
+def demo_pdf(demo: Database):
+    """The demo event's 60 badges as PDF pages, with the progress reports and warnings."""
+    db = demo
     steps: list[int] = []
     warnings: list[str] = []
     out = io.BytesIO()
     count = badges.render_pdf(db, out, progress=steps.append, warnings=warnings)
     assert count == 60
-    return out.getvalue(), steps, warnings
+    return pdf_pages(out.getvalue()), steps, warnings
 
 
 def test_every_qr_on_the_demo_sheets_scans(demo, demo_pdf):
-    data, steps, warnings = demo_pdf
-    db = connect(demo)
+    pages, steps, warnings = demo_pdf
+    db = demo
     codes = {r["code"] for r in db.query("SELECT code FROM participants")}
     assert len(codes) == 60
-    pages = pdf_pages(data)
     assert len(pages) == 15
     found: list[str] = []
     for _page, image in pages:
@@ -81,17 +81,27 @@ def test_every_qr_on_the_demo_sheets_scans(demo, demo_pdf):
 
 
 def test_sheets_are_a4_at_300_dpi(demo_pdf):
-    page, image = pdf_pages(demo_pdf[0])[0]
+    page, image = demo_pdf[0][0]
     width_pt, height_pt = float(page.mediabox.width), float(page.mediabox.height)
     assert abs(width_pt - A4_PT[0]) < 0.5 and abs(height_pt - A4_PT[1]) < 0.5
     # The sheet image fills the page: its pixels per inch are the print resolution.
     assert round(image.width / (width_pt / 72)) == 300
     assert round(image.height / (height_pt / 72)) == 300
     assert image.mode == "1"
+    # Cut marks outside every corner of every badge, on the lines of its edges.
+    mid = (badges.MARK_FROM + badges.MARK_TO) // 2
+    w, h = badges.BADGE
+    for slot in range(badges.PER_PAGE):
+        x, y = badges._origin(slot)
+        for cx, sx in ((x, -1), (x + w, 1)):
+            for cy, sy in ((y, -1), (y + h, 1)):
+                assert image.getpixel((cx + sx * mid, cy)) == 0
+                assert image.getpixel((cx, cy + sy * mid)) == 0
+                assert image.getpixel((cx + sx * mid, cy + sy * mid)) != 0  # not a frame
 
 
 def test_badges_come_by_delegation_and_name(demo):
-    db = connect(demo)
+    db = demo
     rows = badges.people(db)
     keys = [(r["city"].casefold(), r["last_name"].casefold(), r["first_name"].casefold())
             for r in rows]
@@ -110,7 +120,7 @@ def test_a_reissued_code_is_on_the_new_badge(db):
 
 
 def test_only_filters(demo):
-    db = connect(demo)
+    db = demo
     everyone = {r["id"]: r for r in db.query("SELECT * FROM participants")}
     first, second = everyone[1], everyone[2]
     by_id = badges.select_participants(db, only=[str(first["id"])])
@@ -137,7 +147,7 @@ def test_only_filters(demo):
 
 
 def test_umlauts_and_dutch_names_have_glyphs_in_the_font(demo):
-    db = connect(demo)
+    db = demo
     text = " ".join(f"{r['first_name']} {r['last_name']} {r['organisation']}"
                     for r in db.query("SELECT * FROM participants"))
     assert {"ü", "ö", "ß", "é", "'"} <= set(text)
@@ -145,9 +155,13 @@ def test_umlauts_and_dutch_names_have_glyphs_in_the_font(demo):
     assert badges.missing_glyphs("中文") == {"中", "文"}  # the check can fail
     for bold in (False, True):
         assert badges.missing_glyphs(text, bold) == set()
+    warnings: list[str] = []
+    badges.badge_image({"id": 5, "first_name": "王芳", "last_name": "Ελένη", "code":
+                        "23456789ABCDEFGHJKMNPQ"}, {}, warnings)
+    assert len(warnings) == 1 and "the font has no" in warnings[0] and "王" in warnings[0]
     # The dots make a difference: "Jörg" is not drawn as "Jorg".
-    assert badges._text_mask("Jörg", True, 100)[0].tobytes() != \
-        badges._text_mask("Jorg", True, 100)[0].tobytes()
+    assert badge_text.text_mask("Jörg", True, 100)[0].tobytes() != \
+        badge_text.text_mask("Jorg", True, 100)[0].tobytes()
 
 
 def blank(image: Image.Image, box: tuple[int, int, int, int]) -> bool:
@@ -155,8 +169,16 @@ def blank(image: Image.Image, box: tuple[int, int, int, int]) -> bool:
     return image.crop(box).getextrema() == (255, 255)
 
 
+def quiet_zone_is_blank(image: Image.Image) -> bool:
+    """Whether the four modules of white around a badge's QR (bottom right) are clear."""
+    w, h = image.size
+    side, quiet = 33 * badges.QR_MODULE, 4 * badges.QR_MODULE
+    return (blank(image, (w - side, h - side, w, h - side + quiet))  # above the code
+            and blank(image, (w - side, h - side, w - side + quiet, h)))  # left of it
+
+
 def test_long_texts_shrink_or_wrap_and_never_overflow(demo):
-    event = event_info(connect(demo))
+    event = event_info(demo)
     code = "23456789ABCDEFGHJKMNPQ"
     w, h = badges.BADGE
     qr_top = h - 33 * badges.QR_MODULE
@@ -172,33 +194,53 @@ def test_long_texts_shrink_or_wrap_and_never_overflow(demo):
     image = badges.badge_image(long_person, event, warnings)
     assert warnings == []  # long, but it fits by shrinking and wrapping
     assert decode(image) == [code]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    image.save(ARTIFACTS / "badge-long-names.png")
     # Nothing in the right-hand margin above the QR, nor in the QR's quiet zone.
     assert blank(image, (w - badges.PAD + 2, badges.BAND_H, w, qr_top))
-    assert blank(image, (w - 33 * badges.QR_MODULE, qr_top, w,
-                         qr_top + 4 * badges.QR_MODULE))
+    assert quiet_zone_is_blank(image)
 
-    absurd = {**long_person, "first_name": "W" * 60, "organisation": "Wm " * 66}
+    absurd = {**long_person, "first_name": "W" * 60, "organisation": "Wm " * 66,
+              "city": "Sankt Wendelin am Wasserfall im Oberen Wald"}
     image = badges.badge_image(absurd, event, warnings)
     assert decode(image) == [code]
     assert blank(image, (w - badges.PAD + 2, badges.BAND_H, w, qr_top))
+    assert quiet_zone_is_blank(image)
     # Too long to fit at any size: shortened with "…", and reported, never silently.
     assert any("first name shortened" in x for x in warnings)
     assert any("organisation shortened" in x for x in warnings)
+    assert any("city shortened" in x for x in warnings)
 
 
 def test_delegations_differ_without_colour(demo):
-    event = event_info(connect(demo))
+    event = event_info(demo)
     person = {"id": 1, "first_name": "Anna", "last_name": "Test", "organisation": "",
               "language": "en", "role": "participant", "code": "23456789ABCDEFGHJKMNPQ"}
-    bands = {}
+    w = badges.BADGE[0]
+
+    def black(image: Image.Image, x0: int, x1: int) -> float:
+        band = image.crop((x0, 0, x1, badges.BAND_H))
+        return band.histogram()[0] / (band.width * band.height)
+
+    share = {}
     for city in ("Groningen", "Bremen", "Oldenburg", "Hamburg"):
         image = badges.badge_image({**person, "city": city}, event)
-        band = image.crop((0, 0, badges.BADGE[0], badges.BAND_H))
-        # Share of black in the band: solid, hatched, split and plain differ from afar.
-        bands[city] = band.histogram()[0] / (band.width * band.height)
-    assert bands["Groningen"] > 0.75 > bands["Bremen"] > 0.3 > bands["Oldenburg"] \
-        > 0.1 > bands["Hamburg"]
-    assert len({badges.city_style(c) for c in bands}) == 4
+        # Black in the band's left fifth and in its outer right edge (beyond any text).
+        share[city] = black(image, 0, w // 5), black(image, w - badges.PAD + 4, w)
+    db = demo
+    one_each = [badges.people(db, [db.execute(
+        "SELECT id FROM participants WHERE city = ? ORDER BY role = 'participant', id LIMIT 1",
+        [city]).fetchone()[0]])[0] for city in ("Groningen", "Bremen", "Oldenburg")]
+    sheet = badges.render_page(event, [*one_each, {**person, "city": "Hamburg",
+                                                   "role": "guide"}])
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    sheet.save(ARTIFACTS / "badges-delegations.png")
+    assert len(decode(sheet)) == 4
+    assert share["Groningen"][1] > 0.9  # solid black
+    assert 0.3 < share["Bremen"][1] < 0.7  # hatched: grey from afar
+    assert share["Oldenburg"][0] > 0.6 and share["Oldenburg"][1] < 0.15  # black block left
+    assert share["Hamburg"][0] < 0.3 and share["Hamburg"][1] < 0.15  # white band
+    assert len({badges.city_style(c) for c in share}) == 4
 
 
 def test_qr_png_and_svg():
@@ -210,8 +252,8 @@ def test_qr_png_and_svg():
     assert svg.startswith("<svg") and "<path" in svg and "<?xml" not in svg
 
 
-def test_worker_processes_give_the_same_sheets(demo, demo_pdf):
-    db = connect(demo)
+def test_worker_processes_give_the_same_sheets(demo):
+    db = demo
     ids = badges.select_participants(db)[:8]
     serial, parallel = io.BytesIO(), io.BytesIO()
     badges.render_pdf(db, serial, ids, workers=1)
@@ -232,6 +274,7 @@ def test_badges_command(db_path, tmp_path):
     expected = {r[0] for r in db.execute(
         "SELECT code FROM participants WHERE city = 'Oldenburg' "
         "AND excursion IN ('forum', 'avebe')")}
+    db.conn.close()
     found = [c for _page, image in pdf_pages(out.read_bytes()) for c in decode(image)]
     assert expected and sorted(found) == sorted(expected)
     assert f"Wrote {len(expected)} badge(s)" in result.output
@@ -241,3 +284,6 @@ def test_badges_command(db_path, tmp_path):
     assert bad.exit_code == 1 and "nobody@example.org" in bad.output
     assert not (tmp_path / "x.pdf").exists()
     assert list(tmp_path.glob(".badges-*")) == []
+    nowhere = runner.invoke(cli, ["--db", str(db_path), "badges", "-o",
+                                  str(tmp_path / "missing" / "x.pdf")])
+    assert nowhere.exit_code == 1 and "no folder" in nowhere.output

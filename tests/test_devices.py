@@ -114,7 +114,7 @@ def test_cli_add_json_list_and_revoke(db_path, db):
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert set(out) == {"id", "token", "pair_url"}
-    assert re.fullmatch(r"http://localhost:5000/pair/[A-Za-z0-9_-]{22,}", out["pair_url"])
+    assert re.fullmatch(r"https://[0-9.]+:8443/pair/[A-Za-z0-9_-]{22,}", out["pair_url"])
     assert authenticate(db, out["token"])["id"] == out["id"]
     code = out["pair_url"].rsplit("/", 1)[1]
     assert pair(db, code) is not None

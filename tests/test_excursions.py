@@ -229,7 +229,7 @@ def test_organiser_needs_the_csrf_header(organiser, db):
     body = {"id": uid(), "action": "depart", "at": AT}
     refused = organiser.post("/api/v1/excursions/bike-tour/events", json=body)
     assert refused.status_code == 400
-    token = csrf_token(organiser, "/guide?excursion=bike-tour")
+    token = csrf_token(organiser, "/reports/summary")
     ok = organiser.post("/api/v1/excursions/bike-tour/events", json=body,
                         headers={"X-CSRFToken": token})
     assert ok.status_code == 200
@@ -276,3 +276,19 @@ def test_organiser_scan_and_state_agree_with_the_headcount(db):
     state = excursion_state(db, "bike-tour")
     assert count["inside"] == state["counts"]["confirmed"] == 3
     assert count["expected"] == state["counts"]["expected"]
+
+
+def test_a_scan_moved_by_an_organiser_changes_both_rosters(db):
+    from checkin.scans import correct_scan
+
+    person = assigned(db, "forum")[0]
+    scan_id = uid()
+    record_scans(db, organiser_actor("orga"), [
+        {"id": scan_id, "participant": person["id"], "checkpoint": "excursion:forum",
+         "direction": "in", "at": AT}])
+    assert excursion_state(db, "forum")["counts"]["confirmed"] == 1
+    correct_scan(db, scan_id, "move", checkpoint="excursion:avebe", organiser="orga")
+    assert excursion_state(db, "forum")["counts"]["confirmed"] == 0
+    avebe = excursion_state(db, "avebe")
+    assert [r["id"] for r in avebe["roster"] if r["status"] == "confirmed"] == [person["id"]]
+    assert avebe["counts"]["confirmed"] == 1

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 import pytest
+import requests
 
 from checkin.db import connect
 from checkin.devices import add_device
-from tests.conftest import ARTIFACTS, axe_violations, browser_login
+from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, axe_violations, browser_login
+from tests.qrvideo import write_y4m
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 PHONE = {"width": 390, "height": 844}
@@ -41,6 +44,7 @@ def row(page, name: str):
 def test_guide_confirm_walk_on_offline_depart_return(browser, live_server, db_path):
     db = connect(db_path)
     device = add_device(db, "Guide Forum", "guide", "excursion:forum")
+    other_phone = add_device(db, "Guide Forum 2", "guide", "excursion:forum")
     people = list(db.query("SELECT id, first_name || ' ' || last_name AS name, code FROM "
                            "participants WHERE excursion = 'forum' ORDER BY id"))
     stranger = next(db.query("SELECT id, first_name || ' ' || last_name AS name, code "
@@ -88,12 +92,28 @@ def test_guide_confirm_walk_on_offline_depart_return(browser, live_server, db_pa
         arg=stranger["id"])
     page.click("#scan-toggle")  # camera panel closed again
 
+    # Live: a confirmation from another phone of the same excursion appears without reload.
+    third = people[2]
+    response = requests.post(live_server.url + "/api/v1/scans", timeout=10, headers={
+        "Authorization": "Bearer " + other_phone["token"]}, json={"scans": [{
+            "id": str(uuid.uuid4()), "participant": third["id"], "checkpoint": "excursion:forum",
+            "direction": "in", "at": "2019-11-12T13:00:00Z"}]})
+    assert response.status_code == 200
+    page.wait_for_function(
+        "id => document.querySelector(`.person[data-id='${id}']`).dataset.status === "
+        "'confirmed'", arg=third["id"], timeout=5000)
+
     # Offline: a tap is kept on the phone, shown as waiting, and sent once when back.
+    # The service worker keeps the page, so even a reload without network shows the list.
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
     second = people[1]
     context.set_offline(True)
     row(page, second["name"]).click()
     page.wait_for_selector("#net[data-state='offline']")
     page.wait_for_selector("#waiting:not([hidden])")
+    page.reload()
+    page.wait_for_selector("#roster .person")
+    assert page.locator("#as-of").is_visible()
     assert row(page, second["name"]).get_attribute("data-status") == "confirmed"
     assert row(page, second["name"]).get_attribute("data-pending") == "true"
     page.wait_for_timeout(1000)
@@ -115,7 +135,7 @@ def test_guide_confirm_walk_on_offline_depart_return(browser, live_server, db_pa
     page.click("#depart")
     dialog = page.locator("#depart-dialog")
     dialog.wait_for(state="visible")
-    missing = [p["name"] for p in people[2:]]
+    missing = [p["name"] for p in people[3:]]
     assert sorted(dialog.locator("#depart-missing li").all_text_contents()) == sorted(missing)
     assert str(len(missing)) in dialog.locator("#depart-summary").text_content()
     assert axe_violations(page) == []
@@ -128,8 +148,9 @@ def test_guide_confirm_walk_on_offline_depart_return(browser, live_server, db_pa
     detail = json.loads(db.execute("SELECT detail FROM excursion_events WHERE action = 'depart'"
                                    ).fetchone()[0])
     db.conn.close()
-    assert sorted(detail["came"]) == sorted([first["id"], second["id"], stranger["id"]])
-    assert sorted(detail["missing"]) == sorted(p["id"] for p in people[2:])
+    assert sorted(detail["came"]) == sorted([first["id"], second["id"], third["id"],
+                                             stranger["id"]])
+    assert sorted(detail["missing"]) == sorted(p["id"] for p in people[3:])
     assert page.locator("#depart").is_hidden() and page.locator("#return").is_visible()
 
     page.click("#return")
@@ -155,3 +176,36 @@ def test_guide_confirm_walk_on_offline_depart_return(browser, live_server, db_pa
     tablet.close()
     context.close()
     assert errors == []
+
+
+def test_guide_confirms_by_camera(live_server, playwright_instance, db_path, tmp_path):
+    """The phone's camera sees a real badge QR: the person is confirmed once, not per frame."""
+    db = connect(db_path)
+    device = add_device(db, "Guide Avebe", "guide", "excursion:avebe")
+    person = next(db.query("SELECT id, code FROM participants WHERE excursion = 'avebe' "
+                           "ORDER BY id"))
+    db.conn.close()
+    video = write_y4m(tmp_path / "badge.y4m", person["code"])
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
+              "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+    try:
+        page = browser.new_page(viewport=PHONE)
+        page.goto(live_server.url + "/pair/" + device["pairing_code"])
+        page.wait_for_url(re.compile(r".*/guide$"), timeout=15000)
+        page.wait_for_selector("#roster .person")
+        page.click("#scan-toggle")
+        page.wait_for_function(
+            "id => document.querySelector(`.person[data-id='${id}']`).dataset.status === "
+            "'confirmed'", arg=person["id"], timeout=20000)
+        page.wait_for_function(
+            "document.querySelector('#message').dataset.status === 'accepted' && "
+            "document.querySelector('#message-text').textContent.includes('confirmed')")
+        page.screenshot(path=str(ARTIFACTS / "guide-phone-camera.png"))
+        page.wait_for_timeout(4000)  # the badge stays in view longer than the repeat window
+    finally:
+        browser.close()
+    assert count(db_path, "SELECT count(*) FROM scans WHERE participant_id = ? AND "
+                          "checkpoint = 'excursion:avebe' AND source = 'scan'",
+                 [person["id"]]) == 1

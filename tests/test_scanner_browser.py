@@ -14,11 +14,9 @@ from playwright.sync_api import Error as PlaywrightError
 
 from checkin.codes import reissue
 from checkin.db import connect
-from checkin.devices import add_device
-from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, axe_violations
+from checkin.devices import add_device, revoke
+from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, axe_violations, browser_login
 from tests.qrvideo import write_y4m
-
-pytestmark = pytest.mark.browser
 
 TABLET = {"width": 1024, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -89,7 +87,8 @@ def start_scanning(page, checkpoint_name: str | None = None, direction: str = "i
 
 def answer(page, status: str, timeout: float = 15000) -> str:
     """Wait for an answer with `status` and return its text."""
-    page.wait_for_selector(f"#result[data-status={status}]", timeout=timeout)
+    selector = ", ".join(f"#result[data-status={one}]" for one in status.split("|"))
+    page.wait_for_selector(selector, timeout=timeout)
     return page.inner_text("#result")
 
 
@@ -115,8 +114,28 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"scanner-{name}.png"))
 
 
+def test_pages_and_service_worker(client):
+    """The pages render with their strings; the service worker may control /scan and lists
+    only files that exist; a hostile pairing code stays inert text."""
+    page = client.get("/scan")
+    assert page.status_code == 200 and 'id="strings"' in page.get_data(as_text=True)
+    assert "no-store" in page.headers["Cache-Control"]
+    worker = client.get("/scan/sw.js")
+    assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+    assert worker.headers["Service-Worker-Allowed"] == "/scan"
+    source = worker.get_data(as_text=True)
+    assert "__VERSION__" not in source and "__ASSETS__" not in source
+    assets = re.search(r"const ASSETS = (\[.*?\]);", source).group(1)
+    for url in re.findall(r'"([^"]+)"', assets):
+        assert client.get(url).status_code == 200, url
+    hostile = client.get("/pair/%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")
+    assert hostile.status_code == 200
+    assert "<img src=x" not in hostile.get_data(as_text=True)
+
+
+@pytest.mark.browser
 def test_pairing_page_and_unpaired_scanner(live_server, browser, db_path):
-    """An unpaired tablet is told how to pair; a pairing link pairs once; tokens stay out of URLs."""
+    """An unpaired tablet is told how to pair; a pairing link pairs once; no token in URLs."""
     # bypass_csp: axe_violations injects axe-core as an inline script, which our CSP forbids.
     context = browser.new_context(viewport=TABLET, bypass_csp=True)
     page = context.new_page()
@@ -124,14 +143,23 @@ def test_pairing_page_and_unpaired_scanner(live_server, browser, db_path):
     page.wait_for_selector("#unpaired:not([hidden])")
     assert "not paired" in page.inner_text("#unpaired")
     assert axe_violations(page) == []
+    shot(page, "unpaired-tablet")
 
     page.goto(live_server.url + "/pair/not-a-real-code-at-all")
     page.wait_for_selector("#pair-status[data-state=error]")
     assert "unknown" in page.inner_text("#pair-status")
     assert axe_violations(page) == []
+    shot(page, "pair-error-tablet")
 
-    device = new_device(db_path, "Eingang 1")
+    device = new_device(db_path, "Eingang 1", checkpoint="entrance")
     pair(page, live_server.url, device)
+    # A device bound to a checkpoint offers only that one.
+    assert page.get_by_role("radio", name=re.compile("Stadhuis Groningen")).is_checked()
+    assert page.locator("input[name=checkpoint]").count() == 1
+    assert page.is_visible("#checkpoint-fixed")
+    page.set_viewport_size(PHONE)
+    shot(page, "setup-phone")
+    page.set_viewport_size(TABLET)
     stored = page.evaluate("JSON.parse(localStorage.getItem('checkin.device'))")
     assert stored["device"]["id"] == device["id"] and stored["token"]
     url = page.evaluate("location.href")
@@ -144,9 +172,30 @@ def test_pairing_page_and_unpaired_scanner(live_server, browser, db_path):
     other.goto(f"{live_server.url}/pair/{device['pairing_code']}")
     other.wait_for_selector("#pair-status[data-state=error]")
     assert "already used" in other.inner_text("#pair-status")
+
+    # A revoked tablet is told so at once.
+    db = connect(db_path)
+    revoke(db, device["id"])
+    db.conn.close()
+    page.reload()
+    page.wait_for_selector("#unpaired:not([hidden])")
+    assert "no longer allowed to scan" in page.inner_text("#unpaired")
     context.close()
 
+    # A signed-in organiser scans without pairing (session plus X-CSRFToken).
+    organiser = browser.new_context(viewport=TABLET).new_page()
+    browser_login(organiser, live_server.url)
+    organiser.goto(live_server.url + "/scan")
+    organiser.wait_for_selector("#setup:not([hidden])")
+    start_scanning(organiser, "Kamer A", direction="in")
+    person = people(db_path, 1)[0]
+    type_code(organiser, person["code"])
+    assert person["name"] in answer(organiser, "accepted")
+    assert [(s["participant_id"], s["checkpoint"], s["device_id"]) for s in scans(db_path)] == [
+        (person["id"], "room:kamer-a", "organiser:orga")]
 
+
+@pytest.mark.browser
 def test_hand_scanner_search_undo_and_answers(live_server, browser, db_path):
     """Hand scanner and name search give green, amber and red answers; undo voids a scan."""
     a, b = people(db_path, 2)
@@ -208,6 +257,7 @@ def camera_browser(playwright_instance, video: Path):
               "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
 
 
+@pytest.mark.browser
 def test_two_tablets_scan_badges_with_the_camera(live_server, playwright_instance, db_path,
                                                  tmp_path):
     """Two tablets, each with a camera seeing a different real badge QR, both answer right;
@@ -244,6 +294,7 @@ def test_two_tablets_scan_badges_with_the_camera(live_server, playwright_instanc
     assert len({s["device_id"] for s in stored}) == 2
 
 
+@pytest.mark.browser
 def test_offline_scans_survive_reload_and_arrive_once(live_server, browser, db_path):
     """Without network the scanner answers from its encrypted roster, keeps the scans through
     a reload (the page comes from the service worker) and sends them once when back."""
@@ -281,6 +332,9 @@ def test_offline_scans_survive_reload_and_arrive_once(live_server, browser, db_p
     text = answer(page, "warning")
     assert "Already scanned here" in text and a["name"] in text
     shot(page, "offline-warning-tablet")
+    # Undo while offline: queued behind the scans, sent after them.
+    page.get_by_role("button", name="Undo this scan").click()
+    page.wait_for_selector("#result[data-status=undone]")
     assert scans(db_path) == []
 
     live_server.start()
@@ -290,8 +344,16 @@ def test_offline_scans_survive_reload_and_arrive_once(live_server, browser, db_p
     assert [(s["participant_id"], s["status"], s["reason"]) for s in stored] == [
         (a["id"], "accepted", None), (c["id"], "rejected", "revoked_code"),
         (b["id"], "accepted", None), (a["id"], "warning", "already_in")]
+    db = connect(db_path)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not db.execute("SELECT 1 FROM corrections").fetchone():
+        time.sleep(0.1)
+    assert list(db.query("SELECT scan_id, action FROM corrections")) == [
+        {"scan_id": stored[-1]["id"], "action": "void"}]
+    db.conn.close()
     recent = page.locator("#recent li")
     assert recent.count() == 4 and "waiting" not in page.inner_text("#recent")
+    # A and B are inside: A's second (voided) scan changes nothing.
     wait_js(page, "document.querySelector('#count').dataset.inside === '2'", timeout=30)
     assert problems == []
     context.close()

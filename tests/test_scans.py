@@ -317,6 +317,9 @@ def test_rebuild_equals_incremental_after_undo_and_move(db):
     undo_scan(db, ORGA, items[-1]["id"])
     undo_scan(db, ORGA, items[10]["id"])
     correct_scan(db, items[3]["id"], "move", checkpoint="room:kamer-c", organiser="orga")
+    correct_scan(db, items[6]["id"], "move", checkpoint="excursion:avebe", organiser="orga")
+    correct_scan(db, items[7]["id"], "move", checkpoint="excursion:avebe", organiser="orga")
+    assert checkpoint_headcount(db, "excursion:avebe")["inside"] >= 1
     incremental = _locations(db)
     assert rebuild_locations(db) == len(incremental)
     assert _locations(db) == incremental

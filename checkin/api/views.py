@@ -17,7 +17,6 @@ from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
 
 from checkin import devices
-from checkin.api import connections
 from checkin.auth.views import current_organiser
 from checkin.db import get_db
 from checkin.event import event_info
@@ -86,6 +85,10 @@ def actor() -> dict[str, Any]:
 def json_body() -> dict[str, Any]:
     """Return the request's JSON object, or answer 400 bad_json (413 when over 1 MB)."""
     data = request.get_data(cache=True)
+    if not data:
+        # Also what a chunked body without Content-Length looks like: Werkzeug refuses to
+        # read a stream of unknown length.
+        raise ApiError(400, "bad_json", _("The body is empty: send JSON with a Content-Length."))
     try:
         body = json.loads(data)
     except (ValueError, RecursionError):
@@ -226,9 +229,6 @@ def register(app: Flask) -> None:
     bp.add_url_rule("/<path:rest>", view_func=not_found,
                     methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     bp.before_request(_limit_body)
-    connections.init_app(app)
-    bp.before_request(connections.use_kept_connection)
-    bp.teardown_request(connections.release_kept_connection)
     bp.after_request(_no_store)
     bp.register_error_handler(ApiError, _api_error)
     bp.register_error_handler(ScanInputError, _input_error)

@@ -25,11 +25,16 @@ PUBLIC = ("id", "name", "role", "checkpoint")
 
 
 class DeviceError(ValueError):
-    """A device cannot be added or changed as asked; the message says why."""
+    """A device cannot be added or changed as asked; `code` says why for translations."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+    # surrogatepass: a lone surrogate from JSON must not crash, it just matches nothing.
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _now(now: datetime | None) -> datetime:
@@ -60,21 +65,23 @@ def _check(db: Database, name: str, role: str, checkpoint: str | None) -> str:
     """Check a new device's fields; return the cleaned name or raise DeviceError."""
     name = (name or "").strip()
     if not name:
-        raise DeviceError("Give the device a name.")
+        raise DeviceError("no_name", "Give the device a name.")
     if len(name) > MAX_NAME or any(ord(ch) < 32 for ch in name) or "<" in name or ">" in name:
-        raise DeviceError(f"The name must be at most {MAX_NAME} plain characters.")
+        raise DeviceError("bad_name", f"The name must be at most {MAX_NAME} plain characters.")
     if role not in ROLES:
-        raise DeviceError(f"The role must be one of {', '.join(ROLES)}.")
+        raise DeviceError("bad_role", f"The role must be one of {', '.join(ROLES)}.")
     kind = None
     if checkpoint:
         row = db.execute("SELECT kind FROM checkpoints WHERE id = ?", [checkpoint]).fetchone()
         if row is None:
-            raise DeviceError(f"There is no checkpoint {checkpoint!r}.")
+            raise DeviceError("unknown_checkpoint", f"There is no checkpoint {checkpoint!r}.")
         kind = row[0]
     if role == "guide" and kind != "excursion":
-        raise DeviceError("A guide device needs an excursion checkpoint (excursion:<id>).")
+        raise DeviceError("guide_needs_excursion",
+                          "A guide device needs an excursion checkpoint (excursion:<id>).")
     if role == "scanner" and kind == "excursion":
-        raise DeviceError("A scanner works at the entrance and rooms; use a guide device "
+        raise DeviceError("scanner_not_at_excursion",
+                          "A scanner works at the entrance and rooms; use a guide device "
                           "for an excursion.")
     return name
 
@@ -110,7 +117,7 @@ def new_pairing_code(db: Database, device_id: str,
             "UPDATE devices SET pair_hash = ?, pair_expires_at = ? "
             "WHERE id = ? AND revoked_at IS NULL", [_hash(code), expires, device_id]).rowcount
     if not changed:
-        raise DeviceError(f"There is no active device {device_id!r}.")
+        raise DeviceError("unknown_device", f"There is no active device {device_id!r}.")
     return code, expires
 
 

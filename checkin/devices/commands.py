@@ -9,9 +9,15 @@ import click
 
 from checkin import devices
 
-# The CLI cannot know the address tablets will reach the server at: `checkin serve` may run
-# behind a proxy or on a LAN address. The organiser page uses the address it was opened at.
-DEFAULT_BASE_URL = "http://localhost:5000"
+
+def default_base_url() -> str:
+    """Return the address a default `checkin serve` announces first (HTTPS on the LAN)."""
+    # The organiser page uses the address it was opened at; the CLI cannot know it, so it
+    # assumes the default server, which tablets reach on this machine's LAN address.
+    from checkin.server import HTTPS_PORT, server_urls
+    from checkin.tls.certs import lan_addresses
+
+    return server_urls("https", "0.0.0.0", HTTPS_PORT, lan_addresses())[0]  # noqa: S104
 
 
 @click.group("device")
@@ -28,13 +34,13 @@ def device_group() -> None:
               help="scanner (entrance, rooms), guide (one excursion) or display.")
 @click.option("--checkpoint", default=None,
               help="Bind the device to one checkpoint (a guide needs excursion:<id>).")
-@click.option("--base-url", envvar="CHECKIN_BASE_URL", default=DEFAULT_BASE_URL,
-              show_default=True, show_envvar=True,
-              help="The server's address as devices reach it, for the pairing link.")
+@click.option("--base-url", envvar="CHECKIN_BASE_URL", default=None, show_envvar=True,
+              help="The server's address as devices reach it, for the pairing link "
+                   "(default: what `checkin serve` announces, https://<LAN address>:8443).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print only {"id", "token", "pair_url"} as JSON.')
 @click.pass_obj
-def add_command(obj: object, name: str, role: str, checkpoint: str | None, base_url: str,
+def add_command(obj: object, name: str, role: str, checkpoint: str | None, base_url: str | None,
                 as_json: bool) -> None:
     """Add a device; print its token (shown once) and a one-time pairing link.
 
@@ -45,7 +51,7 @@ def add_command(obj: object, name: str, role: str, checkpoint: str | None, base_
     except devices.DeviceError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
-    url = devices.pair_url(base_url, added["pairing_code"])
+    url = devices.pair_url(base_url or default_base_url(), added["pairing_code"])
     if as_json:
         click.echo(json.dumps({"id": added["id"], "token": added["token"], "pair_url": url}))
         return

@@ -59,11 +59,15 @@ def parse_time(value: Any) -> str | None:
 def latest_scans_at(db: Database, checkpoint: str) -> dict[int, dict[str, Any]]:
     """Return, per person, their latest effective scan at `checkpoint` (voids and moves
     applied exactly as the presence projection applies them)."""
+    # Only scans made at the checkpoint or moved to it can count: the index on
+    # scans(checkpoint) finds them without reading the whole log.
     sql = ("SELECT participant_id, direction, sort_at, seq FROM ("  # noqa: S608
            " SELECT e.participant_id, e.direction, e.sort_at, e.seq, row_number() OVER ("
            "  PARTITION BY e.participant_id ORDER BY e.sort_at DESC, e.seq DESC) AS n"
-           " FROM (" + EFFECTIVE + ") e WHERE e.checkpoint = ?) WHERE n = 1")
-    rows = db.execute(sql, [checkpoint]).fetchall()
+           " FROM (" + EFFECTIVE + " AND (s.checkpoint = :cp OR s.id IN (SELECT scan_id FROM"
+           "  corrections WHERE action = 'move' AND checkpoint = :cp))) e"
+           " WHERE e.checkpoint = :cp) WHERE n = 1")
+    rows = db.execute(sql, {"cp": checkpoint}).fetchall()
     return {r[0]: {"direction": r[1], "sort_at": r[2], "seq": r[3]} for r in rows}
 
 

@@ -223,8 +223,11 @@ class Publisher:
         who = self.listening()
         organisers = who.get("organiser", 0)
         if work.headcounts and (organisers or who.get("display") or who.get("scanner")):
-            self._emit("headcounts", headcounts(db), HEADCOUNTS)
-            arrivals = stats.arrivals(db)
+            # Both are computed before either is sent: once sent, a hundred dashboards'
+            # sockets are written by their own threads, which should not have to wait for
+            # the interpreter lock while this thread computes.
+            counts, arrivals = headcounts(db), stats.arrivals(db)
+            self._emit("headcounts", counts, HEADCOUNTS)
             if arrivals != self._last_arrivals:
                 self._last_arrivals = arrivals
                 self._emit("arrivals", arrivals, HEADCOUNTS)

@@ -163,6 +163,14 @@ def _parse(value: str) -> datetime:
 def over_the_day(db: Database, step_minutes: int = 15) -> list[dict[str, Any]]:
     """Return, per time slot of the day, how many had arrived and how many were in the venue."""
     timeline = _timeline(db)
+    zone = _zone(db)
+    day = (event_info(db) or {}).get("date")
+    # The event's own day only (in its time zone): a test scan weeks before must not
+    # stretch the chart over weeks. Without any scan on that day, the whole log.
+    on_day = {pid: [s for s in scans if _parse(s["sort_at"]).astimezone(zone).date()
+                    .isoformat() == day] for pid, scans in timeline.items()}
+    if any(on_day.values()):
+        timeline = {pid: scans for pid, scans in on_day.items() if scans}
     if not timeline:
         return []
     times = [s["sort_at"] for scans in timeline.values() for s in scans]
@@ -171,7 +179,6 @@ def over_the_day(db: Database, step_minutes: int = 15) -> list[dict[str, Any]]:
     start = first.replace(minute=first.minute - first.minute % step_minutes, second=0,
                           microsecond=0)
     end = _parse(max(times)) + step
-    zone = _zone(db)
     slots = []
     moment = start
     keys = {pid: [s["sort_at"] for s in scans] for pid, scans in timeline.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 16, 44
+LEFT, RIGHT, TOP, BOTTOM = 44, 24, 16, 44
 
 
 def _scale_max(value: int) -> int:

@@ -7,14 +7,15 @@ import hashlib
 import json
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, render_template, url_for
+from flask import Blueprint, Flask, Response, render_template, url_for
 from flask_babel import gettext as _
 
 from checkin.auth.views import current_organiser
+from checkin.paths import STATIC, TEMPLATES
 
 # Files the service worker keeps so that a reload without network still shows the page.
-SHELL_ASSETS = ("css/app.css", "css/scanner.css", "js/scanner-store.js", "js/scanner.js",
-                "vendor/jsqr/jsQR.js")
+SHELL_ASSETS = ("css/app.css", "css/scanner.css", "js/scanner-store.js", "js/checkin-camera.js",
+                "js/scanner.js", "vendor/jsqr/jsQR.js")
 SW_SOURCE = "js/scanner-sw.js"
 NO_STORE = {"Cache-Control": "no-store, private"}
 
@@ -47,7 +48,7 @@ def strings() -> dict[str, str]:
                         "or search a name."),
         "waiting": _("{n} scans waiting to be sent"),
         "waiting_one": _("1 scan waiting to be sent"),
-        "all_sent": _("All scans sent"),
+        "dropped": _("{n} scans refused by the server (kept on this device)"),
         "online": _("Online"),
         "offline": _("Offline: scans are saved on this device"),
         "refused": _("The server refuses the waiting scans: {message}"),
@@ -98,8 +99,7 @@ def strings() -> dict[str, str]:
 def _page(template: str, **context: Any) -> Response:
     """Render a scanner page with its strings; never cached by the browser's HTTP cache."""
     organiser = current_organiser()
-    html = render_template(template, strings=strings(),
-                           organiser=organiser, **context)
+    html = render_template(template, strings=strings(), organiser=organiser, **context)
     return Response(html, headers=NO_STORE)
 
 
@@ -117,22 +117,17 @@ def pair(code: str) -> Response:
 def _shell_version() -> str:
     """A hash of the shell's files, so a changed file makes browsers fetch a new shell."""
     digest = hashlib.sha256()
-    static = current_app.static_folder or ""
-    for name in (*SHELL_ASSETS, SW_SOURCE):
-        with open(f"{static}/{name}", "rb") as fh:
-            digest.update(fh.read())
-    # The page itself (its strings) changes with the code too; the version covers templates.
-    for name in ("scanner/scan.html", "base.html"):
-        source = current_app.jinja_env.loader.get_source(current_app.jinja_env, name)[0]  # type: ignore[union-attr]
-        digest.update(source.encode())
+    # The page's template counts too: its strings and markup are part of the shell.
+    files = [STATIC / name for name in (*SHELL_ASSETS, SW_SOURCE)]
+    files += [TEMPLATES / "scanner" / "scan.html", TEMPLATES / "base.html"]
+    for path in files:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
 def service_worker() -> Response:
     """The service worker script, with the list of files it caches and their version."""
-    static = current_app.static_folder or ""
-    with open(f"{static}/{SW_SOURCE}", encoding="utf-8") as fh:
-        source = fh.read()
+    source = (STATIC / SW_SOURCE).read_text(encoding="utf-8")
     assets = [url_for("static", filename=name) for name in SHELL_ASSETS]
     source = (source.replace("__VERSION__", _shell_version())
               .replace('"__ASSETS__"', json.dumps(assets))

@@ -8,6 +8,7 @@ venue, in no room; entrance out -> gone; excursion X in -> on excursion X.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sqlite_utils import Database
@@ -24,10 +25,6 @@ FROM scans s
 WHERE s.status != 'rejected' AND s.participant_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM corrections v WHERE v.scan_id = s.id AND v.action = 'void')
 """
-# Text order of checkpoint ids: every 'room:...' id lies in ['room:', 'room;') (';' follows
-# ':'), so one index range finds all rooms.
-IN_VENUE = ("((checkpoint = 'entrance' AND direction = 'in') "
-            "OR (checkpoint >= 'room:' AND checkpoint < 'room;'))")
 
 
 def in_venue(checkpoint: str, direction: str) -> bool:
@@ -39,6 +36,29 @@ def effective_scans(db: Database, participant_id: int) -> list[dict[str, Any]]:
     """Return a person's valid, non-voided scans in the order they happened."""
     return rows(db, EFFECTIVE + " AND s.participant_id = ? ORDER BY s.sort_at, s.seq",
                 [participant_id])
+
+
+def history_before(db: Database, participant_id: int, sort_at: str,
+                   checkpoint: str | None = None) -> Iterator[dict[str, Any]]:
+    """Yield a person's effective scans no later than `sort_at`, latest first, lazily.
+
+    With `checkpoint`, only those (effectively) at that checkpoint. Callers usually need the
+    last one or two, so rows are read one at a time instead of the whole history.
+    """
+    sql = EFFECTIVE + " AND s.participant_id = :pid AND s.sort_at <= :at"
+    if checkpoint is not None:
+        sql += (" AND (s.checkpoint = :cp OR s.id IN (SELECT scan_id FROM corrections "
+                "WHERE action = 'move' AND checkpoint = :cp))")
+    cursor = db.conn.execute(sql + " ORDER BY s.sort_at DESC, s.seq DESC",
+                             {"pid": participant_id, "at": sort_at, "cp": checkpoint})
+    keys = [d[0] for d in cursor.description]
+    try:
+        for row in cursor:
+            scan = dict(zip(keys, row, strict=True))
+            if checkpoint is None or scan["checkpoint"] == checkpoint:
+                yield scan
+    finally:
+        cursor.close()
 
 
 def refresh_location(db: Database, participant_id: int) -> dict[str, Any] | None:
@@ -92,11 +112,30 @@ def excursion_confirmed(db: Database, checkpoint_id: str) -> int:
         {"cp": checkpoint_id}).fetchone()[0]
 
 
+def excursions_confirmed(db: Database) -> dict[str, int]:
+    """Count, per excursion checkpoint, the people whose latest effective scan there is 'in'."""
+    # Every 'excursion:...' id lies in ['excursion:', 'excursion;'): one index range.
+    found = db.execute(
+        "SELECT checkpoint, count(*) FROM (SELECT e.checkpoint, e.direction, "  # noqa: S608
+        " max(e.sort_at || '#' || printf('%015d', e.seq)) FROM (" + EFFECTIVE +
+        " AND ((s.checkpoint >= 'excursion:' AND s.checkpoint < 'excursion;') "
+        "  OR s.id IN (SELECT scan_id FROM corrections WHERE action = 'move' "
+        "  AND checkpoint >= 'excursion:' AND checkpoint < 'excursion;'))) e "
+        " WHERE e.checkpoint >= 'excursion:' AND e.checkpoint < 'excursion;' "
+        " GROUP BY e.participant_id, e.checkpoint) WHERE direction = 'in' GROUP BY checkpoint"
+    ).fetchall()
+    return dict(found)
+
+
 def inside(db: Database, checkpoint: dict[str, Any]) -> int:
     """Count the people inside a checkpoint (a checkpoints row) now."""
     if checkpoint["kind"] == "entrance":
-        return db.execute("SELECT count(*) FROM location WHERE " + IN_VENUE  # noqa: S608
-                          ).fetchone()[0]
+        # Every 'room:...' id lies in ['room:', 'room;') (';' follows ':'): one index range.
+        # The two disjoint ranges are counted apart: an OR would make SQLite dedupe rowids.
+        return db.execute(
+            "SELECT (SELECT count(*) FROM location WHERE checkpoint = 'entrance' "
+            "AND direction = 'in') + (SELECT count(*) FROM location "
+            "WHERE checkpoint >= 'room:' AND checkpoint < 'room;')").fetchone()[0]
     if checkpoint["kind"] == "room":
         return db.execute("SELECT count(*) FROM location WHERE checkpoint = ? "
                           "AND direction = 'in'", [checkpoint["id"]]).fetchone()[0]
@@ -136,6 +175,7 @@ def headcounts(db: Database) -> dict[str, Any]:
         "GROUP BY excursion").fetchall())
     registered = db.execute("SELECT count(*) FROM participants").fetchone()[0]
     venue = sum(n for (cp, d), n in by_location.items() if in_venue(cp, d))
+    confirmed = excursions_confirmed(db)
     out = []
     for cp in rows(db, "SELECT id, kind, name, capacity, ref FROM checkpoints "
                        "ORDER BY position, id"):
@@ -144,7 +184,7 @@ def headcounts(db: Database) -> dict[str, Any]:
         elif cp["kind"] == "room":
             counts = by_location.get((cp["id"], "in"), 0), by_room.get(cp["ref"], 0)
         else:
-            counts = excursion_confirmed(db, cp["id"]), by_excursion.get(cp["ref"], 0)
+            counts = confirmed.get(cp["id"], 0), by_excursion.get(cp["ref"], 0)
         out.append({"id": cp["id"], "kind": cp["kind"], "name": cp["name"],
                     "inside": counts[0], "expected": counts[1], "capacity": cp["capacity"]})
     # Everyone with at least one valid, non-voided scan has exactly one row in `location`.

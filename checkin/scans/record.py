@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from sqlite_utils import Database
@@ -14,12 +16,13 @@ from sqlite_utils import Database
 from checkin.codes import normalise
 from checkin.db import now_iso, writing
 from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_scan
-from checkin.scans.presence import effective_scans, in_venue, inside, refresh_location
+from checkin.scans.presence import history_before, in_venue, inside, refresh_location
 from checkin.scans.sql import rows
 
 MAX_BATCH = 500
 MAX_ID = 64
 MAX_CODE = 1000
+RUN_LIMIT = 20
 SCAN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 # The order in which a scan's warnings are named in its one `reason`.
 WARNINGS = ("already_in", "not_assigned", "over_capacity")
@@ -80,6 +83,15 @@ def _time(value: Any, where: str) -> str:
     return now_iso(moment)
 
 
+def _encodable(text: str) -> bool:
+    """Say whether text can be stored (JSON may carry lone surrogates, which UTF-8 cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_batch(items: Any, known: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Check every item of a batch; return them cleaned or raise ScanInputError for the first."""
     if not isinstance(items, list):
@@ -101,7 +113,8 @@ def check_batch(items: Any, known: dict[str, dict[str, Any]]) -> list[dict[str, 
         code, person = item.get("code"), item.get("participant")
         if (code is None) == (person is None):
             raise ScanInputError("bad_field", f"{where} needs either code or participant.")
-        if code is not None and (not isinstance(code, str) or len(code) > MAX_CODE):
+        if code is not None and (not isinstance(code, str) or len(code) > MAX_CODE
+                                 or not _encodable(code)):
             raise ScanInputError("bad_field", f"{where}.code must be text of at most "
                                               f"{MAX_CODE} characters.")
         if person is not None and (not isinstance(person, int) or isinstance(person, bool)
@@ -123,10 +136,12 @@ def check_batch(items: Any, known: dict[str, dict[str, Any]]) -> list[dict[str, 
     return out
 
 
-def _since(scans: list[dict[str, Any]], match: Any) -> str | None:
+def _since(latest_first: Iterator[dict[str, Any]], match: Any) -> str | None:
     """Return when the trailing run of scans that satisfy `match` began, if the last does."""
     since = None
-    for scan in reversed(scans):
+    # A real run is one to three scans long; the cap bounds the cost of a badge that was
+    # scanned over and over (then "since" is the earliest of the last RUN_LIMIT scans).
+    for scan in islice(latest_first, RUN_LIMIT):
         if not match(scan):
             break
         since = scan["sort_at"]
@@ -142,14 +157,15 @@ def _warnings(db: Database, person: dict[str, Any], cp: dict[str, Any], directio
     detail: dict[str, Any] = {}
     # The state before this scan: everything that happened no later than it (its seq will be
     # the largest, so ties in time count as earlier). Out-of-order arrival is judged alike.
-    before = [s for s in effective_scans(db, person["id"]) if s["sort_at"] <= sort_at]
     if cp["kind"] == "entrance":
-        since = _since(before, lambda s: in_venue(s["checkpoint"], s["direction"]))
+        since = _since(history_before(db, person["id"], sort_at),
+                       lambda s: in_venue(s["checkpoint"], s["direction"]))
     elif cp["kind"] == "room":
-        since = _since(before, lambda s: s["checkpoint"] == cp["id"] and s["direction"] == "in")
+        since = _since(history_before(db, person["id"], sort_at),
+                       lambda s: s["checkpoint"] == cp["id"] and s["direction"] == "in")
     else:
-        here = [s for s in before if s["checkpoint"] == cp["id"]]
-        since = _since(here, lambda s: s["direction"] == "in")
+        since = _since(history_before(db, person["id"], sort_at, cp["id"]),
+                       lambda s: s["direction"] == "in")
     if since:
         reasons.append("already_in")
         detail["since"] = since

@@ -523,6 +523,13 @@
     socket.on("excursion", (state) => { applyServer(state); });
   }
 
+  // The dock at the bottom grows with the camera and messages: keep the list's end above it.
+  if (window.ResizeObserver) {
+    new ResizeObserver(() => {
+      document.getElementById("main").style.paddingBottom = ($("dock").offsetHeight + 16) + "px";
+    }).observe($("dock"));
+  }
+
   // ------------------------------------------------------------------ start
   function unpaired(reason) {
     $("unpaired-reason").textContent = reason || "";

@@ -28,7 +28,7 @@
   }
 
   // ------------------------------------------------------------------ clock and connection
-  const clockFormat = new Intl.DateTimeFormat(lang, {hour: "2-digit", minute: "2-digit",
+  const clockFormat = new Intl.DateTimeFormat(lang, {hour: "2-digit", minute: "2-digit", hourCycle: "h23",
                                                      timeZone: config.timezone});
   function tick() {
     const now = new Date();

@@ -24,7 +24,7 @@
   }
 
   // ------------------------------------------------------------------ recent scans
-  const clock = new Intl.DateTimeFormat(lang, {hour: "2-digit", minute: "2-digit",
+  const clock = new Intl.DateTimeFormat(lang, {hour: "2-digit", minute: "2-digit", hourCycle: "h23",
                                                timeZone: config.timezone});
 
   function cell(...children) {

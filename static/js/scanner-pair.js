@@ -37,9 +37,11 @@
       deviceLine.hidden = !deviceLine.textContent;
       next.hidden = false;
       // Replace this history entry: the used code should not stay one "back" away.
-      // A guide's phone opens its excursion's page; every other device the scanner.
-      const target = res.data.device && res.data.device.role === "guide" && config.guide
-        ? config.guide : config.scan;
+      // A guide's phone opens its excursion's page, a display the room dashboard; every
+      // other device the scanner.
+      const role = res.data.device && res.data.device.role;
+      const target = role === "guide" && config.guide ? config.guide
+        : role === "display" && config.dashboard ? config.dashboard : config.scan;
       next.href = target;
       setTimeout(() => location.replace(target), 600);
       return;

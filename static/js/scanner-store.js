@@ -135,6 +135,10 @@
     return items.filter((i) => i.kind === "scan").length;
   }
 
+  async function droppedCount() {
+    return transact(["dropped"], "readonly", (d) => req(d.count()));
+  }
+
   async function metaGet(key) {
     const row = await transact(["meta"], "readonly", (m) => req(m.get(key)));
     return row ? row.value : undefined;
@@ -318,7 +322,7 @@
         // One bad item must not take its batch-mates with it: send them one by one.
         single = true;
         continue;
-      } else if (res.status === 400 || res.status === 404) {
+      } else if (res.status === 400 || res.status === 404 || res.status === 413) {
         await dropItems(batch, res.data);
         for (const i of batch) emit("error", i.body, res.data);
       } else {
@@ -356,7 +360,8 @@
     }
     const local = await localAnswer(body, person);
     if (local.status !== "rejected" && local.participant) await remember(body, local.participant);
-    return {result: local, offline: true};
+    // problem: the server answered but refused (revoked device, wrong checkpoint, ...).
+    return {result: local, offline: true, problem: state.problem};
   }
 
   async function undo(scanId) {
@@ -368,6 +373,6 @@
   window.CheckinStore = {
     api, NetworkError, device, setDevice, uuid, normalise, readJSON, writeJSON,
     scan, undo, flush, refreshRoster, lookup, waitingCount, queued, on, state, isOffline,
-    metaGet,
+    metaGet, droppedCount,
   };
 })();

@@ -8,8 +8,6 @@
   const $ = (id) => document.getElementById(id);
   const lang = document.documentElement.lang || "en";
 
-  const SAME_CODE_MS = 3000;     // the same code read again within this time is the same scan
-  const FRAME_MS = 120;          // camera decoding interval
   const RECENT = 10;
   const RETRY_MS = 10000;        // resend the queue this often while scans are waiting
   const ROSTER_MS = 5 * 60000;   // refresh the offline roster this often
@@ -35,7 +33,7 @@
     for (const s of ["loading", "unpaired", "setup", "scanner"]) $(s).hidden = s !== id;
     const scanning = id === "scanner";
     $("where").hidden = !scanning;
-    $("change").hidden = !scanning || !canChange();
+    $("change").hidden = !scanning;
     $("count").hidden = !scanning || !$("count").textContent;
     if (scanning) startCamera(); else stopCamera();
   }
@@ -74,8 +72,9 @@
     const loaded = await loadMe();
     if (loaded.denied || !loaded.me) {
       const dev = Store.device();
+      // The heading already says "not paired"; the line below only adds a why.
       $("unpaired-reason").textContent = loaded.denied && dev ? S.revoked_device
-        : (loaded.offline && dev ? S.error_network : S.not_paired);
+        : (loaded.offline && dev ? S.error_network : "");
       show("unpaired");
       // Scans already on this device are still sent if the device comes back.
       refreshWaiting();
@@ -109,10 +108,6 @@
   function fixedCheckpoint() {
     const dev = ui.me && ui.me.device;
     return dev && dev.checkpoint ? dev.checkpoint : null;
-  }
-
-  function canChange() {
-    return true;  // direction can always change; the checkpoint only when not fixed
   }
 
   function validChoice(choice) {
@@ -221,6 +216,10 @@
         fill(S.refused, {message: problem.data.error.message || problem.status});
     } else el.textContent = fill(n === 1 ? S.waiting_one : S.waiting, {n});
     el.hidden = n === 0;
+    let dropped = 0;
+    try { dropped = await Store.droppedCount(); } catch (e) { dropped = 0; }
+    $("dropped").hidden = dropped === 0;
+    $("dropped").textContent = dropped ? fill(S.dropped, {n: dropped}) : "";
     const offline = Store.isOffline();
     $("net").dataset.state = offline ? "offline" : "online";
     $("net-text").textContent = offline ? S.offline : S.online;
@@ -278,7 +277,7 @@
     return p.name || [p.first_name, p.last_name].filter(Boolean).join(" ");
   }
 
-  function display(result, body, offline) {
+  function display(result, body, offline, problem) {
     const panel = $("result");
     panel.dataset.status = result.status;
     panel.dataset.reason = result.reason || "";
@@ -313,9 +312,14 @@
     if (offline) {
       const o = document.createElement("p");
       o.className = "result-offline";
-      o.textContent = S.saved_offline;
+      const refusal = problem && problem.data && problem.data.error;
+      o.textContent = refusal ? fill(S.refused, {message: refusal.message || problem.status})
+        : S.saved_offline;
       panel.appendChild(o);
     }
+    // After a name search on a phone the answer may be scrolled away: bring it back.
+    const box = panel.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) panel.scrollIntoView({block: "start"});
     ui.lastScanId = result.status === "rejected" ? null : body.id;
     $("undo").hidden = ui.lastScanId === null;
     beep(result.status);
@@ -376,14 +380,6 @@
   }
 
   // ------------------------------------------------------------------ scanning
-  let lastRead = {code: null, at: 0};
-  function isRepeat(text) {
-    const now = performance.now();
-    const repeat = lastRead.code === text && now - lastRead.at < SAME_CODE_MS;
-    lastRead = {code: text, at: now};
-    return repeat;
-  }
-
   async function submit(fields, person) {
     if (!ui.choice || $("scanner").hidden) return;
     const body = {id: Store.uuid(), ...fields, checkpoint: ui.choice.checkpoint,
@@ -397,7 +393,7 @@
       return;
     }
     updateRecent(body.id, answer.result, answer.offline);
-    display(answer.result, body, answer.offline);
+    display(answer.result, body, answer.offline, answer.problem);
     refreshWaiting();
   }
 
@@ -443,7 +439,8 @@
     const now = performance.now();
     if (now - typedAt > 1000) typed = "";
     typedAt = now;
-    if (ev.key === "Enter") {
+    // Most hand scanners end with Enter; some are set to Tab.
+    if (ev.key === "Enter" || (ev.key === "Tab" && Store.normalise(typed))) {
       if (!typed) return;  // Enter on a button stays a button press
       ev.preventDefault();
       const code = typed;
@@ -473,7 +470,19 @@
     clearTimeout(searchTimer);
     searchTimer = setTimeout(runSearch, 250);
   });
-  $("search").addEventListener("submit", (ev) => { ev.preventDefault(); runSearch(); });
+  $("search").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    // A hand scanner typing into the search field (it had focus) still means a badge scan.
+    if (Store.normalise(search.value)) {
+      const code = search.value;
+      search.value = "";
+      found.textContent = "";
+      note.textContent = "";
+      scanCode(code);
+      return;
+    }
+    runSearch();
+  });
 
   async function runSearch() {
     const q = search.value.trim();
@@ -521,95 +530,38 @@
   const canvas = $("frame");
   const cameraMsg = $("camera-msg");
   const cameraButton = $("camera-toggle");
-  let stream = null;
-  let frameTimer = null;
-  let detector = null;
   let wantCamera = Store.readJSON("checkin.camera", true);
+  // Decoding (BarcodeDetector or jsQR, one scan per badge held up) is shared with the
+  // guide's page: static/js/checkin-camera.js.
+  const camera = window.CheckinCamera.create({
+    video, canvas, onCode: (text) => scanCode(text),
+    onState: (state) => {
+      cameraMsg.hidden = state === "on";
+      if (state !== "on") {
+        cameraMsg.textContent = state === "insecure" ? S.camera_insecure
+          : state === "unavailable" ? S.camera_unavailable : S.camera_off;
+      }
+      cameraLabel();
+    },
+  });
 
   function cameraLabel() {
-    cameraButton.textContent = stream ? S.camera_stop : S.camera_on;
+    cameraButton.textContent = camera.running() ? S.camera_stop : S.camera_on;
   }
 
   async function startCamera() {
-    if (stream || !wantCamera || $("scanner").hidden || document.hidden) return;
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      cameraMsg.textContent = window.isSecureContext ? S.camera_unavailable : S.camera_insecure;
-      cameraMsg.hidden = false;
-      return;
-    }
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({audio: false, video: {
-        facingMode: {ideal: "environment"}, width: {ideal: 1280}, height: {ideal: 720}}});
-    } catch (e) {
-      stream = null;
-      cameraMsg.textContent = S.camera_unavailable;
-      cameraMsg.hidden = false;
-      cameraLabel();
-      return;
-    }
-    video.srcObject = stream;
-    try { await video.play(); } catch (e) { /* autoplay of a muted video is allowed */ }
-    cameraMsg.hidden = true;
-    if (!detector && "BarcodeDetector" in window) {
-      try {
-        const formats = await window.BarcodeDetector.getSupportedFormats();
-        if (formats.includes("qr_code")) detector = new window.BarcodeDetector({formats: ["qr_code"]});
-      } catch (e) { detector = null; }
-    }
-    cameraLabel();
-    nextFrame();
+    if (camera.running() || !wantCamera || $("scanner").hidden || document.hidden) return;
+    await camera.start();
   }
 
   function stopCamera() {
-    clearTimeout(frameTimer);
-    frameTimer = null;
-    if (stream) for (const track of stream.getTracks()) track.stop();
-    stream = null;
-    video.srcObject = null;
-    cameraMsg.textContent = S.camera_off;
-    cameraMsg.hidden = false;
-    cameraLabel();
-  }
-
-  function nextFrame() {
-    clearTimeout(frameTimer);
-    frameTimer = setTimeout(async () => {
-      if (!stream) return;
-      try {
-        const text = await decodeFrame();
-        if (text !== null && !isRepeat(text)) scanCode(text);
-      } catch (e) { console.error(e); }
-      nextFrame();
-    }, FRAME_MS);
-  }
-
-  async function decodeFrame() {
-    if (video.readyState < 2 || !video.videoWidth) return null;
-    if (detector) {
-      try {
-        const codes = await detector.detect(video);
-        return codes.length ? codes[0].rawValue : null;
-      } catch (e) {
-        detector = null;  // fall back to jsQR for good
-      }
-    }
-    // Decode a frame of at most 640 pixels across: badges fill enough of it, and it is fast.
-    const scale = Math.min(1, 640 / video.videoWidth);
-    const w = Math.round(video.videoWidth * scale);
-    const h = Math.round(video.videoHeight * scale);
-    if (canvas.width !== w) canvas.width = w;
-    if (canvas.height !== h) canvas.height = h;
-    const ctx = canvas.getContext("2d", {willReadFrequently: true});
-    ctx.drawImage(video, 0, 0, w, h);
-    const image = ctx.getImageData(0, 0, w, h);
-    const found = window.jsQR(image.data, w, h, {inversionAttempts: "dontInvert"});
-    return found && found.data ? found.data : null;
+    camera.stop();
   }
 
   cameraButton.addEventListener("click", () => {
-    wantCamera = !stream;
+    wantCamera = !camera.running();
     Store.writeJSON("checkin.camera", wantCamera);
-    if (stream) stopCamera(); else startCamera();
+    if (camera.running()) stopCamera(); else startCamera();
   });
   document.addEventListener("visibilitychange", () => {
     if (document.hidden) stopCamera(); else startCamera();
