@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import ssl
@@ -237,3 +238,24 @@ def test_setup_link_works_once_in_chromium(tmp_path: Path, browser) -> None:
     with Served(db_path) as server:
         out = server.output()
         assert "/setup/" not in out and "sign in" in out
+
+
+@pytest.mark.server
+def test_bench_smoke_run() -> None:
+    """scripts/bench runs end to end against the real server and every scan is stored once."""
+    bench = Path(__file__).resolve().parent.parent / "scripts" / "bench"
+    done = subprocess.run([str(bench), "--smoke", "--json"], capture_output=True, text=True,
+                          timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["stored"]["ok"] and report["stored"]["sent"] > 0
+    modes = {(r["mode"], r["devices"]) for r in report["scenarios"]}
+    assert modes == {("single", 1), ("single", 10), ("batch of 50", 1), ("batch of 50", 10)}
+    mix: dict[str, int] = {}
+    for r in report["scenarios"]:
+        assert r["error_count"] == 0 and r["p50_ms"] > 0 and r["scans_per_s"] > 0
+        for key, n in r["results"].items():
+            mix[key.split(":")[0]] = mix.get(key.split(":")[0], 0) + n
+    assert mix.get("accepted") and mix.get("warning") and mix.get("rejected")
+    assert report["baseline"]["mode"] == "GET /me" and report["baseline"]["p50_ms"] > 0
+    assert [t["ok"] for t in report["targets"]]  # judged, whatever this machine manages

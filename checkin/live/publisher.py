@@ -50,6 +50,7 @@ class Work:
     """What changed since the last push."""
 
     headcounts: bool = False
+    corrected: bool = False
     alerts: bool = False
     excursion_events: bool = False
     excursions: set[str] = field(default_factory=set)
@@ -82,6 +83,7 @@ class Publisher:
         self._tokens: dict[str, str] = {}
         self._last_alerts: Any = None
         self._last_arrivals: Any = None
+        self._last_arrived: int | None = None
         self._event_seq: int | None = None
         # Weak references (blinker's default) to bound methods: the signals keep no app alive.
         scans_recorded.connect(self.on_scans_recorded, sender=app)
@@ -107,7 +109,7 @@ class Publisher:
                           scan: dict[str, Any] | None = None, **_: Any) -> None:
         """Note a voided or moved scan: counts, the excursions it touches, its row."""
         with self._cond:
-            self._work.headcounts = self._work.alerts = True
+            self._work.headcounts = self._work.alerts = self._work.corrected = True
             for checkpoint in ((scan or {}).get("checkpoint"),
                                (correction or {}).get("checkpoint")):
                 excursion = _excursion_of(checkpoint)
@@ -226,9 +228,15 @@ class Publisher:
             # Both are computed before either is sent: once sent, a hundred dashboards'
             # sockets are written by their own threads, which should not have to wait for
             # the interpreter lock while this thread computes.
-            counts, arrivals = headcounts(db), stats.arrivals(db)
+            counts = headcounts(db)
+            # Arrival times change only when someone arrives or a correction moves or voids
+            # a scan; most scans (rooms, going out) leave them alone.
+            arrivals = None
+            if work.corrected or counts["arrived"] != self._last_arrived:
+                self._last_arrived = counts["arrived"]
+                arrivals = stats.arrivals(db)
             self._emit("headcounts", counts, HEADCOUNTS)
-            if arrivals != self._last_arrivals:
+            if arrivals is not None and arrivals != self._last_arrivals:
                 self._last_arrivals = arrivals
                 self._emit("arrivals", arrivals, HEADCOUNTS)
         excursions = set(work.excursions)

@@ -6,6 +6,7 @@ import csv
 import io
 from typing import IO, Any
 
+from flask_babel import gettext as _
 from sqlite_utils import Database
 
 from checkin.participants.records import COLUMNS, Checked, Problem, check_rows, save_rows
@@ -30,7 +31,7 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise CSVFileError("the file is neither UTF-8 nor Windows-1252 text") from exc
+        raise CSVFileError(_("the file is neither UTF-8 nor Windows-1252 text")) from exc
 
 
 def _delimiter(header: str) -> str:
@@ -38,7 +39,7 @@ def _delimiter(header: str) -> str:
     counts = {d: header.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
     if counts[best] == 0:
-        raise CSVFileError("the header line has no comma, semicolon or tab separator")
+        raise CSVFileError(_("the header line has no comma, semicolon or tab separator"))
     return best
 
 
@@ -50,12 +51,12 @@ def _column(name: str) -> str:
 def read_rows(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     """Parse CSV bytes into (line, row) pairs; return them with warnings about the file."""
     if len(data) > MAX_BYTES:
-        raise CSVFileError(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise CSVFileError(_("the file is larger than %(n)d MB", n=MAX_BYTES // (1024 * 1024)))
     if b"\x00" in data:
-        raise CSVFileError("the file is binary, not CSV (is it an .xlsx? save it as CSV)")
+        raise CSVFileError(_("the file is binary, not CSV (is it an .xlsx? save it as CSV)"))
     text = decode(data)
     if not text.strip():
-        raise CSVFileError("the file is empty")
+        raise CSVFileError(_("the file is empty"))
     header_line = text.lstrip("\r\n").splitlines()[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(header_line),
                         strict=True)
@@ -70,25 +71,27 @@ def read_rows(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]
                 header = [_column(c) for c in record]
                 missing = [c for c in ("first_name", "last_name") if c not in header]
                 if missing:
-                    raise CSVFileError(
-                        f"line {reader.line_num}: the header has no {' and no '.join(missing)} "
-                        f"column (found: {', '.join(record)})")
+                    raise CSVFileError(_(
+                        "line %(line)d: the header has no %(missing)s column (found: %(found)s)",
+                        line=reader.line_num, missing=" / ".join(missing),
+                        found=", ".join(record)))
                 dupes = {c for c in header if header.count(c) > 1}
                 if dupes:
-                    raise CSVFileError(f"line {reader.line_num}: column(s) "
-                                       f"{', '.join(sorted(dupes))} appear twice")
+                    raise CSVFileError(_("line %(line)d: column(s) %(columns)s appear twice",
+                                         line=reader.line_num, columns=", ".join(sorted(dupes))))
                 unknown = [c for c in header if c not in COLUMNS and c != "code"]
                 if unknown:
-                    warnings.append(f"ignored column(s): {', '.join(unknown)}")
+                    warnings.append(_("ignored column(s): %(columns)s", columns=", ".join(unknown)))
                 continue
             if len(record) > len(header):
                 rows.append((reader.line_num, {"__extra__": "yes"}))
                 continue
             rows.append((reader.line_num, dict(zip(header, record, strict=False))))
     except csv.Error as exc:
-        raise CSVFileError(f"line {reader.line_num}: broken CSV ({exc})") from exc
+        raise CSVFileError(_("line %(line)d: broken CSV (%(error)s)", line=reader.line_num,
+                             error=str(exc))) from exc
     if header is None:
-        raise CSVFileError("the file has no header line")
+        raise CSVFileError(_("the file has no header line"))
     return rows, warnings
 
 
@@ -97,7 +100,7 @@ def check_file(db: Database, data: bytes) -> tuple[Checked, list[str]]:
     rows, warnings = read_rows(data)
     extra = [line for line, row in rows if "__extra__" in row]
     checked = check_rows(db, [(line, row) for line, row in rows if "__extra__" not in row])
-    checked.problems.extend(Problem(line, "more cells than the header has columns")
+    checked.problems.extend(Problem(line, _("more cells than the header has columns"))
                             for line in extra)
     checked.problems.sort(key=lambda p: p.line)
     return checked, warnings

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlite_utils import Database
 
 from checkin.codes import issue_code
@@ -28,7 +29,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return _("line %(line)d: %(message)s", line=self.line, message=self.message)
 
 
 @dataclass
@@ -42,14 +43,16 @@ class Checked:
 def _text_problem(column: str, value: str) -> str | None:
     """Say what is wrong with a text cell, if anything."""
     if len(value) > MAX_LENGTH:
-        return f"{column} is longer than {MAX_LENGTH} characters"
+        return _("%(column)s is longer than %(n)d characters", column=column, n=MAX_LENGTH)
     if "<" in value or ">" in value:
-        return f"{column} contains < or > (markup is not allowed): {value!r}"
+        return _("%(column)s contains < or > (markup is not allowed): %(value)s", column=column,
+                 value=repr(value))
     if any(ord(ch) < 32 for ch in value):
-        return f"{column} contains control characters"
+        return _("%(column)s contains control characters", column=column)
     if value[:1] in ("=", "+", "@"):
         # A cell starting like this becomes a formula when the export is opened in Excel.
-        return f"{column} starts with {value[0]!r}, which spreadsheets run as a formula"
+        return _("%(column)s starts with %(char)s, which spreadsheets run as a formula",
+                 column=column, char=repr(value[0]))
     return None
 
 
@@ -64,29 +67,34 @@ def check_rows(db: Database, rows: list[tuple[int, dict[str, str]]]) -> Checked:
         bad = []
         for col in ("first_name", "last_name"):
             if not row[col]:
-                bad.append(f"{col} is missing")
+                bad.append(_("%(column)s is missing", column=col))
         for col, value in row.items():
             if value and (msg := _text_problem(col, value)):
                 bad.append(msg)
         row["organisation_type"] = row["organisation_type"].lower() or "other"
         if row["organisation_type"] not in ORGANISATION_TYPES:
-            bad.append(f"organisation_type {row['organisation_type']!r} is not one of "
-                       f"{', '.join(ORGANISATION_TYPES)}")
+            bad.append(_("%(column)s %(value)s is not one of %(allowed)s",
+                         column="organisation_type", value=repr(row["organisation_type"]),
+                         allowed=", ".join(ORGANISATION_TYPES)))
         row["language"] = row["language"].lower() or "en"
         if row["language"] not in LANGUAGES:
-            bad.append(f"language {row['language']!r} is not one of {', '.join(LANGUAGES)}")
+            bad.append(_("%(column)s %(value)s is not one of %(allowed)s", column="language",
+                         value=repr(row["language"]), allowed=", ".join(LANGUAGES)))
         row["role"] = row["role"].lower() or "participant"
         if row["role"] not in ROLES:
-            bad.append(f"role {row['role']!r} is not one of {', '.join(ROLES)}")
+            bad.append(_("%(column)s %(value)s is not one of %(allowed)s", column="role",
+                         value=repr(row["role"]), allowed=", ".join(ROLES)))
         if row["email"] and not EMAIL.match(row["email"]):
-            bad.append(f"email {row['email']!r} is not an e-mail address")
+            bad.append(_("email %(value)s is not an e-mail address", value=repr(row["email"])))
         if row["working_group"] and row["working_group"] not in groups:
-            bad.append(f"working_group {row['working_group']!r} is not in the event file")
+            bad.append(_("%(column)s %(value)s is not in the event file",
+                         column="working_group", value=repr(row["working_group"])))
         if row["excursion"] and row["excursion"] not in excursions:
-            bad.append(f"excursion {row['excursion']!r} is not in the event file")
+            bad.append(_("%(column)s %(value)s is not in the event file", column="excursion",
+                         value=repr(row["excursion"])))
         key = identity(row)
         if key in seen:
-            bad.append(f"the same person as on line {seen[key]}")
+            bad.append(_("the same person as on line %(line)d", line=seen[key]))
         else:
             seen[key] = line
         row["email"] = row["email"] or None
