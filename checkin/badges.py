@@ -7,12 +7,14 @@ pattern, shape and city name rather than by colour.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import multiprocessing
 import os
 import shutil
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
@@ -80,9 +82,6 @@ PERSON_SQL = (
     "p.code, w.title AS working_group_title, x.title AS excursion_title FROM participants p "
     "LEFT JOIN working_groups w ON w.id = p.working_group "
     "LEFT JOIN excursions x ON x.id = p.excursion")
-# Delegations are printed together, alphabetically, to hand out per city.
-ORDER_SQL = (" ORDER BY p.city COLLATE NOCASE, p.last_name COLLATE NOCASE, "
-             "p.first_name COLLATE NOCASE, p.id")
 
 
 # --- QR codes ---------------------------------------------------------------------------
@@ -353,10 +352,27 @@ def badge_image(person: dict[str, Any], event: dict[str, Any],
 
 # --- Queries ----------------------------------------------------------------------------
 
+def _letters(text: str) -> str:
+    """Text without accents, case-folded: Ö sorts with O, as on a printed list."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text or "")
+                   if not unicodedata.combining(ch)).casefold()
+
+
+def sort_key(person: dict[str, Any]) -> tuple[str, str, str, int]:
+    """Order badges for handing out: by delegation, then by family name as people look it
+    up, without the lower-case particles in front ("van der Veen" under V, "von Hammerstein"
+    under H)."""
+    words = (person.get("last_name") or "").split()
+    while len(words) > 1 and (words[0][:1].islower() or words[0][:1] in "'’"):  # van 't Hof
+        words.pop(0)
+    return (_letters(person.get("city") or ""), _letters(" ".join(words)),
+            _letters(person.get("first_name") or ""), person.get("id") or 0)
+
+
 def people(db: Database, participant_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
-    """Return badge rows: everyone by city and name, or the given ids in the given order."""
+    """Return badge rows: everyone in `sort_key` order, or the given ids in the given order."""
     if participant_ids is None:
-        return list(db.query(PERSON_SQL + ORDER_SQL))
+        return sorted(db.query(PERSON_SQL), key=sort_key)
     ids = [int(i) for i in participant_ids]
     found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):  # below SQLite's limit on parameters
@@ -372,7 +388,7 @@ def people(db: Database, participant_ids: Iterable[int] | None = None) -> list[d
 def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable[str] = (),
                         working_groups: Iterable[str] = (), excursions: Iterable[str] = ()
                         ) -> list[int]:
-    """Return the ids of participants matching every given filter, by city and name.
+    """Return the ids of participants matching every given filter, in `sort_key` order.
 
     `only` holds ids, e-mail addresses or codes; the other filters hold cities, working
     group ids and excursion ids; within one filter any value matches. Unknown people,
@@ -413,10 +429,10 @@ def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable
                               f"(known: {', '.join(sorted(known))})")
         where.append(f"p.{column} IN ({', '.join('?' * len(values))})")
         params.extend(values)
-    sql = "SELECT p.id FROM participants p"
+    sql = "SELECT p.id, p.city, p.last_name, p.first_name FROM participants p"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    return [r[0] for r in db.execute(sql + ORDER_SQL, params)]
+    return [p["id"] for p in sorted(db.query(sql, params), key=sort_key)]
 
 
 def badge_png(db: Database, participant_id: int) -> bytes:
@@ -486,10 +502,30 @@ def _pages(event: dict[str, Any], persons: list[dict[str, Any]], workers: int
     # server process imports this module once, so each worker starts ready to draw.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
         results = pool.map(_encoded_page, [event] * len(chunks), chunks, chunksize=4)
         for chunk, (data, warnings) in zip(chunks, results, strict=True):
             yield len(chunk), data, warnings
+    finally:
+        # On an error or Ctrl-C, drop the sheets not yet started instead of waiting.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _write_sheet(pdf: PdfParser.PdfParser, page_ref: PdfParser.IndirectReference,
+                 data: bytes) -> None:
+    """Write one A4 page showing one G4-compressed sheet image, as Pillow's PDF writer does."""
+    name = PdfParser.PdfName
+    image = pdf.write_obj(
+        None, stream=data, Type=name("XObject"), Subtype=name("Image"), Width=PAGE[0],
+        Height=PAGE[1], BitsPerComponent=1, ColorSpace=name("DeviceGray"),
+        Filter=PdfParser.PdfArray([name("CCITTFaxDecode")]),
+        DecodeParms=PdfParser.PdfArray([PdfParser.PdfDict(
+            K=-1, BlackIs1=True, Columns=PAGE[0], Rows=PAGE[1])]))
+    contents = pdf.write_obj(None, stream=b"q %.2f 0 0 %.2f 0 0 cm /image Do Q\n" % PAGE_PT)
+    pdf.write_page(page_ref, MediaBox=[0, 0, *PAGE_PT], Contents=contents,
+                   Resources=PdfParser.PdfDict(ProcSet=[name("PDF"), name("ImageB")],
+                                               XObject=PdfParser.PdfDict(image=image)))
 
 
 def render_pdf(db: Database, out: BinaryIO, participant_ids: list[int] | None = None,
@@ -510,8 +546,9 @@ def render_pdf(db: Database, out: BinaryIO, participant_ids: list[int] | None = 
     n_pages = math.ceil(len(persons) / PER_PAGE)
     if workers is None:
         # Starting processes takes about a second: worth it only for many sheets.
-        workers = min(4, os.cpu_count() or 1) if n_pages >= 20 else 1
-    name = PdfParser.PdfName
+        cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                 else os.cpu_count() or 1)
+        workers = min(4, cores) if n_pages >= 20 else 1
     # The sheets are compressed in the workers; here they are only written out, with the
     # objects Pillow's own PDF writer uses (PdfParser needs a seekable file).
     with tempfile.TemporaryFile() as tmp:
@@ -524,26 +561,14 @@ def render_pdf(db: Database, out: BinaryIO, participant_ids: list[int] | None = 
         pdf.pages.extend(page_refs)
         pdf.write_catalog()
         done = 0
-        for number, (count, data, page_warnings) in enumerate(_pages(event, persons,
-                                                                      workers)):
-            image = pdf.write_obj(
-                None, stream=data, Type=name("XObject"), Subtype=name("Image"),
-                Width=PAGE[0], Height=PAGE[1], BitsPerComponent=1,
-                ColorSpace=name("DeviceGray"),
-                Filter=PdfParser.PdfArray([name("CCITTFaxDecode")]),
-                DecodeParms=PdfParser.PdfArray([PdfParser.PdfDict(
-                    K=-1, BlackIs1=True, Columns=PAGE[0], Rows=PAGE[1])]))
-            contents = pdf.write_obj(
-                None, stream=b"q %.2f 0 0 %.2f 0 0 cm /image Do Q\n" % PAGE_PT)
-            pdf.write_page(page_refs[number], MediaBox=[0, 0, *PAGE_PT], Contents=contents,
-                           Resources=PdfParser.PdfDict(
-                               ProcSet=[name("PDF"), name("ImageB")],
-                               XObject=PdfParser.PdfDict(image=image)))
-            if warnings is not None:
-                warnings.extend(page_warnings)
-            done += count
-            if progress:
-                progress(count)
+        with contextlib.closing(_pages(event, persons, workers)) as sheets:
+            for page_ref, (count, data, page_warnings) in zip(page_refs, sheets, strict=True):
+                _write_sheet(pdf, page_ref, data)
+                if warnings is not None:
+                    warnings.extend(page_warnings)
+                done += count
+                if progress:
+                    progress(count)
         pdf.write_xref_and_trailer()
         pdf.close()
         tmp.flush()

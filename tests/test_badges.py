@@ -101,11 +101,16 @@ def test_sheets_are_a4_at_300_dpi(demo_pdf):
 
 
 def test_badges_come_by_delegation_and_name(demo):
-    db = demo
-    rows = badges.people(db)
-    keys = [(r["city"].casefold(), r["last_name"].casefold(), r["first_name"].casefold())
-            for r in rows]
-    assert keys == sorted(keys)
+    rows = badges.people(demo)
+    assert [r["city"] for r in rows] == sorted(r["city"] for r in rows)
+    assert [r["id"] for r in rows] == badges.select_participants(demo)
+    assert rows == sorted(rows, key=badges.sort_key)
+    # As people look names up: without accents and the particles in front.
+    order = sorted(["Zijlstra", "van der Veen", "Öztürk", "de Boer", "Oltmanns", "O'Brien",
+                    "von Hammerstein", "van 't Hof", "Bijl"],
+                   key=lambda n: badges.sort_key({"last_name": n}))
+    assert order == ["Bijl", "de Boer", "von Hammerstein", "van 't Hof", "O'Brien",
+                     "Oltmanns", "Öztürk", "van der Veen", "Zijlstra"]
 
 
 def test_a_reissued_code_is_on_the_new_badge(db):
@@ -261,6 +266,16 @@ def test_worker_processes_give_the_same_sheets(demo):
     one = [image.tobytes() for _page, image in pdf_pages(serial.getvalue())]
     two = [image.tobytes() for _page, image in pdf_pages(parallel.getvalue())]
     assert len(one) == 2 and one == two
+
+    class Stop(Exception):
+        pass
+
+    def stop(_count: int) -> None:
+        raise Stop
+
+    # An error while writing (or Ctrl-C) stops the workers instead of waiting for them.
+    with pytest.raises(Stop):
+        badges.render_pdf(db, io.BytesIO(), ids * 6, progress=stop, workers=2)
 
 
 def test_badges_command(db_path, tmp_path):

@@ -37,6 +37,10 @@ def wait_for(page, predicate, what: str, timeout_ms: int = 15000) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+# Every wait_for_function takes a function ("() => ..."), never a bare expression: Playwright
+# polls a bare expression with eval(), which the page's CSP (no unsafe-eval) refuses.
+
+
 def row(page, name: str):
     return page.locator(".person", has=page.locator(".person-name", has_text=name))
 
@@ -55,6 +59,12 @@ def test_guide_confirm_walk_on_offline_depart_return(browser, live_server, db_pa
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+
+    # Not paired yet: the page says what to do.
+    page.goto(live_server.url + "/guide")
+    page.wait_for_selector("#unpaired:not([hidden])")
+    assert "not paired" in page.locator("#unpaired-reason").text_content()
+    assert axe_violations(page) == []
 
     # Pairing through the organiser's QR link opens the guide's page by itself.
     page.goto(live_server.url + "/pair/" + device["pairing_code"])
@@ -105,7 +115,7 @@ def test_guide_confirm_walk_on_offline_depart_return(browser, live_server, db_pa
 
     # Offline: a tap is kept on the phone, shown as waiting, and sent once when back.
     # The service worker keeps the page, so even a reload without network shows the list.
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
     second = people[1]
     context.set_offline(True)
     row(page, second["name"]).click()
@@ -141,7 +151,7 @@ def test_guide_confirm_walk_on_offline_depart_return(browser, live_server, db_pa
     assert axe_violations(page) == []
     page.screenshot(path=str(ARTIFACTS / "guide-phone-depart.png"))
     page.click("#depart-yes")
-    page.wait_for_function("document.querySelector('#status').dataset.status === 'departed'")
+    page.wait_for_function("() => document.querySelector('#status').dataset.status === 'departed'")
     wait_for(page, lambda: count(db_path, "SELECT count(*) FROM excursion_events WHERE "
                                           "action = 'depart'", []) == 1, "the departure")
     db = connect(db_path)
@@ -155,7 +165,7 @@ def test_guide_confirm_walk_on_offline_depart_return(browser, live_server, db_pa
 
     page.click("#return")
     page.click("#return-yes")
-    page.wait_for_function("document.querySelector('#status').dataset.status === 'returned'")
+    page.wait_for_function("() => document.querySelector('#status').dataset.status === 'returned'")
     wait_for(page, lambda: count(db_path, "SELECT count(*) FROM excursion_events WHERE "
                                           "action = 'return'", []) == 1, "the return")
     assert page.locator("#status-text").text_content().startswith("Returned")
@@ -200,7 +210,7 @@ def test_guide_confirms_by_camera(live_server, playwright_instance, db_path, tmp
             "id => document.querySelector(`.person[data-id='${id}']`).dataset.status === "
             "'confirmed'", arg=person["id"], timeout=20000)
         page.wait_for_function(
-            "document.querySelector('#message').dataset.status === 'accepted' && "
+            "() => document.querySelector('#message').dataset.status === 'accepted' && "
             "document.querySelector('#message-text').textContent.includes('confirmed')")
         page.screenshot(path=str(ARTIFACTS / "guide-phone-camera.png"))
         page.wait_for_timeout(4000)  # the badge stays in view longer than the repeat window

@@ -270,3 +270,30 @@ def test_correction_rules(db):
     correction, _scan, new = correct(db, rejected["id"], "void", "orga")
     assert new and correction["action"] == "void"
 
+
+
+def test_arrivals_over_the_day_count_first_valid_scans_in_local_time(db):
+    everyone = people(db, limit=5)
+    day = datetime(2024, 11, 12, tzinfo=UTC)  # Europe/Amsterdam is UTC+1 in November
+
+    def at(hh_mm: str) -> datetime:
+        hours, minutes = map(int, hh_mm.split(":"))
+        return day + timedelta(hours=hours, minutes=minutes)
+
+    scan(db, "entrance", participant=everyone[0]["id"], at=at("08:05"))
+    scan(db, "entrance", participant=everyone[1]["id"], at=at("08:20"))
+    scan(db, "entrance", participant=everyone[2]["id"], at=at("08:21"))
+    scan(db, "room:kamer-a", participant=everyone[2]["id"], at=at("08:55"))  # not an arrival
+    # Person 3's first scan was a mistake and is voided: they arrived with the second.
+    mistake = scan(db, "entrance", participant=everyone[3]["id"], at=at("07:00"))
+    correct(db, mistake["id"], "void", "orga")
+    scan(db, "entrance", participant=everyone[3]["id"], at=at("08:50"))
+    # A rejected scan (an unknown badge) is nobody's arrival.
+    scan(db, "entrance", code="2345678923456789234567", at=at("07:30"))
+
+    timeline = stats.arrivals_timeline(db)
+    assert timeline["bucket_minutes"] == 15 and timeline["total"] == 4
+    assert [(b["label"], b["count"], b["total"]) for b in timeline["buckets"]] == \
+        [("09:00", 1, 1), ("09:15", 2, 3), ("09:30", 0, 3), ("09:45", 1, 4)]
+    assert stats.arrival_times(db) == sorted(now_iso(at(t)) for t in
+                                             ("08:05", "08:20", "08:21", "08:50"))

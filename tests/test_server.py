@@ -244,7 +244,7 @@ def test_setup_link_works_once_in_chromium(tmp_path: Path, browser) -> None:
 def test_bench_smoke_run() -> None:
     """scripts/bench runs end to end against the real server and every scan is stored once."""
     bench = Path(__file__).resolve().parent.parent / "scripts" / "bench"
-    done = subprocess.run([str(bench), "--smoke", "--json"], capture_output=True, text=True,
+    done = subprocess.run([str(bench), "--smoke", "--json", "--no-push"], capture_output=True, text=True,
                           timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)

@@ -214,9 +214,25 @@ def _http_error(exc: HTTPException) -> Any:
     return error_response(status, HTTP_CODES.get(status, "http_error"), message)
 
 
+def api_blueprint(name: str, url_prefix: str = PREFIX) -> Blueprint:
+    """Return a blueprint that answers like the device API: 1 MB bodies, no-store, JSON
+    errors, bearer tokens instead of form CSRF (the guide API under /api/v1 uses it too)."""
+    bp = Blueprint(name, __name__, url_prefix=url_prefix)
+    bp.before_request(_limit_body)
+    bp.after_request(_no_store)
+    bp.register_error_handler(ApiError, _api_error)
+    bp.register_error_handler(ScanInputError, _input_error)
+    bp.register_error_handler(Forbidden, _forbidden)
+    bp.register_error_handler(HTTPException, _http_error)
+    # Devices authenticate with bearer tokens, not cookies, so form CSRF does not apply;
+    # organiser sessions are checked against X-CSRFToken in actor().
+    csrf.exempt(bp)
+    return bp
+
+
 def register(app: Flask) -> None:
     """Create the API blueprint, attach its rules and error handlers, register it."""
-    bp = Blueprint("api", __name__, url_prefix=PREFIX)
+    bp = api_blueprint("api")
     bp.add_url_rule("/pair", view_func=pair, methods=["POST"])
     bp.add_url_rule("/me", view_func=me)
     bp.add_url_rule("/scans", view_func=post_scans, methods=["POST"])
@@ -228,13 +244,4 @@ def register(app: Flask) -> None:
     bp.add_url_rule("/", view_func=not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     bp.add_url_rule("/<path:rest>", view_func=not_found,
                     methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    bp.before_request(_limit_body)
-    bp.after_request(_no_store)
-    bp.register_error_handler(ApiError, _api_error)
-    bp.register_error_handler(ScanInputError, _input_error)
-    bp.register_error_handler(Forbidden, _forbidden)
-    bp.register_error_handler(HTTPException, _http_error)
-    # Devices authenticate with bearer tokens, not cookies, so form CSRF does not apply;
-    # organiser sessions are checked against X-CSRFToken in actor().
-    csrf.exempt(bp)
     app.register_blueprint(bp)

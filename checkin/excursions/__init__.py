@@ -96,11 +96,11 @@ def excursion_state(db: Database, excursion_id: str) -> dict[str, Any] | None:
     latest = latest_scans_at(db, checkpoint_of(excursion_id))
     confirmed = {pid: s for pid, s in latest.items() if s["direction"] == "in"}
     walk_ons = {e["participant_id"] for e in events if e["action"] == "walk_on"}
-    ids = set(confirmed)
+    # The roster: everyone assigned, plus anyone confirmed here who is assigned elsewhere.
     people = {r["id"]: r for r in db.query(
         "SELECT id, first_name, last_name, organisation, city, excursion FROM participants "
         "WHERE excursion = ? OR id IN (SELECT value FROM json_each(?))",
-        [excursion_id, json.dumps(sorted(ids))])}
+        [excursion_id, json.dumps(sorted(confirmed))])}
     roster = []
     for p in sorted(people.values(),
                     key=lambda p: (p["last_name"].casefold(), p["first_name"].casefold(), p["id"])):

@@ -3,14 +3,12 @@ the excursions domain and back; the decisions are in checkin.excursions."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, Response, render_template, request, url_for
 from flask_babel import gettext as _
 
-from checkin.api.views import ApiError, actor, error_response, json_body, send
+from checkin.api.views import ApiError, actor, api_blueprint, json_body, send
 from checkin.auth.views import current_organiser
 from checkin.db import get_db
 from checkin.event import event_info
@@ -22,9 +20,8 @@ from checkin.excursions import (
     record_event,
 )
 from checkin.excursions.signals import excursion_changed
-from checkin.extensions import csrf
+from checkin.scanner.views import worker_response
 
-MAX_BODY = 64 * 1024
 NO_STORE = {"Cache-Control": "no-store, private"}
 
 
@@ -146,72 +143,20 @@ def guide() -> Any:
 
 # Files the service worker keeps, so that a reload without network still shows the page.
 SHELL_ASSETS = ("css/app.css", "css/guide.css", "js/scanner-store.js", "js/checkin-camera.js",
-                "js/guide.js",
-                "vendor/jsqr/jsQR.js", "vendor/socket.io/socket.io.min.js")
-SW_SOURCE = "js/scanner-sw.js"
-
-
-def _shell_version() -> str:
-    """A hash of the shell's files and templates: a change makes browsers fetch a new shell."""
-    digest = hashlib.sha256()
-    static = current_app.static_folder or ""
-    for name in (*SHELL_ASSETS, SW_SOURCE):
-        with open(f"{static}/{name}", "rb") as fh:
-            digest.update(fh.read())
-    loader = current_app.jinja_env.loader
-    for name in ("excursions/guide.html", "base.html"):
-        digest.update(loader.get_source(current_app.jinja_env, name)[0].encode())  # type: ignore[union-attr]
-    return digest.hexdigest()[:16]
+                "js/guide.js", "vendor/jsqr/jsQR.js", "vendor/socket.io/socket.io.min.js")
 
 
 def service_worker() -> Any:
-    """The guide page's service worker: the scanner's worker, filled in with the guide's files."""
-    static = current_app.static_folder or ""
-    with open(f"{static}/{SW_SOURCE}", encoding="utf-8") as fh:
-        source = fh.read()
-    page = url_for("excursions.guide")
-    assets = [url_for("static", filename=name) for name in SHELL_ASSETS]
-    # Its own cache name, so that the guide's worker never deletes the scanner's cache.
-    source = (source.replace('"checkin-scanner-"', '"checkin-guide-"')
-              .replace("__VERSION__", _shell_version())
-              .replace('"__ASSETS__"', json.dumps(assets))
-              .replace("__PAGE__", page))
-    return Response(source, mimetype="text/javascript", headers={
-        "Service-Worker-Allowed": page, "Cache-Control": "no-cache"})
-
-
-def _limit_body() -> None:
-    request.max_content_length = MAX_BODY
-
-
-def _no_store(response: Any) -> Any:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _api_error(exc: ApiError) -> Any:
-    return error_response(exc.status, exc.code, exc.message)
-
-
-def _http_error(exc: Any) -> Any:
-    status = getattr(exc, "code", 500) or 500
-    return error_response(status, "body_too_large" if status == 413 else "http_error",
-                          getattr(exc, "description", "") or "")
+    """The guide page's service worker: the scanner's, with the guide's files and cache."""
+    return worker_response(url_for("excursions.guide"), SHELL_ASSETS,
+                           ("excursions/guide.html", "base.html"), cache="checkin-guide-")
 
 
 def register(app: Flask) -> None:
     """Attach the guide API and the guide page to the app."""
-    from werkzeug.exceptions import HTTPException
-
-    api = Blueprint("excursions_api", __name__, url_prefix="/api/v1/excursions")
+    api = api_blueprint("excursions_api", "/api/v1/excursions")
     api.add_url_rule("/<excursion_id>", view_func=get_excursion)
     api.add_url_rule("/<excursion_id>/events", view_func=post_event, methods=["POST"])
-    api.before_request(_limit_body)
-    api.after_request(_no_store)
-    api.register_error_handler(ApiError, _api_error)
-    api.register_error_handler(HTTPException, _http_error)
-    # Bearer tokens, not cookies; organiser sessions are checked for X-CSRFToken in actor().
-    csrf.exempt(api)
     app.register_blueprint(api)
 
     bp = Blueprint("excursions", __name__)

@@ -114,29 +114,39 @@ def pair(code: str) -> Response:
     return _page("scanner/pair.html", code=code[:200])
 
 
-def _shell_version() -> str:
+def _shell_version(assets: tuple[str, ...], templates: tuple[str, ...]) -> str:
     """A hash of the shell's files, so a changed file makes browsers fetch a new shell."""
     digest = hashlib.sha256()
     # The page's template counts too: its strings and markup are part of the shell.
-    files = [STATIC / name for name in (*SHELL_ASSETS, SW_SOURCE)]
-    files += [TEMPLATES / "scanner" / "scan.html", TEMPLATES / "base.html"]
+    files = [STATIC / name for name in (*assets, SW_SOURCE)]
+    files += [TEMPLATES / name for name in templates]
     for path in files:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def service_worker() -> Response:
-    """The service worker script, with the list of files it caches and their version."""
+def worker_response(page: str, assets: tuple[str, ...], templates: tuple[str, ...],
+                    cache: str = "checkin-scanner-") -> Response:
+    """The service worker for an offline page: scanner-sw.js filled in with the page, the
+    files it keeps, their version, and its own cache name (the guide's page uses it too)."""
     source = (STATIC / SW_SOURCE).read_text(encoding="utf-8")
-    assets = [url_for("static", filename=name) for name in SHELL_ASSETS]
-    source = (source.replace("__VERSION__", _shell_version())
-              .replace('"__ASSETS__"', json.dumps(assets))
-              .replace("__PAGE__", url_for("scanner.scan")))
+    urls = [url_for("static", filename=name) for name in assets]
+    # A cache name per page: one page's worker never deletes another page's cache.
+    source = (source.replace('"checkin-scanner-"', json.dumps(cache))
+              .replace("__VERSION__", _shell_version(assets, templates))
+              .replace('"__ASSETS__"', json.dumps(urls))
+              .replace("__PAGE__", page))
     return Response(source, mimetype="text/javascript", headers={
-        # The worker lives at /scan/sw.js but must control the page /scan itself.
-        "Service-Worker-Allowed": url_for("scanner.scan"),
+        # The worker lives at <page>/sw.js but must control the page itself.
+        "Service-Worker-Allowed": page,
         "Cache-Control": "no-cache",
     })
+
+
+def service_worker() -> Response:
+    """The scanner's service worker, with the list of files it caches and their version."""
+    return worker_response(url_for("scanner.scan"), SHELL_ASSETS,
+                           ("scanner/scan.html", "base.html"))
 
 
 def register(app: Flask) -> None:

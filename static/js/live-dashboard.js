@@ -238,7 +238,12 @@
     unpaired.hidden = true;
     setConnection("live", S.live);
   });
-  socket.on("disconnect", () => setConnection("lost", S.reconnecting));
+  socket.on("disconnect", (reason) => {
+    setConnection("lost", S.reconnecting);
+    // The server hung up on purpose (this screen's device was revoked): socket.io does not
+    // retry that by itself; try again later, which shows "not paired" if it is refused.
+    if (reason === "io server disconnect") setTimeout(() => socket.connect(), 15000);
+  });
   socket.on("connect_error", (err) => {
     if (!socket.active) {
       // Refused by the server (no or revoked token): say so, and try again now and then,

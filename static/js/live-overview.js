@@ -146,7 +146,10 @@
     socket.emit("catch_up", {since: lastSeq});
     schedule("numbers", "alerts", "excursions", "missing");
   });
-  socket.on("disconnect", () => setStatus("lost", S.reconnecting));
+  socket.on("disconnect", (reason) => {
+    setStatus("lost", S.reconnecting);
+    if (reason === "io server disconnect") setTimeout(() => socket.connect(), 15000);
+  });
   socket.on("connect_error", () => {
     if (!socket.active) {
       setStatus("refused", S.refused);
