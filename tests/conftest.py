@@ -107,6 +107,8 @@ class LiveServer:
             # A busy machine may accept the connection before the app answers in time.
             except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
+        self.proc.kill()  # no orphan server when the fixture gives up
+        self.proc.wait()
         raise RuntimeError(f"server did not start: {self.log_path.read_text()[-3000:]}")
 
     def stop(self) -> None:

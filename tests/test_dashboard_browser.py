@@ -52,11 +52,17 @@ def test_dashboard_updates_live_and_is_accessible(live_server, db_path, browser)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Not paired yet: the screen says so and shows nothing of the event.
+    page.goto(f"{live_server.url}/dashboard")
+    expect(page.locator("#dash-unpaired")).to_be_visible(timeout=5000)
+    assert "Groningen" not in page.content()
     # The display pairs like a scanner and lands on the dashboard.
     page.goto(f"{live_server.url}/pair/{display['pairing_code']}")
     page.wait_for_url("**/dashboard", timeout=10000)
     page.wait_for_selector('li[data-checkpoint="room:kamer-a"]')
     page.wait_for_selector('#dash-connection[data-state="live"]')
+    assert "Groningen" in page.locator("#dash-event").inner_text()
+    assert page.locator("#dash-unpaired").is_hidden()
     assert page.locator("#venue-inside").inner_text() == "45"
     assert _inside(page, "room:kamer-a") == "0"
     page.evaluate("window.__notReloaded = true")
@@ -119,4 +125,23 @@ def test_overview_is_accessible_and_live(live_server, db_path, browser):
     assert axe_violations(page) == []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "overview-1280.png"), full_page=True)
+
+    # The unknown badge's scan has a page of its own (it belongs to nobody's day).
+    page.locator(".alert-list .alert a").first.click()
+    page.wait_for_selector("h1")
+    assert "/overview/scans/" in page.url
+    assert axe_violations(page) == []
+    page.go_back()
+    # Clicking the person shows their day; voiding the scan there is recorded and shown.
+    page.locator('#scan-rows a[href*="/overview/participants/"]').first.click()
+    page.wait_for_selector("#where-now")
+    assert "Stadhuis" in page.locator(".day-table").inner_text()
+    assert axe_violations(page) == []
+    page.fill('input[name="note"]', "test scan")
+    page.get_by_role("button", name="Void this scan").click()
+    page.wait_for_selector(".day-table tr.voided")
+    assert "Not arrived yet" in page.locator("#where-now").inner_text()
+    assert "test scan" in page.locator(".day-table").inner_text()
+    assert axe_violations(page) == []
+    page.screenshot(path=str(ARTIFACTS / "overview-participant-day.png"), full_page=True)
     context.close()

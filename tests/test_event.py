@@ -68,7 +68,8 @@ def test_not_toml_is_a_clear_error():
 
 def test_reapplying_updates_and_never_duplicates(db):
     before = db.execute("SELECT count(*) FROM checkpoints").fetchone()[0]
-    changed = EVENT_TOML.replace('name = "Kamer A"\ncapacity = 14', 'name = "Kamer A1"\ncapacity = 16')
+    changed = EVENT_TOML.replace('name = "Kamer A"\ncapacity = 14',
+                                 'name = "Kamer A1"\ncapacity = 16')
     apply_event(db, parse_event(changed))
     apply_event(db, parse_event(changed))
     assert db.execute("SELECT count(*) FROM checkpoints").fetchone()[0] == before

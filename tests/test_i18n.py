@@ -40,7 +40,10 @@ def test_compiled_catalogues_match_the_sources(lang):
     with (folder / "messages.po").open("rb") as f:
         po = {m.id: m.string for m in read_po(f) if m.id and not m.fuzzy}
     with (folder / "messages.mo").open("rb") as f:
-        mo = {m.id: m.string for m in read_mo(f) if m.id}
+        # read_mo gives plural ids and strings as lists, read_po as tuples
+        mo = {tuple(m.id) if isinstance(m.id, list) else m.id:
+              tuple(m.string) if isinstance(m.string, list) else m.string
+              for m in read_mo(f) if m.id}
     assert mo == po, "run scripts/translations compile"
 
 

@@ -52,8 +52,8 @@ def test_defaults_and_normalised_values(db):
 
 
 def test_columns_in_any_order_and_quoted_cells(db):
-    data = ('email;last_name;first_name;organisation\r\n'
-            'a@example.de;"Meyer; Jr.";"Hans ""Hansi""";"Stadt Oldenburg"\r\n').encode()
+    data = (b'email;last_name;first_name;organisation\r\n'
+            b'a@example.de;"Meyer; Jr.";"Hans ""Hansi""";"Stadt Oldenburg"\r\n')
     assert import_file(db, data)["created"] == 1
     person = next(db.query("SELECT * FROM participants WHERE email = 'a@example.de'"))
     assert person["last_name"] == "Meyer; Jr." and person["first_name"] == 'Hans "Hansi"'
@@ -75,7 +75,8 @@ def test_every_row_problem_is_reported_with_its_line_and_nothing_changes(db):
     text = "\n".join(result["problems"])
     for needle in ("line 3: first_name is missing", "line 4: email 'not-an-email'",
                    "line 5: language 'fr'", "line 5: working_group 'nowhere'",
-                   "line 5: excursion 'moon'", "line 5: role 'king'", "line 6: first_name contains <",
+                   "line 5: excursion 'moon'", "line 5: role 'king'",
+                   "line 6: first_name contains <",
                    "line 7: organisation_type 'startup'", "line 8: first_name starts with '='",
                    "line 9: the same person as on line 2"):
         assert needle in text, needle

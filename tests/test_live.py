@@ -288,3 +288,37 @@ def test_unauthenticated_clients_are_refused(live_server, db_path):
         assert len(excursions) == 6
     finally:
         organiser.close()
+
+
+def test_a_burst_of_scans_is_pushed_coalesced(live_server, db_path):
+    devices = _devices(db_path)
+    db = connect(db_path)
+    try:
+        codes = [r[0] for r in db.execute("SELECT code FROM participants ORDER BY id")]
+    finally:
+        db.conn.close()
+    dashboard = Listener(live_server.url, auth={"token": devices["display"]["token"]}).connect()
+    try:
+        dashboard.wait_for("headcounts")
+        started = time.monotonic()
+        # Four scanners at once, 40 single-scan requests in all.
+        threads = [threading.Thread(target=lambda part=part: [
+            _scan(live_server.url, devices["scanner"]["token"], "entrance", code=code)
+            for code in codes[part::4][:10]]) for part in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        took = time.monotonic() - started
+        _, final = dashboard.wait_for("headcounts", lambda d: d["arrived"] == 40,
+                                      after=started, timeout=2)
+        time.sleep(0.3)
+        pushes = dashboard.received("headcounts", after=started)
+        # Fewer pushes than scans: at most one per 100 ms window (plus the first at once).
+        assert len(pushes) < 40
+        assert len(pushes) <= took / 0.1 + 3
+        assert pushes[-1] == final == requests.get(
+            live_server.url + "/api/v1/headcounts", timeout=10,
+            headers={"Authorization": "Bearer " + devices["display"]["token"]}).json()
+    finally:
+        dashboard.close()

@@ -244,13 +244,14 @@ def test_setup_link_works_once_in_chromium(tmp_path: Path, browser) -> None:
 def test_bench_smoke_run() -> None:
     """scripts/bench runs end to end against the real server and every scan is stored once."""
     bench = Path(__file__).resolve().parent.parent / "scripts" / "bench"
-    done = subprocess.run([str(bench), "--smoke", "--json", "--no-push"], capture_output=True, text=True,
-                          timeout=240, check=False)
+    done = subprocess.run([str(bench), "--smoke", "--json", "--no-push"], capture_output=True,
+                          text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)
     assert report["stored"]["ok"] and report["stored"]["sent"] > 0
     modes = {(r["mode"], r["devices"]) for r in report["scenarios"]}
-    assert modes == {("single", 1), ("single", 10), ("batch of 50", 1), ("batch of 50", 10)}
+    assert modes == {("single", 1), ("single", 10), ("batch of 50", 1), ("batch of 50", 10),
+                     ("paced 5/s", 10)}
     mix: dict[str, int] = {}
     for r in report["scenarios"]:
         assert r["error_count"] == 0 and r["p50_ms"] > 0 and r["scans_per_s"] > 0

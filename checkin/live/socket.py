@@ -14,6 +14,7 @@ from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room
 
 from checkin.db import get_db
+from checkin.event import event_info
 from checkin.live import stats
 from checkin.live.access import identify, may_join, rooms_for
 from checkin.live.publisher import NAMESPACE, get_publisher
@@ -42,6 +43,7 @@ class LiveNamespace(Namespace):
         for room in rooms:
             join_room(room)
         emit("hello", {"role": identity["role"], "name": identity["name"], "rooms": rooms,
+                       "event": (event_info(db) or {}).get("name"),
                        "latest_scan": stats.latest_seq(db)})
         for room in rooms:
             for event, payload in publisher.room_state(db, room):

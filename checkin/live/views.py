@@ -67,7 +67,6 @@ def dashboard_strings() -> dict[str, str]:
                         "opens its pairing QR code here (or signs in)."),
         "inside": _("inside"),
         "of_capacity": _("of {capacity} places"),
-        "no_capacity": _("no capacity set"),
         "state_ok": _("Places free: {free}"),
         "state_near": _("Nearly full: {free} left"),
         "state_full": _("Full"),
@@ -111,7 +110,9 @@ def dashboard() -> Response:
               "organiser": current_organiser() is not None,
               "timezone": str(stats.event_zone(get_db())),
               "types": type_labels(), "strings": dashboard_strings()}
-    html = render_template("live/dashboard.html", config=config, event_name=_event_name())
+    # Until /live accepts the screen, the page shows nothing of the event, not even its name.
+    name = _event_name() if config["organiser"] else ""
+    html = render_template("live/dashboard.html", config=config, event_name=name)
     return Response(html, headers=NO_STORE)
 
 

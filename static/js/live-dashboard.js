@@ -70,7 +70,8 @@
     card.dataset.state = state;
     card.querySelector(".place-inside").textContent = number(inside);
     const of = card.querySelector(".place-of");
-    if (of) of.textContent = capacity === null ? S.no_capacity
+    // Without a capacity the status line says "Inside now"; nothing to add here.
+    if (of) of.textContent = capacity === null ? ""
                                                : fmt(S.of_capacity, {capacity: number(capacity)});
     const status = card.querySelector(".place-status");
     status.replaceChildren(make("span", "place-icon", ICONS[state]),
@@ -256,6 +257,7 @@
       setConnection("lost", S.reconnecting);
     }
   });
+  socket.on("hello", (hello) => { if (hello.event) el("dash-event").textContent = hello.event; });
   socket.on("headcounts", renderHeadcounts);
   socket.on("arrivals", renderArrivals);
 })();
