@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pypdf
@@ -18,7 +21,7 @@ from checkin.codes import reissue
 from checkin.db import connect
 from checkin.demo import create_demo
 from checkin.event import event_info
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, ROOT
 
 A4_PT = (595.28, 841.89)
 
@@ -302,3 +305,11 @@ def test_badges_command(db_path, tmp_path):
     nowhere = runner.invoke(cli, ["--db", str(db_path), "badges", "-o",
                                   str(tmp_path / "missing" / "x.pdf")])
     assert nowhere.exit_code == 1 and "no folder" in nowhere.output
+
+
+def test_bench_script_runs():
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench-badges"), "6",
+                           "--workers", "1"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^6 badges in [0-9.]+ s \([0-9]+ badges/s\), 2 pages, ", done.stdout)
+    assert "ms/badge" in done.stdout
