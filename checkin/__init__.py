@@ -51,8 +51,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     csrf.init_app(app)
+    # cors_allowed_origins=None keeps Socket.IO's same-origin check ([] would switch it off).
     socketio.init_app(app, async_mode="threading",
-                      cors_allowed_origins=app.config.get("SOCKETIO_CORS", []))
+                      cors_allowed_origins=app.config.get("SOCKETIO_CORS"))
     routes.register(app)
 
     @app.after_request
