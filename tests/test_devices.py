@@ -199,9 +199,7 @@ def test_new_code_and_revoke_buttons(organiser, db):
 @pytest.mark.browser
 @pytest.mark.server
 def test_device_pages_in_chromium_are_accessible(live_server, browser):
-    # bypass_csp: axe_violations injects axe-core as an inline script, which our CSP forbids.
-    page = browser.new_context(viewport={"width": 1100, "height": 900},
-                               bypass_csp=True).new_page()
+    page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
     browser_login(page, live_server.url)
     page.goto(live_server.url + "/devices")
     page.fill("#name", "Bus Forum")

@@ -18,9 +18,7 @@ def test_list_search_detail_and_upload_pages(live_server, browser, db_path):
     bremen = db.execute("SELECT count(*) FROM participants WHERE city = 'Bremen'").fetchone()[0]
     db.conn.close()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    # bypass_csp: axe_violations injects axe-core as an inline script, which our CSP forbids.
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB",
-                            bypass_csp=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
     browser_login(page, live_server.url)
 
     # The list: everyone, a count, no accessibility violations.

@@ -136,8 +136,7 @@ def test_pages_and_service_worker(client):
 @pytest.mark.browser
 def test_pairing_page_and_unpaired_scanner(live_server, browser, db_path):
     """An unpaired tablet is told how to pair; a pairing link pairs once; no token in URLs."""
-    # bypass_csp: axe_violations injects axe-core as an inline script, which our CSP forbids.
-    context = browser.new_context(viewport=TABLET, bypass_csp=True)
+    context = browser.new_context(viewport=TABLET)
     page = context.new_page()
     page.goto(live_server.url + "/scan")
     page.wait_for_selector("#unpaired:not([hidden])")
@@ -200,7 +199,7 @@ def test_hand_scanner_search_undo_and_answers(live_server, browser, db_path):
     """Hand scanner and name search give green, amber and red answers; undo voids a scan."""
     a, b = people(db_path, 2)
     device = new_device(db_path, "Eingang 2")
-    context = browser.new_context(viewport=TABLET, bypass_csp=True)
+    context = browser.new_context(viewport=TABLET)
     page = context.new_page()
     pair(page, live_server.url, device)
     start_scanning(page, direction="in")

@@ -28,7 +28,8 @@ def test_the_plan_is_the_same_for_the_same_seed(db):
 def simulate(db_path, url: str, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "checkin.cli", "--db", str(db_path), "simulate", "--server", url,
-         "--fast", "--seed", "2019", *extra], capture_output=True, text=True, timeout=300)
+         "--fast", *(extra or ("--seed", "2019"))],
+        capture_output=True, text=True, timeout=300)
 
 
 def organiser_session(url: str) -> requests.Session:
@@ -118,3 +119,12 @@ def test_simulate_refuses_a_bad_server_address(db_path):
     done = simulate(db_path, "ftp://example.org")
     assert done.returncode == 1
     assert "http://" in done.stderr
+
+
+@pytest.mark.server
+def test_a_second_rehearsal_on_the_same_database_goes_through(live_server, db_path):
+    assert simulate(db_path, live_server.url).returncode == 0
+    again = simulate(db_path, live_server.url, "--seed", "7")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "0 refused" in again.stdout
+    assert re.search(r"\((\d+) already done before\)", again.stdout).group(1) != "0"
