@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -83,33 +83,41 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """`checkin serve` running in a subprocess, as a user starts it."""
+    """`checkin serve` running in a subprocess, as a user starts it (plain HTTP on loopback
+    unless other serve options are given)."""
 
-    def __init__(self, db_path: Path, port: int, log: Path):
-        self.db_path, self.port, self.log_path = db_path, port, log
-        self.url = f"http://127.0.0.1:{port}"
+    def __init__(self, db_path: Path, port: int, log: Path,
+                 args: Sequence[str] = ("--http", "--host", "127.0.0.1"), scheme: str = "http"):
+        self.db_path, self.port, self.log_path, self.args = db_path, port, log, tuple(args)
+        self.url = f"{scheme}://127.0.0.1:{port}"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        """Start the server and wait until it answers."""
+        """Start the server and wait until it is ready."""
         self.log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "checkin.cli", "--db", str(self.db_path), "serve", "--http",
-             "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "checkin.cli", "--db", str(self.db_path), "serve", *self.args,
+             "--port", str(self.port)],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
+            if self.ready():
+                return
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                requests.get(self.url + "/login", timeout=5)
-                return
-            # A busy machine may accept the connection before the app answers in time.
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.1)
+            time.sleep(0.1)
         self.proc.kill()  # no orphan server when the fixture gives up
         self.proc.wait()
         raise RuntimeError(f"server did not start: {self.log_path.read_text()[-3000:]}")
+
+    def ready(self) -> bool:
+        """Whether the server answers a request."""
+        try:
+            requests.get(self.url + "/login", timeout=5)
+            return True
+        # A busy machine may accept the connection before the app answers in time.
+        except (requests.ConnectionError, requests.Timeout):
+            return False
 
     def stop(self) -> None:
         """Stop the server and wait for it to exit."""

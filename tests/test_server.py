@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import ssl
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,45 +19,33 @@ from PIL import Image
 from checkin.db import connect
 from checkin.demo import create_demo
 from checkin.tls.certs import ensure_certificates, lan_addresses
-from tests.conftest import ORGANISER, free_port
+from tests.conftest import ORGANISER, LiveServer, free_port
 
 BANNER_END = "Stop with Ctrl+C."
 
 
-class Served:
-    """`checkin serve ...` started exactly as a user types it, with its output captured."""
+class Served(LiveServer):
+    """`checkin serve ...` started exactly as a user types it (HTTPS unless told otherwise),
+    ready once it has printed its start-up banner, with its output captured."""
 
     def __init__(self, db_path: Path, *args: str):
-        self.port = free_port()
-        self.log_path = db_path.parent / f"serve-{self.port}.log"
-        self.log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "checkin.cli", "--db", str(db_path), "serve",
-             "--port", str(self.port), *args], stdout=self.log, stderr=subprocess.STDOUT)
+        port = free_port()
+        super().__init__(db_path, port, db_path.parent / f"serve-{port}.log", args,
+                         scheme="https")
+        self.start()
 
-    def output(self, timeout: float = 30) -> str:
-        """Wait for the start-up banner (printed once the port is bound) and return the log."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-            if BANNER_END in text:
-                return text
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {text[-3000:]}")
-            time.sleep(0.05)
-        raise RuntimeError("no banner: " + self.log_path.read_text()[-3000:])
+    def ready(self) -> bool:
+        """Whether the start-up banner (printed once the port is bound) is in the log."""
+        return BANNER_END in self.output()
+
+    def output(self) -> str:
+        """What the server has printed so far (all of the banner, once started)."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def stop(self) -> float:
         """Send SIGTERM and return how many seconds the server took to exit."""
         started = time.monotonic()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        super().stop()
         return time.monotonic() - started
 
     def __enter__(self) -> Served:

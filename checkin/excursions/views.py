@@ -142,14 +142,16 @@ def guide() -> Any:
 
 
 # Files the service worker keeps, so that a reload without network still shows the page.
-SHELL_ASSETS = ("css/app.css", "css/guide.css", "js/scanner-store.js", "js/checkin-camera.js",
-                "js/guide.js", "vendor/jsqr/jsQR.js", "vendor/socket.io/socket.io.min.js")
+SHELL_ASSETS = ("css/app.css", "css/guide.css", "js/checkin-idb.js", "js/scanner-store.js",
+                "js/checkin-camera.js", "js/guide.js", "vendor/jsqr/jsQR.js",
+                "vendor/socket.io/socket.io.min.js")
 
 
 def service_worker() -> Any:
     """The guide page's service worker: the scanner's, with the guide's files and cache."""
     return worker_response(url_for("excursions.guide"), SHELL_ASSETS,
-                           ("excursions/guide.html", "base.html"), cache="checkin-guide-")
+                           ("excursions/guide.html", "base.html", "_languages.html"),
+                           cache="checkin-guide-")
 
 
 def register(app: Flask) -> None:

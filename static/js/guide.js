@@ -1,7 +1,8 @@
 /* The guide's page: an excursion's roster on a phone, confirmed by tap or badge scan, with
    walk-ons, "Depart" and "Returned". Works offline: the last roster is kept on the phone
-   (IndexedDB), confirmations go through the scanner's durable queue (scanner-store.js),
-   excursion events through this page's own queue, sent after the scans, exactly once. */
+   (IndexedDB, via checkin-idb.js), confirmations go through the scanner's durable queue
+   (scanner-store.js), excursion events through this page's own queue, sent after the scans,
+   exactly once. */
 (function () {
   "use strict";
   const Store = window.CheckinStore;
@@ -39,43 +40,14 @@
   }
 
   // ------------------------------------------------------------------ this page's storage
-  let dbPromise = null;
-  function openDb() {
-    if (!dbPromise) {
-      dbPromise = new Promise((resolve, reject) => {
-        const req = indexedDB.open("checkin-guide", 1);
-        req.onupgradeneeded = () => {
-          const db = req.result;
-          db.createObjectStore("state", {keyPath: "excursion"});     // last server state
-          db.createObjectStore("events", {keyPath: "n", autoIncrement: true});  // to send
-          db.createObjectStore("local", {keyPath: "id"});            // changes not yet seen
-          db.createObjectStore("dropped", {keyPath: "n"});           // refused, kept
-        };
-        req.onsuccess = () => resolve(req.result);
-        req.onerror = () => reject(req.error);
-      });
-    }
-    return dbPromise;
-  }
-
-  async function tx(names, mode, fn) {
-    const db = await openDb();
-    return new Promise((resolve, reject) => {
-      const t = db.transaction(names, mode);
-      let value;
-      t.oncomplete = () => resolve(value);
-      t.onerror = () => reject(t.error);
-      t.onabort = () => reject(t.error || new Error("aborted"));
-      Promise.resolve(fn(...names.map((n) => t.objectStore(n)))).then((v) => { value = v; });
-    });
-  }
-
-  function req(r) {
-    return new Promise((resolve, reject) => {
-      r.onsuccess = () => resolve(r.result);
-      r.onerror = () => reject(r.error);
-    });
-  }
+  const IDB = window.CheckinIDB;
+  const req = IDB.req;
+  const tx = IDB.open("checkin-guide", 1, (db) => {
+    db.createObjectStore("state", {keyPath: "excursion"});     // last server state
+    db.createObjectStore("events", {keyPath: "n", autoIncrement: true});  // to send
+    db.createObjectStore("local", {keyPath: "id"});            // changes not yet seen
+    db.createObjectStore("dropped", {keyPath: "n"});           // refused, kept
+  }).transact;
 
   const getAll = (name) => tx([name], "readonly", (s) => req(s.getAll()));
 

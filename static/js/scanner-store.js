@@ -1,6 +1,7 @@
 /* The scanner's memory and its line to the server: the device token, the durable scan queue
    (IndexedDB), the encrypted offline roster, and sending the queue exactly once.
-   Exposes window.CheckinStore; used by scanner.js and scanner-pair.js. */
+   Exposes window.CheckinStore; used by scanner.js and scanner-pair.js; needs checkin-idb.js
+   (loaded before it). */
 (function () {
   "use strict";
 
@@ -82,49 +83,20 @@
   }
 
   // ---------------------------------------------------------------- IndexedDB
-  let dbPromise = null;
-  function openDb() {
-    if (!dbPromise) {
-      dbPromise = new Promise((resolve, reject) => {
-        const req = indexedDB.open(DB_NAME, DB_VERSION);
-        req.onupgradeneeded = () => {
-          const db = req.result;
-          // queue: scans and undos in the order they happened (n), sent oldest first.
-          db.createObjectStore("queue", {keyPath: "n", autoIncrement: true});
-          // roster: {k, iv, d} exactly as the server sends it (encrypted per code).
-          db.createObjectStore("roster", {keyPath: "k"});
-          // seen: this device's latest valid scan per person and checkpoint.
-          db.createObjectStore("seen", {keyPath: "key"});
-          // dropped: items the server definitely refused (kept, never silently lost).
-          db.createObjectStore("dropped", {keyPath: "n"});
-          db.createObjectStore("meta", {keyPath: "key"});
-        };
-        req.onsuccess = () => resolve(req.result);
-        req.onerror = () => reject(req.error);
-      });
-    }
-    return dbPromise;
-  }
-
+  const IDB = window.CheckinIDB;
+  const req = IDB.req;
   /** Run fn(stores...) in one transaction; resolves with fn's value once it is committed. */
-  async function transact(names, mode, fn) {
-    const db = await openDb();
-    return new Promise((resolve, reject) => {
-      const t = db.transaction(names, mode);
-      let value;
-      t.oncomplete = () => resolve(value);
-      t.onerror = () => reject(t.error);
-      t.onabort = () => reject(t.error || new Error("transaction aborted"));
-      Promise.resolve(fn(...names.map((n) => t.objectStore(n)))).then((v) => { value = v; });
-    });
-  }
-
-  function req(request) {
-    return new Promise((resolve, reject) => {
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-  }
+  const transact = IDB.open(DB_NAME, DB_VERSION, (db) => {
+    // queue: scans and undos in the order they happened (n), sent oldest first.
+    db.createObjectStore("queue", {keyPath: "n", autoIncrement: true});
+    // roster: {k, iv, d} exactly as the server sends it (encrypted per code).
+    db.createObjectStore("roster", {keyPath: "k"});
+    // seen: this device's latest valid scan per person and checkpoint.
+    db.createObjectStore("seen", {keyPath: "key"});
+    // dropped: items the server definitely refused (kept, never silently lost).
+    db.createObjectStore("dropped", {keyPath: "n"});
+    db.createObjectStore("meta", {keyPath: "key"});
+  }).transact;
 
   async function queued() {
     return transact(["queue"], "readonly", (q) => req(q.getAll()));
