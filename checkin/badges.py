@@ -394,7 +394,7 @@ def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable
     group ids and excursion ids; within one filter any value matches. Unknown people,
     groups or excursions raise LookupError naming them.
     """
-    from checkin.codes import normalise
+    from checkin.participants.records import find_by_reference
 
     where: list[str] = []
     params: list[Any] = []
@@ -402,11 +402,8 @@ def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable
     if only:
         ids, unknown = [], []
         for item in only:
-            row = db.execute(
-                "SELECT id FROM participants WHERE CAST(id AS TEXT) = ? "
-                "OR lower(email) = lower(?) OR code = ?",
-                [item, item, normalise(item) or ""]).fetchone()
-            (ids if row else unknown).append(row[0] if row else item)
+            pid = find_by_reference(db, item)
+            (ids if pid is not None else unknown).append(pid if pid is not None else item)
         if unknown:
             raise LookupError("no participant " + ", ".join(map(repr, unknown))
                               + " (give an id, e-mail or code)")

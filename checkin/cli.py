@@ -114,18 +114,18 @@ def reissue_command(ctx: Context, participant: str) -> None:
 
     Example: checkin --db event.db reissue anouk.bijl@example.nl
     """
-    from checkin.codes import normalise, reissue
+    from checkin.codes import reissue
+    from checkin.participants.records import find_by_reference, get_participant
 
     db = ctx.db()
-    row = db.execute(
-        "SELECT id, first_name, last_name FROM participants WHERE CAST(id AS TEXT) = ? "
-        "OR lower(email) = lower(?) OR code = ?",
-        [participant, participant, normalise(participant) or ""]).fetchone()
-    if row is None:
+    pid = find_by_reference(db, participant)
+    if pid is None:
         click.echo(f"No participant {participant!r} (give an id, e-mail or code).", err=True)
         sys.exit(1)
-    code = reissue(db, row[0])
-    click.echo(f"{row[1]} {row[2]} has a new code: {code} (print a new badge).")
+    code = reissue(db, pid)
+    person = get_participant(db, pid) or {}
+    click.echo(f"{person.get('first_name')} {person.get('last_name')} has a new code: {code} "
+               "(print a new badge).")
 
 
 @cli.group("export")

@@ -235,6 +235,15 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
             "excursions": len(event.excursions), "checkpoints": len(checkpoints)}
 
 
+def event_zone(db: Database) -> ZoneInfo:
+    """Return the event's time zone (UTC if the event names none or an unknown one)."""
+    info = event_info(db) or {}
+    try:
+        return ZoneInfo(info.get("timezone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def event_info(db: Database) -> dict[str, Any] | None:
     """Return the event's name, date, venue, host city, languages and time zone, if set."""
     raw = get_meta(db, "event")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import qrcode
 from flask import (
@@ -25,7 +24,7 @@ from qrcode.image.svg import SvgPathImage
 from checkin import devices
 from checkin.auth.views import organiser_required
 from checkin.db import get_db, now_iso
-from checkin.event import event_info
+from checkin.event import event_zone
 
 # Pairing codes are stored only hashed; the organiser's own (signed) session keeps the plain
 # code for the few minutes it is valid, so the QR page survives a reload.
@@ -95,11 +94,7 @@ def detail(device_id: str) -> Any:
     if code and device["status"] != "revoked" and expires > now_iso() \
             and device["pair_expires_at"] == expires:
         url = devices.pair_url(request.host_url, code)
-        info = event_info(get_db()) or {}
-        try:
-            zone: Any = ZoneInfo(info.get("timezone") or "UTC")
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = UTC
+        zone = event_zone(get_db())
         pairing = {"url": url, "qr": qr_svg(url, _("QR code of the pairing address")),
                    "expires": datetime.fromisoformat(expires).astimezone(zone)}
     return render_template("devices/detail.html", device=device, pairing=pairing)

@@ -11,26 +11,17 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from checkin.event import event_info
+from checkin.event import event_info, event_zone  # noqa: F401 (event_zone: used by callers)
 from checkin.scans.presence import in_venue
 
 # The chart's bars: a quarter of an hour each, wider when the day's arrivals span long.
 BUCKET_MINUTES = (15, 30, 60, 120, 240)
 MAX_BUCKETS = 48
 RECENT_SCANS = 30
-
-
-def event_zone(db: Database) -> ZoneInfo:
-    """Return the event's time zone (UTC if the event names none or an unknown one)."""
-    info = event_info(db) or {}
-    try:
-        return ZoneInfo(info.get("timezone") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def parse_iso(value: str) -> datetime:

@@ -197,6 +197,16 @@ def add_participant(db: Database, **fields: Any) -> dict[str, Any]:
     return found
 
 
+def find_by_reference(db: Database, text: str) -> int | None:
+    """Return the id of the participant `text` names: their id, e-mail or current code."""
+    from checkin.codes import normalise
+
+    row = db.execute("SELECT id FROM participants WHERE CAST(id AS TEXT) = ? "
+                     "OR lower(email) = lower(?) OR code = ?",
+                     [text, text, normalise(text) or ""]).fetchone()
+    return row[0] if row else None
+
+
 def get_participant(db: Database, participant_id: int) -> dict[str, Any] | None:
     """Return one participant with their working group's and excursion's titles."""
     rows = list(db.query(

@@ -3,6 +3,7 @@ it working offline. The pages are shells; everything they show comes from the de
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
@@ -114,6 +115,7 @@ def pair(code: str) -> Response:
     return _page("scanner/pair.html", code=code[:200])
 
 
+@functools.cache
 def _shell_version(assets: tuple[str, ...], templates: tuple[str, ...]) -> str:
     """A hash of the shell's files, so a changed file makes browsers fetch a new shell."""
     digest = hashlib.sha256()
@@ -125,11 +127,17 @@ def _shell_version(assets: tuple[str, ...], templates: tuple[str, ...]) -> str:
     return digest.hexdigest()[:16]
 
 
+@functools.cache
+def _sw_source() -> str:
+    """The service worker's source; like the shell's files it cannot change while serving."""
+    return (STATIC / SW_SOURCE).read_text(encoding="utf-8")
+
+
 def worker_response(page: str, assets: tuple[str, ...], templates: tuple[str, ...],
                     cache: str = "checkin-scanner-") -> Response:
     """The service worker for an offline page: scanner-sw.js filled in with the page, the
     files it keeps, their version, and its own cache name (the guide's page uses it too)."""
-    source = (STATIC / SW_SOURCE).read_text(encoding="utf-8")
+    source = _sw_source()
     urls = [url_for("static", filename=name) for name in assets]
     # A cache name per page: one page's worker never deletes another page's cache.
     source = (source.replace('"checkin-scanner-"', json.dumps(cache))

@@ -32,12 +32,6 @@ def in_venue(checkpoint: str, direction: str) -> bool:
     return (checkpoint == "entrance" and direction == "in") or checkpoint.startswith("room:")
 
 
-def effective_scans(db: Database, participant_id: int) -> list[dict[str, Any]]:
-    """Return a person's valid, non-voided scans in the order they happened."""
-    return rows(db, EFFECTIVE + " AND s.participant_id = ? ORDER BY s.sort_at, s.seq",
-                [participant_id])
-
-
 def history_before(db: Database, participant_id: int, sort_at: str,
                    checkpoint: str | None = None) -> Iterator[dict[str, Any]]:
     """Yield a person's effective scans no later than `sort_at`, latest first, lazily.

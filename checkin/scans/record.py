@@ -265,8 +265,9 @@ def record_scans(db: Database, actor: Actor, items: Any,
                        detail=json.dumps(detail, ensure_ascii=False) if detail else None)
             # The row was inserted first because presence is recomputed from the log itself;
             # its verdict is set in the same transaction, so no reader sees it unjudged.
-            db.execute("UPDATE scans SET status = ?, reason = ?, detail = ? WHERE seq = ?",
-                       [row["status"], row["reason"], row["detail"], row["seq"]])
+            if (row["status"], row["reason"], row["detail"]) != ("accepted", None, None):
+                db.execute("UPDATE scans SET status = ?, reason = ?, detail = ? WHERE seq = ?",
+                           [row["status"], row["reason"], row["detail"], row["seq"]])
             out.results.append(_result(row, person, duplicate=False))
             out.stored.append(row)
     return out
@@ -322,8 +323,6 @@ def undo_scan(db: Database, actor: Actor, scan_id: str,
         raise LookupError(f"no scan {scan_id!r}")
     if actor["role"] != "organiser" and scan["device_id"] != actor_ref(actor):
         raise Forbidden("A device may only undo its own scans.")
-    if actor["role"] == "display":
-        raise Forbidden("A display does not scan.")
     # One fixed id per scan makes repeated undo requests store one correction.
     return correct_scan(db, scan_id, "void", correction_id="undo:" + scan_id,
                         organiser=actor["name"] if actor["role"] == "organiser" else None,
