@@ -120,18 +120,25 @@ def _clock_filter(zone: Any) -> Any:
     return lambda value: stats.clock(value, zone)
 
 
-def _parts(db: Any, q: str) -> dict[str, Any]:
-    """Everything the overview's parts show."""
-    missing, missing_total = stats.not_arrived(db, q)
-    counts = headcounts(db)
-    venue = next((c for c in counts["checkpoints"] if c["kind"] == "entrance"), None)
-    return {
-        "numbers": stats.overview_numbers(db), "venue": venue,
-        "alerts": alerts(db), "excursions": all_excursion_states(db),
-        "missing": missing, "missing_total": missing_total, "q": q,
-        "types": type_labels(), "words": scan_words(),
-        "clock": _clock_filter(stats.event_zone(db)),
-    }
+def _parts(db: Any, q: str, part: str | None = None) -> dict[str, Any]:
+    """What the overview's parts show: all of them, or only what `part` shows.
+
+    The page re-fetches single parts after every push, so each computes only its own.
+    """
+    context: dict[str, Any] = {"q": q, "types": type_labels(), "words": scan_words(),
+                               "clock": _clock_filter(stats.event_zone(db))}
+    if part in (None, "numbers"):
+        counts = headcounts(db)
+        context["numbers"] = stats.overview_numbers(db)
+        context["venue"] = next((c for c in counts["checkpoints"] if c["kind"] == "entrance"),
+                                None)
+    if part in (None, "alerts"):
+        context["alerts"] = alerts(db)
+    if part in (None, "excursions"):
+        context["excursions"] = all_excursion_states(db)
+    if part in (None, "missing"):
+        context["missing"], context["missing_total"] = stats.not_arrived(db, q)
+    return context
 
 
 def overview() -> Response:
@@ -156,7 +163,7 @@ def overview_part(part: str) -> Response:
         abort(404)
     db = get_db()
     q = request.args.get("q", "").strip()[:100]
-    html = render_template(f"live/_part_{part}.html", **_parts(db, q))
+    html = render_template(f"live/_part_{part}.html", **_parts(db, q, part))
     return Response(html, headers=NO_STORE)
 
 
