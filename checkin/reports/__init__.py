@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from checkin.event import event_info
+from checkin.event import event_info, event_zone
 from checkin.excursions import all_excursion_states
 from checkin.scans.presence import EFFECTIVE, in_venue
 
@@ -148,14 +146,6 @@ def xlsx_bytes(report: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def _zone(db: Database) -> ZoneInfo:
-    info = event_info(db) or {}
-    try:
-        return ZoneInfo(info.get("timezone") or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def _parse(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
@@ -163,7 +153,7 @@ def _parse(value: str) -> datetime:
 def over_the_day(db: Database, step_minutes: int = 15) -> list[dict[str, Any]]:
     """Return, per time slot of the day, how many had arrived and how many were in the venue."""
     timeline = _timeline(db)
-    zone = _zone(db)
+    zone = event_zone(db)
     day = (event_info(db) or {}).get("date")
     # The event's own day only (in its time zone): a test scan weeks before must not
     # stretch the chart over weeks. Without any scan on that day, the whole log.
@@ -225,7 +215,7 @@ def summary(db: Database) -> dict[str, Any]:
         "excursions": [t for t in report["totals"] if t["kind"] == "excursion"],
         "over_the_day": over_the_day(db),
         "scans": db.execute("SELECT count(*) FROM scans").fetchone()[0],
-        "timezone": str(_zone(db)),
+        "timezone": str(event_zone(db)),
     }
 
 
@@ -233,9 +223,4 @@ def local_time(db: Database, value: str | None) -> str:
     """Return a stored UTC time as the event's local HH:MM, or '' for None."""
     if not value:
         return ""
-    return _parse(value).astimezone(_zone(db)).strftime("%H:%M")
-
-
-def dumps(report: dict[str, Any]) -> str:
-    """Return a report as JSON (for tests and scripts)."""
-    return json.dumps(report, ensure_ascii=False, indent=2)
+    return _parse(value).astimezone(event_zone(db)).strftime("%H:%M")
