@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, redirect, url_for
 
 from checkin.auth import views as auth
+from checkin.auth.throttle import LoginThrottle
 
 
 def register(app: Flask) -> None:
@@ -16,6 +17,7 @@ def register(app: Flask) -> None:
     bp.add_url_rule("/logout", view_func=auth.logout, methods=["POST"])
     bp.add_url_rule("/setup/<token>", view_func=auth.setup, methods=["GET", "POST"])
     app.register_blueprint(bp)
+    app.extensions[auth.THROTTLE] = LoginThrottle()
     app.add_url_rule("/", "home", lambda: redirect(url_for("participants.index")))
     # --- Everyone: the local CA certificate (/ca.crt) for devices to trust HTTPS ----------
     from checkin.tls import views as tls

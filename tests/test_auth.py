@@ -1,6 +1,7 @@
 """Organiser sign-in, the one-time setup link, and that pages need a signed-in organiser."""
 
 from checkin.auth.accounts import new_setup_token, use_setup_token
+from checkin.auth.throttle import MAX_FAILURES, WINDOW_SECONDS, LoginThrottle
 from checkin.db import connect
 from tests.conftest import ORGANISER, csrf_token
 
@@ -64,3 +65,56 @@ def test_secret_key_is_generated_and_kept(tmp_path):
     second = create_app({"DATABASE": path}).config["SECRET_KEY"]
     other = create_app({"DATABASE": str(tmp_path / "f.db")}).config["SECRET_KEY"]
     assert first == second and first != other and len(first) >= 32
+
+
+def _sign_in(client, password: str, address: str):
+    token = csrf_token(client)
+    return client.post("/login", data={"username": ORGANISER[0], "password": password,
+                                       "csrf_token": token},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_many_wrong_passwords_make_that_address_wait(app):
+    guesser, organiser = app.test_client(), app.test_client()
+    for n in range(MAX_FAILURES):
+        assert _sign_in(guesser, f"guess-number-{n}", "192.0.2.7").status_code == 401
+    # Now even the right password is not tried from there, and the page says why.
+    response = _sign_in(guesser, ORGANISER[1], "192.0.2.7")
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= WINDOW_SECONDS
+    assert "Too many wrong passwords" in response.get_data(as_text=True)
+    assert guesser.get("/participants").status_code == 302
+    # The organiser at another tablet is not locked out by someone else's guessing.
+    assert _sign_in(organiser, ORGANISER[1], "192.0.2.8").status_code == 302
+    assert organiser.get("/participants").status_code == 200
+
+
+def test_the_wait_message_is_translated(app):
+    client = app.test_client()
+    for n in range(MAX_FAILURES):
+        _sign_in(client, f"guess-number-{n}", "192.0.2.9")
+    client.get("/login?lang=de")
+    html = client.post("/login", data={"username": "x", "password": "y",
+                                       "csrf_token": csrf_token(client)},
+                       environ_base={"REMOTE_ADDR": "192.0.2.9"}).get_data(as_text=True)
+    assert "Zu viele falsche Passwörter" in html
+
+
+def test_throttle_window_slides_and_success_forgets():
+    now = [1000.0]
+    throttle = LoginThrottle(max_failures=3, window=60, clock=lambda: now[0])
+    for _ in range(2):
+        throttle.failed("a")
+    assert throttle.wait_seconds("a") == 0
+    throttle.failed("a")
+    assert throttle.wait_seconds("a") == 60
+    assert throttle.wait_seconds("b") == 0
+    now[0] += 59.5
+    assert throttle.wait_seconds("a") == 1
+    now[0] += 0.5  # the oldest failure has left the window
+    assert throttle.wait_seconds("a") == 0
+    for _ in range(3):
+        throttle.failed("a")
+    assert throttle.wait_seconds("a") == 60
+    throttle.succeeded("a")
+    assert throttle.wait_seconds("a") == 0

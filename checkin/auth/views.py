@@ -7,11 +7,14 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from checkin.auth import accounts
 from checkin.db import get_db
+
+THROTTLE = "checkin.login_throttle"
 
 
 def current_organiser() -> str | None:
@@ -42,18 +45,32 @@ def _safe_next(target: str | None) -> str:
 
 def login() -> Any:
     """Show the sign-in form and sign organisers in."""
-    error = None
+    error, status = None, 200
     if request.method == "POST":
+        throttle = current_app.extensions[THROTTLE]
+        address = request.remote_addr or "unknown"
         username = request.form.get("username", "")
-        if accounts.check_login(get_db(), username, request.form.get("password", "")):
+        if wait := throttle.wait_seconds(address):
+            # Checked before the password, so that guessing gains nothing while it waits.
+            minutes = (wait + 59) // 60
+            error, status = ngettext(
+                "Too many wrong passwords from this device. Try again in %(num)d minute.",
+                "Too many wrong passwords from this device. Try again in %(num)d minutes.",
+                minutes), 429
+        elif accounts.check_login(get_db(), username, request.form.get("password", "")):
+            throttle.succeeded(address)
             session.clear()
             session["organiser"] = username.strip()
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")))
-        error = _("Wrong username or password.")
+        else:
+            throttle.failed(address)
+            error, status = _("Wrong username or password."), 401
     no_accounts = not accounts.has_organisers(get_db())
-    return render_template("auth/login.html", error=error, no_accounts=no_accounts), \
-        (401 if error else 200)
+    response = render_template("auth/login.html", error=error, no_accounts=no_accounts)
+    if status == 429:
+        return response, status, {"Retry-After": str(wait)}
+    return response, status
 
 
 def logout() -> Any:
