@@ -112,8 +112,8 @@ def _scan(url: str, token: str, checkpoint: str, code: str | None = None,
                          headers={"Authorization": "Bearer " + token}, timeout=10)
 
 
-def _organiser_cookie(url: str) -> str:
-    """Sign in over HTTP and return the session cookie header for a Socket.IO client."""
+def _organiser_session(url: str) -> requests.Session:
+    """Sign a requests session in over HTTP as the demo organiser."""
     import re
 
     session = requests.Session()
@@ -124,6 +124,12 @@ def _organiser_cookie(url: str) -> str:
                                                   "csrf_token": token},
                             allow_redirects=False, timeout=10)
     assert response.status_code == 302
+    return session
+
+
+def _organiser_cookie(url: str) -> str:
+    """Sign in over HTTP and return the session cookie header for a Socket.IO client."""
+    session = _organiser_session(url)
     return "; ".join(f"{k}={v}" for k, v in session.cookies.items())
 
 
@@ -322,3 +328,30 @@ def test_a_burst_of_scans_is_pushed_coalesced(live_server, db_path):
             headers={"Authorization": "Bearer " + devices["display"]["token"]}).json()
     finally:
         dashboard.close()
+
+
+def test_revoking_on_the_devices_page_disconnects_at_once(live_server, db_path):
+    """Its live connection closes within a second, not at the next 30-second check."""
+    import re
+
+    devices = _devices(db_path)
+    hall = Listener(live_server.url, auth={"token": devices["display"]["token"]}).connect()
+    guide = Listener(live_server.url, auth={"token": devices["bike"]["token"]}).connect()
+    try:
+        hall.wait_for("hello")
+        guide.wait_for("hello")
+        organiser = _organiser_session(live_server.url)
+        page = organiser.get(live_server.url + "/devices", timeout=10).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        revoked = organiser.post(live_server.url + f"/devices/{devices['display']['id']}/revoke",
+                                 data={"csrf_token": token}, allow_redirects=False, timeout=10)
+        assert revoked.status_code == 303
+        deadline = time.monotonic() + 1.0
+        while hall.client.connected and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not hall.client.connected
+        time.sleep(0.5)
+        assert not hall.client.connected and guide.client.connected
+    finally:
+        hall.close()
+        guide.close()

@@ -8,8 +8,9 @@ changes within COALESCE seconds of that push are pushed together when the window
 
 Every few seconds (TICK) the task also re-checks what changes with time alone: alerts (an
 excursion about to leave, a device gone silent), and whether connected devices were
-revoked (they are disconnected; reading their token also keeps their last_seen_at fresh,
-so a dashboard that only listens is not reported as silent). With no client connected and
+revoked from the command line (they are disconnected; reading their token also keeps their
+last_seen_at fresh, so a dashboard that only listens is not reported as silent). A device
+revoked on the Devices page is disconnected at once. With no client connected and
 nothing to do for IDLE_STOP seconds the task ends; the next change or client starts it anew.
 """
 
@@ -28,6 +29,7 @@ from sqlite_utils import Database
 
 from checkin import devices
 from checkin.db import connect
+from checkin.devices.signals import device_revoked
 from checkin.excursions import all_excursion_states, excursion_state
 from checkin.excursions.signals import excursion_changed
 from checkin.live import stats
@@ -89,6 +91,7 @@ class Publisher:
         scans_recorded.connect(self.on_scans_recorded, sender=app)
         scan_corrected.connect(self.on_scan_corrected, sender=app)
         excursion_changed.connect(self.on_excursion_changed, sender=app)
+        device_revoked.connect(self.on_device_revoked, sender=app)
 
     # ------------------------------------------------------------------ signal receivers
     def on_scans_recorded(self, _sender: Any, scans: list[dict[str, Any]] | None = None,
@@ -130,6 +133,14 @@ class Publisher:
             self._wake()
 
     # ------------------------------------------------------------------ clients
+    def on_device_revoked(self, _sender: Any, device_id: str | None = None, **_: Any) -> None:
+        """Disconnect the revoked device's live connections at once."""
+        with self._cond:
+            sids = [sid for sid, who in self._clients.items()
+                    if device_id and who.get("device") == device_id]
+        for sid in sids:
+            self.server.disconnect(sid, namespace=NAMESPACE)
+
     def client_connected(self, sid: str, identity: dict[str, Any], token: str | None) -> None:
         """Remember a connected client (for revocation checks and to know who listens)."""
         with self._cond:
