@@ -292,3 +292,17 @@ def test_a_scan_moved_by_an_organiser_changes_both_rosters(db):
     avebe = excursion_state(db, "avebe")
     assert [r["id"] for r in avebe["roster"] if r["status"] == "confirmed"] == [person["id"]]
     assert avebe["counts"]["confirmed"] == 1
+
+
+def test_refusals_a_guide_reads_are_in_the_phones_language(client, db):
+    token = guide_token(db, "forum")
+    assert event(client, token, "forum", action="depart").status_code == 200
+    again = client.post("/api/v1/excursions/forum/events", headers={
+        **auth(token), "Accept-Language": "de-DE,de;q=0.9"},
+        json={"id": uid(), "action": "depart", "at": AT})
+    assert again.status_code == 409
+    assert again.get_json()["error"] == {"code": "already_departed",
+                                         "message": "Diese Exkursion ist schon abgefahren."}
+    dutch = client.post("/api/v1/excursions/forum/events", headers={
+        **auth(token), "Accept-Language": "nl"}, json={"id": uid(), "action": "depart", "at": AT})
+    assert dutch.get_json()["error"]["message"] == "Deze excursie is al vertrokken."

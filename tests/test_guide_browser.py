@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -219,3 +220,49 @@ def test_guide_confirms_by_camera(live_server, playwright_instance, db_path, tmp
     assert count(db_path, "SELECT count(*) FROM scans WHERE participant_id = ? AND "
                           "checkpoint = 'excursion:avebe' AND source = 'scan'",
                  [person["id"]]) == 1
+
+
+def test_a_refused_departure_is_kept_and_saved_as_a_file(browser, live_server, db_path):
+    """Two guides' phones: one departs while the other, offline, also taps Depart. The late
+    departure is refused when it arrives; the phone keeps it, counts it and saves it."""
+    from datetime import UTC, datetime
+
+    db = connect(db_path)
+    device = add_device(db, "Guide Forum", "guide", "excursion:forum")
+    other_phone = add_device(db, "Guide Forum 2", "guide", "excursion:forum")
+    db.conn.close()
+    context = browser.new_context(viewport=PHONE, has_touch=True, locale="en",
+                                  accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(live_server.url + "/pair/" + device["pairing_code"])
+    page.wait_for_url(re.compile(r".*/guide$"), timeout=15000)
+    page.wait_for_selector("#roster .person")
+
+    context.set_offline(True)
+    page.click("#depart")
+    page.click("#depart-yes")
+    page.wait_for_selector("#waiting:not([hidden])")
+    other = requests.post(live_server.url + "/api/v1/excursions/forum/events", timeout=10,
+                          headers={"Authorization": "Bearer " + other_phone["token"]},
+                          json={"id": str(uuid.uuid4()), "action": "depart",
+                                "at": datetime.now(UTC).isoformat()})
+    assert other.status_code == 200, other.text
+    context.set_offline(False)
+    page.wait_for_selector("#dropped:not([hidden])", timeout=20000)
+    assert "1 refused by the server (kept on this phone)" in page.inner_text("#dropped")
+    assert page.locator("#waiting").is_hidden()
+    assert count(db_path, "SELECT count(*) FROM excursion_events WHERE action = 'depart'",
+                 []) == 1
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Save as a file").click()
+    saved = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert saved["device"]["name"] == "Guide Forum"
+    [item] = saved["items"]
+    assert item["excursion"] == "forum" and item["body"]["action"] == "depart"
+    assert item["answer"]["error"]["code"] == "already_departed"
+    assert axe_violations(page) == []
+    page.screenshot(path=str(ARTIFACTS / "guide-phone-refused.png"))
+    assert errors == []
+    context.close()

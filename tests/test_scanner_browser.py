@@ -4,6 +4,7 @@ name search, undo, offline scanning with a reload and the resend, and accessibil
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -354,5 +355,39 @@ def test_offline_scans_survive_reload_and_arrive_once(live_server, browser, db_p
     assert recent.count() == 4 and "waiting" not in page.inner_text("#recent")
     # A and B are inside: A's second (voided) scan changes nothing.
     wait_js(page, "document.querySelector('#count').dataset.inside === '2'", timeout=30)
+    assert problems == []
+    context.close()
+
+
+def test_refused_scans_are_kept_and_saved_as_a_file(live_server, browser, db_path):
+    """A scan the server refuses for good (here: a checkpoint the event no longer has) leaves
+    the queue, stays on the tablet, is counted in the header, and can be saved as a file."""
+    person = people(db_path, 1, offset=30)[0]
+    context = browser.new_context(viewport=TABLET, accept_downloads=True)
+    page = context.new_page()
+    problems = watch(page)
+    pair(page, live_server.url, new_device(db_path, "Foyer"))
+    start_scanning(page, direction="in")
+    scan_id = page.evaluate("""async (code) => {
+        const body = {id: CheckinStore.uuid(), code, checkpoint: "room:gone", direction: "in",
+                      at: new Date().toISOString()};
+        await CheckinStore.scan(body, null);
+        return body.id;
+    }""", person["code"])
+    page.wait_for_selector("#dropped:not([hidden])")
+    assert "1 scan refused by the server" in page.inner_text("#dropped")
+    assert page.get_attribute("#waiting", "data-count") == "0"  # the queue goes on
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Save as a file").click()
+    saved = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert saved["device"]["name"] == "Foyer"
+    paired = page.evaluate("CheckinStore.device().token")
+    assert paired and paired not in json.dumps(saved)  # who sent them, never the token
+    [item] = saved["items"]
+    assert item["body"]["id"] == scan_id and item["body"]["code"] == person["code"]
+    assert item["answer"]["error"]["code"] == "unknown_checkpoint"
+    assert scans(db_path) == []
+    assert axe_violations(page) == []
+    shot(page, "refused-tablet")
     assert problems == []
     context.close()

@@ -34,6 +34,18 @@ def _allowed(who: dict[str, Any], excursion_id: str) -> None:
     raise ApiError(403, "forbidden", _("This device may not see this excursion."))
 
 
+def _in_words(exc: EventError) -> str:
+    """Say a refusal a guide reads on the phone in the phone's language; others as they are."""
+    words = {
+        "unknown_code": _("This badge code is not valid."),
+        "already_departed": _("This excursion has already departed."),
+        "not_departed": _("The excursion has not departed yet."),
+        "already_returned": _("This excursion has already returned."),
+        "already_assigned": _("This person is already on this excursion."),
+    }
+    return words.get(exc.code, str(exc))
+
+
 def get_excursion(excursion_id: str) -> Any:
     """The excursion's state: status, roster (confirmed or missing) and counts."""
     who = actor()
@@ -55,7 +67,7 @@ def post_event(excursion_id: str) -> Any:
     try:
         row, duplicate = record_event(db, excursion_id, json_body(), device_id=device)
     except EventError as exc:
-        raise ApiError(exc.status, exc.code, str(exc)) from None
+        raise ApiError(exc.status, exc.code, _in_words(exc)) from None
     if not duplicate:
         send(excursion_changed, excursion_id=row["excursion"])
         # A walk-on also leaves the old excursion's roster one person shorter.
@@ -105,6 +117,7 @@ def strings() -> dict[str, str]:
         "online": _("Online"),
         "offline": _("Offline: taps are saved on this phone"),
         "waiting": _("{n} waiting to be sent"),
+        "dropped": _("{n} refused by the server (kept on this phone)"),
         "all_sent": _("All sent"),
         "as_of": _("List as of {time}"),
         "not_paired": _("This phone is not paired as a guide."),

@@ -50,6 +50,7 @@ def strings() -> dict[str, str]:
         "waiting": _("{n} scans waiting to be sent"),
         "waiting_one": _("1 scan waiting to be sent"),
         "dropped": _("{n} scans refused by the server (kept on this device)"),
+        "dropped_one": _("1 scan refused by the server (kept on this device)"),
         "online": _("Online"),
         "offline": _("Offline: scans are saved on this device"),
         "refused": _("The server refuses the waiting scans: {message}"),

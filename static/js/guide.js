@@ -319,6 +319,9 @@
     const waiting = $("waiting");
     waiting.hidden = n === 0;
     waiting.textContent = n ? fill(S.waiting, {n}) : "";
+    const refused = (await Store.droppedCount()) + (await getAll("dropped")).length;
+    $("dropped").hidden = refused === 0;
+    $("dropped-text").textContent = refused ? fill(S.dropped, {n: refused}) : "";
   }
 
   // ------------------------------------------------------------------ confirming
@@ -402,6 +405,12 @@
                                         city: who.city});
     say(fill(S.added, {name: who.name || fill(S.unknown_badge, {code: who.code.slice(-4)})}),
         "accepted");
+  });
+
+  $("dropped-save").addEventListener("click", async () => {
+    // Refused scans (the scanner's queue) and refused taps, departures and walk-ons.
+    Store.saveRefused("checkin-refused-" + (ui.excursion || "guide"),
+                      [...await Store.droppedItems(), ...await getAll("dropped")]);
   });
 
   $("undo").addEventListener("click", async () => {

@@ -111,6 +111,30 @@
     return transact(["dropped"], "readonly", (d) => req(d.count()));
   }
 
+  async function droppedItems() {
+    return transact(["dropped"], "readonly", (d) => req(d.getAll()));
+  }
+
+  /** Offer refused items as a JSON file: kept on the device is only half kept. */
+  function saveRefused(prefix, items) {
+    const paired = device();
+    const data = {
+      saved_at: new Date().toISOString(),
+      // Who sent them, never the token.
+      device: paired && paired.device ? {id: paired.device.id, name: paired.device.name} : null,
+      items,
+    };
+    const stamp = data.saved_at.slice(0, 19).replace(/[:T]/g, "-");
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)],
+                                          {type: "application/json"}));
+    a.download = `${prefix}-${stamp}.json`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+  }
+
   async function metaGet(key) {
     const row = await transact(["meta"], "readonly", (m) => req(m.get(key)));
     return row ? row.value : undefined;
@@ -345,6 +369,6 @@
   window.CheckinStore = {
     api, NetworkError, device, setDevice, uuid, normalise, readJSON, writeJSON,
     scan, undo, flush, refreshRoster, lookup, waitingCount, queued, on, state, isOffline,
-    metaGet, droppedCount,
+    metaGet, droppedCount, droppedItems, saveRefused,
   };
 })();

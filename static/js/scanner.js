@@ -219,7 +219,8 @@
     let dropped = 0;
     try { dropped = await Store.droppedCount(); } catch (e) { dropped = 0; }
     $("dropped").hidden = dropped === 0;
-    $("dropped").textContent = dropped ? fill(S.dropped, {n: dropped}) : "";
+    $("dropped-text").textContent =
+      dropped ? fill(dropped === 1 ? S.dropped_one : S.dropped, {n: dropped}) : "";
     const offline = Store.isOffline();
     $("net").dataset.state = offline ? "offline" : "online";
     $("net-text").textContent = offline ? S.offline : S.online;
@@ -402,6 +403,10 @@
     if (!code) return;
     submit({code});
   }
+
+  $("dropped-save").addEventListener("click", async () => {
+    Store.saveRefused("checkin-refused-scans", await Store.droppedItems());
+  });
 
   $("undo").addEventListener("click", async () => {
     const id = ui.lastScanId;
