@@ -142,3 +142,18 @@ def m005_scan_indexes(db: Database) -> None:
         CREATE INDEX corrections_moves ON corrections(checkpoint) WHERE action = 'move';
         """
     )
+
+
+@migrations()
+def m006_bad_code_index(db: Database) -> None:
+    """An index for the alert list's unknown and revoked badges of the last half hour.
+
+    Without it every push to the organisers read the whole scan log: 8 ms at 50,000 scans.
+    Partial, so that ordinary scans do not pay for it.
+    """
+    db.executescript(
+        """
+        CREATE INDEX scans_bad_codes ON scans(received_at)
+            WHERE reason IN ('unknown_code', 'revoked_code');
+        """
+    )
