@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     Flask,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -23,6 +22,7 @@ from markupsafe import Markup
 from qrcode.image.svg import SvgPathImage
 
 from checkin import devices
+from checkin.api.views import send
 from checkin.auth.views import organiser_required
 from checkin.db import get_db, now_iso
 from checkin.devices.signals import device_revoked
@@ -118,7 +118,7 @@ def revoke(device_id: str) -> Any:
     """Revoke a device: its token stops working at once."""
     if devices.revoke(get_db(), device_id):
         # Its open live connection (a dashboard, a guide's phone) is closed now, not later.
-        device_revoked.send(current_app._get_current_object(), device_id=device_id)
+        send(device_revoked, device_id=device_id)
         flash(_("The device is revoked; it cannot scan any more."))
     return redirect(url_for("devices.index"), 303)
 
