@@ -30,6 +30,7 @@ from sqlite_utils import Database
 
 from checkin.db import connect, now_iso
 from checkin.event import event_info
+from checkin.scans.readmodel import ASSIGNED_EXCURSION
 
 
 @dataclass(order=True)
@@ -74,8 +75,10 @@ def plan_day(db: Database, seed: int = 2019, today: date | None = None) -> list[
         local = datetime.fromisoformat(stored).astimezone(zone)
         return at(local.strftime("%H:%M"))
 
-    people = list(db.query("SELECT id, first_name, last_name, code, working_group, excursion "
-                           "FROM participants ORDER BY id"))
+    # The excursion each person is on today: the day's walk-ons over the plan.
+    people = list(db.query("SELECT p.id, p.first_name, p.last_name, p.code, "  # noqa: S608
+                           f"p.working_group, {ASSIGNED_EXCURSION} AS excursion "
+                           "FROM participants p ORDER BY p.id"))
     if not people:
         raise SimulationError("The event has no participants: import some first.")
     groups = {g["id"]: g for g in db.query("SELECT * FROM working_groups")}

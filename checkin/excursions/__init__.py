@@ -1,10 +1,11 @@
 """Excursions: who is on the bus, departures, returns and walk-ons, as plain functions over the
 database (the guide API and the live layer only translate these to HTTP and Socket.IO).
 
-An excursion's state is derived, never stored: confirmations are scans at its checkpoint
-(`excursion:<id>`), and departures, returns and walk-ons are rows in the append-only table
-`excursion_events`, each keyed by an id the guide's device chose, so a re-sent event is
-stored once.
+An excursion's state is derived, never stored (checkin.scans.readmodel): confirmations are
+scans at its checkpoint, and departures, returns and walk-ons are rows in the append-only
+table `excursion_events`, each keyed by an id the guide's device chose, so a re-sent event
+is stored once. A walk-on is a day event layered over the plan: it never changes
+`participants.excursion`, so re-importing the plan cannot undo it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from sqlite_utils import Database
 
 from checkin.codes import resolve
 from checkin.db import now_iso, writing
-from checkin.scans.presence import EFFECTIVE
+from checkin.scans.readmodel import (  # noqa: F401 (the excursions' public read names)
+    all_excursion_states,
+    assigned_excursion,
+    excursion_state,
+    excursion_statuses,
+    latest_scans_at,
+)
 
 ACTIONS = ("depart", "return", "walk_on")
 MAX_ID = 64
@@ -32,15 +39,15 @@ class EventError(ValueError):
 
 
 def checkpoint_of(excursion_id: str) -> str:
-    """Return the checkpoint id where people are confirmed for an excursion."""
+    """Return the id checkin.event gives an excursion's checkpoint (reads use `checkpoints`)."""
     return f"excursion:{excursion_id}"
 
 
-def excursion_of(checkpoint: str | None) -> str | None:
+def excursion_of(db: Database, checkpoint: str | None) -> str | None:
     """Return the excursion id of an excursion checkpoint, or None for any other checkpoint."""
-    if checkpoint and checkpoint.startswith("excursion:"):
-        return checkpoint.split(":", 1)[1]
-    return None
+    found = db.execute("SELECT ref FROM checkpoints WHERE id = ? AND kind = 'excursion'",
+                       [checkpoint]).fetchone() if checkpoint else None
+    return found[0] if found else None
 
 
 def parse_time(value: Any) -> str | None:
@@ -54,82 +61,6 @@ def parse_time(value: Any) -> str | None:
     if moment.tzinfo is None:
         return None
     return now_iso(moment)
-
-
-def latest_scans_at(db: Database, checkpoint: str) -> dict[int, dict[str, Any]]:
-    """Return, per person, their latest effective scan at `checkpoint` (voids and moves
-    applied exactly as the presence projection applies them)."""
-    # Only scans made at the checkpoint or moved to it can count: the index on
-    # scans(checkpoint) finds them without reading the whole log.
-    sql = ("SELECT participant_id, direction, sort_at, seq FROM ("  # noqa: S608
-           " SELECT e.participant_id, e.direction, e.sort_at, e.seq, row_number() OVER ("
-           "  PARTITION BY e.participant_id ORDER BY e.sort_at DESC, e.seq DESC) AS n"
-           " FROM (" + EFFECTIVE + " AND (s.checkpoint = :cp OR s.id IN (SELECT scan_id FROM"
-           "  corrections WHERE action = 'move' AND checkpoint = :cp))) e"
-           " WHERE e.checkpoint = :cp) WHERE n = 1")
-    rows = db.execute(sql, {"cp": checkpoint}).fetchall()
-    return {r[0]: {"direction": r[1], "sort_at": r[2], "seq": r[3]} for r in rows}
-
-
-def _events(db: Database, excursion_id: str) -> list[dict[str, Any]]:
-    return list(db.query("SELECT * FROM excursion_events WHERE excursion = ? ORDER BY seq",
-                         [excursion_id]))
-
-
-def excursion_state(db: Database, excursion_id: str) -> dict[str, Any] | None:
-    """Return an excursion with its status, roster (confirmed or missing) and counts; None if
-    there is no such excursion."""
-    row = db.execute(
-        "SELECT id, title, departure_place, departs_at, returns_at, capacity, guide "
-        "FROM excursions WHERE id = ?", [excursion_id]).fetchone()
-    if row is None:
-        return None
-    keys = ("id", "title", "departure_place", "departs_at", "returns_at", "capacity", "guide")
-    excursion: dict[str, Any] = dict(zip(keys, row, strict=True))
-    events = _events(db, excursion_id)
-    departed = next((e for e in events if e["action"] == "depart"), None)
-    returned = next((e for e in events if e["action"] == "return"), None)
-    excursion["status"] = "returned" if returned else "departed" if departed else "boarding"
-    excursion["departed_at"] = departed["at"] if departed else None
-    excursion["returned_at"] = returned["at"] if returned else None
-
-    latest = latest_scans_at(db, checkpoint_of(excursion_id))
-    confirmed = {pid: s for pid, s in latest.items() if s["direction"] == "in"}
-    walk_ons = {e["participant_id"] for e in events if e["action"] == "walk_on"}
-    # The roster: everyone assigned, plus anyone confirmed here who is assigned elsewhere.
-    people = {r["id"]: r for r in db.query(
-        "SELECT id, first_name, last_name, organisation, city, excursion FROM participants "
-        "WHERE excursion = ? OR id IN (SELECT value FROM json_each(?))",
-        [excursion_id, json.dumps(sorted(confirmed))])}
-    roster = []
-    for p in sorted(people.values(),
-                    key=lambda p: (p["last_name"].casefold(), p["first_name"].casefold(), p["id"])):
-        assigned = p["excursion"] == excursion_id
-        scan = confirmed.get(p["id"])
-        roster.append({
-            "id": p["id"], "name": f"{p['first_name']} {p['last_name']}",
-            "first_name": p["first_name"], "last_name": p["last_name"],
-            "organisation": p["organisation"], "city": p["city"],
-            "status": "confirmed" if scan else "missing",
-            "walk_on": assigned and p["id"] in walk_ons,
-            # Scanned here although assigned elsewhere (and not added): the guide decides.
-            "assigned": assigned,
-            "confirmed_at": scan["sort_at"] if scan else None,
-        })
-    counts = {
-        "expected": sum(1 for r in roster if r["assigned"]),
-        "confirmed": sum(1 for r in roster if r["status"] == "confirmed"),
-        "missing": sum(1 for r in roster if r["assigned"] and r["status"] == "missing"),
-        "walk_ons": sum(1 for r in roster if r["walk_on"]),
-    }
-    return {"excursion": excursion, "roster": roster, "counts": counts}
-
-
-def all_excursion_states(db: Database) -> list[dict[str, Any]]:
-    """Return the state of every excursion, in order of departure."""
-    ids = [r[0] for r in db.execute(
-        "SELECT id FROM excursions ORDER BY departs_at IS NULL, departs_at, title").fetchall()]
-    return [s for s in (excursion_state(db, i) for i in ids) if s is not None]
 
 
 def _stored(db: Database, event_id: str) -> dict[str, Any] | None:
@@ -196,8 +127,7 @@ def record_event(db: Database, excursion_id: str, item: Any, device_id: str | No
             assert state is not None
             detail = {
                 "came": [r["id"] for r in state["roster"] if r["status"] == "confirmed"],
-                "missing": [r["id"] for r in state["roster"]
-                            if r["assigned"] and r["status"] == "missing"],
+                "missing": [r["id"] for r in state["roster"] if r["status"] == "missing"],
             }
         elif ev["action"] == "return":
             if "depart" not in actions:
@@ -206,14 +136,12 @@ def record_event(db: Database, excursion_id: str, item: Any, device_id: str | No
                 raise EventError("already_returned", "This excursion has already returned.",
                                  409)
         else:
-            old = db.execute("SELECT excursion FROM participants WHERE id = ?",
-                             [ev["participant"]]).fetchone()[0]
+            # A day event over the plan: the plan (participants.excursion) stays as it was.
+            old = assigned_excursion(db, ev["participant"])
             if old == excursion_id:
                 raise EventError("already_assigned",
                                  "This person is already on this excursion.", 409)
             detail = {"from": old, "to": excursion_id}
-            db.execute("UPDATE participants SET excursion = ?, updated_at = ? WHERE id = ?",
-                       [excursion_id, received, ev["participant"]])
         db.execute(
             "INSERT INTO excursion_events (id, excursion, action, participant_id, at, "
             "received_at, device_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -29,7 +29,7 @@ def _allowed(who: dict[str, Any], excursion_id: str) -> None:
     """Let organisers and displays see any excursion, a guide only its own; else 403."""
     if who["role"] in ("organiser", "display"):
         return
-    if who["role"] == "guide" and excursion_of(who["checkpoint"]) == excursion_id:
+    if who["role"] == "guide" and excursion_of(get_db(), who["checkpoint"]) == excursion_id:
         return
     raise ApiError(403, "forbidden", _("This device may not see this excursion."))
 
@@ -90,6 +90,7 @@ def strings() -> dict[str, str]:
         "counts": _("{confirmed} of {expected} confirmed"),
         "missing_count": _("{n} missing"),
         "walk_ons_count": _("{n} added on the spot"),
+        "not_on_list_count": _("{n} not on this list"),
         "capacity": _("Capacity {n}"),
         "status_boarding": _("Boarding"),
         "status_departed": _("Departed {time}"),

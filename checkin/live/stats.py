@@ -1,9 +1,9 @@
 """Read-only numbers for the dashboard and the overview: arrivals over time and by group,
 who has not arrived, recent scans, one person's day. Plain functions over the database.
 
-"Arrived" means what the headcounts mean by it: the person has at least one valid scan that
-no correction voided, i.e. a row in the `location` projection. Their arrival time is the
-earliest such scan.
+Every count comes from the read model (checkin.scans.readmodel): "arrived" means a row in
+the `location` projection (at least one effective scan), the arrival time is the earliest
+effective scan.
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from checkin.event import event_info, event_zone  # noqa: F401 (event_zone: used by callers)
-from checkin.scans.presence import in_venue
+from checkin.scans.readmodel import (  # noqa: F401 (arrival_times: the dashboard's name)
+    ASSIGNED_EXCURSION,
+    arrival_times,
+    split_by_day,
+    where_now,
+)
 
 # The chart's bars: a quarter of an hour each, wider when the day's arrivals span long.
 BUCKET_MINUTES = (15, 30, 60, 120, 240)
@@ -36,28 +41,16 @@ def clock(value: str | None, zone: ZoneInfo) -> str:
     return parse_iso(value).astimezone(zone).strftime("%H:%M")
 
 
-# The first valid, non-voided scan of each person who arrived (= has a row in `location`).
-# Moves change no time, so the log's EFFECTIVE view is not needed; per person the
-# (participant_id, sort_at) index finds the first scan at once: this runs on every arrival.
-ARRIVALS = """
-SELECT (SELECT min(s.sort_at) FROM scans s
-        WHERE s.participant_id = l.participant_id AND s.status != 'rejected'
-          AND s.id NOT IN (SELECT scan_id FROM corrections WHERE action = 'void'))
-FROM location l ORDER BY 1
-"""
-
-
-def arrival_times(db: Database) -> list[str]:
-    """Return every arrived person's arrival time (their first effective scan), sorted."""
-    return [r[0] for r in db.execute(ARRIVALS).fetchall()]
-
-
 def arrivals_timeline(db: Database) -> dict[str, Any]:
     """Return arrivals per time slot (local labels) and the running total, for the chart."""
     zone = event_zone(db)
-    times = [parse_iso(t) for t in arrival_times(db)]
+    # The axis keeps to the event's day in its time zone; arrivals far outside it (a
+    # rehearsal on another date, a device with a wrong clock) are counted apart.
+    on_day, outside = split_by_day(db, arrival_times(db))
+    times = [parse_iso(t) for t in on_day]
     if not times:
-        return {"bucket_minutes": BUCKET_MINUTES[0], "buckets": [], "total": 0}
+        return {"bucket_minutes": BUCKET_MINUTES[0], "buckets": [], "total": 0,
+                "outside_day": len(outside)}
     first, last = times[0].astimezone(zone), times[-1].astimezone(zone)
     span = (last - first).total_seconds() / 60
     minutes = next((m for m in BUCKET_MINUTES if span / m < MAX_BUCKETS), BUCKET_MINUTES[-1])
@@ -83,16 +76,19 @@ def arrivals_timeline(db: Database) -> dict[str, Any]:
         slot = start + step * n
         buckets.append({"start": slot.astimezone(UTC).isoformat(timespec="seconds"),
                         "label": slot.strftime("%H:%M"), "count": c, "total": total})
-    return {"bucket_minutes": minutes, "buckets": buckets, "total": total}
+    return {"bucket_minutes": minutes, "buckets": buckets, "total": total,
+            "outside_day": len(outside)}
 
 
 def arrivals_by(db: Database, column: str) -> list[dict[str, Any]]:
     """Return registered and arrived people per value of a participants column, largest first."""
-    allowed = {"city", "organisation_type", "working_group", "excursion"}
+    # The excursion a person is on today (the day's walk-ons over the plan).
+    allowed = {"city": "p.city", "organisation_type": "p.organisation_type",
+               "working_group": "p.working_group", "excursion": ASSIGNED_EXCURSION}
     if column not in allowed:
         raise ValueError(f"cannot group by {column!r}")
     rows = db.execute(
-        f"SELECT coalesce(p.{column}, ''), count(*), count(l.participant_id) "  # noqa: S608
+        f"SELECT coalesce({allowed[column]}, ''), count(*), count(l.participant_id) "  # noqa: S608
         "FROM participants p LEFT JOIN location l ON l.participant_id = p.id "
         "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
     return [{"key": key, "registered": registered, "arrived": arrived}
@@ -217,9 +213,11 @@ def latest_seq(db: Database) -> int:
 def participant_day(db: Database, participant_id: int) -> dict[str, Any] | None:
     """Return one person's day: every scan (with its corrections) and where they are now."""
     people = list(db.query(
-        "SELECT p.*, w.title AS working_group_title, x.title AS excursion_title "
-        "FROM participants p LEFT JOIN working_groups w ON w.id = p.working_group "
-        "LEFT JOIN excursions x ON x.id = p.excursion WHERE p.id = ?", [participant_id]))
+        "SELECT p.*, w.title AS working_group_title, x.id AS excursion, "  # noqa: S608
+        "x.title AS excursion_title FROM participants p "
+        "LEFT JOIN working_groups w ON w.id = p.working_group "
+        f"LEFT JOIN excursions x ON x.id = {ASSIGNED_EXCURSION} WHERE p.id = ?",
+        [participant_id]))
     if not people:
         return None
     names = _checkpoint_names(db)
@@ -232,11 +230,5 @@ def participant_day(db: Database, participant_id: int) -> dict[str, Any] | None:
         corrections.setdefault(c["scan_id"], []).append(c)
     for scan in scans:
         scan["corrections"] = corrections.get(scan["id"], [])
-    location = list(db.query("SELECT * FROM location WHERE participant_id = ?",
-                             [participant_id]))
-    where = None
-    if location:
-        loc = location[0]
-        where = {**loc, "checkpoint_name": names.get(loc["checkpoint"], loc["checkpoint"]),
-                 "in_venue": in_venue(loc["checkpoint"], loc["direction"])}
+    where = where_now(db, participant_id)
     return {"participant": people[0], "scans": scans, "location": where}

@@ -28,8 +28,8 @@ from checkin.event import event_info
 from checkin.excursions import all_excursion_states
 from checkin.live import stats
 from checkin.live.alerts import alerts
-from checkin.live.corrections import CorrectionError, correct
 from checkin.scans import get_scan, headcounts
+from checkin.scans.corrections import CorrectionError, correct
 from checkin.scans.signals import scan_corrected
 
 NO_STORE = {"Cache-Control": "no-store, private"}

@@ -1,14 +1,13 @@
 """Attendance reports: who arrived when, who attended their working group and excursion, and
 the numbers an organiser writes in the report afterwards. Plain functions over the database.
 
-Definitions (documented in the report's header too):
-- arrival time: the earliest valid, non-voided scan of the person anywhere (entrance, room
-  or excursion), the same rule as "arrived" in the headcounts.
-- working group attended: the person was inside their group's room during some part of the
-  group's time (an "in" scan there, until their next scan, overlaps starts_at..ends_at).
-  A group without times counts any "in" scan in its room. A person without a group: "".
-- excursion: "confirmed" (confirmed at the excursion's checkpoint), "walk-on" (added on the
-  spot and confirmed), "no-show" (assigned but never confirmed), "" (no excursion).
+Every number comes from the read model (checkin.scans.readmodel, docs/counting.md):
+- arrival time: the person's earliest effective scan, the same rule as "arrived" everywhere.
+- working group attended: "yes"/"no" by the read model's rule; "" without a group or room.
+- excursion: the one the person is on today (a walk-on wins over the plan); its status
+  "confirmed", "walk-on" (added on the spot and confirmed), "no-show" (expected, not
+  confirmed, the excursion departed), "not departed yet" (expected, not confirmed, still
+  boarding), "" (no excursion). The per-group totals count the same rows.
 """
 
 from __future__ import annotations
@@ -16,15 +15,22 @@ from __future__ import annotations
 import csv
 import io
 from bisect import bisect_right
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from sqlite_utils import Database
 
 from checkin.event import event_info, event_zone
-from checkin.excursions import all_excursion_states
-from checkin.scans.presence import EFFECTIVE, in_venue
+from checkin.scans.readmodel import (
+    all_excursion_states,
+    arrival_times,
+    day_window,
+    excursion_outcome,
+    group_attendance,
+    in_venue,
+    split_by_day,
+    timelines,
+)
 
 PARTICIPANT_COLUMNS = ("id", "first_name", "last_name", "organisation", "organisation_type",
                        "city", "role", "arrived_at", "working_group", "working_group_attended",
@@ -33,57 +39,29 @@ GROUP_COLUMNS = ("kind", "id", "title", "expected", "attended", "no_shows", "wal
                  "departed_at", "returned_at")
 
 
-def _timeline(db: Database) -> dict[int, list[dict[str, Any]]]:
-    """Every person's effective scans, in the order they happened."""
-    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in db.query("SELECT * FROM (" + EFFECTIVE + ") ORDER BY sort_at, seq"):  # noqa: S608
-        out[row["participant_id"]].append(row)
-    return out
-
-
-def _attended(scans: list[dict[str, Any]], room_checkpoint: str, starts: str | None,
-              ends: str | None) -> bool:
-    """Say whether the scans put the person in the room during some part of [starts, ends)."""
-    for n, scan in enumerate(scans):
-        if scan["checkpoint"] != room_checkpoint or scan["direction"] != "in":
-            continue
-        if starts is None or ends is None:
-            return True
-        left = scans[n + 1]["sort_at"] if n + 1 < len(scans) else None
-        if scan["sort_at"] < ends and (left is None or left > starts):
-            return True
-    return False
-
-
 def attendance(db: Database) -> dict[str, Any]:
     """Return per-participant attendance rows and per working group and excursion totals."""
-    timeline = _timeline(db)
+    timeline = timelines(db)
+    attended = group_attendance(db, timeline)
     groups = {g["id"]: g for g in db.query("SELECT * FROM working_groups ORDER BY id")}
     excursions = {s["excursion"]["id"]: s for s in all_excursion_states(db)}
-    roster_status = {}
-    for state in excursions.values():
+    on_excursion: dict[int, tuple[str, str]] = {}
+    for xid, state in excursions.items():
         for r in state["roster"]:
             if r["assigned"]:
-                roster_status[r["id"]] = ("walk-on" if r["walk_on"] and r["status"] == "confirmed"
-                                          else "confirmed" if r["status"] == "confirmed"
-                                          else "no-show")
+                on_excursion[r["id"]] = xid, excursion_outcome(r, state["excursion"]["status"])
     people = []
     for p in db.query("SELECT * FROM participants ORDER BY last_name, first_name, id"):
         scans = timeline.get(p["id"], [])
-        group = groups.get(p["working_group"])
-        attended = ""
-        if group and group["room"]:
-            attended = "yes" if _attended(scans, f"room:{group['room']}", group["starts_at"],
-                                          group["ends_at"]) else "no"
+        excursion, outcome = on_excursion.get(p["id"], ("", ""))
         people.append({
             "id": p["id"], "first_name": p["first_name"], "last_name": p["last_name"],
             "organisation": p["organisation"], "organisation_type": p["organisation_type"],
             "city": p["city"], "role": p["role"],
-            "arrived_at": min((s["sort_at"] for s in scans), default=None),
+            "arrived_at": scans[0]["sort_at"] if scans else None,
             "working_group": p["working_group"] or "",
-            "working_group_attended": attended,
-            "excursion": p["excursion"] or "",
-            "excursion_status": roster_status.get(p["id"], "") if p["excursion"] else "",
+            "working_group_attended": attended.get(p["id"], ""),
+            "excursion": excursion, "excursion_status": outcome,
         })
     totals = []
     for gid, g in groups.items():
@@ -95,9 +73,11 @@ def attendance(db: Database) -> dict[str, Any]:
                        "returned_at": None})
     for xid, state in excursions.items():
         x, counts = state["excursion"], state["counts"]
+        # Nobody is a no-show before the bus has left.
         totals.append({"kind": "excursion", "id": xid, "title": x["title"],
                        "expected": counts["expected"], "attended": counts["confirmed"],
-                       "no_shows": counts["missing"], "walk_ons": counts["walk_ons"],
+                       "no_shows": None if x["status"] == "boarding" else counts["missing"],
+                       "walk_ons": counts["walk_ons"],
                        "departed_at": x["departed_at"], "returned_at": x["returned_at"]})
     return {"participants": people, "totals": totals}
 
@@ -151,16 +131,16 @@ def _parse(value: str) -> datetime:
 
 
 def over_the_day(db: Database, step_minutes: int = 15) -> list[dict[str, Any]]:
-    """Return, per time slot of the day, how many had arrived and how many were in the venue."""
-    timeline = _timeline(db)
+    """Return, per time slot of the event's day, how many had arrived and were in the venue."""
+    timeline = timelines(db)
     zone = event_zone(db)
-    day = (event_info(db) or {}).get("date")
-    # The event's own day only (in its time zone): a test scan weeks before must not
-    # stretch the chart over weeks. Without any scan on that day, the whole log.
-    on_day = {pid: [s for s in scans if _parse(s["sort_at"]).astimezone(zone).date()
-                    .isoformat() == day] for pid, scans in timeline.items()}
-    if any(on_day.values()):
-        timeline = {pid: scans for pid, scans in on_day.items() if scans}
+    # The shown day only (the event's, in its time zone; see day_window): a test scan weeks
+    # before must not stretch the chart over weeks.
+    window = day_window(db, [s["sort_at"] for scans in timeline.values() for s in scans])
+    if window is not None:
+        timeline = {pid: [s for s in scans if window[0] <= s["sort_at"] < window[1]]
+                    for pid, scans in timeline.items()}
+        timeline = {pid: scans for pid, scans in timeline.items() if scans}
     if not timeline:
         return []
     times = [s["sort_at"] for scans in timeline.values() for s in scans]
@@ -179,7 +159,7 @@ def over_the_day(db: Database, step_minutes: int = 15) -> list[dict[str, Any]]:
             n = bisect_right(keys[pid], stamp)
             if n:
                 arrived += 1
-                inside += in_venue(scans[n - 1]["checkpoint"], scans[n - 1]["direction"])
+                inside += in_venue(scans[n - 1]["kind"], scans[n - 1]["direction"])
         slots.append({"at": stamp, "label": moment.astimezone(zone).strftime("%H:%M"),
                       "arrived": arrived, "inside": inside})
         moment += step
@@ -201,12 +181,13 @@ def summary(db: Database) -> dict[str, Any]:
             item["arrived"] += p["arrived_at"] is not None
         return sorted(out.values(), key=lambda i: (-i["registered"], i["name"]))
 
-    arrivals = sorted(p["arrived_at"] for p in people if p["arrived_at"])
+    arrivals, outside = split_by_day(db, sorted(p["arrived_at"] for p in people
+                                                if p["arrived_at"]))
     info = event_info(db) or {}
     return {
         "event": info,
         "registered": len(people),
-        "arrived": len(arrivals),
+        "arrived": len(arrivals) + len(outside),
         "first_arrival": arrivals[0] if arrivals else None,
         "last_arrival": arrivals[-1] if arrivals else None,
         "delegations": breakdown("city"),
@@ -214,9 +195,27 @@ def summary(db: Database) -> dict[str, Any]:
         "working_groups": [t for t in report["totals"] if t["kind"] == "working_group"],
         "excursions": [t for t in report["totals"] if t["kind"] == "excursion"],
         "over_the_day": over_the_day(db),
+        # Scans far outside the event's day: listed apart, they never stretch an axis.
+        "outside_day": outside_day(db),
         "scans": db.execute("SELECT count(*) FROM scans").fetchone()[0],
         "timezone": str(event_zone(db)),
     }
+
+
+def outside_day(db: Database, limit: int = 20) -> dict[str, Any]:
+    """Return how many effective scans lie outside the event's day, and the first few."""
+    window = day_window(db, arrival_times(db))
+    if window is None:
+        return {"count": 0, "scans": []}
+    where = "WHERE s.sort_at < ? OR s.sort_at >= ?"
+    count = db.execute("SELECT count(*) FROM scans s " + where,  # noqa: S608
+                       list(window)).fetchone()[0]
+    found = list(db.query(
+        "SELECT s.id, s.sort_at, s.checkpoint, s.direction, s.status, s.device_id, "  # noqa: S608
+        "p.first_name || ' ' || p.last_name AS participant_name FROM scans s "
+        "LEFT JOIN participants p ON p.id = s.participant_id " + where +
+        " ORDER BY s.sort_at LIMIT ?", [*window, limit]))
+    return {"count": count, "scans": found}
 
 
 def local_time(db: Database, value: str | None) -> str:

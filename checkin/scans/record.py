@@ -16,7 +16,8 @@ from sqlite_utils import Database
 from checkin.codes import normalise
 from checkin.db import now_iso, writing
 from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_scan
-from checkin.scans.presence import history_before, in_venue, inside, refresh_location
+from checkin.scans.presence import refresh_location
+from checkin.scans.readmodel import ASSIGNED_EXCURSION, history_before, in_venue, inside
 from checkin.scans.sql import rows
 
 MAX_BATCH = 500
@@ -24,12 +25,12 @@ MAX_ID = 64
 MAX_CODE = 1000
 RUN_LIMIT = 20
 SCAN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-# The order in which a scan's warnings are named in its one `reason`.
-WARNINGS = ("already_in", "not_assigned", "over_capacity")
+# The excursion is the one the person is on today: a walk-on of the day wins over the plan.
 PERSON_COLUMNS = ("p.id, p.first_name, p.last_name, p.organisation, p.city, p.working_group, "
-                  "w.title AS working_group_title, p.excursion, x.title AS excursion_title")
+                  "w.title AS working_group_title, x.id AS excursion, "
+                  "x.title AS excursion_title")
 PERSON_JOINS = ("LEFT JOIN working_groups w ON w.id = p.working_group "
-                "LEFT JOIN excursions x ON x.id = p.excursion")
+                f"LEFT JOIN excursions x ON x.id = {ASSIGNED_EXCURSION}")
 
 
 class ScanInputError(ValueError):
@@ -159,7 +160,7 @@ def _warnings(db: Database, person: dict[str, Any], cp: dict[str, Any], directio
     # the largest, so ties in time count as earlier). Out-of-order arrival is judged alike.
     if cp["kind"] == "entrance":
         since = _since(history_before(db, person["id"], sort_at),
-                       lambda s: in_venue(s["checkpoint"], s["direction"]))
+                       lambda s: in_venue(s["kind"], s["direction"]))
     elif cp["kind"] == "room":
         since = _since(history_before(db, person["id"], sort_at),
                        lambda s: s["checkpoint"] == cp["id"] and s["direction"] == "in")

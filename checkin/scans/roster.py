@@ -21,6 +21,7 @@ from sqlite_utils import Database
 from checkin.db import now_iso
 from checkin.participants.records import search
 from checkin.scans.access import Actor, roster_excursion
+from checkin.scans.readmodel import ASSIGNED_EXCURSION
 from checkin.scans.record import PERSON_COLUMNS, PERSON_JOINS, person_public
 from checkin.scans.sql import rows
 
@@ -47,13 +48,6 @@ def encrypt_entry(code: str, payload: dict[str, Any]) -> dict[str, str]:
             "d": base64.b64encode(data).decode("ascii")}
 
 
-def decrypt_entry(code: str, entry: dict[str, str]) -> dict[str, Any]:
-    """Decrypt a roster entry with its code (raises cryptography's InvalidTag otherwise)."""
-    plain = AESGCM(entry_cipher_key(code)).decrypt(
-        base64.b64decode(entry["iv"]), base64.b64decode(entry["d"]), None)
-    return json.loads(plain)
-
-
 def roster(db: Database, actor: Actor, now: datetime | None = None) -> dict[str, Any]:
     """Return the offline roster the actor may hold (a guide: its excursion's people only)."""
     excursion = roster_excursion(db, actor)
@@ -61,7 +55,8 @@ def roster(db: Database, actor: Actor, now: datetime | None = None) -> dict[str,
            f"JOIN participants p ON p.id = c.participant_id {PERSON_JOINS}")
     params: list[Any] = []
     if excursion is not None:
-        sql += " WHERE p.excursion = ?"
+        # The people on the excursion today: the plan with the day's walk-ons applied.
+        sql += f" WHERE {ASSIGNED_EXCURSION} = ?"
         params.append(excursion)
     entries = []
     for row in rows(db, sql + " ORDER BY c.code", params):

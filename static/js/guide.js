@@ -86,7 +86,7 @@
     for (const r of ui.local) {
       const row = r.participant ? byId.get(r.participant) : null;
       const shown =
-        (r.kind === "confirm" && row && row.status === "confirmed") ||
+        (r.kind === "confirm" && row && (row.status === "confirmed" || row.status === "not_on_list")) ||
         (r.kind === "unconfirm" && row && row.status === "missing") ||
         (r.kind === "walk_on" && row && row.assigned) ||
         (r.kind === "depart" && state.excursion.status !== "boarding") ||
@@ -102,7 +102,10 @@
   function merged() {
     const base = ui.server;
     const ex = {...base.excursion};
-    const rows = base.roster.map((r) => ({...r}));
+    // Someone scanned here but not on the list is "confirmed" on this phone only as "seen
+    // here": the counts below never count them as confirmed (they need "Add").
+    const rows = base.roster.map((r) => (r.status === "not_on_list"
+      ? {...r, status: "confirmed", assigned: false} : {...r}));
     const byId = new Map(rows.map((r) => [r.id, r]));
     const ordered = ui.local.slice().sort((a, b) => a.created - b.created);
     for (const r of ordered) {
@@ -144,8 +147,9 @@
       b.name.split(" ").slice(-1)[0] || "", lang) || a.name.localeCompare(b.name, lang));
     const counts = {
       expected: visible.filter((r) => r.assigned).length,
-      confirmed: visible.filter((r) => r.status === "confirmed").length,
+      confirmed: visible.filter((r) => r.assigned && r.status === "confirmed").length,
       missing: visible.filter((r) => r.assigned && r.status === "missing").length,
+      not_on_list: visible.filter((r) => !r.assigned && r.status === "confirmed").length,
       walk_ons: visible.filter((r) => r.walk_on).length,
     };
     return {excursion: ex, roster: visible, counts};
@@ -171,6 +175,7 @@
     const c = state.counts;
     const parts = [fill(S.counts, c), fill(S.missing_count, {n: c.missing})];
     if (c.walk_ons) parts.push(fill(S.walk_ons_count, {n: c.walk_ons}));
+    if (c.not_on_list) parts.push(fill(S.not_on_list_count, {n: c.not_on_list}));
     if (ex.capacity !== null && ex.capacity !== undefined && c.confirmed > ex.capacity) {
       parts.push(fill(S.capacity, {n: ex.capacity}) + " ⚠");
     }
@@ -186,12 +191,12 @@
       button.type = "button";
       button.className = "person";
       button.dataset.id = r.id;
-      button.dataset.status = r.status;
+      button.dataset.status = r.assigned ? r.status : "not_on_list";
       if (r.pending) button.dataset.pending = "true";
       const icon = document.createElement("span");
       icon.className = "person-icon";
       icon.setAttribute("aria-hidden", "true");
-      icon.textContent = r.status === "confirmed" ? "✓" : "?";
+      icon.textContent = r.assigned && r.status === "confirmed" ? "✓" : "?";
       const text = document.createElement("span");
       text.className = "person-text";
       const name = document.createElement("span");
@@ -203,10 +208,10 @@
       text.append(name, sub);
       const tag = document.createElement("span");
       tag.className = "person-status";
-      const words = [r.status === "confirmed" ? S.confirmed : S.missing];
+      const words = [!r.assigned ? S.not_assigned : r.status === "confirmed" ? S.confirmed
+        : S.missing];
       if (r.status === "confirmed" && r.confirmed_at) words[0] += " " + clock(r.confirmed_at);
       if (r.walk_on) words.push(S.walk_on);
-      else if (!r.assigned) words.push(S.not_assigned);
       if (r.pending) words.push("⏳");
       tag.textContent = words.join(" · ");
       button.append(icon, text, tag);

@@ -1,0 +1,76 @@
+"""Organisers' corrections of scans: void one, or move it to the right checkpoint.
+
+The scan log is never edited: checkin.scans.correct_scan stores the correction as a new row
+in `corrections` and recomputes the person's location from the log. This module adds the
+rules for an organiser's form on top of it, so that a pointless correction is refused with
+a clear reason and stores nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from checkin.scans.record import correct_scan, get_scan
+
+
+class CorrectionError(ValueError):
+    """A correction is refused; `code` says why for machines, the text for people."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+MAX_NOTE = 200
+
+
+def scan_state(db: Database, scan_id: str) -> dict[str, Any]:
+    """Return whether a scan is voided and where moves put it now."""
+    voided = db.execute("SELECT 1 FROM corrections WHERE scan_id = ? AND action = 'void'",
+                        [scan_id]).fetchone() is not None
+    moved = db.execute("SELECT checkpoint FROM corrections WHERE scan_id = ? AND action = "
+                       "'move' ORDER BY seq DESC LIMIT 1", [scan_id]).fetchone()
+    return {"voided": voided, "moved_to": moved[0] if moved else None}
+
+
+def correct(db: Database, scan_id: str, action: str, organiser: str, *,
+            checkpoint: str | None = None, note: str | None = None,
+            correction_id: str | None = None,
+            now: datetime | None = None) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """Void a scan or move it to `checkpoint`; return (correction, scan, new).
+
+    Raises CorrectionError (nothing stored) for an unknown scan, an unknown action or
+    checkpoint, a scan already voided, a move of a rejected scan or to where it already is.
+    A correction id already stored returns the stored correction with new = False.
+    """
+    scan = get_scan(db, scan_id)
+    if scan is None:
+        raise CorrectionError("unknown_scan", "There is no such scan.")
+    if action not in ("void", "move"):
+        raise CorrectionError("bad_action", "A correction voids a scan or moves it.")
+    if correction_id:
+        stored = list(db.query("SELECT * FROM corrections WHERE id = ?", [correction_id]))
+        if stored:
+            return stored[0], scan, False
+    note = (note or "").strip()[:MAX_NOTE] or None
+    state = scan_state(db, scan_id)
+    if state["voided"]:
+        raise CorrectionError("already_voided", "This scan is already voided.")
+    if action == "move":
+        if scan["status"] == "rejected":
+            raise CorrectionError("rejected_scan", "A rejected scan counts nowhere; it can "
+                                                   "only be voided.")
+        if not checkpoint or db.execute("SELECT 1 FROM checkpoints WHERE id = ?",
+                                        [checkpoint]).fetchone() is None:
+            raise CorrectionError("unknown_checkpoint", "Choose the checkpoint the scan "
+                                                        "belongs to.")
+        if checkpoint == (state["moved_to"] or scan["checkpoint"]):
+            raise CorrectionError("same_checkpoint", "The scan already counts there.")
+    correction, new = correct_scan(db, scan_id, action,
+                                   checkpoint=checkpoint if action == "move" else None,
+                                   organiser=organiser, note=note,
+                                   correction_id=correction_id, now=now)
+    return correction, scan, new
