@@ -100,6 +100,8 @@ def demo_command(ctx: Context) -> None:
     from checkin.demo import create_demo
 
     counts = create_demo(ctx.db(), ctx.db_path.parent)
+    for line in counts["day_wins"]:
+        click.echo(f"demo-participants.csv: {line}", err=True)
     click.echo(f"Demo event ready in {ctx.db_path} ({counts['created']} new, "
                f"{counts['updated']} updated, {counts['unchanged']} unchanged participants).")
     click.echo(f"Templates: {ctx.db_path.parent / 'demo-event.toml'}, "
@@ -195,6 +197,10 @@ from checkin.simulate import simulate_command  # noqa: E402
 
 export_group.add_command(attendance_command)
 cli.add_command(simulate_command)
+
+from checkin.scans.reset import reset_command  # noqa: E402
+
+cli.add_command(reset_command)
 
 if __name__ == "__main__":
     cli()

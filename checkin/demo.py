@@ -245,4 +245,5 @@ def create_demo(db: Database, folder: Path) -> dict[str, int]:
     result = import_file(db, csv_path.read_bytes())
     if result["problems"]:
         raise RuntimeError("demo participants do not import: " + "; ".join(result["problems"]))
-    return {k: result[k] for k in ("created", "updated", "unchanged")}
+    return {**{k: result[k] for k in ("created", "updated", "unchanged")},
+            "day_wins": result.get("day_wins", [])}

@@ -200,6 +200,14 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
                         problems.append(
                             f"{table[:-1].replace('_', ' ')} {old!r} is no longer in the file "
                             f"but {used} participant(s) are assigned to it: move them first")
+        # The day is never undone by the plan: an excursion with departures, returns or
+        # walk-ons recorded stays until those are cleared (checkin reset --scans).
+        keep_x = {r["id"] for r in event.excursions}
+        for (old, n) in db.execute("SELECT excursion, count(*) FROM excursion_events "
+                                   "GROUP BY excursion").fetchall():
+            if old not in keep_x:
+                problems.append(f"excursion {old!r} is no longer in the file but {n} event(s) "
+                                "of the day were recorded for it")
         if problems:
             raise EventFileError(problems)
         checkpoints = _checkpoints(event)

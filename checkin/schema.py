@@ -157,3 +157,26 @@ def m006_bad_code_index(db: Database) -> None:
             WHERE reason IN ('unknown_code', 'revoked_code');
         """
     )
+
+
+@migrations()
+def m007a_walk_ons_are_day_events(db: Database) -> None:
+    """Walk-ons become day events over the plan: an index to find a person's, and the plan
+    given back where an older walk-on had overwritten `participants.excursion`."""
+    db.executescript(
+        """
+        CREATE INDEX excursion_events_walk_ons ON excursion_events(participant_id, seq)
+            WHERE action = 'walk_on';
+        -- Before, a walk-on wrote its excursion into the plan; its detail kept the plan's
+        -- value ("from" of the person's first walk-on). Where the plan still shows the
+        -- day's last walk-on, the plan's own value comes back; the walk-on stays an event.
+        UPDATE participants SET excursion = (
+            SELECT json_extract(first.detail, '$.from') FROM excursion_events first
+            WHERE first.participant_id = participants.id AND first.action = 'walk_on'
+            ORDER BY first.seq LIMIT 1)
+        WHERE excursion = (
+            SELECT last.excursion FROM excursion_events last
+            WHERE last.participant_id = participants.id AND last.action = 'walk_on'
+            ORDER BY last.seq DESC LIMIT 1);
+        """
+    )

@@ -49,6 +49,59 @@ class SimulationError(RuntimeError):
     """The simulation cannot go on (server unreachable, refused, or no data)."""
 
 
+SIMULATOR = "Simulator "  # the name prefix of the devices the simulator adds
+
+
+def real_scans(db: Database) -> int:
+    """Count the scans in the log that no simulator device made (the day's real scans)."""
+    return db.execute(
+        "SELECT count(*) FROM scans s LEFT JOIN devices d ON d.id = s.device_id "
+        "WHERE d.name IS NULL OR d.name NOT LIKE ? || '%'", [SIMULATOR]).fetchone()[0]
+
+
+def copy_for_rehearsal(source: Database, target: Path) -> Database:
+    """Copy the event database to `target` with the day cleared; return the copy."""
+    from checkin.scans.reset import clear_day
+
+    if target.exists():
+        raise SimulationError(f"{target} exists already: give a new file for --copy.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    import sqlite3
+
+    with sqlite3.connect(target) as out:
+        source.conn.backup(out)
+    out.close()
+    copy = connect(target)
+    clear_day(copy)
+    return copy
+
+
+class LocalServer:
+    """The app on a free loopback port in a thread, serving a rehearsal copy."""
+
+    def __init__(self, db_path: Path):
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        from checkin import create_app
+
+        class Quiet(WSGIRequestHandler):
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
+                """Keep the rehearsal's own output readable: no line per request."""
+
+        app = create_app({"DATABASE": str(db_path)})
+        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        import threading
+
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread."""
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+
 def _day(db: Database, today: date | None = None) -> tuple[date, ZoneInfo]:
     """The date to play on and the event's time zone."""
     info = event_info(db) or {}
@@ -201,11 +254,11 @@ def make_devices(db: Database, excursions: list[str], scanner: bool) -> dict[str
 
     tokens, ids = {}, []
     if scanner:
-        dev = add_device(db, "Simulator scanner", "scanner")
+        dev = add_device(db, SIMULATOR + "scanner", "scanner")
         tokens["scanner"] = dev["token"]
         ids.append(dev["id"])
     for x in excursions:
-        dev = add_device(db, f"Simulator guide {x}"[:80], "guide", f"excursion:{x}")
+        dev = add_device(db, f"{SIMULATOR}guide {x}"[:80], "guide", f"excursion:{x}")
         tokens[f"guide:{x}"] = dev["token"]
         ids.append(dev["id"])
     return {"tokens": tokens, "ids": ids}
@@ -260,7 +313,11 @@ def play(steps: list[Step], client: Client, speed: float,
 
 
 @click.command("simulate")
-@click.option("--server", required=True, help="The server's address, e.g. https://10.0.0.2:8443")
+@click.option("--server", default=None,
+              help="The server's address, e.g. https://10.0.0.2:8443 (not with --copy).")
+@click.option("--copy", "copy_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Play into a new copy of --db at this path (the day cleared), "
+                                 "served here on a loopback port; the event stays untouched.")
 @click.option("--speed", type=click.FloatRange(min=0), default=60, show_default=True,
               help="Times faster than real time (60: one event-minute per second, the day in "
                    "about 8 minutes); 0 = as fast as possible.")
@@ -275,7 +332,8 @@ def play(steps: list[Step], client: Client, speed: float,
               help="Do not check the server's HTTPS certificate (the local CA).")
 @click.option("--verbose", "-v", is_flag=True, help="Print every scan.")
 @click.pass_obj
-def simulate_command(ctx: Any, server: str, speed: float, fast: bool, seed: int,
+def simulate_command(ctx: Any, server: str | None, copy_path: Path | None, speed: float,
+                     fast: bool, seed: int,
                      token: str | None, guide_tokens: tuple[str, ...], insecure: bool,
                      verbose: bool) -> None:
     """Play the event day through the device API: arrivals, rooms, excursions.
@@ -283,13 +341,39 @@ def simulate_command(ctx: Any, server: str, speed: float, fast: bool, seed: int,
     People, codes and times come from the event database (--db); devices the simulator adds
     there itself (one scanner, one guide per excursion) are revoked when it ends.
 
+    A database that holds real scans (from the day, or from devices other than the
+    simulator's) is refused: a rehearsal never mixes with the day. Use --copy to play the
+    day into a copy instead.
+
     Example: checkin --db demo/event.db simulate --server http://127.0.0.1:8000 --speed 60
+    Example: checkin --db event.db simulate --copy rehearsal.db --fast
     """
     db_path = Path(ctx.db_path)
     if not db_path.exists():
         click.echo(f"No event database at {db_path}; give --db.", err=True)
         sys.exit(1)
+    if (server is None) == (copy_path is None):
+        click.echo("Give either --server (a server of --db) or --copy PATH.", err=True)
+        sys.exit(1)
     db = connect(db_path)
+    local = None
+    if copy_path is not None:
+        try:
+            db = copy_for_rehearsal(db, copy_path)
+        except SimulationError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+        local = LocalServer(copy_path)
+        server = local.url
+        click.echo(f"Rehearsal in the copy {copy_path} (served at {server}).")
+    else:
+        found = real_scans(db)
+        if found:
+            click.echo(f"{db_path} holds {found} real scan(s): a rehearsal would mix with "
+                       "the day. Play into a copy with --copy PATH (or clear the day first "
+                       "with `checkin reset --scans`).", err=True)
+            sys.exit(1)
+    assert server is not None
     if insecure:
         import ssl
 
@@ -320,6 +404,8 @@ def simulate_command(ctx: Any, server: str, speed: float, fast: bool, seed: int,
         click.echo(str(exc), err=True)
         sys.exit(1)
     finally:
+        if local is not None:
+            local.stop()
         if made["ids"]:
             from checkin.devices import revoke
 

@@ -9,7 +9,15 @@ from typing import IO, Any
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
-from checkin.participants.records import COLUMNS, Checked, Problem, check_rows, save_rows
+from checkin.participants.records import (
+    COLUMNS,
+    Checked,
+    Problem,
+    _Matcher,
+    check_rows,
+    save_rows,
+)
+from checkin.scans.readmodel import day_assignments, day_conflicts
 
 MAX_BYTES = 10 * 1024 * 1024
 ALIASES = {"firstname": "first_name", "first": "first_name", "lastname": "last_name",
@@ -114,8 +122,28 @@ def import_file(db: Database, data: bytes, dry_run: bool = False) -> dict[str, A
                               "warnings": warnings, "created": 0, "updated": 0, "unchanged": 0}
     if checked.problems:
         return result
+    result["day_wins"] = day_wins(db, checked)
+    result["warnings"] = warnings + result["day_wins"]
     result.update(save_rows(db, [row for _line, row in checked.rows], dry_run=dry_run))
     return result
+
+
+def day_wins(db: Database, checked: Checked) -> list[str]:
+    """Say, by line, where the file's plan contradicts a walk-on of the day (the day wins)."""
+    if not day_assignments(db):
+        return []
+    matcher = _Matcher(db)
+    by_line = dict(checked.rows)
+    planned = []
+    for line, row in checked.rows:
+        old = matcher.find({c: row[c] for c in COLUMNS})
+        if old is not None:
+            planned.append((line, old["id"], row["excursion"]))
+    return [_("line %(line)s: %(name)s was added to the excursion %(day)s on the day; the file "
+              "says %(plan)s. The day wins: the person stays on %(day)s.", line=c["line"],
+              name=f"{by_line[c['line']]['first_name']} {by_line[c['line']]['last_name']}",
+              day=repr(c["day"]), plan=repr(c["plan"] or ""))
+            for c in day_conflicts(db, planned)]
 
 
 def export_participants(db: Database, out: IO[str]) -> int:
