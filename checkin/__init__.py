@@ -41,7 +41,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
         BABEL_DEFAULT_LOCALE="en",
         WTF_CSRF_TIME_LIMIT=None,
-        PAIRING_MINUTES=10,
     )
     if test_config:
         app.config.update(test_config)

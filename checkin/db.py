@@ -9,7 +9,6 @@ from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
-import click
 from flask import Flask, current_app, g
 from sqlite_utils import Database
 
@@ -113,19 +112,8 @@ def close_db(_exc: BaseException | None = None) -> None:
         db.conn.rollback()
 
 
-@click.command("init-db")
-def init_db_command() -> None:
-    """Create or migrate the event database.
-
-    Example: flask --app checkin init-db
-    """
-    connect(current_app.config["DATABASE"]).conn.close()
-    click.echo(f"Database ready: {current_app.config['DATABASE']}")
-
-
 def init_app(app: Flask) -> None:
-    """Register the database teardown and command with the app."""
+    """Register the connection pool, the write lock and the teardown with the app."""
     app.extensions[POOL] = threading.local()
     app.extensions[WRITE_LOCK] = threading.Lock()
     app.teardown_appcontext(close_db)
-    app.cli.add_command(init_db_command)

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, jsonify, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
@@ -19,11 +19,11 @@ from wtforms.validators import ValidationError
 from checkin import devices
 from checkin.auth.views import current_organiser
 from checkin.db import get_db
+from checkin.errors import DomainError, in_words
 from checkin.event import event_info
 from checkin.extensions import csrf
 from checkin.scans import (
     Forbidden,
-    ScanInputError,
     checkpoint_headcount,
     find_people,
     get_scan,
@@ -35,6 +35,7 @@ from checkin.scans import (
     visible_checkpoints,
 )
 from checkin.scans.signals import scan_corrected, scans_recorded
+from checkin.signals import send  # noqa: F401 (also importable from here, as before)
 
 MAX_BODY = 1024 * 1024
 PREFIX = "/api/v1"
@@ -44,12 +45,11 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
               405: "method_not_allowed", 413: "body_too_large", 500: "internal_error"}
 
 
-class ApiError(Exception):
+class ApiError(DomainError):
     """An answer other than success: HTTP status, machine code and a sentence for people."""
 
     def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        super().__init__(code, message, status)
 
 
 def error_response(status: int, code: str, message: str) -> Any:
@@ -178,14 +178,6 @@ def not_found(rest: str = "") -> Any:
     return error_response(404, "not_found", _("There is no such API address."))
 
 
-def send(signal: Any, **kwargs: Any) -> None:
-    """Send a signal after a commit; a failing receiver must not fail the stored request."""
-    try:
-        signal.send(current_app._get_current_object(), **kwargs)
-    except Exception:
-        current_app.logger.exception("a receiver of %s failed", signal.name)
-
-
 def _limit_body() -> None:
     # The app allows 10 MB for CSV uploads; devices never need more than 1 MB.
     request.max_content_length = MAX_BODY
@@ -196,16 +188,9 @@ def _no_store(response: Any) -> Any:
     return response
 
 
-def _api_error(exc: ApiError) -> Any:
-    return error_response(exc.status, exc.code, exc.message)
-
-
-def _input_error(exc: ScanInputError) -> Any:
-    return error_response(400, exc.code, exc.message)
-
-
-def _forbidden(exc: Forbidden) -> Any:
-    return error_response(403, "forbidden", str(exc))
+def _domain_error(exc: DomainError) -> Any:
+    # The one place a domain error becomes an HTTP answer, in the caller's language.
+    return error_response(exc.status, exc.code, in_words(exc))
 
 
 def _http_error(exc: HTTPException) -> Any:
@@ -220,9 +205,7 @@ def api_blueprint(name: str, url_prefix: str = PREFIX) -> Blueprint:
     bp = Blueprint(name, __name__, url_prefix=url_prefix)
     bp.before_request(_limit_body)
     bp.after_request(_no_store)
-    bp.register_error_handler(ApiError, _api_error)
-    bp.register_error_handler(ScanInputError, _input_error)
-    bp.register_error_handler(Forbidden, _forbidden)
+    bp.register_error_handler(DomainError, _domain_error)
     bp.register_error_handler(HTTPException, _http_error)
     # Devices authenticate with bearer tokens, not cookies, so form CSRF does not apply;
     # organiser sessions are checked against X-CSRFToken in actor().

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -29,7 +29,6 @@ def organiser_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(**kwargs: Any) -> Any:
         if current_organiser() is None:
             return redirect(url_for("auth.login", next=request.full_path))
-        g.organiser = current_organiser()
         return view(**kwargs)
 
     return wrapped

@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from checkin.codes import resolve
 from checkin.db import now_iso, writing
+from checkin.errors import DomainError
 from checkin.scans.readmodel import (  # noqa: F401 (the excursions' public read names)
     all_excursion_states,
     assigned_excursion,
@@ -30,12 +31,8 @@ ACTIONS = ("depart", "return", "walk_on")
 MAX_ID = 64
 
 
-class EventError(ValueError):
+class EventError(DomainError, ValueError):
     """An excursion event cannot be stored; `code` says why for machines, the text for people."""
-
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code, self.status = code, status
 
 
 def checkpoint_of(excursion_id: str) -> str:

@@ -8,12 +8,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, render_template, request, url_for
 from flask_babel import gettext as _
 
-from checkin.api.views import ApiError, actor, api_blueprint, json_body, send
+from checkin.api.views import ApiError, actor, api_blueprint, json_body
 from checkin.auth.views import current_organiser
 from checkin.db import get_db
 from checkin.event import event_info
 from checkin.excursions import (
-    EventError,
     event_detail,
     excursion_of,
     excursion_state,
@@ -21,6 +20,7 @@ from checkin.excursions import (
 )
 from checkin.excursions.signals import excursion_changed
 from checkin.scanner.views import worker_response
+from checkin.signals import send
 
 NO_STORE = {"Cache-Control": "no-store, private"}
 
@@ -32,18 +32,6 @@ def _allowed(who: dict[str, Any], excursion_id: str) -> None:
     if who["role"] == "guide" and excursion_of(get_db(), who["checkpoint"]) == excursion_id:
         return
     raise ApiError(403, "forbidden", _("This device may not see this excursion."))
-
-
-def _in_words(exc: EventError) -> str:
-    """Say a refusal a guide reads on the phone in the phone's language; others as they are."""
-    words = {
-        "unknown_code": _("This badge code is not valid."),
-        "already_departed": _("This excursion has already departed."),
-        "not_departed": _("The excursion has not departed yet."),
-        "already_returned": _("This excursion has already returned."),
-        "already_assigned": _("This person is already on this excursion."),
-    }
-    return words.get(exc.code, str(exc))
 
 
 def get_excursion(excursion_id: str) -> Any:
@@ -64,10 +52,8 @@ def post_event(excursion_id: str) -> Any:
     _allowed(who, excursion_id)
     db = get_db()
     device = who["id"] if who["role"] != "organiser" else "organiser:" + who["name"]
-    try:
-        row, duplicate = record_event(db, excursion_id, json_body(), device_id=device)
-    except EventError as exc:
-        raise ApiError(exc.status, exc.code, _in_words(exc)) from None
+    # An EventError reaches the API's one error handler, which words it for the guide.
+    row, duplicate = record_event(db, excursion_id, json_body(), device_id=device)
     if not duplicate:
         send(excursion_changed, excursion_id=row["excursion"])
         # A walk-on also leaves the old excursion's roster one person shorter.

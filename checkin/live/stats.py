@@ -18,6 +18,8 @@ from sqlite_utils import Database
 from checkin.event import event_info, event_zone  # noqa: F401 (event_zone: used by callers)
 from checkin.scans.readmodel import (  # noqa: F401 (arrival_times: the dashboard's name)
     ASSIGNED_EXCURSION,
+    MOVED_TO,
+    VOIDED,
     arrival_times,
     split_by_day,
     where_now,
@@ -144,19 +146,17 @@ def not_arrived(db: Database, q: str = "", limit: int = 200) -> tuple[list[dict[
 
 
 # One scan as organisers see it: who, where, which device, what it meant, and its corrections.
-SCAN_VIEW = """
+SCAN_VIEW = f"""
 SELECT s.seq, s.id, s.participant_id, s.checkpoint, s.direction, s.at, s.received_at,
   s.sort_at, s.device_id, s.source, s.status, s.reason, s.detail,
   p.first_name || ' ' || p.last_name AS participant_name,
   c.name AS checkpoint_name, coalesce(d.name, s.device_id) AS device_name,
-  EXISTS (SELECT 1 FROM corrections v WHERE v.scan_id = s.id AND v.action = 'void') AS voided,
-  (SELECT m.checkpoint FROM corrections m WHERE m.scan_id = s.id AND m.action = 'move'
-   ORDER BY m.seq DESC LIMIT 1) AS moved_to
+  {VOIDED} AS voided, {MOVED_TO} AS moved_to
 FROM scans s
 LEFT JOIN participants p ON p.id = s.participant_id
 LEFT JOIN checkpoints c ON c.id = s.checkpoint
 LEFT JOIN devices d ON d.id = s.device_id
-"""
+"""  # noqa: S608 (VOIDED and MOVED_TO are the read model's constants, not input)
 
 
 def _scan_row(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:

@@ -21,9 +21,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from checkin.api.views import send
 from checkin.auth.views import current_organiser
 from checkin.db import get_db
+from checkin.errors import in_words
 from checkin.event import event_info
 from checkin.excursions import all_excursion_states
 from checkin.live import stats
@@ -31,6 +31,7 @@ from checkin.live.alerts import alerts
 from checkin.scans import get_scan, headcounts
 from checkin.scans.corrections import CorrectionError, correct
 from checkin.scans.signals import scan_corrected
+from checkin.signals import send
 
 NO_STORE = {"Cache-Control": "no-store, private"}
 PARTS = ("numbers", "alerts", "excursions", "missing")
@@ -201,18 +202,6 @@ def scan(scan_id: str) -> Any:
     return Response(html, headers=NO_STORE)
 
 
-def correction_messages() -> dict[str, str]:
-    """Translated reasons why a correction was refused."""
-    return {
-        "unknown_scan": _("There is no such scan."),
-        "bad_action": _("A correction voids a scan or moves it."),
-        "already_voided": _("This scan is already voided."),
-        "rejected_scan": _("A rejected scan counts nowhere; it can only be voided."),
-        "unknown_checkpoint": _("Choose the checkpoint the scan belongs to."),
-        "same_checkpoint": _("The scan already counts there."),
-    }
-
-
 def correct_view(scan_id: str, action: str) -> Any:
     """Void a scan or move it (POST with CSRF), then show the person's day again."""
     db = get_db()
@@ -225,7 +214,7 @@ def correct_view(scan_id: str, action: str) -> Any:
     except CorrectionError as exc:
         if exc.code == "unknown_scan":
             abort(404)
-        flash(correction_messages().get(exc.code, str(exc)))
+        flash(in_words(exc))
         return redirect(_back(get_scan(db, scan_id)), 303)
     if new:
         # The correction is stored; a failing push must not hide that.

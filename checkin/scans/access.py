@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from checkin.errors import DomainError
 from checkin.scans.sql import rows
 
 #: An actor is a device as returned by checkin.devices.authenticate (id, name, role,
@@ -13,8 +14,13 @@ from checkin.scans.sql import rows
 Actor = dict[str, Any]
 
 
-class Forbidden(PermissionError):
+class Forbidden(DomainError, PermissionError):
     """The actor's role or checkpoint does not allow this."""
+
+    status = 403
+
+    def __init__(self, message: str):
+        super().__init__("forbidden", message)
 
 
 def organiser_actor(username: str) -> Actor:

@@ -13,15 +13,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from checkin.errors import DomainError
+from checkin.scans.readmodel import correction_state
 from checkin.scans.record import correct_scan, get_scan
 
 
-class CorrectionError(ValueError):
+class CorrectionError(DomainError, ValueError):
     """A correction is refused; `code` says why for machines, the text for people."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
 
 
 MAX_NOTE = 200
@@ -29,11 +27,7 @@ MAX_NOTE = 200
 
 def scan_state(db: Database, scan_id: str) -> dict[str, Any]:
     """Return whether a scan is voided and where moves put it now."""
-    voided = db.execute("SELECT 1 FROM corrections WHERE scan_id = ? AND action = 'void'",
-                        [scan_id]).fetchone() is not None
-    moved = db.execute("SELECT checkpoint FROM corrections WHERE scan_id = ? AND action = "
-                       "'move' ORDER BY seq DESC LIMIT 1", [scan_id]).fetchone()
-    return {"voided": voided, "moved_to": moved[0] if moved else None}
+    return correction_state(db, scan_id)
 
 
 def correct(db: Database, scan_id: str, action: str, organiser: str, *,

@@ -39,10 +39,11 @@ from checkin.scans.sql import rows
 
 # --------------------------------------------------------------------------- the effective log
 
-_MOVED_TO = ("(SELECT m.checkpoint FROM corrections m WHERE m.scan_id = s.id "
-             "AND m.action = 'move' ORDER BY m.seq DESC LIMIT 1)")
-_VALID = ("s.status != 'rejected' AND s.participant_id IS NOT NULL AND NOT EXISTS "
-          "(SELECT 1 FROM corrections v WHERE v.scan_id = s.id AND v.action = 'void')")
+# What corrections make of the scan `s`: voided, or moved (the latest move wins).
+VOIDED = "EXISTS (SELECT 1 FROM corrections v WHERE v.scan_id = s.id AND v.action = 'void')"
+MOVED_TO = ("(SELECT m.checkpoint FROM corrections m WHERE m.scan_id = s.id "
+            "AND m.action = 'move' ORDER BY m.seq DESC LIMIT 1)")
+_VALID = f"s.status != 'rejected' AND s.participant_id IS NOT NULL AND NOT {VOIDED}"
 # Scans made at :cp or moved there: with the index on scans(checkpoint) SQLite reads only these.
 AT_CHECKPOINT = ("(s.checkpoint = :cp OR s.id IN (SELECT scan_id FROM corrections "
                  "WHERE action = 'move' AND checkpoint = :cp))")
@@ -55,11 +56,18 @@ def effective_sql(where: str = "", outer: str = "") -> str:
     (a WHERE/ORDER BY clause over those columns) is appended after the join.
     """
     inner = (f"SELECT s.seq, s.id, s.participant_id, s.direction, s.sort_at, "  # noqa: S608
-             f"coalesce({_MOVED_TO}, s.checkpoint) AS checkpoint FROM scans s "
+             f"coalesce({MOVED_TO}, s.checkpoint) AS checkpoint FROM scans s "
              f"WHERE {_VALID}" + (f" AND {where}" if where else ""))
     return (f"SELECT e.seq, e.id, e.participant_id, e.direction, e.sort_at, "  # noqa: S608
             f"e.checkpoint, c.kind, c.ref FROM ({inner}) e "
             f"LEFT JOIN checkpoints c ON c.id = e.checkpoint " + outer)
+
+
+def correction_state(db: Database, scan_id: str) -> dict[str, Any]:
+    """Return whether corrections voided a scan and where moves put it (None: not moved)."""
+    found = db.execute(f"SELECT {VOIDED}, {MOVED_TO} FROM scans s WHERE s.id = ?",  # noqa: S608
+                       [scan_id]).fetchone()
+    return {"voided": bool(found and found[0]), "moved_to": found[1] if found else None}
 
 
 def effective_scans(db: Database, participant_id: int | None = None) -> list[dict[str, Any]]:

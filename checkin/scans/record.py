@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from checkin.codes import normalise
 from checkin.db import now_iso, writing
+from checkin.errors import DomainError
 from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_scan
 from checkin.scans.presence import refresh_location
 from checkin.scans.readmodel import ASSIGNED_EXCURSION, history_before, in_venue, inside
@@ -33,13 +34,8 @@ PERSON_JOINS = ("LEFT JOIN working_groups w ON w.id = p.working_group "
                 f"LEFT JOIN excursions x ON x.id = {ASSIGNED_EXCURSION}")
 
 
-class ScanInputError(ValueError):
+class ScanInputError(DomainError, ValueError):
     """A batch of scans is malformed; nothing of it was stored."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass
