@@ -139,11 +139,14 @@ def day_wins(db: Database, checked: Checked) -> list[str]:
         old = matcher.find({c: row[c] for c in COLUMNS})
         if old is not None:
             planned.append((line, old["id"], row["excursion"]))
-    return [_("line %(line)s: %(name)s was added to the excursion %(day)s on the day; the file "
-              "says %(plan)s. The day wins: the person stays on %(day)s.", line=c["line"],
-              name=f"{by_line[c['line']]['first_name']} {by_line[c['line']]['last_name']}",
-              day=repr(c["day"]), plan=repr(c["plan"] or ""))
-            for c in day_conflicts(db, planned)]
+    out = []
+    for c in day_conflicts(db, planned):
+        row = by_line[c["line"]]
+        name = row["first_name"] + " " + row["last_name"]
+        out.append(_("line %(line)s: %(name)s was added to the excursion %(day)s on the day; "
+                     "the file says %(plan)s. The day wins: the person stays on %(day)s.",
+                     line=c["line"], name=name, day=repr(c["day"]), plan=repr(c["plan"] or "")))
+    return out
 
 
 def export_participants(db: Database, out: IO[str]) -> int:
