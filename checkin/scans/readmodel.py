@@ -126,6 +126,27 @@ def latest_scans_at(db: Database, checkpoint: str) -> dict[int, dict[str, Any]]:
     return {r[0]: {"direction": r[1], "sort_at": r[2], "seq": r[3]} for r in found}
 
 
+# Scans made at an excursion checkpoint or moved to one (the scans_checkpoint index finds them).
+_AT_BUSES = ("(s.checkpoint IN (SELECT id FROM checkpoints WHERE kind = 'excursion') "
+             "OR s.id IN (SELECT scan_id FROM corrections WHERE action = 'move' AND "
+             "checkpoint IN (SELECT id FROM checkpoints WHERE kind = 'excursion')))")
+
+
+def at_buses(db: Database) -> dict[str, dict[int, str]]:
+    """Return, per excursion checkpoint, who has 'in' as their latest effective scan there
+    (person id -> that scan's time)."""
+    out: dict[str, dict[int, str]] = defaultdict(dict)
+    for pid, checkpoint, sort_at in db.execute(
+            "SELECT participant_id, checkpoint, sort_at FROM (SELECT e.participant_id, "  # noqa: S608
+            " e.checkpoint, e.sort_at, e.direction, row_number() OVER (PARTITION BY "
+            " e.participant_id, e.checkpoint "
+            " ORDER BY e.sort_at DESC, e.seq DESC) AS n FROM ("
+            + effective_sql(_AT_BUSES, "WHERE c.kind = 'excursion'") + ") e) "
+            "WHERE n = 1 AND direction = 'in'").fetchall():
+        out[checkpoint][pid] = sort_at
+    return out
+
+
 def in_venue(kind: str | None, direction: str) -> bool:
     """Say whether a latest scan of this checkpoint kind and direction means 'in the venue'."""
     return (kind == "entrance" and direction == "in") or kind == "room"
@@ -178,6 +199,14 @@ def excursion_members(db: Database, excursion_id: str) -> dict[int, bool]:
     return members
 
 
+def assignments(db: Database) -> dict[int, str]:
+    """Return every assigned person's excursion: the plan with the day's walk-ons over it."""
+    plan = dict(db.execute("SELECT id, excursion FROM participants "
+                           "WHERE excursion IS NOT NULL").fetchall())
+    plan.update(day_assignments(db))
+    return plan
+
+
 def day_conflicts(db: Database, planned: Iterable[tuple[int, int, str | None]]
                   ) -> list[dict[str, Any]]:
     """Return where a plan (line, person id, excursion) contradicts a walk-on of the day."""
@@ -218,10 +247,12 @@ def _sort_key(p: dict[str, Any]) -> tuple[str, str, int]:
 
 
 def excursion_state(db: Database, excursion_id: str,
-                    statuses: dict[str, dict[str, Any]] | None = None) -> dict[str, Any] | None:
+                    statuses: dict[str, dict[str, Any]] | None = None,
+                    shared: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """Return an excursion with its status, roster and counts; None if there is none.
 
     Roster rows have status 'confirmed', 'missing' (both expected) or 'not_on_list'.
+    `statuses` and `shared` (see all_excursion_states) save work when asked for all.
     """
     found = rows(db, "SELECT id, title, departure_place, departs_at, returns_at, capacity, "
                      "guide FROM excursions WHERE id = ?", [excursion_id])
@@ -230,9 +261,14 @@ def excursion_state(db: Database, excursion_id: str,
     excursion = found[0]
     excursion.update((statuses or excursion_statuses(db))[excursion_id])
     checkpoint = checkpoint_of_excursion(db, excursion_id) or f"excursion:{excursion_id}"
-    latest = latest_scans_at(db, checkpoint)
-    here = {pid: s for pid, s in latest.items() if s["direction"] == "in"}
-    members = excursion_members(db, excursion_id)
+    if shared is None:
+        here = {pid: s["sort_at"] for pid, s in latest_scans_at(db, checkpoint).items()
+                if s["direction"] == "in"}
+        members = excursion_members(db, excursion_id)
+    else:
+        here = shared["buses"].get(checkpoint, {})
+        members = {pid: pid in shared["day"] for pid, x in shared["assigned"].items()
+                   if x == excursion_id}
     people = rows(db, "SELECT id, first_name, last_name, organisation, city FROM participants "
                       "WHERE id IN (SELECT value FROM json_each(?))",
                   [json.dumps(sorted(set(members) | set(here)))])
@@ -247,7 +283,7 @@ def excursion_state(db: Database, excursion_id: str,
             "status": ("confirmed" if scan else "missing") if expected else "not_on_list",
             "walk_on": expected and members[p["id"]],
             "assigned": expected,
-            "confirmed_at": scan["sort_at"] if scan else None,
+            "confirmed_at": scan,
         })
     counts = {
         "expected": len(members),
@@ -262,9 +298,11 @@ def excursion_state(db: Database, excursion_id: str,
 def all_excursion_states(db: Database) -> list[dict[str, Any]]:
     """Return the state of every excursion, in order of departure."""
     statuses = excursion_statuses(db)
+    shared = {"buses": at_buses(db), "assigned": assignments(db), "day": day_assignments(db)}
     ids = [r[0] for r in db.execute(
         "SELECT id FROM excursions ORDER BY departs_at IS NULL, departs_at, title").fetchall()]
-    return [s for s in (excursion_state(db, i, statuses) for i in ids) if s is not None]
+    return [s for s in (excursion_state(db, i, statuses, shared) for i in ids)
+            if s is not None]
 
 
 def excursion_outcome(row: dict[str, Any], status: str) -> str:
@@ -279,18 +317,11 @@ def excursion_outcome(row: dict[str, Any], status: str) -> str:
 def _on_excursion(db: Database, statuses: dict[str, dict[str, Any]],
                   cps: dict[str, dict[str, Any]]) -> dict[str, int]:
     """Count, per excursion checkpoint, who is on the excursion now (confirmed, not back)."""
-    out = {}
-    for cp in cps.values():
-        if cp["kind"] != "excursion":
-            continue
-        if statuses.get(cp["ref"], {}).get("status") == "returned":
-            out[cp["id"]] = 0
-            continue
-        members = excursion_members(db, cp["ref"])
-        latest = latest_scans_at(db, cp["id"])
-        out[cp["id"]] = sum(1 for pid, s in latest.items()
-                            if s["direction"] == "in" and pid in members)
-    return out
+    assigned = assignments(db)
+    here = at_buses(db)
+    return {cp["id"]: 0 if statuses.get(cp["ref"], {}).get("status") == "returned"
+            else sum(1 for pid in here.get(cp["id"], ()) if assigned.get(pid) == cp["ref"])
+            for cp in cps.values() if cp["kind"] == "excursion"}
 
 
 def inside(db: Database, checkpoint: dict[str, Any]) -> int:
@@ -340,12 +371,7 @@ def headcounts(db: Database) -> dict[str, Any]:
         "SELECT w.room, count(*) FROM participants p JOIN working_groups w "
         "ON w.id = p.working_group GROUP BY w.room").fetchall())
     by_excursion: dict[str, int] = defaultdict(int)
-    day = day_assignments(db)
-    for pid, excursion in db.execute("SELECT id, excursion FROM participants "
-                                     "WHERE excursion IS NOT NULL").fetchall():
-        if pid not in day:
-            by_excursion[excursion] += 1
-    for excursion in day.values():
+    for excursion in assignments(db).values():
         by_excursion[excursion] += 1
     registered = db.execute("SELECT count(*) FROM participants").fetchone()[0]
     venue = sum(n for (cp, d), n in by_location.items()
