@@ -331,8 +331,11 @@ def inside(db: Database, checkpoint: dict[str, Any]) -> int:
     if checkpoint["kind"] == "room":
         return db.execute("SELECT count(*) FROM location WHERE checkpoint = ? "
                           "AND direction = 'in'", [checkpoint["id"]]).fetchone()[0]
-    return _on_excursion(db, excursion_statuses(db), {checkpoint["id"]: checkpoint}
-                         )[checkpoint["id"]]
+    if excursion_statuses(db).get(checkpoint["ref"], {}).get("status") == "returned":
+        return 0
+    members = excursion_members(db, checkpoint["ref"])
+    return sum(1 for pid, s in latest_scans_at(db, checkpoint["id"]).items()
+               if s["direction"] == "in" and pid in members)
 
 
 def venue_count(db: Database) -> int:
@@ -355,9 +358,11 @@ def expected(db: Database, checkpoint: dict[str, Any]) -> int:
 
 def checkpoint_headcount(db: Database, checkpoint_id: str) -> dict[str, Any] | None:
     """Return one checkpoint's headcount (checkpoint, inside, expected, capacity)."""
-    cp = checkpoints(db).get(checkpoint_id)
-    if cp is None:
+    found = rows(db, "SELECT id, kind, name, capacity, ref FROM checkpoints WHERE id = ?",
+                 [checkpoint_id])
+    if not found:
         return None
+    cp = found[0]
     return {"checkpoint": cp["id"], "inside": inside(db, cp), "expected": expected(db, cp),
             "capacity": cp["capacity"]}
 
