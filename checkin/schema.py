@@ -157,3 +157,13 @@ def m006_bad_code_index(db: Database) -> None:
             WHERE reason IN ('unknown_code', 'revoked_code');
         """
     )
+
+
+@migrations()
+def m013a_participant_title(db: Database) -> None:
+    """A participant's academic title ("Dr.", "Prof. Dr."), kept apart from the first name.
+
+    Apart, so that the badge prints it small above the name and sorting, search and
+    re-import matching go by the name alone.
+    """
+    db.execute("ALTER TABLE participants ADD COLUMN title TEXT NOT NULL DEFAULT ''")
