@@ -38,7 +38,7 @@ from checkin.badge_text import (
     missing_glyphs,
 )
 from checkin.db import get_meta
-from checkin.event import event_info
+from checkin.event import event_info, other_titles
 
 DPI = 300  # the drawing unit is a pixel at 300 dpi: the layout predates the vector PDF
 PT = 72 / DPI  # PDF points per drawing unit
@@ -103,7 +103,8 @@ OTHER_STYLE = ("plain", "diamond")
 
 PERSON_SQL = (
     "SELECT p.id, p.title, p.first_name, p.last_name, p.organisation, p.city, p.language, "
-    "p.role, p.code, w.title AS working_group_title, x.title AS excursion_title "
+    "p.role, p.code, p.working_group, p.excursion, w.title AS working_group_title, "
+    "x.title AS excursion_title "
     "FROM participants p "
     "LEFT JOIN working_groups w ON w.id = p.working_group "
     "LEFT JOIN excursions x ON x.id = p.excursion")
@@ -722,7 +723,7 @@ def render_pdf(db: Database, out: BinaryIO, participant_ids: list[int] | None = 
     if size not in SIZES:
         raise ValueError(f"unknown badge size {size!r} (known: {', '.join(SIZES)})")
     fmt = SIZES[size]
-    persons = people(db, participant_ids)
+    persons = in_their_language(db, people(db, participant_ids))
     if not persons:
         raise ValueError("no participants to print badges for")
     event = event_info(db) or {}
@@ -762,10 +763,25 @@ def badge_image(person: dict[str, Any], event: dict[str, Any],
     return rasterise(out.getvalue(), dpi, grey)[0]
 
 
+def in_their_language(db: Database, persons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each person their working group's and excursion's title in their language,
+    where the event file has one."""
+    titles = other_titles(db)
+    if not titles:
+        return persons
+    for person in persons:
+        for kind in ("working_group", "excursion"):
+            title = titles.get(kind, {}).get(person.get(kind) or "", {}).get(
+                person.get("language") or "")
+            if title:
+                person[f"{kind}_title"] = title
+    return persons
+
+
 def badge_png(db: Database, participant_id: int) -> bytes:
     """Return one participant's badge as a PNG (the organiser's preview), drawn by the same
     code as the printed PDF."""
-    person = people(db, [participant_id])[0]
+    person = in_their_language(db, people(db, [participant_id]))[0]
     out = io.BytesIO()
     style = badge_style(db)
     # In colour only when the event gave it colours or a logo: grey PNGs are smaller.

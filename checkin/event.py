@@ -43,6 +43,8 @@ class Event:
     excursions: list[dict[str, Any]] = field(default_factory=list)
     # Badge extras: {"colors": {city: "#RRGGBB"}, "logo": {"kind": "png"|"svg", "data": b64}}
     badges: dict[str, Any] = field(default_factory=dict)
+    # Titles in other languages: {"working_group"|"excursion": {id: {language: title}}}
+    titles: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
 
 def _time(value: Any, day: date, tz: ZoneInfo) -> str | None:
@@ -219,12 +221,26 @@ def parse_event(text: str, base: Path | None = None) -> Event:
     room_rows = [{"id": r["id"], "name": r.get("name", ""), "capacity": r.get("capacity")}
                  for r in rooms]
     badges = _badges(data.get("badges"), base, problems)
+    titles: dict[str, dict[str, dict[str, str]]] = {}
+    for kind, found in (("working_group", groups), ("excursion", excursions)):
+        for item in found:
+            raw = item.get("titles")
+            if raw is None:
+                continue
+            if not isinstance(raw, dict) or not all(
+                    lang in LANGUAGES and isinstance(t, str) and t.strip()
+                    for lang, t in raw.items()):
+                problems.append(f"{kind.replace('_', ' ')} {item['id']}: titles must be a table "
+                                'like { nl = "…", en = "…" } (languages de, nl, en)')
+                continue
+            titles.setdefault(kind, {})[item["id"]] = {k: v.strip() for k, v in raw.items()}
     if problems:
         raise EventFileError(problems)
     return Event(
         name=ev["name"].strip(), date=day, venue=ev["venue"].strip(),
         host_city=ev["host_city"].strip(), languages=languages, timezone=tzname,
         rooms=room_rows, working_groups=wg_rows, excursions=ex_rows, badges=badges,
+        titles=titles,
     )
 
 
@@ -300,6 +316,7 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
             "timezone": event.timezone,
         }))
         set_meta(db, "badges", json.dumps(event.badges))
+        set_meta(db, "titles", json.dumps(event.titles))
     return {"rooms": len(event.rooms), "working_groups": len(event.working_groups),
             "excursions": len(event.excursions), "checkpoints": len(checkpoints)}
 
@@ -311,6 +328,13 @@ def event_zone(db: Database) -> ZoneInfo:
         return ZoneInfo(info.get("timezone") or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def other_titles(db: Database) -> dict[str, dict[str, dict[str, str]]]:
+    """Working group and excursion titles in other languages, as the event file gives them:
+    {"working_group"|"excursion": {id: {language: title}}}."""
+    raw = get_meta(db, "titles")
+    return json.loads(raw) if raw else {}
 
 
 def event_info(db: Database) -> dict[str, Any] | None:

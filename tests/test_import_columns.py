@@ -231,3 +231,40 @@ def test_cli_dry_run_prints_the_mapping_and_changes_nothing(db_path, tmp_path, d
     result = runner.invoke(cli, ["--db", str(db_path), "import", str(path),
                                  "--map", "Funktion=ignore", "--map", "Dienststelle=ignore"])
     assert result.exit_code == 0 and "3 new" in result.output
+
+
+def test_groups_and_excursions_by_their_title_in_any_of_the_events_languages(db, tmp_path):
+    from checkin import badges
+    from checkin.demo import EVENT_TOML
+    from checkin.event import apply_event, parse_event
+
+    toml = EVENT_TOML.replace(
+        'title = "Wasserstoff und Mobilität"',
+        'title = "Wasserstoff und Mobilität"\n'
+        'titles = { nl = "Waterstof en mobiliteit", en = "Hydrogen and mobility" }')
+    apply_event(db, parse_event(toml))
+    text = ("Voornaam;Achternaam;Taal;Werkgroep\r\n"
+            "Anouk;Bijl;Nederlands;Waterstof en Mobiliteit\r\n"
+            "Tom;Smith;English;hydrogen and mobility\r\n").encode("cp1252")
+    result = import_file(db, text)
+    assert result["problems"] == [], result["problems"]
+    assert [p["working_group"] for p in people(db)] == ["wasserstoff", "wasserstoff"]
+    # And on the badge the wearer reads the title in their own language.
+    out = io.BytesIO()
+    badges.render_pdf(db, out, [p["id"] for p in people(db)], size="a6")
+    (tmp_path / "b.pdf").write_bytes(out.getvalue())
+    import subprocess
+
+    text = subprocess.run(["pdftotext", str(tmp_path / "b.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Waterstof en mobiliteit" in text and "Hydrogen and mobility" in text
+
+
+def test_bad_titles_table_is_refused():
+    from checkin.demo import EVENT_TOML
+    from checkin.event import EventFileError, parse_event
+
+    toml = EVENT_TOML.replace('title = "Groninger Forum"',
+                              'title = "Groninger Forum"\ntitles = { fr = "Forum" }')
+    with pytest.raises(EventFileError, match="excursion forum: titles must be a table"):
+        parse_event(toml)

@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
+from checkin.event import other_titles
 from checkin.participants.records import COLUMNS
 
 IGNORE = "ignore"
@@ -235,6 +236,7 @@ class Values:
 
     def __init__(self, db: Database, first_language: str = "en"):
         self.first_language = first_language
+        translated = other_titles(db)
         self.lookup: dict[str, dict[str, str]] = {
             col: dict(table) for col, table in VALUE_ALIASES.items()}
         for column, table in (("working_group", "working_groups"), ("excursion", "excursions")):
@@ -242,6 +244,9 @@ class Values:
             rows = db.execute(f"SELECT id, title FROM {table}").fetchall()  # noqa: S608
             for ident, title in rows:
                 found[key(title)] = ident
+            for ident, by_language in translated.get(column, {}).items():
+                for title in by_language.values():
+                    found.setdefault(key(title), ident)
             for ident, _title in rows:
                 found[key(ident)] = ident  # an id wins over a title that reads the same
             self.lookup[column] = found
