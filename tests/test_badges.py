@@ -396,3 +396,18 @@ def test_bench_script_runs():
     assert done.returncode == 0, done.stderr
     assert re.search(r"^6 badges in [0-9.]+ s \([0-9]+ badges/s\), 2 pages, ", done.stdout)
     assert "(target <= 5 MB)" in done.stdout and "ms/badge" in done.stdout
+
+
+def test_badge_pdf_download_and_command_take_a_size(organiser, db_path, tmp_path):
+    one = organiser.get("/participants/1/badge.pdf?size=a6")
+    page = pypdf.PdfReader(io.BytesIO(one.data)).pages[0]
+    assert one.status_code == 200 and round(float(page.mediabox.width) / 72 * 25.4) == 105
+    odd = organiser.get("/participants/1/badge.pdf?size=<a3>")
+    assert odd.status_code == 200  # an unknown size is the A4 sheet, never an error
+    page = pypdf.PdfReader(io.BytesIO(odd.data)).pages[0]
+    assert round(float(page.mediabox.width) / 72 * 25.4) == 210
+    out = tmp_path / "labels.pdf"
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "badges", "-o", str(out),
+                                      "--city", "Bremen", "--size", "label-62x100"])
+    assert result.exit_code == 0 and "Wrote 18 badge(s) on 18 page(s)" in result.output
+    assert len(pypdf.PdfReader(out).pages) == 18

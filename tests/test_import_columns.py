@@ -268,3 +268,14 @@ def test_bad_titles_table_is_refused():
                               'title = "Groninger Forum"\ntitles = { fr = "Forum" }')
     with pytest.raises(EventFileError, match="excursion forum: titles must be a table"):
         parse_event(toml)
+
+
+def test_a_workbook_that_unpacks_into_too_much_is_refused(db):
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (201 * 1024 * 1024))
+    assert len(out.getvalue()) < 1024 * 1024
+    with pytest.raises(CSVFileError, match="unpacks to more than 200 MB"):
+        import_file(db, out.getvalue())

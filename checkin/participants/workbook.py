@@ -17,6 +17,7 @@ from checkin.participants.columns import ALIASES, key
 from checkin.participants.records import Problem
 
 MAX_ROWS = 100_000
+MAX_UNPACKED = 200 * 1024 * 1024
 # The header is looked for in the first rows: lists often start with a title line or two.
 HEADER_SEARCH = 10
 
@@ -76,6 +77,16 @@ def read_workbook(data: bytes, sheet: str | None = None,
     Formula cells, error cells and merged cells in the list are problems of their row:
     their value is not what the organiser sees, or not in every cell it seems to be in.
     """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise FileError(_("the file cannot be read as an Excel workbook (.xlsx): %(error)s",
+                          error=str(exc))) from exc
+    if unpacked > MAX_UNPACKED:
+        # A small file that unpacks into gigabytes would take the server's memory.
+        raise FileError(_("the workbook unpacks to more than %(n)d MB",
+                          n=MAX_UNPACKED // (1024 * 1024)))
     try:
         book = load_workbook(io.BytesIO(data), data_only=False)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
