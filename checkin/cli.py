@@ -98,6 +98,9 @@ def import_command(ctx: Context, csv_file: Path, sheet: str | None, maps: tuple[
             click.echo(f"{csv_file}: {problem}", err=True)
         click.echo(f"{len(result['problems'])} problem(s); nothing was imported.", err=True)
         sys.exit(1)
+    if result["defaults"] and not dry_run:
+        click.echo("Defaults for missing columns: " + ", ".join(
+            f"{k} = {v}" for k, v in result["defaults"].items()))
     if dry_run:
         click.echo(f"{result['rows']} row(s) are fine; nothing was imported (dry run): "
                    f"{result['created']} would be new, {result['updated']} updated, "

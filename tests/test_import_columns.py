@@ -231,6 +231,12 @@ def test_cli_dry_run_prints_the_mapping_and_changes_nothing(db_path, tmp_path, d
     result = runner.invoke(cli, ["--db", str(db_path), "import", str(path),
                                  "--map", "Funktion=ignore", "--map", "Dienststelle=ignore"])
     assert result.exit_code == 0 and "3 new" in result.output
+    # The defaults the file left to us are said on a real import too.
+    assert "Defaults for missing columns: " not in result.output  # it has all three
+    path.write_bytes(xlsx([["Vorname", "Nachname"], ["Ada", "Lovelace"]]))
+    result = runner.invoke(cli, ["--db", str(db_path), "import", str(path)])
+    assert ("Defaults for missing columns: language = de, organisation_type = other, "
+            "role = participant") in result.output
 
 
 def test_groups_and_excursions_by_their_title_in_any_of_the_events_languages(db, tmp_path):
