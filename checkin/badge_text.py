@@ -1,7 +1,7 @@
-"""Text on badges: the bundled fonts, cached glyph masks, line wrapping and fitting.
+"""Text on badges: the bundled fonts, their measurements, line wrapping and fitting.
 
-Drawing goes through 1-bit masks cached per (text, font, size): the titles, labels and
-places that repeat on many badges are rendered once per process.
+Sizes and widths are in the badge's drawing units (pixels at 300 dpi); the PDF draws the
+same font at the same sizes, so what is measured here is what prints.
 """
 
 from __future__ import annotations
@@ -9,67 +9,41 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 
 FONTS = Path(__file__).parent / "fonts"
-INK, PAPER = 0, 255  # the two values of a 1-bit image: black and white
+REGULAR, BOLD = "NotoSans", "NotoSans-Bold"
+
+
+@lru_cache(maxsize=1)
+def register_fonts() -> None:
+    """Register the bundled Noto Sans with reportlab (once per process); PDFs embed a subset."""
+    pdfmetrics.registerFont(TTFont(REGULAR, str(FONTS / "NotoSans-Regular.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "NotoSans-Bold.ttf")))
+
+
+def font_name(bold: bool) -> str:
+    """The registered name of the regular or bold face."""
+    register_fonts()
+    return BOLD if bold else REGULAR
+
+
+class Face:
+    """One face at one size: measures text as the PDF will set it."""
+
+    def __init__(self, bold: bool, size: int):
+        self.name, self.size = font_name(bold), size
+
+    def getlength(self, text: str) -> float:
+        """The advance width of `text`."""
+        return pdfmetrics.stringWidth(text, self.name, self.size)
 
 
 @lru_cache(maxsize=256)
-def get_font(bold: bool, size: int) -> ImageFont.FreeTypeFont:
-    """Load the bundled Noto Sans in a size (cached: loading costs more than drawing)."""
-    name = "NotoSans-Bold.ttf" if bold else "NotoSans-Regular.ttf"
-    return ImageFont.truetype(str(FONTS / name), size)
-
-
-def _render(text: str, bold: bool, size: int) -> tuple[Image.Image, int, int]:
-    """Render a line of text as a 1-bit mask; return it with its offset from the start
-    of the baseline."""
-    face = get_font(bold, size)
-    left, top, right, bottom = face.getbbox(text, anchor="ls")
-    mask = Image.new("1", (max(1, right - left), max(1, bottom - top)), 0)
-    ImageDraw.Draw(mask).text((-left, -top), text, font=face, fill=255, anchor="ls")
-    return mask, left, top
-
-
-# Bounded: a 1-bit mask takes a byte per pixel, so this holds at most some tens of MB.
-@lru_cache(maxsize=256)
-def text_mask(text: str, bold: bool, size: int) -> tuple[Image.Image, int, int]:
-    """Render a line of text once (group titles, places and labels repeat on many badges)."""
-    return _render(text, bold, size)
-
-
-def draw_text(img: Image.Image, x: int, baseline: int, text: str, bold: bool, size: int,
-              ink: int = INK, cache: bool = True) -> None:
-    """Draw a line of text with its baseline starting at (x, baseline).
-
-    `cache` false is for text that will not come again, such as a person's name.
-    """
-    if not text:
-        return
-    if not cache:
-        ImageDraw.Draw(img).text((x, baseline), text, font=get_font(bold, size), fill=ink,
-                                 anchor="ls")
-        return
-    mask, left, top = text_mask(text, bold, size)
-    img.paste(ink, (x + left, baseline + top), mask)
-
-
-def draw_code(img: Image.Image, x: int, baseline: int, code: str, width: int,
-              size: int = 26) -> None:
-    """Draw a code in groups of four on a fixed pitch, so it is easy to read and type.
-
-    Characters are placed one by one from cached masks: every code is different, and
-    drawing it as a line of text would render its glyphs afresh on every badge.
-    """
-    widest = max(advance(ch, size) for ch in "0123456789ABCDEFGHJKMNPQRSTVWX")
-    slots = len(code) + (len(code) - 1) // 4 / 2  # a half-cell gap between groups
-    pitch = min(round(widest * 1.05), int(width / slots))
-    if pitch < widest * 0.9:
-        size = max(12, int(size * pitch / widest))  # a longer code: smaller characters
-    for i, ch in enumerate(code):
-        cell = x + i * pitch + (i // 4) * pitch // 2
-        draw_text(img, cell + round(pitch - advance(ch, size)) // 2, baseline, ch, True, size)
+def get_font(bold: bool, size: int) -> Face:
+    """The bundled Noto Sans, regular or bold, at a size."""
+    return Face(bold, size)
 
 
 @lru_cache(maxsize=512)
@@ -80,21 +54,21 @@ def advance(ch: str, size: int) -> float:
 
 @lru_cache(maxsize=512)
 def cap_height(bold: bool, size: int) -> int:
-    """The height of capital letters of the font at a size, in pixels."""
-    return -get_font(bold, size).getbbox("H", anchor="ls")[1]
+    """The height of capital letters of the font at a size."""
+    face = pdfmetrics.getFont(font_name(bold)).face
+    return round(face.capHeight * size / 1000)
 
 
-@lru_cache(maxsize=2048)
-def _glyph(ch: str, bold: bool) -> tuple[tuple[int, int], bytes]:
-    """A character as the font draws it at 32 px: its size and pixels."""
-    mask = _render(ch, bold, 32)[0]
-    return mask.size, mask.tobytes()
+def descent(bold: bool, size: int) -> int:
+    """How far descenders reach below the baseline at a size."""
+    face = pdfmetrics.getFont(font_name(bold)).face
+    return round(-face.descent * size / 1000)
 
 
 def missing_glyphs(text: str, bold: bool = False) -> set[str]:
     """Return the characters of `text` the badge font cannot draw (they would print as boxes)."""
-    notdef = _glyph("\U000f0000", bold)  # a private-use character: in no font
-    return {ch for ch in set(text) if not ch.isspace() and _glyph(ch, bold) == notdef}
+    glyphs = pdfmetrics.getFont(font_name(bold)).face.charToGlyph
+    return {ch for ch in set(text) if not ch.isspace() and ord(ch) not in glyphs}
 
 
 def _pieces(text: str) -> list[tuple[str, bool]]:
@@ -122,7 +96,7 @@ def _join(pieces: list[tuple[str, bool]]) -> str:
     return out
 
 
-def wrap(text: str, font: ImageFont.FreeTypeFont, width: int, break_words: bool = True
+def wrap(text: str, font: Face, width: int, break_words: bool = True
          ) -> list[str] | None:
     """Greedy word wrap to `width` pixels.
 

@@ -1,66 +1,90 @@
-"""Printed badges: QR codes, one badge as an image, and print-ready A4 PDF sheets.
+"""Printed badges: QR codes, and print-ready vector PDFs of badge sheets and single badges.
 
-Badges are drawn in 1-bit black and white at 300 dpi: crisp on any office laser printer,
-small and fast as CCITT G4 images in the PDF, and the delegations are told apart by band
-pattern, shape and city name rather than by colour.
+Badges are drawn with reportlab as vectors: text as text in the bundled Noto Sans (embedded
+as a subset, so it is selectable, searchable and read aloud), QR codes as black squares, so
+they print sharp on any printer at any size. The delegations are told apart by band pattern,
+shape and city name, never by colour alone; the event file may add a logo and accent colours.
 """
 
 from __future__ import annotations
 
-import contextlib
+import base64
 import io
-import math
-import multiprocessing
-import os
-import shutil
-import tempfile
+import json
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any, BinaryIO
 
 import qrcode
 from babel.dates import format_date
-from PIL import Image, ImageDraw, PdfParser, features
+from PIL import Image
 from qrcode.constants import ERROR_CORRECT_Q
 from qrcode.image.svg import SvgPathImage
+from reportlab.lib.colors import Color, HexColor, black, white
+from reportlab.pdfgen.canvas import Canvas
 from sqlite_utils import Database
 
 from checkin.badge_text import (
-    INK,
-    PAPER,
+    advance,
     cap_height,
-    draw_code,
-    draw_text,
+    descent,
     fit,
+    font_name,
     get_font,
     missing_glyphs,
 )
-from checkin.event import event_info
+from checkin.db import get_meta
+from checkin.event import event_info, other_titles
 
-DPI = 300
+DPI = 300  # the drawing unit is a pixel at 300 dpi: the layout predates the vector PDF
+PT = 72 / DPI  # PDF points per drawing unit
 
 
 def mm(value: float) -> int:
-    """Millimetres to pixels at 300 dpi."""
+    """Millimetres to drawing units (pixels at 300 dpi)."""
     return round(value * DPI / 25.4)
 
 
-# A4 portrait with four badges of 92 x 134 mm (they fit A6 badge holders), 8 mm apart.
-PAGE = (mm(210), mm(297))
-PAGE_PT = (595.28, 841.89)  # A4 in PDF points
+# Four badges of 92 x 134 mm (they fit A6 badge holders) on an A4 sheet, 8 mm apart.
 BADGE = (mm(92), mm(134))
 GUTTER = mm(8)
-COLUMNS, ROWS = 2, 2
-PER_PAGE = COLUMNS * ROWS
 BLEED = mm(1.5)  # the city band runs past the cut line, so a slightly-off cut shows no sliver
 MARK_FROM, MARK_TO = mm(2.2), mm(3.8)  # cut marks, measured outward from the cut line
 PAD = mm(5)
 BAND_H = mm(19)
-QR_MODULE = 18  # pixels per module: the codes make version-2 QRs (25 modules), 38 mm wide
+QR_MODULE = 18  # units per module: the codes make version-2 QRs (25 modules), 50 mm wide
 QR_QUIET = 4  # modules of white around the code, as the QR standard asks
+
+
+@dataclass(frozen=True)
+class Size:
+    """A page format: a sheet with a grid of badges and cut marks, or one badge per page."""
+
+    name: str
+    description: str
+    page_mm: tuple[float, float]
+    grid: tuple[int, int] | None = None  # columns, rows; None: the badge fills the page
+
+    @property
+    def per_page(self) -> int:
+        """How many badges one page holds."""
+        return self.grid[0] * self.grid[1] if self.grid else 1
+
+
+SIZES = {s.name: s for s in (
+    Size("a4", "A4 sheet, four 92 x 134 mm badges with cut marks", (210, 297), (2, 2)),
+    Size("a6", "one badge per A6 page (105 x 148 mm)", (105, 148)),
+    Size("label-4x6", "one badge per 4 x 6 in label (102 x 152 mm)", (101.6, 152.4)),
+    Size("label-62x100", "one badge per 62 x 100 mm label (Brother QL, 62 mm roll)", (62, 100)),
+    Size("label-59x102", "one badge per 59 x 102 mm label (DYMO 99014)", (59, 102)),
+    Size("badge", "one badge per 92 x 134 mm page, no margins (the preview)", (92, 134)),
+)}
+DEFAULT_SIZE = "a4"
+PER_PAGE = SIZES[DEFAULT_SIZE].per_page
 
 # Labels on the badge are in the wearer's language: it is their badge and their day plan.
 LABELS = {
@@ -78,8 +102,10 @@ CITY_STYLES = {"groningen": ("solid", "circle"), "bremen": ("stripes", "triangle
 OTHER_STYLE = ("plain", "diamond")
 
 PERSON_SQL = (
-    "SELECT p.id, p.first_name, p.last_name, p.organisation, p.city, p.language, p.role, "
-    "p.code, w.title AS working_group_title, x.title AS excursion_title FROM participants p "
+    "SELECT p.id, p.title, p.first_name, p.last_name, p.organisation, p.city, p.language, "
+    "p.role, p.code, p.working_group, p.excursion, w.title AS working_group_title, "
+    "x.title AS excursion_title "
+    "FROM participants p "
     "LEFT JOIN working_groups w ON w.id = p.working_group "
     "LEFT JOIN excursions x ON x.id = p.excursion")
 
@@ -102,83 +128,247 @@ def qr_svg(code: str) -> str:
 
 def qr_png(code: str, box_size: int = 10) -> bytes:
     """Return the code's QR as a PNG with `box_size` pixels per module."""
-    out = io.BytesIO()
-    _qr_image(code, box_size).save(out, "PNG", optimize=True)
-    return out.getvalue()
-
-
-def _qr_image(code: str, module: int) -> Image.Image:
-    """Return the code's QR as a 1-bit image, quiet zone included."""
     matrix = _qr(code).get_matrix()
     n = len(matrix)
     small = Image.frombytes("L", (n, n), bytes(0 if dark else 255
                                                 for row in matrix for dark in row))
-    # Scale up without blurring: every module becomes a sharp square.
-    return small.convert("1", dither=Image.Dither.NONE).resize(
-        (n * module, n * module), Image.Resampling.NEAREST)
+    out = io.BytesIO()
+    # Scaled up without blurring: every module a sharp square.
+    small.convert("1", dither=Image.Dither.NONE).resize(
+        (n * box_size, n * box_size), Image.Resampling.NEAREST).save(out, "PNG", optimize=True)
+    return out.getvalue()
 
 
-# --- One badge --------------------------------------------------------------------------
+def qr_runs(code: str) -> tuple[int, list[tuple[int, int, int]]]:
+    """The code's QR as (modules per side with quiet zone, dark runs (row, first, length)).
+
+    Runs of dark modules in a row become one rectangle each: about a third as many
+    drawing operations as one square per module, and no hairline seams between squares.
+    """
+    matrix = _qr(code).get_matrix()
+    runs = []
+    for r, row in enumerate(matrix):
+        c = 0
+        while c < len(row):
+            if row[c]:
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                runs.append((r, start, c - start))
+            else:
+                c += 1
+    return len(matrix), runs
+
+
+# --- Drawing ----------------------------------------------------------------------------
+
+INK = black
+
+
+class Pen:
+    """Draws on a reportlab canvas in badge units: origin at the badge's top left, y down."""
+
+    def __init__(self, canvas: Canvas, height: int):
+        self.c, self.h = canvas, height
+
+    def fill(self, color: Color) -> None:
+        """Set the colour for what is drawn next."""
+        self.c.setFillColor(color)
+
+    def rect(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        """A filled rectangle between two corners."""
+        self.c.rect(x0, self.h - y1, x1 - x0, y1 - y0, stroke=0, fill=1)
+
+    def polygon(self, points: list[tuple[float, float]]) -> None:
+        """A filled polygon."""
+        path = self.c.beginPath()
+        path.moveTo(points[0][0], self.h - points[0][1])
+        for x, y in points[1:]:
+            path.lineTo(x, self.h - y)
+        path.close()
+        self.c.drawPath(path, stroke=0, fill=1)
+
+    def ellipse(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        """A filled ellipse in a box."""
+        self.c.ellipse(x0, self.h - y1, x1, self.h - y0, stroke=0, fill=1)
+
+    def rounded(self, x0: float, y0: float, x1: float, y1: float, radius: float) -> None:
+        """A filled rectangle with rounded corners."""
+        self.c.roundRect(x0, self.h - y1, x1 - x0, y1 - y0, radius, stroke=0, fill=1)
+
+    def text(self, x: float, baseline: float, text: str, bold: bool, size: float) -> None:
+        """A line of text starting at (x, baseline)."""
+        if text:
+            self.c.setFont(font_name(bold), size)
+            self.c.drawString(x, self.h - baseline, text)
+
+    def qr(self, x: float, y: float, module: float, n: int,
+           runs: list[tuple[int, int, int]]) -> None:
+        """A QR code's dark runs as one filled path, counted in modules (short numbers)."""
+        self.c.saveState()
+        self.c.translate(x, self.h - y - n * module)
+        self.c.scale(module, module)
+        path = self.c.beginPath()
+        for row, col, length in runs:
+            path.rect(col, n - row - 1, length, 1)
+        self.c.drawPath(path, stroke=0, fill=1)
+        self.c.restoreState()
+
+    @contextmanager
+    def clip(self, x0: float, y0: float, x1: float, y1: float) -> Iterator[None]:
+        """Clip what is drawn inside to a box."""
+        self.c.saveState()
+        path = self.c.beginPath()
+        path.rect(x0, self.h - y1, x1 - x0, y1 - y0)
+        self.c.clipPath(path, stroke=0, fill=0)
+        try:
+            yield
+        finally:
+            self.c.restoreState()
+
 
 def city_style(city: str) -> tuple[str, str]:
     """Return the (band pattern, shape) of a city's delegation."""
     return CITY_STYLES.get((city or "").strip().casefold(), OTHER_STYLE)
 
 
-def _shape(d: ImageDraw.ImageDraw, kind: str, box: tuple[int, int, int, int],
-           fill: int) -> None:
+def _shape(pen: Pen, kind: str, x0: int, y0: int, x1: int, y1: int) -> None:
     """Draw a delegation's shape (circle, triangle, square or diamond) into a box."""
-    x0, y0, x1, y1 = box
-    cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     if kind == "circle":
-        d.ellipse(box, fill=fill)
+        pen.ellipse(x0, y0, x1, y1)
     elif kind == "triangle":
-        d.polygon([(cx, y0), (x1, y1), (x0, y1)], fill=fill)
+        pen.polygon([(cx, y0), (x1, y1), (x0, y1)])
     elif kind == "square":
-        inset = (x1 - x0) // 10
-        d.rectangle((x0 + inset, y0 + inset, x1 - inset, y1 - inset), fill=fill)
+        inset = (x1 - x0) / 10
+        pen.rect(x0 + inset, y0 + inset, x1 - inset, y1 - inset)
     else:
-        d.polygon([(cx, y0), (x1, cy), (cx, y1), (x0, cy)], fill=fill)
+        pen.polygon([(cx, y0), (x1, cy), (cx, y1), (x0, cy)])
 
 
-@lru_cache(maxsize=64)
-def _band(city: str, bleed: int) -> tuple[Image.Image, bool]:
-    """Draw a city's band with bleed on top and sides (the same on all its badges);
-    say whether the city's name had to be shortened."""
+@dataclass
+class Style:
+    """What the event file adds to every badge: a logo and the delegations' accent colours."""
+
+    logo: Logo | None = None
+    colors: dict[str, str] | None = None
+
+    def ink(self, city: str) -> Color:
+        """The band's colour for a city: its accent colour, else black."""
+        value = (self.colors or {}).get((city or "").strip().casefold())
+        return HexColor(value) if value else INK
+
+
+@dataclass
+class Logo:
+    """An event logo ready to draw: a PNG image or an SVG drawing, with its aspect ratio."""
+
+    kind: str
+    data: bytes
+    aspect: float  # width / height
+    drawing: Any = None  # the SVG as a reportlab Drawing
+
+    @classmethod
+    def load(cls, kind: str, data: bytes) -> Logo:
+        """Read a PNG or SVG logo; raise ValueError if it cannot be read."""
+        if kind == "svg":
+            from svglib.svglib import svg2rlg
+
+            drawing = svg2rlg(io.BytesIO(data))
+            if drawing is None or not drawing.width or not drawing.height:
+                raise ValueError("the SVG logo cannot be read")
+            return cls(kind, data, drawing.width / drawing.height, drawing)
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                return cls(kind, data, image.width / image.height)
+        except (OSError, ValueError, ZeroDivisionError) as exc:
+            raise ValueError(f"the logo cannot be read as an image: {exc}") from exc
+
+    def draw(self, canvas: Canvas, x: float, y: float, width: float, height: float) -> None:
+        """Draw the logo into a box given in PDF units, bottom left at (x, y)."""
+        if self.drawing is not None:
+            from reportlab.graphics import renderPDF
+
+            canvas.saveState()
+            canvas.translate(x, y)
+            canvas.scale(width / self.drawing.width, height / self.drawing.height)
+            renderPDF.draw(self.drawing, canvas, 0, 0)
+            canvas.restoreState()
+        else:
+            from reportlab.lib.utils import ImageReader
+
+            canvas.drawImage(ImageReader(io.BytesIO(self.data)), x, y, width, height,
+                             mask="auto")
+
+
+def badge_style(db: Database) -> Style:
+    """The logo and accent colours the event file named, if any."""
+    raw = get_meta(db, "badges")
+    if not raw:
+        return Style()
+    info = json.loads(raw)
+    logo = None
+    if info.get("logo"):
+        logo = Logo.load(info["logo"]["kind"], base64.b64decode(info["logo"]["data"]))
+    return Style(logo, {k.casefold(): v for k, v in (info.get("colors") or {}).items()})
+
+
+def _band(pen: Pen, city: str, width: int, bleed: int, style: Style) -> bool:
+    """Draw a city's band, with bleed on top and sides; say whether the name was shortened.
+
+    The band's top left is at (-bleed, -bleed); the badge's own top left is (0, 0).
+    """
     pattern, shape = city_style(city)
-    width, height = BADGE[0], BAND_H
-    img = Image.new("1", (width + 2 * bleed, height + bleed), PAPER)
-    d = ImageDraw.Draw(img)
+    ink = style.ink(city)
+    x0, y0, x1, y1 = -bleed, -bleed, width + bleed, BAND_H
+    height = BAND_H
     icon = height * 46 // 100
-    x, y_mid = bleed + PAD, bleed + height // 2
-    ink = INK
+    x, y_mid = PAD, height // 2
+    text_ink = ink
+    pen.fill(ink)
     if pattern == "solid":
-        d.rectangle((0, 0, img.width, img.height), fill=INK)
-        ink = PAPER
+        pen.rect(x0, y0, x1, y1)
+        text_ink = white
     elif pattern == "stripes":
         # Diagonal hatching reads as grey from afar; the name sits on a white plate.
-        step = mm(1.6)
-        for off in range(-img.height, img.width, step * 2):
-            d.polygon([(off, img.height), (off + step, img.height),
-                       (off + step + img.height, 0), (off + img.height, 0)], fill=INK)
+        step, tall = mm(1.6), y1 - y0
+        with pen.clip(x0, y0, x1, y1):
+            for off in range(x0 - tall, x1, step * 2):
+                pen.polygon([(off, y1), (off + step, y1), (off + step + tall, y0),
+                             (off + tall, y0)])
     elif pattern == "split":
-        d.rectangle((0, 0, x + icon + PAD, img.height), fill=INK)
-        d.rectangle((0, img.height - mm(1.2), img.width, img.height), fill=INK)
+        pen.rect(x0, y0, x + icon + PAD, y1)
+        pen.rect(x0, y1 - mm(1.2), x1, y1)
     else:
-        d.rectangle((0, img.height - mm(0.6), img.width, img.height), fill=INK)
+        pen.rect(x0, y1 - mm(0.6), x1, y1)
+    right = width - PAD
+    if style.logo is not None:
+        # The logo sits at the band's right end on a white plate, so it shows on any band.
+        logo_h = height - 2 * mm(3.5)
+        logo_w = min(logo_h * style.logo.aspect, width * 0.3)
+        logo_h = logo_w / style.logo.aspect
+        lx, ly = right - logo_w, y_mid - logo_h / 2
+        pen.fill(white)
+        pen.rounded(lx - mm(1.5), y_mid - height / 2 + mm(2), right + mm(1.5),
+                    y_mid + height / 2 - mm(2), mm(1.5))
+        style.logo.draw(pen.c, lx, pen.h - (ly + logo_h), logo_w, logo_h)
+        right = lx - mm(4)
     label = city.strip().upper()
     text_x = x + icon + PAD + (mm(3) if pattern == "split" else 0)
-    size, lines, shortened = fit(label, True, width - text_x - PAD, height * 52 // 100,
+    size, lines, shortened = fit(label, True, max(1, right - text_x), height * 52 // 100,
                                  height // 4, 1)
     if pattern == "stripes":
         text_w = int(get_font(True, size).getlength(lines[0])) if label else 0
-        d.rounded_rectangle((x - mm(2), bleed + mm(3), text_x + text_w + mm(3),
-                             bleed + height - mm(3)), radius=mm(2), fill=PAPER)
-    _shape(d, shape, (x, y_mid - icon // 2, x + icon, y_mid + icon // 2),
-           PAPER if pattern == "split" else ink)
+        pen.fill(white)
+        pen.rounded(x - mm(2), mm(3), text_x + text_w + mm(3), height - mm(3), mm(2))
+    pen.fill(white if pattern == "split" else text_ink)
+    _shape(pen, shape, x, y_mid - icon // 2, x + icon, y_mid + icon // 2)
+    pen.fill(text_ink)
     if label:
-        draw_text(img, text_x, y_mid + cap_height(True, size) // 2, lines[0], True, size, ink)
-    return img, shortened
+        pen.text(text_x, y_mid + cap_height(True, size) / 2, lines[0], True, size)
+    pen.fill(INK)
+    return shortened
 
 
 @lru_cache(maxsize=64)
@@ -192,17 +382,17 @@ def _date_text(day: str, language: str) -> str:
     return format_date(parsed, format="long", locale="en_GB" if language == "en" else language)
 
 
-Block = tuple[int, Callable[[Image.Image, int, int], None], str]
+Block = tuple[int, Callable[[Pen, int, int], None], str]
 
 
 def _lines_block(lines: tuple[str, ...], bold: bool, size: int, leading: float,
-                 space_after: int, shortened: str = "", cache: bool = True) -> Block:
+                 space_after: int, shortened: str = "") -> Block:
     """A block of text lines; its height runs from the top of capitals to the last baseline."""
     cap, step = cap_height(bold, size), round(size * leading)
 
-    def draw(img: Image.Image, x: int, y: int) -> None:
+    def draw(pen: Pen, x: int, y: int) -> None:
         for i, line in enumerate(lines):
-            draw_text(img, x, y + cap + i * step, line, bold, size, cache=cache)
+            pen.text(x, y + cap + i * step, line, bold, size)
 
     return cap + (len(lines) - 1) * step + space_after, draw, shortened
 
@@ -212,35 +402,40 @@ def _tag_block(text: str, size: int) -> Block:
     cap, pad = cap_height(True, size), size // 3
     width = int(get_font(True, size).getlength(text)) + 2 * pad
 
-    def draw(img: Image.Image, x: int, y: int) -> None:
-        ImageDraw.Draw(img).rounded_rectangle((x, y, x + width, y + cap + 2 * pad),
-                                              radius=pad, fill=INK)
-        draw_text(img, x + pad, y + pad + cap, text, True, size, PAPER)
+    def draw(pen: Pen, x: int, y: int) -> None:
+        pen.rounded(x, y, x + width, y + cap + 2 * pad, pad)
+        pen.fill(white)
+        pen.text(x + pad, y + pad + cap, text, True, size)
+        pen.fill(INK)
 
     return cap + 2 * pad, draw, ""
 
 
 def _fitted(text: str, bold: bool, width: int, size: int, min_size: int, max_lines: int,
-            leading: float, space_after: int, what: str, shrink: float = 0.85,
-            cache: bool = True) -> Block:
+            leading: float, space_after: int, what: str, shrink: float = 0.85) -> Block:
     """Fit text to the width and make it a block, noting `what` if it had to be shortened."""
     s, lines, cut = fit(text, bold, width, size, min_size, max_lines, shrink)
-    return _lines_block(lines, bold, s, leading, space_after, what if cut else "", cache)
+    return _lines_block(lines, bold, s, leading, space_after, what if cut else "")
 
 
 def _person_blocks(person: dict[str, Any], labels: dict[str, str], width: int,
                    name_scale: float, scale: float) -> tuple[list[Block], list[Block]]:
-    """Lay out who (name, organisation, role) and where (group, excursion), the name at
-    one scale and the rest at another; the last block ends at its baseline."""
+    """Lay out who (title, name, organisation, role) and where (group, excursion), the name
+    at one scale and the rest at another; the last block ends at its baseline."""
     def px(size: float, factor: float = scale) -> int:
         return max(20, int(size * factor) // 2 * 2)
 
-    who = [_fitted((person.get("first_name") or "").strip(), True, width,
-                   px(170, name_scale), px(96, name_scale), 2, 1.05, mm(3), "first name",
-                   shrink=0.6, cache=False),
-           _fitted((person.get("last_name") or "").strip(), True, width,
-                   px(100, name_scale), px(56, name_scale), 2, 1.1, mm(4.5), "last name",
-                   shrink=0.6, cache=False)]
+    who = []
+    if (person.get("title") or "").strip():
+        # The academic title small above the name: kept, without outshouting the name.
+        who.append(_fitted(person["title"].strip(), False, width, px(40), px(30), 1, 1.1,
+                           mm(2), "title"))
+    who += [_fitted((person.get("first_name") or "").strip(), True, width,
+                    px(170, name_scale), px(96, name_scale), 2, 1.05, mm(3), "first name",
+                    shrink=0.6),
+            _fitted((person.get("last_name") or "").strip(), True, width,
+                    px(100, name_scale), px(56, name_scale), 2, 1.1, mm(4.5), "last name",
+                    shrink=0.6)]
     if person.get("organisation"):
         who.append(_fitted(person["organisation"].strip(), False, width, px(52), px(36), 3,
                            1.2, mm(4), "organisation"))
@@ -263,9 +458,10 @@ SCALES = ((1.0, 1.0), (1.0, 0.92), (1.0, 0.85), (0.92, 0.85), (0.85, 0.8), (0.78
 
 
 @lru_cache(maxsize=64)
-def _footer(event_name: str, details: str, width: int) -> tuple[Image.Image, tuple[str, ...]]:
-    """Render the event name, date and venue once per language; return the mask and
-    what had to be shortened."""
+def _footer(event_name: str, details: str, width: int
+            ) -> tuple[int, tuple[tuple[int, str, bool, int], ...], tuple[str, ...]]:
+    """Lay out the event name, date and venue once per language: the height, the lines as
+    (baseline, text, bold, size), and what had to be shortened."""
     rows: list[tuple[str, bool, int]] = []
     short = []
     for text, bold, size, what in ((event_name, True, 30, "event name"),
@@ -276,41 +472,52 @@ def _footer(event_name: str, details: str, width: int) -> tuple[Image.Image, tup
             if cut:
                 short.append(what)
     rule = mm(0.6)
-    height = rule + mm(2.5) + sum(round(s * 1.2) for _, _, s in rows)
-    mask = Image.new("1", (width, max(1, height)), 0)
-    ImageDraw.Draw(mask).rectangle((0, 0, mm(12), rule - 1), fill=255)
     y = rule + mm(2.5)
+    placed = []
     for line, bold, s in rows:
-        y += round(s * 1.2) if y > rule + mm(2.5) else cap_height(bold, s)
-        draw_text(mask, 0, y, line, bold, s, 255)
-    descent = get_font(False, 28).getmetrics()[1]
-    return mask.crop((0, 0, width, y + descent // 2)), tuple(short)
+        y += round(s * 1.2) if placed else cap_height(bold, s)
+        placed.append((y, line, bold, s))
+    return y + descent(False, 28) // 2, tuple(placed), tuple(short)
 
 
-def badge_image(person: dict[str, Any], event: dict[str, Any],
-                warnings: list[str] | None = None, bleed: int = 0) -> Image.Image:
-    """Render one badge (92 x 134 mm at 300 dpi, 1-bit), optionally with bleed around it.
+def _code(pen: Pen, x: int, baseline: int, code: str, width: int, size: int = 26) -> None:
+    """Draw a code in groups of four on a fixed pitch, so it is easy to read and type."""
+    widest = max(advance(ch, size) for ch in "0123456789ABCDEFGHJKMNPQRSTVWX")
+    slots = len(code) + (len(code) - 1) // 4 / 2  # a half-cell gap between groups
+    pitch = min(round(widest * 1.05), int(width / slots))
+    if pitch < widest * 0.9:
+        size = max(12, int(size * pitch / widest))  # a longer code: smaller characters
+    for i, ch in enumerate(code):
+        cell = x + i * pitch + (i // 4) * pitch // 2
+        pen.text(cell + round(pitch - advance(ch, size)) // 2, baseline, ch, True, size)
+
+
+def draw_badge(pen: Pen, person: dict[str, Any], event: dict[str, Any], style: Style,
+               size: tuple[int, int] = BADGE, bleed: int = 0,
+               warnings: list[str] | None = None) -> None:
+    """Draw one badge with its top left at the pen's (0, 0), optionally with bleed.
 
     Text that does not fit even at its smallest size is shortened with "…" and reported
     in `warnings`, so that nothing is cut off silently.
     """
-    w, h = BADGE
-    img = Image.new("1", (w + 2 * bleed, h + 2 * bleed), PAPER)
-    band, city_shortened = _band(person.get("city") or "", bleed)
-    img.paste(band, (0, 0))
+    w, h = size
     lang = person.get("language") if person.get("language") in LABELS else "en"
-    left, inner = bleed + PAD, w - 2 * PAD
-    short: list[str] = ["city"] if city_shortened else []
+    inner = w - 2 * PAD
+    short: list[str] = []
+    with pen.clip(-bleed, -bleed, w + bleed, h + bleed):
+        if _band(pen, person.get("city") or "", w, bleed, style):
+            short.append("city")
 
     # The QR sits bottom right, its full quiet zone inside the badge.
-    qr = _qr_image(person["code"], QR_MODULE)
-    qr_x, qr_y = bleed + w - qr.width, bleed + h - qr.height
-    img.paste(qr, (qr_x, qr_y))
+    n, runs = qr_runs(person["code"])
+    qr_x, qr_y = w - n * QR_MODULE, h - n * QR_MODULE
+    pen.fill(INK)
+    pen.qr(qr_x, qr_y, QR_MODULE, n, runs)
 
     # Who at the top, where (group, excursion) just above the QR, the last baseline far
     # enough above the quiet zone for descenders. If they do not fit, the text shrinks a
     # step and is laid out again.
-    top, bottom = bleed + BAND_H + mm(5.5), qr_y - mm(1.5)
+    top, bottom = BAND_H + mm(5.5), qr_y - mm(1.5)
     for name_scale, scale in SCALES:
         who, where = _person_blocks(person, LABELS[lang], inner, name_scale, scale)
         who_h, where_h = sum(b[0] for b in who), sum(b[0] for b in where)
@@ -319,22 +526,25 @@ def badge_image(person: dict[str, Any], event: dict[str, Any],
             break
     y = top
     for height, draw, shortened in who:
-        draw(img, left, y)
+        draw(pen, PAD, y)
         y += height
         short.extend([shortened] if shortened else [])
     y = max(y + mm(3), bottom - where_h)
     for height, draw, shortened in where:
-        draw(img, left, y)
+        draw(pen, PAD, y)
         y += height
         short.extend([shortened] if shortened else [])
 
     # Bottom left, beside the QR: the event, date and venue, and the code for typing in.
-    code_base, footer_w = bleed + h - mm(5), qr_x - mm(1) - left  # clear of the quiet zone
-    draw_code(img, left, code_base, person["code"], footer_w)
+    code_base, footer_w = h - mm(5), qr_x - mm(1) - PAD  # clear of the quiet zone
+    _code(pen, PAD, code_base, person["code"], footer_w)
     details = ", ".join(v for v in (_date_text(event.get("date") or "", lang),
                                     event.get("venue") or "") if v)
-    mask, footer_short = _footer(event.get("name") or "", details, footer_w)
-    img.paste(INK, (left, code_base - mm(7) - mask.height), mask)
+    height, lines, footer_short = _footer(event.get("name") or "", details, footer_w)
+    top = code_base - mm(7) - height
+    pen.rect(PAD, top, PAD + mm(12), top + mm(0.6))
+    for baseline, line, bold, s in lines:
+        pen.text(PAD, top + baseline, line, bold, s)
     short.extend(footer_short)
     if warnings is not None:
         name = f"{person.get('first_name', '')} {person.get('last_name', '')}".strip()
@@ -342,12 +552,10 @@ def badge_image(person: dict[str, Any], event: dict[str, Any],
                         for what in short)
         # A character the font lacks would print as an empty box: say so.
         missing = missing_glyphs(" ".join(str(person.get(k) or "") for k in (
-            "first_name", "last_name", "organisation", "city")))
+            "title", "first_name", "last_name", "organisation", "city")))
         if missing:
             warnings.append(f"badge of {name} (id {person.get('id')}): the font has no "
                             f"{', '.join(sorted(missing))}")
-    img.info["dpi"] = (DPI, DPI)
-    return img
 
 
 # --- Queries ----------------------------------------------------------------------------
@@ -432,143 +640,152 @@ def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable
     return [p["id"] for p in sorted(db.query(sql, params), key=sort_key)]
 
 
-def badge_png(db: Database, participant_id: int) -> bytes:
-    """Return one participant's badge as a PNG (the organiser's preview)."""
-    person = people(db, [participant_id])[0]
-    out = io.BytesIO()
-    badge_image(person, event_info(db) or {}).save(out, "PNG", dpi=(DPI, DPI))
-    return out.getvalue()
+# --- Pages ------------------------------------------------------------------------------
+
+def page_units(size: Size) -> tuple[float, float]:
+    """A page's width and height in drawing units."""
+    return size.page_mm[0] * DPI / 25.4, size.page_mm[1] * DPI / 25.4
 
 
-# --- Sheets -----------------------------------------------------------------------------
+def sheet_origin(size: Size, slot: int) -> tuple[float, float]:
+    """Top left of a badge slot on a sheet, in drawing units from the page's top left."""
+    assert size.grid is not None
+    cols, rows = size.grid
+    page_w, page_h = page_units(size)
+    grid_w = cols * BADGE[0] + (cols - 1) * GUTTER
+    grid_h = rows * BADGE[1] + (rows - 1) * GUTTER
+    col, row = slot % cols, slot // cols
+    return ((page_w - grid_w) / 2 + col * (BADGE[0] + GUTTER),
+            (page_h - grid_h) / 2 + row * (BADGE[1] + GUTTER))
 
-def _origin(slot: int) -> tuple[int, int]:
-    """Top-left pixel of a badge slot on the page; the grid is centred."""
-    grid_w = COLUMNS * BADGE[0] + (COLUMNS - 1) * GUTTER
-    grid_h = ROWS * BADGE[1] + (ROWS - 1) * GUTTER
-    col, row = slot % COLUMNS, slot // COLUMNS
-    return ((PAGE[0] - grid_w) // 2 + col * (BADGE[0] + GUTTER),
-            (PAGE[1] - grid_h) // 2 + row * (BADGE[1] + GUTTER))
 
-
-def _cut_marks(d: ImageDraw.ImageDraw, x: int, y: int) -> None:
+def _cut_marks(pen: Pen, x: float, y: float) -> None:
     """Draw a badge's cut marks: short hairlines outside each corner, on the cut lines."""
-    w, h, t = BADGE[0], BADGE[1], 2  # 2 px at 300 dpi: a 0.17 mm hairline
+    w, h, t = BADGE[0], BADGE[1], 2  # 2 units: a 0.17 mm hairline
     for cx, sx in ((x, -1), (x + w, 1)):
         for cy, sy in ((y, -1), (y + h, 1)):
             xs = sorted((cx + sx * MARK_FROM, cx + sx * MARK_TO))
             ys = sorted((cy + sy * MARK_FROM, cy + sy * MARK_TO))
-            d.rectangle((xs[0], cy - t // 2, xs[1], cy + t // 2 - 1), fill=INK)
-            d.rectangle((cx - t // 2, ys[0], cx + t // 2 - 1, ys[1]), fill=INK)
+            pen.rect(xs[0], cy - t / 2, xs[1], cy + t / 2)
+            pen.rect(cx - t / 2, ys[0], cx + t / 2, ys[1])
 
 
-def render_page(event: dict[str, Any], persons: list[dict[str, Any]],
-                warnings: list[str] | None = None) -> Image.Image:
-    """Render one A4 sheet (300 dpi, 1-bit) with up to four badges and their cut marks."""
-    page = Image.new("1", PAGE, PAPER)
-    d = ImageDraw.Draw(page)
-    for slot, person in enumerate(persons[:PER_PAGE]):
-        x, y = _origin(slot)
-        page.paste(badge_image(person, event, warnings, bleed=BLEED), (x - BLEED, y - BLEED))
-        _cut_marks(d, x, y)
-    return page
+def _single_design(size: Size) -> tuple[tuple[int, int], float]:
+    """For one badge per page: the badge's size in drawing units (92 mm wide, as tall as
+    the page's proportions make it) and the scale that makes it fill the page."""
+    page_w, page_h = page_units(size)
+    return (BADGE[0], round(BADGE[0] * page_h / page_w)), page_w / BADGE[0]
 
 
-def _encoded_page(event: dict[str, Any], persons: list[dict[str, Any]]
-                  ) -> tuple[bytes, list[str]]:
-    """Render a sheet and compress it as CCITT G4, as Pillow's PDF writer does."""
-    warnings: list[str] = []
-    page = render_page(event, persons, warnings)
-    out = io.BytesIO()
-    page.save(out, "TIFF", compression="group4",
-              strip_size=math.ceil(page.width / 8) * page.height)
-    # libtiff writes the single strip right after the 8-byte TIFF header.
-    return out.getvalue()[8:], warnings
+def _draw_page(canvas: Canvas, size: Size, persons: list[dict[str, Any]],
+               event: dict[str, Any], style: Style, warnings: list[str] | None) -> None:
+    """Draw one page: a sheet of badges with cut marks, or one badge filling the page."""
+    page_w, page_h = page_units(size)
+    canvas.saveState()
+    if size.grid is None:
+        design, scale = _single_design(size)
+        canvas.scale(PT * scale, PT * scale)
+        draw_badge(Pen(canvas, design[1]), persons[0], event, style, design, 0, warnings)
+    else:
+        canvas.scale(PT, PT)
+        page = Pen(canvas, round(page_h))
+        for slot, person in enumerate(persons):
+            x, y = sheet_origin(size, slot)
+            canvas.saveState()
+            canvas.translate(x, page_h - y - BADGE[1])
+            draw_badge(Pen(canvas, BADGE[1]), person, event, style, BADGE, BLEED, warnings)
+            canvas.restoreState()
+            page.h = page_h
+            page.fill(INK)
+            _cut_marks(page, x, y)
+    canvas.restoreState()
+    canvas.showPage()
 
 
-def _pages(event: dict[str, Any], persons: list[dict[str, Any]], workers: int
-           ) -> Iterator[tuple[int, bytes, list[str]]]:
-    """Yield (badges on it, G4 data, warnings) per sheet, in order, rendered by `workers`
-    processes (or here, if 1)."""
-    chunks = [persons[i:i + PER_PAGE] for i in range(0, len(persons), PER_PAGE)]
-    if workers <= 1:
-        for chunk in chunks:
-            yield (len(chunk), *_encoded_page(event, chunk))
-        return
-    # forkserver rather than fork: the web server that may call this runs threads. The
-    # server process imports this module once, so each worker starts ready to draw.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    try:
-        results = pool.map(_encoded_page, [event] * len(chunks), chunks, chunksize=4)
-        for chunk, (data, warnings) in zip(chunks, results, strict=True):
-            yield len(chunk), data, warnings
-    finally:
-        # On an error or Ctrl-C, drop the sheets not yet started instead of waiting.
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _write_sheet(pdf: PdfParser.PdfParser, page_ref: PdfParser.IndirectReference,
-                 data: bytes) -> None:
-    """Write one A4 page showing one G4-compressed sheet image, as Pillow's PDF writer does."""
-    name = PdfParser.PdfName
-    image = pdf.write_obj(
-        None, stream=data, Type=name("XObject"), Subtype=name("Image"), Width=PAGE[0],
-        Height=PAGE[1], BitsPerComponent=1, ColorSpace=name("DeviceGray"),
-        Filter=PdfParser.PdfArray([name("CCITTFaxDecode")]),
-        DecodeParms=PdfParser.PdfArray([PdfParser.PdfDict(
-            K=-1, BlackIs1=True, Columns=PAGE[0], Rows=PAGE[1])]))
-    contents = pdf.write_obj(None, stream=b"q %.2f 0 0 %.2f 0 0 cm /image Do Q\n" % PAGE_PT)
-    pdf.write_page(page_ref, MediaBox=[0, 0, *PAGE_PT], Contents=contents,
-                   Resources=PdfParser.PdfDict(ProcSet=[name("PDF"), name("ImageB")],
-                                               XObject=PdfParser.PdfDict(image=image)))
+def _canvas(out: BinaryIO, size: Size, compress: bool = False) -> Canvas:
+    """A canvas for pages of `size`; it starts in the badge font, so the PDF names no
+    other (an unused Helvetica would be an unembedded font)."""
+    page_w, page_h = page_units(size)
+    # invariant: no creation time in the file, so the same badges make the same bytes.
+    return Canvas(out, pagesize=(page_w * PT, page_h * PT), pageCompression=int(compress),
+                  invariant=True, initialFontName=font_name(False), initialFontSize=10)
 
 
 def render_pdf(db: Database, out: BinaryIO, participant_ids: list[int] | None = None,
                progress: Callable[[int], None] | None = None,
-               warnings: list[str] | None = None, workers: int | None = None) -> int:
-    """Write print-ready A4 badge sheets (300 dpi, cut marks) as PDF; return the badge count.
+               warnings: list[str] | None = None, *, size: str = DEFAULT_SIZE) -> int:
+    """Write print-ready badges as a vector PDF; return how many badges it holds.
 
-    `progress` is called with the number of badges finished since its last call;
-    `warnings` collects texts that had to be shortened; `workers` is the number of
-    processes that render sheets (default: one per core for 20 sheets or more).
+    `size` names a format of SIZES: the A4 sheet (four badges, cut marks) or one badge
+    per page of a card or label. `progress` is called with the number of badges finished
+    since its last call; `warnings` collects texts that had to be shortened.
     """
-    if not features.check("libtiff"):
-        raise RuntimeError("Pillow was built without libtiff; badge sheets need it")
-    persons = people(db, participant_ids)
+    if size not in SIZES:
+        raise ValueError(f"unknown badge size {size!r} (known: {', '.join(SIZES)})")
+    fmt = SIZES[size]
+    persons = in_their_language(db, people(db, participant_ids))
     if not persons:
         raise ValueError("no participants to print badges for")
     event = event_info(db) or {}
-    n_pages = math.ceil(len(persons) / PER_PAGE)
-    if workers is None:
-        # Starting processes takes about a second: worth it only for many sheets.
-        cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                 else os.cpu_count() or 1)
-        workers = min(4, cores) if n_pages >= 20 else 1
-    # The sheets are compressed in the workers; here they are only written out, with the
-    # objects Pillow's own PDF writer uses (PdfParser needs a seekable file).
-    with tempfile.TemporaryFile() as tmp:
-        pdf = PdfParser.PdfParser(f=tmp, mode="w+b")
-        pdf.info.Title = (event.get("name") or "Badges") + " – badges"
-        pdf.info.Creator = "checkin"
-        pdf.start_writing()
-        pdf.write_header()
-        page_refs = [pdf.next_object_id(0) for _ in range(n_pages)]
-        pdf.pages.extend(page_refs)
-        pdf.write_catalog()
-        done = 0
-        with contextlib.closing(_pages(event, persons, workers)) as sheets:
-            for page_ref, (count, data, page_warnings) in zip(page_refs, sheets, strict=True):
-                _write_sheet(pdf, page_ref, data)
-                if warnings is not None:
-                    warnings.extend(page_warnings)
-                done += count
-                if progress:
-                    progress(count)
-        pdf.write_xref_and_trailer()
-        pdf.close()
-        tmp.flush()
-        tmp.seek(0)
-        shutil.copyfileobj(tmp, out)
-    return done
+    style = badge_style(db)
+    canvas = _canvas(out, fmt, compress=True)
+    canvas.setTitle((event.get("name") or "Badges") + " – badges")
+    canvas.setCreator("checkin")
+    for start in range(0, len(persons), fmt.per_page):
+        chunk = persons[start:start + fmt.per_page]
+        _draw_page(canvas, fmt, chunk, event, style, warnings)
+        if progress:
+            progress(len(chunk))
+    canvas.save()
+    return len(persons)
+
+
+def rasterise(pdf: bytes, dpi: int = 300, grey: bool = True) -> list[Image.Image]:
+    """Render each page of a PDF as an image (the preview; tests that scan badges)."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        return [page.render(scale=dpi / 72, grayscale=grey).to_pil() for page in doc]
+    finally:
+        doc.close()
+
+
+def badge_image(person: dict[str, Any], event: dict[str, Any],
+                warnings: list[str] | None = None, style: Style | None = None,
+                size: str = "badge", dpi: int = 300, grey: bool = True) -> Image.Image:
+    """Render one badge, as it prints, to an image (`person` as `people` returns it)."""
+    fmt = SIZES[size]
+    out = io.BytesIO()
+    canvas = _canvas(out, fmt)
+    _draw_page(canvas, fmt, [person], event, style or Style(), warnings)
+    canvas.save()
+    return rasterise(out.getvalue(), dpi, grey)[0]
+
+
+def in_their_language(db: Database, persons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each person their working group's and excursion's title in their language,
+    where the event file has one."""
+    titles = other_titles(db)
+    if not titles:
+        return persons
+    for person in persons:
+        for kind in ("working_group", "excursion"):
+            title = titles.get(kind, {}).get(person.get(kind) or "", {}).get(
+                person.get("language") or "")
+            if title:
+                person[f"{kind}_title"] = title
+    return persons
+
+
+def badge_png(db: Database, participant_id: int) -> bytes:
+    """Return one participant's badge as a PNG (the organiser's preview), drawn by the same
+    code as the printed PDF."""
+    person = in_their_language(db, people(db, [participant_id]))[0]
+    out = io.BytesIO()
+    style = badge_style(db)
+    # In colour only when the event gave it colours or a logo: grey PNGs are smaller.
+    grey = style.logo is None and not style.colors
+    badge_image(person, event_info(db) or {}, style=style, grey=grey).save(
+        out, "PNG", dpi=(DPI, DPI), optimize=True)
+    return out.getvalue()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from checkin.badges import PER_PAGE, render_pdf, select_participants
+from checkin.badges import DEFAULT_SIZE, SIZES, render_pdf, select_participants
 
 if TYPE_CHECKING:
     from checkin.cli import Context
@@ -26,18 +26,20 @@ if TYPE_CHECKING:
               help="Only members of this working group (repeatable).")
 @click.option("--excursion", "excursions", multiple=True, metavar="ID",
               help="Only people on this excursion (repeatable).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Processes that render pages (default: one per core, at most 4).")
+@click.option("--size", type=click.Choice(list(SIZES)), default=DEFAULT_SIZE, show_default=True,
+              help="Page format: " + "; ".join(f"{s.name}: {s.description}"
+                                                for s in SIZES.values()) + ".")
 @click.pass_obj
 def badges_command(ctx: Context, output: Path, only: tuple[str, ...], cities: tuple[str, ...],
                    working_groups: tuple[str, ...], excursions: tuple[str, ...],
-                   workers: int | None) -> None:
-    """Render badges as print-ready A4 sheets (300 dpi, four per page, with cut marks).
+                   size: str) -> None:
+    """Render badges as a print-ready vector PDF: A4 sheets of four with cut marks, or one
+    badge per A6 card or label (--size).
 
     Filters combine: --city Bremen --excursion bike-tour prints the Bremen people on the
     bike tour. Badges come sorted by city and name.
 
-    Example: checkin --db event.db badges -o badges.pdf --city Bremen
+    Example: checkin --db event.db badges -o badges.pdf --city Bremen --size a4
     """
     if not output.resolve().parent.is_dir():
         click.echo(f"Error: there is no folder {output.resolve().parent}.", err=True)
@@ -60,12 +62,12 @@ def badges_command(ctx: Context, output: Path, only: tuple[str, ...], cities: tu
                 length=len(ids), label="Rendering badges", file=sys.stderr,
                 show_pos=True) as bar:
             count = render_pdf(db, out, ids, progress=bar.update, warnings=warnings,
-                               workers=workers)
+                               size=size)
         os.replace(tmp_name, output)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     for warning in warnings:
         click.echo(f"Warning: {warning}", err=True)
-    pages = -(-count // PER_PAGE)
+    pages = -(-count // SIZES[size].per_page)
     click.echo(f"Wrote {count} badge(s) on {pages} page(s) to {output}.")

@@ -61,21 +61,36 @@ def init_command(ctx: Context, event_file: Path) -> None:
 
 
 @cli.command("import")
-@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Only check and report; change nothing.")
+@click.argument("csv_file", metavar="FILE",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--sheet", default=None, help="The workbook's sheet to read (default: the first).")
+@click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
+              help='Assign a column to a field, or "ignore" it (repeatable).')
+@click.option("--dry-run", is_flag=True,
+              help="Only check and report, with the column mapping; change nothing.")
 @pass_ctx
-def import_command(ctx: Context, csv_file: Path, dry_run: bool) -> None:
-    """Import participants from a CSV file, all or nothing.
+def import_command(ctx: Context, csv_file: Path, sheet: str | None, maps: tuple[str, ...],
+                   dry_run: bool) -> None:
+    """Import participants from an .xlsx workbook or a CSV file, all or nothing.
 
-    Example: checkin --db event.db import participants.csv --dry-run
+    Column names in German, Dutch or English are recognised; --map places the others.
+
+    Example: checkin --db event.db import Teilnehmer.xlsx --map "Funktion=ignore" --dry-run
     """
+    from checkin.participants.columns import parse_overrides
     from checkin.participants.csvfile import CSVFileError, import_file
+    from checkin.participants.report import mapping_lines
 
     try:
-        result = import_file(ctx.db(), csv_file.read_bytes(), dry_run=dry_run)
-    except CSVFileError as exc:
+        overrides = parse_overrides(maps)
+        result = import_file(ctx.db(), csv_file.read_bytes(), dry_run=dry_run, sheet=sheet,
+                             overrides=overrides)
+    except (CSVFileError, ValueError) as exc:
         click.echo(f"{csv_file}: {exc}", err=True)
         sys.exit(1)
+    if dry_run or result["problems"]:
+        for line in mapping_lines(result["mapping"], result["preview"]):
+            click.echo(line, err=bool(result["problems"]))
     for warning in result["warnings"]:
         click.echo(f"{csv_file}: warning: {warning}", err=True)
     if result["problems"]:
@@ -83,8 +98,13 @@ def import_command(ctx: Context, csv_file: Path, dry_run: bool) -> None:
             click.echo(f"{csv_file}: {problem}", err=True)
         click.echo(f"{len(result['problems'])} problem(s); nothing was imported.", err=True)
         sys.exit(1)
+    if result["defaults"] and not dry_run:
+        click.echo("Defaults for missing columns: " + ", ".join(
+            f"{k} = {v}" for k, v in result["defaults"].items()))
     if dry_run:
-        click.echo(f"{result['rows']} row(s) are fine; nothing was imported (dry run).")
+        click.echo(f"{result['rows']} row(s) are fine; nothing was imported (dry run): "
+                   f"{result['created']} would be new, {result['updated']} updated, "
+                   f"{result['unchanged']} unchanged.")
     else:
         click.echo(f"Imported: {result['created']} new, {result['updated']} updated, "
                    f"{result['unchanged']} unchanged.")

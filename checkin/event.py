@@ -41,6 +41,10 @@ class Event:
     rooms: list[dict[str, Any]] = field(default_factory=list)
     working_groups: list[dict[str, Any]] = field(default_factory=list)
     excursions: list[dict[str, Any]] = field(default_factory=list)
+    # Badge extras: {"colors": {city: "#RRGGBB"}, "logo": {"kind": "png"|"svg", "data": b64}}
+    badges: dict[str, Any] = field(default_factory=dict)
+    # Titles in other languages: {"working_group"|"excursion": {id: {language: title}}}
+    titles: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
 
 def _time(value: Any, day: date, tz: ZoneInfo) -> str | None:
@@ -52,8 +56,73 @@ def _time(value: Any, day: date, tz: ZoneInfo) -> str | None:
     return now_iso(datetime.combine(day, value, tzinfo=tz))
 
 
-def parse_event(text: str) -> Event:
-    """Parse and check an event file; raise EventFileError listing every problem."""
+def _contrast_with_white(color: str) -> float:
+    """The WCAG contrast ratio of a #RRGGBB colour against white."""
+    def channel(v: int) -> float:
+        c = v / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    lum = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    return 1.05 / (lum + 0.05)
+
+
+def _badges(raw: Any, base: Path | None, problems: list[str]) -> dict[str, Any]:
+    """Check the [badges] table: a logo file (PNG or SVG) and the delegations' colours."""
+    import base64
+
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append("[badges] must be a table")
+        return {}
+    out: dict[str, Any] = {}
+    colors = raw.get("colors", {})
+    if not isinstance(colors, dict):
+        problems.append('[badges] colors must be a table like { Groningen = "#00543c" }')
+        colors = {}
+    for city, color in colors.items():
+        if not isinstance(color, str) or not re.fullmatch(r"#[0-9A-Fa-f]{6}", color):
+            problems.append(f"[badges] colors: {city} must be a colour like \"#00543c\"")
+        elif _contrast_with_white(color) < 4.5:
+            # White text sits on the colour, and the colour on white paper.
+            problems.append(f"[badges] colors: {city} {color} is too light to read against "
+                            "white (contrast below 4.5:1); choose a darker shade")
+        else:
+            out.setdefault("colors", {})[city] = color
+    logo = raw.get("logo")
+    if logo is not None:
+        path = Path(str(logo))
+        if base is not None and not path.is_absolute():
+            path = base / path
+        kind = path.suffix.lower().lstrip(".")
+        if kind not in ("png", "svg"):
+            problems.append(f"[badges] logo {logo!r} must be a .png or .svg file")
+            return out
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            problems.append(f"[badges] logo: cannot read {logo!r}: {exc.strerror or exc}")
+            return out
+        if len(data) > 2 * 1024 * 1024:
+            problems.append(f"[badges] logo {logo!r} is larger than 2 MB")
+            return out
+        from checkin.badges import Logo
+
+        try:
+            Logo.load(kind, data)
+        except ValueError as exc:
+            problems.append(f"[badges] logo {logo!r}: {exc}")
+            return out
+        out["logo"] = {"kind": kind, "data": base64.b64encode(data).decode("ascii")}
+    return out
+
+
+def parse_event(text: str, base: Path | None = None) -> Event:
+    """Parse and check an event file; raise EventFileError listing every problem.
+
+    `base` is the folder that files named in it (the badge logo) are relative to.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -151,12 +220,27 @@ def parse_event(text: str) -> Event:
         })
     room_rows = [{"id": r["id"], "name": r.get("name", ""), "capacity": r.get("capacity")}
                  for r in rooms]
+    badges = _badges(data.get("badges"), base, problems)
+    titles: dict[str, dict[str, dict[str, str]]] = {}
+    for kind, found in (("working_group", groups), ("excursion", excursions)):
+        for item in found:
+            raw = item.get("titles")
+            if raw is None:
+                continue
+            if not isinstance(raw, dict) or not all(
+                    lang in LANGUAGES and isinstance(t, str) and t.strip()
+                    for lang, t in raw.items()):
+                problems.append(f"{kind.replace('_', ' ')} {item['id']}: titles must be a table "
+                                'like { nl = "…", en = "…" } (languages de, nl, en)')
+                continue
+            titles.setdefault(kind, {})[item["id"]] = {k: v.strip() for k, v in raw.items()}
     if problems:
         raise EventFileError(problems)
     return Event(
         name=ev["name"].strip(), date=day, venue=ev["venue"].strip(),
         host_city=ev["host_city"].strip(), languages=languages, timezone=tzname,
-        rooms=room_rows, working_groups=wg_rows, excursions=ex_rows,
+        rooms=room_rows, working_groups=wg_rows, excursions=ex_rows, badges=badges,
+        titles=titles,
     )
 
 
@@ -166,7 +250,7 @@ def load_event(path: str | Path) -> Event:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise EventFileError([f"cannot read {path}: {exc}"]) from exc
-    return parse_event(text)
+    return parse_event(text, Path(path).parent)
 
 
 def _checkpoints(event: Event) -> list[dict[str, Any]]:
@@ -239,6 +323,8 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
             "host_city": event.host_city, "languages": event.languages,
             "timezone": event.timezone,
         }))
+        set_meta(db, "badges", json.dumps(event.badges))
+        set_meta(db, "titles", json.dumps(event.titles))
     return {"rooms": len(event.rooms), "working_groups": len(event.working_groups),
             "excursions": len(event.excursions), "checkpoints": len(checkpoints)}
 
@@ -250,6 +336,13 @@ def event_zone(db: Database) -> ZoneInfo:
         return ZoneInfo(info.get("timezone") or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def other_titles(db: Database) -> dict[str, dict[str, dict[str, str]]]:
+    """Working group and excursion titles in other languages, as the event file gives them:
+    {"working_group"|"excursion": {id: {language: title}}}."""
+    raw = get_meta(db, "titles")
+    return json.loads(raw) if raw else {}
 
 
 def event_info(db: Database) -> dict[str, Any] | None:

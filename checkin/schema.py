@@ -180,3 +180,13 @@ def m007a_walk_ons_are_day_events(db: Database) -> None:
             ORDER BY last.seq DESC LIMIT 1);
         """
     )
+
+
+@migrations()
+def m013a_participant_title(db: Database) -> None:
+    """A participant's academic title ("Dr.", "Prof. Dr."), kept apart from the first name.
+
+    Apart, so that the badge prints it small above the name and sorting, search and
+    re-import matching go by the name alone.
+    """
+    db.execute("ALTER TABLE participants ADD COLUMN title TEXT NOT NULL DEFAULT ''")

@@ -48,7 +48,8 @@ def test_defaults_and_normalised_values(db):
     assert obrien["language"] == "en" and obrien["role"] == "guide"
     assert obrien["email"] is None and obrien["working_group"] is None
     renee = next(db.query("SELECT * FROM participants WHERE email = 'renee@example.de'"))
-    assert renee["language"] == "en" and renee["role"] == "participant"
+    # An empty language cell gets the event's first language (the demo event lists de first).
+    assert renee["language"] == "de" and renee["role"] == "participant"
 
 
 def test_columns_in_any_order_and_quoted_cells(db):
@@ -93,10 +94,8 @@ def test_dry_run_changes_nothing(db):
 @pytest.mark.parametrize("data, message", [
     (b"", "empty"),
     (b"\x00\x01PK\x03\x04binary", "binary"),
-    (b"name,email\r\nA,b@example.de\r\n", "no first_name"),
     (b"first_name last_name\r\nA B\r\n", "separator"),
     (b'first_name,last_name\r\n"Ann,B\r\nC,D\r\n', "broken CSV"),
-    (b"first_name,last_name,first_name\r\nA,B,C\r\n", "appear twice"),
     (b"\x81\x8d\x8f\x90\x9d", "neither UTF-8 nor Windows-1252"),
 ])
 def test_broken_files_are_clear_errors(db, data, message):
@@ -104,6 +103,18 @@ def test_broken_files_are_clear_errors(db, data, message):
     with pytest.raises(CSVFileError, match=message):
         import_file(db, data)
     assert count(db) == before
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"Anrede,email\r\nA,b@example.de\r\n", "line 1: the header has no first_name / last_name"),
+    (b"first_name,last_name,first_name\r\nA,B,C\r\n",
+     "line 1: columns 'first_name', 'first_name' all give first_name"),
+])
+def test_header_problems_are_problems_of_line_1(db, data, message):
+    # Not a refusal of the file: the Upload page offers to assign the columns instead.
+    before = count(db)
+    result = import_file(db, data)
+    assert result["problems"][0].startswith(message) and count(db) == before
 
 
 def test_too_many_cells_is_a_row_problem(db):
@@ -133,7 +144,7 @@ def test_export_reimports_cleanly(db):
     out = io.StringIO()
     assert export_participants(db, out) == 60
     data = out.getvalue().encode("utf-8-sig")
-    assert data.decode("utf-8-sig").splitlines()[0] == ",".join(HEADER + ["code"])
+    assert data.decode("utf-8-sig").splitlines()[0] == ",".join(HEADER + ["title", "code"])
     result = import_file(db, data)
     assert result["problems"] == [] and result["unchanged"] == 60 and result["created"] == 0
 

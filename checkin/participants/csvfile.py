@@ -1,14 +1,17 @@
-"""Reading participant CSV files as Excel writes them, and writing them back out."""
+"""Reading participant files (CSV as Excel writes it, or .xlsx), and writing them back out."""
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from typing import IO, Any
 
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
+from checkin.event import event_info
+from checkin.participants.columns import Mapping, Values, apply_mapping, build_mapping
 from checkin.participants.records import (
     COLUMNS,
     Checked,
@@ -17,17 +20,21 @@ from checkin.participants.records import (
     check_rows,
     save_rows,
 )
+from checkin.participants.workbook import (
+    HEADER_SEARCH,
+    FileError,
+    Table,
+    find_header,
+    is_workbook,
+    read_workbook,
+)
 from checkin.scans.readmodel import day_assignments, day_conflicts
 
 MAX_BYTES = 10 * 1024 * 1024
-ALIASES = {"firstname": "first_name", "first": "first_name", "lastname": "last_name",
-           "last": "last_name", "e-mail": "email", "mail": "email", "organization": "organisation",
-           "organization_type": "organisation_type", "group": "working_group",
-           "workinggroup": "working_group"}
+# The first rows as they will be imported, shown before importing.
+PREVIEW_ROWS = 5
 
-
-class CSVFileError(ValueError):
-    """The file cannot be read as a participants CSV at all."""
+CSVFileError = FileError  # the name callers have used since CSV was the only format
 
 
 def decode(data: bytes) -> str:
@@ -42,88 +49,125 @@ def decode(data: bytes) -> str:
         raise CSVFileError(_("the file is neither UTF-8 nor Windows-1252 text")) from exc
 
 
-def _delimiter(header: str) -> str:
-    """Pick the separator the header line uses: comma, semicolon or tab."""
-    counts = {d: header.count(d) for d in (",", ";", "\t")}
+def _delimiter(lines: list[str]) -> str:
+    """Pick the separator the first lines use most: comma, semicolon or tab."""
+    counts = {d: sum(line.count(d) for line in lines) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
     if counts[best] == 0:
         raise CSVFileError(_("the header line has no comma, semicolon or tab separator"))
     return best
 
 
-def _column(name: str) -> str:
-    key = name.strip().lower().replace(" ", "_")
-    return ALIASES.get(key, key)
-
-
-def read_rows(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
-    """Parse CSV bytes into (line, row) pairs; return them with warnings about the file."""
-    if len(data) > MAX_BYTES:
-        raise CSVFileError(_("the file is larger than %(n)d MB", n=MAX_BYTES // (1024 * 1024)))
+def read_csv(data: bytes, overrides: dict[str, str] | None = None) -> Table:
+    """Parse CSV bytes into a table of text with the line number of every row."""
     if b"\x00" in data:
-        raise CSVFileError(_("the file is binary, not CSV (is it an .xlsx? save it as CSV)"))
+        raise CSVFileError(_("the file is binary, not CSV (save it as .xlsx or CSV)"))
     text = decode(data)
     if not text.strip():
         raise CSVFileError(_("the file is empty"))
-    header_line = text.lstrip("\r\n").splitlines()[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(header_line),
+    first_lines = [line for line in text.splitlines() if line.strip()][:HEADER_SEARCH]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_lines),
                         strict=True)
-    rows: list[tuple[int, dict[str, str]]] = []
-    warnings: list[str] = []
+    records: list[tuple[int, list[str]]] = []
     try:
-        header: list[str] | None = None
         for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
-                header = [_column(c) for c in record]
-                missing = [c for c in ("first_name", "last_name") if c not in header]
-                if missing:
-                    raise CSVFileError(_(
-                        "line %(line)d: the header has no %(missing)s column (found: %(found)s)",
-                        line=reader.line_num, missing=" / ".join(missing),
-                        found=", ".join(record)))
-                dupes = {c for c in header if header.count(c) > 1}
-                if dupes:
-                    raise CSVFileError(_("line %(line)d: column(s) %(columns)s appear twice",
-                                         line=reader.line_num, columns=", ".join(sorted(dupes))))
-                unknown = [c for c in header if c not in COLUMNS and c != "code"]
-                if unknown:
-                    warnings.append(_("ignored column(s): %(columns)s", columns=", ".join(unknown)))
-                continue
-            if len(record) > len(header):
-                rows.append((reader.line_num, {"__extra__": "yes"}))
-                continue
-            rows.append((reader.line_num, dict(zip(header, record, strict=False))))
+            if any(cell.strip() for cell in record):
+                records.append((reader.line_num, record))
     except csv.Error as exc:
         raise CSVFileError(_("line %(line)d: broken CSV (%(error)s)", line=reader.line_num,
                              error=str(exc))) from exc
-    if header is None:
+    if not records:
         raise CSVFileError(_("the file has no header line"))
-    return rows, warnings
+    at = find_header(records, overrides)
+    header_line, header = records[at]
+    table = Table(header_line, [c.strip() for c in header], [])
+    if at:
+        table.warnings.append(_("lines %(first)d to %(last)d above the header were skipped",
+                                first=records[0][0], last=records[at - 1][0]))
+    for line, record in records[at + 1:]:
+        if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
+            table.problems.append(Problem(line, _("more cells than the header has columns")))
+            continue
+        table.rows.append((line, record))
+    return table
 
 
-def check_file(db: Database, data: bytes) -> tuple[Checked, list[str]]:
-    """Read and check a participants file against the event without changing anything."""
-    rows, warnings = read_rows(data)
-    extra = [line for line, row in rows if "__extra__" in row]
-    checked = check_rows(db, [(line, row) for line, row in rows if "__extra__" not in row])
-    checked.problems.extend(Problem(line, _("more cells than the header has columns"))
-                            for line in extra)
+@dataclass
+class Reading:
+    """A participants file read, mapped and checked: what importing it would take in."""
+
+    table: Table
+    mapping: Mapping
+    checked: Checked
+    warnings: list[str]
+    preview: list[dict[str, Any]]
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every problem, by line."""
+        return self.checked.problems
+
+
+def read_table(data: bytes, sheet: str | None = None,
+               overrides: dict[str, str] | None = None) -> Table:
+    """Read a participants file, workbook or CSV, as a table of text."""
+    if len(data) > MAX_BYTES:
+        raise CSVFileError(_("the file is larger than %(n)d MB", n=MAX_BYTES // (1024 * 1024)))
+    if data[:4] == b"\xd0\xcf\x11\xe0":
+        raise CSVFileError(_("this is an old Excel file (.xls); save it as .xlsx or CSV"))
+    if is_workbook(data):
+        return read_workbook(data, sheet, overrides)
+    if sheet is not None:
+        raise CSVFileError(_("a sheet was named, but the file is CSV, not a workbook"))
+    return read_csv(data, overrides)
+
+
+def read_file(db: Database, data: bytes, sheet: str | None = None,
+              overrides: dict[str, str] | None = None) -> Reading:
+    """Read, map and check a participants file against the event, changing nothing."""
+    table = read_table(data, sheet, overrides)
+    info = event_info(db) or {}
+    first_language = (info.get("languages") or ["en"])[0]
+    mapping = build_mapping(table.header, overrides, first_language)
+    problems = list(table.problems)
+    problems.extend(Problem(table.header_line, m) for m in mapping.problems)
+    warnings = list(table.warnings)
+    if mapping.unplaced:
+        warnings.append(_("column(s) %(columns)s were not recognised and are not imported; "
+                          "assign them to a field or ignore them",
+                          columns=", ".join(map(repr, mapping.unplaced))))
+    bad_lines = {p.line for p in problems}
+    rows = apply_mapping(mapping, Values(db, first_language),
+                         [r for r in table.rows if r[0] not in bad_lines])
+    checked = check_rows(db, [] if mapping.problems else rows)
+    checked.problems.extend(problems)
     checked.problems.sort(key=lambda p: p.line)
-    return checked, warnings
+    preview = [{"line": line, **row} for line, row in rows[:PREVIEW_ROWS]]
+    return Reading(table, mapping, checked, warnings, preview)
 
 
-def import_file(db: Database, data: bytes, dry_run: bool = False) -> dict[str, Any]:
+def check_file(db: Database, data: bytes, sheet: str | None = None,
+               overrides: dict[str, str] | None = None) -> tuple[Checked, list[str]]:
+    """Read and check a participants file against the event without changing anything."""
+    reading = read_file(db, data, sheet, overrides)
+    return reading.checked, reading.warnings
+
+
+def import_file(db: Database, data: bytes, dry_run: bool = False, sheet: str | None = None,
+                overrides: dict[str, str] | None = None) -> dict[str, Any]:
     """Import a participants file all-or-nothing; with problems or dry_run, change nothing."""
-    checked, warnings = check_file(db, data)
-    result: dict[str, Any] = {"rows": len(checked.rows) + len({p.line for p in checked.problems}),
+    reading = read_file(db, data, sheet, overrides)
+    checked = reading.checked
+    result: dict[str, Any] = {"rows": len(reading.table.rows),
                               "problems": [str(p) for p in checked.problems],
-                              "warnings": warnings, "created": 0, "updated": 0, "unchanged": 0}
+                              "warnings": reading.warnings, "mapping": reading.mapping,
+                              "defaults": reading.mapping.defaults,
+                              "preview": reading.preview,
+                              "created": 0, "updated": 0, "unchanged": 0}
     if checked.problems:
         return result
     result["day_wins"] = day_wins(db, checked)
-    result["warnings"] = warnings + result["day_wins"]
+    result["warnings"] = reading.warnings + result["day_wins"]
     result.update(save_rows(db, [row for _line, row in checked.rows], dry_run=dry_run))
     return result
 

@@ -13,7 +13,7 @@ from checkin.codes import issue_code
 from checkin.db import now_iso, writing
 
 COLUMNS = ("first_name", "last_name", "organisation", "organisation_type", "city", "email",
-           "language", "working_group", "excursion", "role")
+           "language", "working_group", "excursion", "role", "title")
 ORGANISATION_TYPES = ("administration", "university", "institution", "company", "other")
 LANGUAGES = ("de", "nl", "en")
 ROLES = ("participant", "speaker", "organiser", "guide")

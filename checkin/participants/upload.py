@@ -11,23 +11,33 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.participants.csvfile import check_file
+from checkin.participants.csvfile import read_file
 from checkin.participants.records import save_rows
 
+PREVIEW_ORDER = ("title", "first_name", "last_name", "organisation", "organisation_type", "city",
+                 "email", "language", "working_group", "excursion", "role")
 # An uploaded file waits this long for its "Import now"; older ones are deleted.
 KEEP_SECONDS = 60 * 60
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 SUFFIX = ".csv.upload"
 
 
-def plan_import(db: Database, data: bytes) -> dict[str, Any]:
+def plan_import(db: Database, data: bytes, sheet: str | None = None,
+                overrides: dict[str, str] | None = None) -> dict[str, Any]:
     """Check a participants file and say what importing it would do, changing nothing.
 
-    Raises CSVFileError when the file cannot be read as a participants CSV at all.
+    The plan holds the column mapping and the first rows as they will be imported.
+    Raises FileError when the file cannot be read as a participants list at all.
     """
-    checked, warnings = check_file(db, data)
-    plan: dict[str, Any] = {"problems": checked.problems, "warnings": warnings,
-                            "rows": len(checked.rows) + len({p.line for p in checked.problems}),
+    reading = read_file(db, data, sheet, overrides)
+    checked = reading.checked
+    plan: dict[str, Any] = {"problems": checked.problems, "warnings": reading.warnings,
+                            "rows": len(reading.table.rows), "mapping": reading.mapping,
+                            "preview": reading.preview, "sheet": reading.table.sheet,
+                            # The preview's columns: the fields any of its rows has a value for.
+                            "preview_fields": [f for f in PREVIEW_ORDER if any(
+                                row.get(f) for row in reading.preview)],
+                            "sheets": reading.table.sheets,
                             "created": 0, "updated": 0, "unchanged": 0}
     if checked.problems:
         return plan

@@ -120,11 +120,14 @@ def badge_png(participant_id: int) -> Any:
 
 
 def _pdf_response(ids: list[int] | None, filename: str) -> Response:
-    """Render badges for `ids` (None: everyone) as a PDF download."""
-    from checkin.badges import render_pdf
+    """Render badges for `ids` (None: everyone) as a PDF download, in the page size the
+    query asks for (?size=a6; unknown sizes get the A4 sheet)."""
+    from checkin.badges import DEFAULT_SIZE, SIZES, render_pdf
 
+    size = request.args.get("size", DEFAULT_SIZE)
     out = io.BytesIO()
-    count = render_pdf(get_db(), out, participant_ids=ids)
+    count = render_pdf(get_db(), out, participant_ids=ids,
+                       size=size if size in SIZES else DEFAULT_SIZE)
     return Response(out.getvalue(), mimetype="application/pdf", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"',
         "X-Badge-Count": str(count)})
@@ -195,8 +198,21 @@ def _pending() -> dict[str, str]:
     return {str(p[0]): str(p[1]) for p in pending if isinstance(p, list) and len(p) == 2}
 
 
-def _remember(pending: dict[str, str]) -> None:
+def _settings(token: str) -> tuple[str | None, dict[str, str]]:
+    """The sheet and column assignments the organiser chose for a kept upload."""
+    found = (session.get("upload_settings") or {}).get(token)
+    if not isinstance(found, dict):
+        return None, {}
+    sheet = found.get("sheet") if isinstance(found.get("sheet"), str) else None
+    chosen = found.get("map") if isinstance(found.get("map"), dict) else {}
+    return sheet, {str(k): str(v) for k, v in chosen.items()}
+
+
+def _remember(pending: dict[str, str], settings: dict[str, Any] | None = None) -> None:
     session["uploads"] = [[token, name] for token, name in pending.items()]
+    kept = {t: v for t, v in (session.get("upload_settings") or {}).items() if t in pending}
+    kept.update({t: v for t, v in (settings or {}).items() if t in pending})
+    session["upload_settings"] = kept
 
 
 def _forget(token: str) -> None:
@@ -207,28 +223,52 @@ def _forget(token: str) -> None:
     _remember(pending)
 
 
+def field_labels() -> dict[str, str]:
+    """Translated names of the fields a column can give, for the column mapping."""
+    return {"title": _("Title (Dr., Prof.)"), "first_name": _("First name"),
+            "last_name": _("Last name"),
+            "name": _("Whole name (split into title, first and last name)"),
+            "organisation": _("Organisation"), "organisation_type": _("Organisation type"),
+            "city": _("City (delegation)"), "email": _("E-mail"), "language": _("Language"),
+            "working_group": _("Working group"), "excursion": _("Excursion"),
+            "role": _("Role"), "code": _("Badge code (not imported)"),
+            "ignore": _("Ignore this column")}
+
+
 def _upload_page(status: int = 200, **context: Any) -> Any:
-    return render_template("participants/upload.html", **context), status
+    return render_template("participants/upload.html", fields=field_labels(), labels=labels(),
+                           **context), status
+
+
+def _show_plan(filename: str, token: str, data: bytes, sheet: str | None,
+               chosen: dict[str, str]) -> Any:
+    """Check a kept upload with the chosen sheet and columns and show what importing does."""
+    try:
+        plan = uploads.plan_import(get_db(), data, sheet, chosen)
+    except CSVFileError as exc:
+        return _upload_page(422, filename=filename, token=token, error=_(
+            "This file cannot be read as a participants list: %(reason)s", reason=str(exc)))
+    return _upload_page(422 if plan["problems"] else 200, filename=filename, plan=plan,
+                        token=token)
 
 
 @organiser_required
 def upload() -> Any:
-    """Upload a participants CSV and preview what importing it would do; nothing changes yet."""
+    """Upload a participants workbook or CSV and preview what importing it would do:
+    the columns found, the first rows as they will be imported; nothing changes yet."""
     if request.method == "GET":
         return _upload_page()
     file = request.files.get("file")
     if file is None or not file.filename:
-        return _upload_page(400, error=_("Choose a CSV file to upload."))
+        return _upload_page(400, error=_("Choose a file to upload (.xlsx or CSV)."))
     filename = Path(file.filename).name[:200]
     data = file.read()
-    db = get_db()
     try:
-        plan = uploads.plan_import(db, data)
+        plan = uploads.plan_import(get_db(), data)
     except CSVFileError as exc:
         return _upload_page(422, filename=filename, error=_(
             "This file cannot be read as a participants list: %(reason)s", reason=str(exc)))
-    if plan["problems"]:
-        return _upload_page(422, filename=filename, plan=plan)
+    # Kept even with problems: assigning a column differently may be all it needs.
     token = uploads.keep_upload(upload_folder(), data)
     pending = _pending()
     pending[token] = filename
@@ -237,13 +277,12 @@ def upload() -> Any:
         uploads.discard_upload(upload_folder(), oldest)
         del pending[oldest]
     _remember(pending)
-    return _upload_page(filename=filename, plan=plan, token=token)
+    return _upload_page(422 if plan["problems"] else 200, filename=filename, plan=plan,
+                        token=token)
 
 
-@organiser_required
-def upload_confirm() -> Any:
-    """Import a previewed upload, all or nothing, and delete the kept file."""
-    token = request.form.get("token", "")
+def _kept(token: str) -> bytes | None:
+    """The bytes of this session's kept upload `token`, or None (flashing why)."""
     pending = _pending()
     data = uploads.load_upload(upload_folder(), token) if token in pending else None
     if data is None:
@@ -251,18 +290,48 @@ def upload_confirm() -> Any:
             _forget(token)
         flash(_("That upload is no longer waiting (it was imported, cancelled or is older "
                 "than an hour). Please upload the file again."))
+    return data
+
+
+@organiser_required
+def upload_columns() -> Any:
+    """Check a kept upload again with the sheet and column assignments the organiser chose."""
+    token = request.form.get("token", "")
+    data = _kept(token)
+    if data is None:
         return redirect(url_for("participants.upload"))
-    filename = pending[token]
-    _forget(token)
+    allowed = set(field_labels())
+    chosen: dict[str, str] = {}
+    columns = request.form.getlist("column")[:200]
+    targets = request.form.getlist("field")[:200]
+    for column, target in zip(columns, targets, strict=False):
+        if target in allowed and column.strip():
+            chosen[column[:200]] = target
+    sheet = request.form.get("sheet") or None
+    _remember(_pending(), {token: {"sheet": sheet, "map": chosen}})
+    return _show_plan(_pending()[token], token, data, sheet, chosen)
+
+
+@organiser_required
+def upload_confirm() -> Any:
+    """Import a previewed upload, all or nothing, and delete the kept file."""
+    token = request.form.get("token", "")
+    data = _kept(token)
+    if data is None:
+        return redirect(url_for("participants.upload"))
+    filename = _pending()[token]
+    sheet, chosen = _settings(token)
     try:
-        result = import_file(get_db(), data)
+        result = import_file(get_db(), data, sheet=sheet, overrides=chosen)
     except CSVFileError as exc:
+        _forget(token)
         return _upload_page(422, filename=filename, error=_(
             "This file cannot be read as a participants list: %(reason)s", reason=str(exc)))
     if result["problems"]:
         # The event changed between preview and import; nothing was imported.
-        plan = uploads.plan_import(get_db(), data)
-        return _upload_page(409, filename=filename, plan=plan, changed=True)
+        plan = uploads.plan_import(get_db(), data, sheet, chosen)
+        return _upload_page(409, filename=filename, plan=plan, token=token, changed=True)
+    _forget(token)
     flash(_("Imported %(file)s: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.",
             file=filename, created=result["created"], updated=result["updated"],
             unchanged=result["unchanged"]))
@@ -305,5 +374,7 @@ def register(app: Flask) -> None:
     bp.add_url_rule("/participants/upload/confirm", view_func=upload_confirm,
                     methods=["POST"])
     bp.add_url_rule("/participants/upload/cancel", view_func=upload_cancel, methods=["POST"])
+    bp.add_url_rule("/participants/upload/columns", view_func=upload_columns,
+                    methods=["POST"])
     bp.register_error_handler(413, too_large)
     app.register_blueprint(bp)

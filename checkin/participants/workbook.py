@@ -1,0 +1,157 @@
+"""Reading participant lists from Excel workbooks (.xlsx), as organisers keep them."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from flask_babel import gettext as _
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from checkin.participants.columns import ALIASES, key
+from checkin.participants.records import Problem
+
+MAX_ROWS = 100_000
+MAX_UNPACKED = 200 * 1024 * 1024
+# The header is looked for in the first rows: lists often start with a title line or two.
+HEADER_SEARCH = 10
+
+
+class FileError(ValueError):
+    """The file cannot be read as a participants list at all."""
+
+
+@dataclass
+class Table:
+    """A participants file read as text: its header, its rows, and what was wrong with cells."""
+
+    header_line: int
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sheet: str = ""
+    sheets: list[str] = field(default_factory=list)
+
+
+def is_workbook(data: bytes) -> bool:
+    """Say whether the bytes are a zip container, as .xlsx workbooks are."""
+    return data[:4] == b"PK\x03\x04"
+
+
+def find_header(rows: list[tuple[int, list[str]]], overrides: dict[str, str] | None = None
+                ) -> int:
+    """Index of the header among the first rows: the first with two recognised column names
+    (or names the organiser assigned); else the first row."""
+    known = {key(k) for k in overrides or {}}
+    for i, (_line, cells) in enumerate(rows[:HEADER_SEARCH]):
+        if sum(1 for c in cells if key(c) in ALIASES or (c.strip() and key(c) in known)) >= 2:
+            return i
+    return 0
+
+
+def _text(value: Any) -> str:
+    """A cell's value as the text a CSV export would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # postcodes and numbers typed as numbers: 26122, not 26122.0
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def read_workbook(data: bytes, sheet: str | None = None,
+                  overrides: dict[str, str] | None = None) -> Table:
+    """Read the first sheet (or the named one) of an .xlsx workbook as a table of text.
+
+    Formula cells, error cells and merged cells in the list are problems of their row:
+    their value is not what the organiser sees, or not in every cell it seems to be in.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise FileError(_("the file cannot be read as an Excel workbook (.xlsx): %(error)s",
+                          error=str(exc))) from exc
+    if unpacked > MAX_UNPACKED:
+        # A small file that unpacks into gigabytes would take the server's memory.
+        raise FileError(_("the workbook unpacks to more than %(n)d MB",
+                          n=MAX_UNPACKED // (1024 * 1024)))
+    try:
+        book = load_workbook(io.BytesIO(data), data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        raise FileError(_("the file cannot be read as an Excel workbook (.xlsx): %(error)s",
+                          error=str(exc) or type(exc).__name__)) from exc
+    names = book.sheetnames
+    if sheet is not None and sheet not in names:
+        raise FileError(_("the workbook has no sheet %(sheet)s (it has: %(sheets)s)",
+                          sheet=repr(sheet), sheets=", ".join(names)))
+    ws = book[sheet] if sheet is not None else book.worksheets[0]
+    if ws.max_row > MAX_ROWS:
+        raise FileError(_("the sheet has more than %(n)d rows", n=MAX_ROWS))
+    raw: list[tuple[int, list[Any]]] = []
+    for row in ws.iter_rows():
+        raw.append((row[0].row if row else len(raw) + 1, list(row)))
+    texts = [(line, [_text(c.value) for c in cells]) for line, cells in raw]
+    filled = [(line, cells) for line, cells in texts if any(c.strip() for c in cells)]
+    if not filled:
+        raise FileError(_("the sheet %(sheet)s is empty", sheet=repr(ws.title)))
+    at = find_header(filled, overrides)
+    header_line, header_cells = filled[at]
+    width = max((i + 1 for i, c in enumerate(header_cells) if c.strip()), default=0)
+    last_data = max(line for line, _cells in filled)
+    table = Table(header_line, [], [], sheet=ws.title, sheets=names)
+    if at:
+        table.warnings.append(_("rows %(first)d to %(last)d above the header were skipped",
+                                first=filled[0][0], last=filled[at - 1][0]))
+    empty: list[int] = []
+    cells_by_line = dict(raw)
+    for line, cells in texts:
+        if line <= header_line:
+            continue
+        if not any(c.strip() for c in cells):
+            if line < last_data:
+                empty.append(line)
+            continue
+        extra = [get_column_letter(i + 1) for i, c in enumerate(cells[width:], width)
+                 if c.strip()]
+        if extra:
+            table.problems.append(Problem(line, _(
+                "cell(s) %(cells)s have no column name in the header",
+                cells=", ".join(f"{col}{line}" for col in extra))))
+        for cell in cells_by_line[line][:width]:
+            if cell.data_type == "f":
+                table.problems.append(Problem(line, _(
+                    "cell %(cell)s holds a formula (%(formula)s); copy the column and paste "
+                    "it as values", cell=cell.coordinate, formula=_text(cell.value)[:60])))
+            elif cell.data_type == "e":
+                table.problems.append(Problem(line, _(
+                    "cell %(cell)s holds the error %(error)s", cell=cell.coordinate,
+                    error=_text(cell.value))))
+        table.rows.append((line, cells[:width]))
+    table.header = [c.strip() or _("(column %(letter)s)", letter=get_column_letter(i + 1))
+                    for i, c in enumerate(header_cells[:width])]
+    for merged in ws.merged_cells.ranges:
+        if merged.max_row >= header_line and merged.min_col <= width:
+            table.problems.append(Problem(max(merged.min_row, header_line), _(
+                "cells %(range)s are merged; unmerge them and fill in every cell",
+                range=merged.coord)))
+    if empty:
+        table.warnings.append(_("empty row(s) %(rows)s were skipped",
+                                rows=", ".join(map(str, empty[:20]))
+                                + (" …" if len(empty) > 20 else "")))
+    if len(names) > 1:
+        table.warnings.append(_("read the sheet %(sheet)s; the workbook also has %(others)s",
+                                sheet=repr(ws.title),
+                                others=", ".join(repr(n) for n in names if n != ws.title)))
+    return table
