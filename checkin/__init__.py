@@ -55,6 +55,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     socketio.init_app(app, async_mode="threading",
                       cors_allowed_origins=app.config.get("SOCKETIO_CORS"))
     routes.register(app)
+    from checkin.continuity import views as continuity
+
+    continuity.init_app(app)
 
     @app.after_request
     def security_headers(response):  # type: ignore[no-untyped-def]

@@ -195,6 +195,10 @@ from checkin.simulate import simulate_command  # noqa: E402
 
 export_group.add_command(attendance_command)
 cli.add_command(simulate_command)
+from checkin.continuity.cli import backup_command, restore_command  # noqa: E402
+
+cli.add_command(backup_command)
+cli.add_command(restore_command)
 
 if __name__ == "__main__":
     cli()

@@ -1,0 +1,76 @@
+"""Consistent copies of the event database (SQLite's online backup) and the rolling backups."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+# Without --replicate-to, `serve` copies the database this often into the instance folder.
+ROLLING_SECONDS = 5 * 60
+ROLLING_KEEP = 12  # an hour of copies at the default interval
+
+
+def backup(db_path: str | Path, output: str | Path) -> Path:
+    """Write a consistent copy of the database to `output` (atomically), even while it is in use."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".part")
+    tmp.unlink(missing_ok=True)
+    source = sqlite3.connect(f"file:{Path(db_path)}?mode=ro", uri=True, timeout=10)
+    try:
+        target = sqlite3.connect(str(tmp))
+        try:
+            # All pages in one step: the copy is one consistent moment, and the source's
+            # writers wait at most the few milliseconds a copy of a day's event takes.
+            source.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        finally:
+            target.close()
+        os.chmod(tmp, 0o600)  # the event's files are private
+        os.replace(tmp, output)
+    finally:
+        source.close()
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return output
+
+
+def rolling_folder(db_path: str | Path) -> Path:
+    """Return where the rolling backups of `db_path` are kept: backups/ next to the database."""
+    return Path(db_path).parent / "backups"
+
+
+def rolling_backup(db_path: str | Path, keep: int = ROLLING_KEEP,
+                   moment: datetime | None = None) -> Path:
+    """Make one timestamped backup in the rolling folder and delete all but the newest `keep`."""
+    folder = rolling_folder(db_path)
+    stamp = (moment or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    made = backup(db_path, folder / f"{Path(db_path).stem}-{stamp}.db")
+    copies = sorted(folder.glob(f"{Path(db_path).stem}-*.db"))
+    for old in copies[:-keep] if keep > 0 else []:
+        old.unlink(missing_ok=True)
+    return made
+
+
+def latest_backup(db_path: str | Path) -> Path | None:
+    """Return the newest rolling backup of `db_path`, if there is one."""
+    copies = sorted(rolling_folder(db_path).glob(f"{Path(db_path).stem}-*.db"))
+    return copies[-1] if copies else None
+
+
+def start_rolling(db_path: str | Path, seconds: float = ROLLING_SECONDS) -> threading.Event:
+    """Back the database up every `seconds` in a thread until the returned event is set."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(seconds):
+            # A full disk or a locked file must not end the loop: the next round tries again.
+            with contextlib.suppress(OSError, sqlite3.Error):
+                rolling_backup(db_path)
+
+    threading.Thread(target=loop, name="rolling-backup", daemon=True).start()
+    return stop
