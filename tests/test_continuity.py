@@ -128,7 +128,8 @@ def test_a_stale_lock_from_a_killed_server_is_taken_over(db_path: Path, tmp_path
     child = subprocess.Popen(
         [sys.executable, "-c",
          "import sys, time; from checkin.continuity.lock import acquire; "
-         "lock = acquire(sys.argv[1], '127.0.0.1', 1234); print('locked', flush=True); time.sleep(60)",
+         "lock = acquire(sys.argv[1], '127.0.0.1', 1234); print('locked', flush=True); "
+         "time.sleep(60)",
          str(db_path)], stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "locked"
     with pytest.raises(ServerRunning) as refused:
