@@ -15,6 +15,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import requests
 
 from checkin.continuity.replication import status_path
@@ -30,7 +31,7 @@ class Server:
 
     def __init__(self, db_path: Path, port: int, *args: str):
         self.db_path, self.port = db_path, port
-        self.url = f"https://127.0.0.1:{port}"
+        self.url = f"{'http' if '--http' in args else 'https'}://127.0.0.1:{port}"
         self.log_path = db_path.parent / f"serve-{port}-{time.monotonic_ns()}.log"
         self.log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
@@ -209,3 +210,98 @@ def test_drill_kill_restore_resend(db_path: Path, tmp_path: Path):
     final = stored_ids(standby)
     assert len(final) == len(set(final))
     assert set(final) == set(made)  # every scan, exactly once
+
+
+@pytest.mark.browser
+def test_drill_with_the_scanner_page(db_path: Path, tmp_path: Path, browser):
+    """The scanner page in Chromium: the replica lags behind the last scans, the primary dies,
+    the page queues offline; on the restored standby it re-sends what the replica lacked."""
+    from tests.test_scanner_browser import (
+        TABLET,
+        new_device,
+        pair,
+        people,
+        start_scanning,
+        type_code,
+        wait_js,
+        watch,
+    )
+
+    folks = people(db_path, 9, offset=30)
+    replica = tmp_path / "replica"
+    port = free_port()
+    primary = Server(db_path, port, "--http", "--replicate-to", str(replica))
+    context = browser.new_context(viewport=TABLET)
+    try:
+        page = context.new_page()
+        problems = watch(page)
+        pair(page, primary.url, new_device(db_path, "Door"))
+        start_scanning(page, direction="in")
+        wait_js(page, "CheckinStore.metaGet('roster_at').then(v => !!v)")
+        for person in folks[:3]:
+            type_code(page, person["code"])
+            assert "Saved offline" not in shown(page, person["name"])
+        # The replica as it stood then: the standby will restore from this older point.
+        deadline = time.monotonic() + 15
+        while len(stored_ids_in_replica(replica, tmp_path)) < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        lagging = tmp_path / "lagging-replica"
+        import shutil
+
+        shutil.copytree(replica, lagging)
+        for person in folks[3:6]:
+            type_code(page, person["code"])
+            assert "Saved offline" not in shown(page, person["name"])
+        primary.kill()
+    except BaseException:
+        primary.stop()
+        context.close()
+        raise
+    try:
+        for person in folks[6:]:
+            type_code(page, person["code"])
+            assert "Saved offline" in shown(page, person["name"])
+        standby = tmp_path / "standby" / "event.db"
+        restore = subprocess.run(
+            [sys.executable, "-m", "checkin.cli", "restore", "--from", str(lagging),
+             "--db", str(standby)], capture_output=True, text=True, timeout=120)
+        assert restore.returncode == 0, restore.stderr
+        assert len(stored_ids(standby)) == 3  # the replica's point: 3 scans behind the page
+        second = Server(standby, port, "--http")
+        try:
+            deadline = time.monotonic() + 60
+            while len(stored_ids(standby)) < 9:
+                assert time.monotonic() < deadline, len(stored_ids(standby))
+                time.sleep(0.3)
+            page.wait_for_selector("#waiting[data-count='0']", state="attached", timeout=30000)
+            time.sleep(2)  # nothing more arrives: each scan exactly once
+        finally:
+            second.stop()
+        conn = sqlite3.connect(standby)
+        per_person = dict(conn.execute(
+            "SELECT participant_id, count(*) FROM scans GROUP BY participant_id").fetchall())
+        conn.close()
+        assert per_person == {p["id"]: 1 for p in folks}
+        assert problems == []
+    finally:
+        context.close()
+
+
+def shown(page, name: str, timeout: float = 20) -> str:
+    """Wait until the scanner's answer names `name` (as accepted) and return its text."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = page.inner_text("#result")
+        if name in text and page.get_attribute("#result", "data-status") == "accepted":
+            return text
+        assert time.monotonic() < deadline, text
+        time.sleep(0.1)
+
+
+def stored_ids_in_replica(replica: Path, tmp_path: Path) -> list[str]:
+    """Restore the replica into a scratch file and return its scan ids."""
+    out = tmp_path / f"peek-{time.monotonic_ns()}.db"
+    subprocess.run([sys.executable, "-m", "checkin.cli", "restore", "--from", str(replica),
+                    "--db", str(out)], capture_output=True, check=False, timeout=60)
+    return stored_ids(out) if out.exists() else []
