@@ -199,6 +199,9 @@ from checkin.continuity.cli import backup_command, restore_command  # noqa: E402
 
 cli.add_command(backup_command)
 cli.add_command(restore_command)
+from checkin.lists.cli import lists_command  # noqa: E402
+
+cli.add_command(lists_command)
 
 if __name__ == "__main__":
     cli()
