@@ -340,3 +340,27 @@ def test_replica_status_ok_stale_and_stopped(db_path: Path, organiser):
 
 def test_replica_status_is_for_organisers_only(client):
     assert client.get("/continuity/status").status_code in (302, 401, 403)
+
+
+@pytest.mark.browser
+def test_overview_alert_when_replication_stops_in_chromium(live_server: LiveServer, browser):
+    """The overview's replica line turns into an alert by itself when replication stops,
+    in words (not colour alone), with no accessibility violations."""
+    from tests.conftest import ARTIFACTS, axe_violations, browser_login
+
+    db_path = live_server.db_path
+    now = datetime.now(UTC).isoformat()
+    write_status(db_path, running=True, last_synced=now, started=now, destination="/media/usb")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    browser_login(page, live_server.url)
+    page.goto(live_server.url + "/overview")
+    assert "Replica up to date" in page.inner_text("#continuity-status")
+    assert axe_violations(page) == []
+    write_status(db_path, running=False, last_synced=now, started=now, destination="/media/usb",
+                 last_error="Litestream stopped (exit code 1); restarting")
+    page.wait_for_selector("#continuity-status [role=alert]", timeout=20000)
+    assert "Replication has stopped" in page.inner_text("#continuity-status")
+    assert axe_violations(page) == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "continuity-overview-alert-laptop.png"))
+    page.close()
