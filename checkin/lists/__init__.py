@@ -14,6 +14,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import registerFontFamily
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Flowable,
@@ -39,6 +40,8 @@ def _fonts() -> None:
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(FONT, str(FONTS / "NotoSans-Regular.ttf")))
         pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "NotoSans-Bold.ttf")))
+        # So that <b> in a paragraph finds the bold face.
+        registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
 
 
 def translations(language: str) -> NullTranslations:
@@ -48,13 +51,22 @@ def translations(language: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS), [language])
 
 
-def sort_key(person: dict[str, Any]) -> tuple[str, str, int]:
-    """A–Z by last then first name, with Ä beside A (as a printed list is searched by eye)."""
-    def plain(text: str) -> str:
-        decomposed = unicodedata.normalize("NFKD", text or "")
-        return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+# Name particles a Dutch or German list files under the main name: "van den Berg" under B.
+PARTICLES = {"van", "von", "de", "der", "den", "ter", "ten", "te", "'t", "’t", "het", "zu",
+             "zum", "zur", "vom", "in", "op", "la", "le", "di", "da"}
 
-    return plain(person["last_name"]), plain(person["first_name"]), person["id"]
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def sort_key(person: dict[str, Any]) -> tuple[str, str, int]:
+    """A–Z by last name without its particles, then first name; Ä beside A, as eyes search."""
+    words = (person["last_name"] or "").split()
+    while len(words) > 1 and words[0].casefold() in PARTICLES:
+        words = words[1:]
+    return _plain(" ".join(words)), _plain(person["first_name"]), person["id"]
 
 
 def list_data(db: Database, arrived: bool = False) -> dict[str, Any]:
@@ -157,12 +169,12 @@ def build_pdf(db: Database, language: str = "en", arrived: bool = False,
              Paragraph(f"<font name='{BOLD}'>{esc(p['code4'])}</font>", base)]
             for p in data["people"]]
     story.append(table(["", _("Name"), _("Organisation"), _("City"), _("Code (last 4)")],
-                       rows, [9 * mm, 62 * mm, 55 * mm, 29 * mm, 27 * mm]))
+                       rows, [9 * mm, 60 * mm, 56 * mm, 29 * mm, 28 * mm]))
 
     for x in data["excursions"]:
         story += [PageBreak(), Paragraph(esc(_("Excursion") + ": " + x["title"]), title)]
         facts = [_("Guide") + ": " + (x["guide"] or "–"),
-                 _("Departure") + ": " + " ".join(filter(None, [clock(x["departs_at"]),
+                 _("Departure") + ": " + ", ".join(filter(None, [clock(x["departs_at"]),
                                                                 x["departure_place"] or ""])),
                  _("Back") + ": " + (clock(x["returns_at"]) or "–")]
         story.append(Paragraph(" · ".join(esc(f) for f in facts), sub))
@@ -171,7 +183,7 @@ def build_pdf(db: Database, language: str = "en", arrived: bool = False,
         rows += [[TickBox(), TickBox(), cell(""), cell(""), cell("")] for _i in range(3)]
         story.append(table([_("Left"), _("Back"), _("Name"), _("Organisation"),
                             _("Code (last 4)")], rows,
-                           [13 * mm, 13 * mm, 70 * mm, 59 * mm, 27 * mm]))
+                           [22 * mm, 22 * mm, 60 * mm, 50 * mm, 28 * mm]))
         story.append(Spacer(1, 3 * mm))
         story.append(Paragraph(esc(_("%(n)s people. Empty lines: walk-ons.")
                                    % {"n": len(x["people"])}), small))
