@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -364,3 +366,54 @@ def test_overview_alert_when_replication_stops_in_chromium(live_server: LiveServ
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "continuity-overview-alert-laptop.png"))
     page.close()
+
+
+def test_serve_keeps_rolling_backups_without_a_replica(db_path: Path, tmp_path: Path,
+                                                       monkeypatch):
+    monkeypatch.setenv("CHECKIN_BACKUP_SECONDS", "1")
+    server = LiveServer(db_path, free_port(), tmp_path / "s.log")
+    server.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(list((db_path.parent / "backups").glob("*.db"))) < 2:
+            assert time.monotonic() < deadline, (tmp_path / "s.log").read_text()[-2000:]
+            time.sleep(0.2)
+        copy = sqlite3.connect(latest_backup(db_path))
+        assert copy.execute("SELECT count(*) FROM participants").fetchone()[0] == 60
+        copy.close()
+    finally:
+        server.stop()
+
+
+def test_the_replicator_is_restarted_when_it_dies(db_path: Path, tmp_path: Path):
+    """Litestream killed under the running server: the status says so, then it is back."""
+    replica = tmp_path / "replica"
+    server = LiveServer(db_path, free_port(), tmp_path / "s.log",
+                        ("--http", "--host", "127.0.0.1", "--replicate-to", str(replica)))
+    server.start()
+    try:
+        def status() -> dict:
+            try:
+                return json.loads(status_path(db_path).read_text())
+            except (OSError, ValueError):
+                return {}
+
+        def wait(condition, what: str) -> None:
+            deadline = time.monotonic() + 20
+            while not condition(status()):
+                assert time.monotonic() < deadline, (what, status())
+                time.sleep(0.1)
+
+        wait(lambda s: s.get("running") and s.get("last_synced"), "in sync")
+        children = subprocess.run(["pgrep", "-P", str(server.proc.pid), "-f", "litestream"],
+                                  capture_output=True, text=True).stdout.split()
+        assert len(children) == 1
+        os.kill(int(children[0]), signal.SIGKILL)
+        wait(lambda s: s.get("restarts") == 1, "restart noted")
+        assert "exit code" in (status().get("last_error") or "") or status().get("running")
+        wait(lambda s: s.get("running") and s.get("last_error") is None, "back in sync")
+        assert continuity_status(db_path)["state"] == "ok"
+        assert "replication stopped" in (tmp_path / "s.log").read_text()
+    finally:
+        server.stop()
+    assert not status_path(db_path).exists()  # a clean stop: no stale status left behind

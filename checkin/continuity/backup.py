@@ -62,15 +62,26 @@ def latest_backup(db_path: str | Path) -> Path | None:
     return copies[-1] if copies else None
 
 
-def start_rolling(db_path: str | Path, seconds: float = ROLLING_SECONDS) -> threading.Event:
-    """Back the database up every `seconds` in a thread until the returned event is set."""
+def rolling_seconds() -> float:
+    """Return the rolling backups' interval: CHECKIN_BACKUP_SECONDS, else five minutes."""
+    try:
+        return max(1.0, float(os.environ.get("CHECKIN_BACKUP_SECONDS") or ROLLING_SECONDS))
+    except ValueError:
+        return ROLLING_SECONDS
+
+
+def start_rolling(db_path: str | Path, seconds: float | None = None) -> threading.Event:
+    """Back the database up now and every `seconds` in a thread, until the event is set."""
     stop = threading.Event()
+    interval = seconds or rolling_seconds()
 
     def loop() -> None:
-        while not stop.wait(seconds):
+        # The first copy at once: the state before the day starts is worth keeping too.
+        while not stop.is_set():
             # A full disk or a locked file must not end the loop: the next round tries again.
             with contextlib.suppress(OSError, sqlite3.Error):
                 rolling_backup(db_path)
+            stop.wait(interval)
 
     threading.Thread(target=loop, name="rolling-backup", daemon=True).start()
     return stop
