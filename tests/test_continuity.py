@@ -46,6 +46,14 @@ def codes(db_path: Path) -> list[str]:
         db.conn.close()
 
 
+def stored_scan_ids(db_path: Path) -> list[str]:
+    conn = sqlite3.connect(db_path)
+    try:
+        return [r[0] for r in conn.execute("SELECT id FROM scans")]
+    finally:
+        conn.close()
+
+
 def count_scans(db_path: Path) -> int:
     conn = sqlite3.connect(db_path)
     try:
@@ -417,3 +425,76 @@ def test_the_replicator_is_restarted_when_it_dies(db_path: Path, tmp_path: Path)
     finally:
         server.stop()
     assert not status_path(db_path).exists()  # a clean stop: no stale status left behind
+
+
+@pytest.fixture
+def sshd(tmp_path: Path):
+    """A real OpenSSH server on a free loopback port (key login, SFTP), stopped afterwards."""
+    import getpass
+    import shutil
+
+    binary = shutil.which("sshd") or "/usr/sbin/sshd"
+    if not Path(binary).exists():
+        pytest.skip("OpenSSH's sshd is not installed (scripts/install --test installs it)")
+    folder = tmp_path / "ssh"
+    folder.mkdir()
+    for name in ("host", "client"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                        str(folder / name)], check=True)
+    (folder / "authorized_keys").write_text((folder / "client.pub").read_text())
+    port = free_port()
+    (folder / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {folder / 'host'}\n"
+        f"AuthorizedKeysFile {folder / 'authorized_keys'}\nPidFile {folder / 'sshd.pid'}\n"
+        "StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
+        "PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\n")
+    if os.geteuid() == 0:
+        Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation directory
+    proc = subprocess.Popen([binary, "-D", "-e", "-f", str(folder / "sshd_config")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    import socket
+
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.1)
+    host_key = " ".join((folder / "host.pub").read_text().split()[:2])
+    yield {"url": f"sftp://{getpass.getuser()}@127.0.0.1:{port}{tmp_path / 'remote'}",
+           "key": str(folder / "client"), "host_key": host_key}
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_replicate_over_sftp_and_restore_from_it(db_path: Path, tmp_path: Path, sshd,
+                                                 monkeypatch):
+    """--replicate-to sftp://... to a real sshd (host key checked), then restore from there."""
+    monkeypatch.setenv("CHECKIN_SFTP_KEY", sshd["key"])
+    monkeypatch.setenv("CHECKIN_SFTP_HOST_KEY", sshd["host_key"])
+    (tmp_path / "remote").mkdir()
+    token = add_device(connect(db_path), "Door", "scanner")["token"]
+    server = LiveServer(db_path, free_port(), tmp_path / "s.log",
+                        ("--http", "--host", "127.0.0.1", "--replicate-to", sshd["url"]))
+    server.start()
+    try:
+        sent = [scan_item(c) for c in codes(db_path)[:25]]
+        response = requests.post(server.url + "/api/v1/scans", json={"scans": sent},
+                                 headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert response.status_code == 200
+        deadline = time.monotonic() + 20
+        while continuity_status(db_path)["state"] != "ok":
+            assert time.monotonic() < deadline, (tmp_path / "s.log").read_text()[-2000:]
+            time.sleep(0.2)
+        time.sleep(1)  # past Litestream's 100 ms sync interval
+        log = (tmp_path / "s.log").read_text()
+        assert "host key not verified" not in log
+        assert "copy the CA folder once to the standby" in log
+    finally:
+        server.stop()
+    restored = tmp_path / "standby" / "event.db"
+    result = CliRunner().invoke(cli, ["restore", "--from", sshd["url"], "--db", str(restored)])
+    assert result.exit_code == 0, result.output
+    assert "No CA came with the replica" in result.output
+    assert {s["id"] for s in sent} <= set(stored_scan_ids(restored))

@@ -62,16 +62,32 @@ def replica_config(destination: str) -> dict[str, Any]:
         raise ReplicationError(f"Cannot replicate to {destination!r}: give a folder or "
                                "sftp://user@host/path")
     config: dict[str, Any] = {"url": destination, "sync-interval": SYNC_INTERVAL}
-    key = os.environ.get("CHECKIN_SFTP_KEY")
+    key = os.environ.get("CHECKIN_SFTP_KEY") or next(
+        (str(p) for p in (Path.home() / ".ssh" / n for n in ("id_ed25519", "id_ecdsa", "id_rsa"))
+         if p.exists()), None)
     if key:
         config["key-path"] = key
+    host_key = os.environ.get("CHECKIN_SFTP_HOST_KEY") or known_host_key(parts.hostname,
+                                                                          parts.port)
+    if host_key:
+        # Without it Litestream trusts any server that answers at that address.
+        config["host-key"] = host_key
     return config
 
 
-def replica_url(destination: str) -> str:
-    """Return the Litestream replica URL of a destination (what `litestream restore` takes)."""
-    config = replica_config(destination)
-    return config.get("url") or "file://" + config["path"]
+def known_host_key(host: str, port: int | None) -> str | None:
+    """Return the host's public key from ~/.ssh/known_hosts ("type base64"), if it is there."""
+    name = host if port in (None, 22) else f"[{host}]:{port}"
+    try:
+        found = subprocess.run(["ssh-keygen", "-F", name], capture_output=True, text=True,
+                               timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in found.splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and not line.startswith("#"):
+            return f"{fields[1]} {fields[2]}"
+    return None
 
 
 def status_path(db_path: str | Path) -> Path:
@@ -235,9 +251,17 @@ def copy_tls(tls_folder: Path, destination: str) -> Path | None:
 
 def restore_replica(source: str, output: Path) -> None:
     """Run `litestream restore` of the replica at `source` into the new file `output`."""
-    result = subprocess.run(
-        [litestream_binary(), "restore", "-o", str(output), replica_url(source)],
-        capture_output=True, text=True, timeout=600, check=False)
+    # Through a configuration file: SFTP's key and host key cannot be given as a URL.
+    config_path = output.with_name(output.name + ".litestream.yml")
+    config = {"dbs": [{"path": str(output.resolve()), "replicas": [replica_config(source)]}]}
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    os.chmod(config_path, 0o600)
+    try:
+        result = subprocess.run(
+            [litestream_binary(), "restore", "-config", str(config_path), "-o", str(output),
+             str(output.resolve())], capture_output=True, text=True, timeout=600, check=False)
+    finally:
+        config_path.unlink(missing_ok=True)
     if result.returncode != 0 or not output.exists():
         raise ReplicationError(f"Litestream could not restore from {source}: "
                                f"{(result.stderr or result.stdout).strip()[-500:]}")
