@@ -4,6 +4,7 @@ the new instance, re-send what they sent lately, and every scan is stored exactl
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -48,7 +49,13 @@ class Server:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def kill(self) -> None:
-        """Kill every process of the server at once, as a dying laptop does."""
+        """Kill every process of the server at once, as a dying laptop does (Litestream too,
+        which runs in a session of its own: no last sync)."""
+        children = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True,
+                                  text=True).stdout.split()
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
         self.log.close()

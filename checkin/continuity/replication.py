@@ -152,7 +152,10 @@ class Replicator:
         return subprocess.Popen(
             [litestream_binary(), "replicate", "-config", str(self.config)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            text=True, bufsize=1, preexec_fn=_die_with_parent)  # noqa: PLW1509
+            text=True, bufsize=1, preexec_fn=_die_with_parent,  # noqa: PLW1509
+            # Its own session: Ctrl+C in the terminal stops the server, which then stops
+            # Litestream with SIGTERM (its last sync) instead of both racing to exit.
+            start_new_session=True)
 
     def _supervise(self) -> None:
         while not self.stopping.is_set():

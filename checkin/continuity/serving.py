@@ -69,9 +69,19 @@ class Continuity:
         self.lock.release()
 
 
+def _message_queue_option() -> str | None:
+    """Return `serve --message-queue` (or CHECKIN_MESSAGE_QUEUE) when the command has one."""
+    # Read from the running click command, so that the guard follows the option wherever
+    # `serve` defines it.
+    context = click.get_current_context(silent=True)
+    value = context.params.get("message_queue") if context is not None else None
+    return value or os.environ.get("CHECKIN_MESSAGE_QUEUE") or None
+
+
 def before_start(db_path: Path, host: str, port: int, url: str | None = None,
                  message_queue: str | None = None) -> Continuity:
     """Refuse a damaged database or a second server; otherwise take the event's server lock."""
+    message_queue = message_queue or _message_queue_option()
     problems = quick_check(db_path)
     if problems:
         backup = latest_backup(db_path)
