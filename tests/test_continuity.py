@@ -498,3 +498,32 @@ def test_replicate_over_sftp_and_restore_from_it(db_path: Path, tmp_path: Path, 
     assert result.exit_code == 0, result.output
     assert "No CA came with the replica" in result.output
     assert {s["id"] for s in sent} <= set(stored_scan_ids(restored))
+
+
+def test_two_servers_on_one_message_queue_both_serve(db_path: Path, tmp_path: Path,
+                                                     monkeypatch):
+    """CHECKIN_MESSAGE_QUEUE (serve --message-queue) on both: the second is not refused."""
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    # A real queue: once the servers use it (issue 9), they must be able to reach it.
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                              "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    monkeypatch.setenv("CHECKIN_MESSAGE_QUEUE", f"redis://127.0.0.1:{port}/0")
+    first = LiveServer(db_path, free_port(), tmp_path / "a.log")
+    try:
+        first.start()
+        second = LiveServer(db_path, free_port(), tmp_path / "b.log")
+        second.start()
+        try:
+            assert "running beside it" in (tmp_path / "b.log").read_text()
+            assert holder(db_path)["pid"] == first.proc.pid
+        finally:
+            second.stop()
+        assert holder(db_path)["pid"] == first.proc.pid  # the second left the lock alone
+    finally:
+        first.stop()
+        redis.terminate()
+        redis.wait(10)
