@@ -277,6 +277,13 @@ def test_disk_full_gives_503_disk_full_and_the_server_recovers(db_path: Path, sm
     assert count_scans(event) == len(stored) + len(batch)
 
 
+def test_no_rolling_backup_when_the_disk_is_nearly_full(db_path: Path, small_disk: Path):
+    event = small_disk / "event.db"  # 3 MB disk: a copy would leave less than 64 MB free
+    backup(db_path, event)
+    assert rolling_backup(event) is None
+    assert not (small_disk / "backups").exists()
+
+
 # --------------------------------------------------------------------------- restore, instance
 
 

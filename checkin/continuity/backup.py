@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 import threading
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from pathlib import Path
 # Without --replicate-to, `serve` copies the database this often into the instance folder.
 ROLLING_SECONDS = 5 * 60
 ROLLING_KEEP = 12  # an hour of copies at the default interval
+KEEP_FREE_BYTES = 64 * 1024 * 1024
 
 
 def backup(db_path: str | Path, output: str | Path) -> Path:
@@ -44,9 +46,21 @@ def rolling_folder(db_path: str | Path) -> Path:
     return Path(db_path).parent / "backups"
 
 
+def room_for_a_copy(db_path: str | Path) -> bool:
+    """Say whether a copy leaves the disk room for the day's scans (the copy must not fill it)."""
+    folder = Path(db_path).parent
+    size = Path(db_path).stat().st_size
+    return shutil.disk_usage(folder).free > 2 * size + KEEP_FREE_BYTES
+
+
 def rolling_backup(db_path: str | Path, keep: int = ROLLING_KEEP,
-                   moment: datetime | None = None) -> Path:
-    """Make one timestamped backup in the rolling folder and delete all but the newest `keep`."""
+                   moment: datetime | None = None) -> Path | None:
+    """Make one timestamped backup in the rolling folder and delete all but the newest `keep`.
+
+    Returns None, making no copy, when the disk is nearly full: scans come first.
+    """
+    if not room_for_a_copy(db_path):
+        return None
     folder = rolling_folder(db_path)
     stamp = (moment or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     made = backup(db_path, folder / f"{Path(db_path).stem}-{stamp}.db")
