@@ -54,6 +54,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     socketio.init_app(app, async_mode="threading",
                       cors_allowed_origins=app.config.get("SOCKETIO_CORS"))
     routes.register(app)
+    # [continuity] faults, instance id, replica status; the paper lists
+    from checkin.continuity import views as continuity
+    from checkin.lists import views as lists
+
+    continuity.init_app(app)
+    lists.register(app)
 
     @app.after_request
     def security_headers(response):  # type: ignore[no-untyped-def]

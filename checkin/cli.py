@@ -217,6 +217,13 @@ from checkin.simulate import simulate_command  # noqa: E402
 
 export_group.add_command(attendance_command)
 cli.add_command(simulate_command)
+from checkin.continuity.cli import backup_command, restore_command  # noqa: E402
+
+cli.add_command(backup_command)
+cli.add_command(restore_command)
+from checkin.lists.cli import lists_command  # noqa: E402
+
+cli.add_command(lists_command)
 
 from checkin.scans.reset import reset_command  # noqa: E402
 

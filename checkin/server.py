@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sys
 import threading
 import time
@@ -149,13 +150,18 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
-          tls_dir: Path | None, access_log: bool) -> None:
+          tls_dir: Path | None, access_log: bool, replicate_to: str | None = None) -> None:
     """Prepare the database and certificate, print how to connect, and run until stopped."""
     from checkin.auth.accounts import has_organisers, new_setup_token
     from checkin.db import connect
     from checkin.tls.certs import ensure_certificates, lan_addresses
 
     check_port_free(host, port)
+    # One server per event, a sound database file, and the copies: checkin/continuity.
+    from checkin.continuity.serving import before_start
+
+    continuity = before_start(db_path, host, port, _url("http" if http else "https", host, port),
+                              os.environ.get("CHECKIN_MESSAGE_QUEUE"))
     db = connect(db_path)  # creates or migrates the database before the worker starts
     try:
         setup_token = None if has_organisers(db) else new_setup_token(db)
@@ -198,6 +204,7 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
         print(text, flush=True)
 
     options["when_ready"] = when_ready
+    continuity.start_copies(replicate_to, tls_folder)
     run_gunicorn(app_config, options)
 
 
@@ -214,9 +221,12 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
               help="Where the CA and server certificate are kept (default: tls/ next to "
                    "the database; share one folder to keep one CA for several events).")
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
+@click.option("--replicate-to", envvar="CHECKIN_REPLICATE_TO", default=None,
+              help="Replicate the event continuously to a folder or sftp://user@host/path "
+                   "(docs/if-the-laptop-dies.md).")
 @click.pass_obj
 def serve_command(ctx: Any, host: str | None, port: int | None, http: bool, threads: int,
-                  tls_dir: Path | None, access_log: bool) -> None:
+                  tls_dir: Path | None, access_log: bool, replicate_to: str | None) -> None:
     """Run the server for tablets, phones and organisers (HTTPS on the LAN by default).
 
     Example: checkin --db event.db serve --port 8443
@@ -224,7 +234,7 @@ def serve_command(ctx: Any, host: str | None, port: int | None, http: bool, thre
     host = host or ("127.0.0.1" if http else "0.0.0.0")  # noqa: S104 - LAN is the point
     port = port or (HTTP_PORT if http else HTTPS_PORT)
     try:
-        serve(ctx.db_path, host, port, http, threads, tls_dir, access_log)
+        serve(ctx.db_path, host, port, http, threads, tls_dir, access_log, replicate_to)
     except OSError as exc:
         click.echo(f"Cannot serve on {host}:{port}: {exc.strerror or exc} "
                    "(another server running? choose one with --port)", err=True)

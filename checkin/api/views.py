@@ -18,6 +18,7 @@ from wtforms.validators import ValidationError
 
 from checkin import devices
 from checkin.auth.views import current_organiser
+from checkin.continuity.instance import current_instance
 from checkin.db import get_db
 from checkin.errors import DomainError, in_words
 from checkin.event import event_info
@@ -114,7 +115,9 @@ def pair() -> Any:
 def me() -> Any:
     """Say which device (or organiser) is calling, and which event this is."""
     who = actor()
-    return {"device": devices.public(who), "event": event_info(get_db())}
+    # instance: a restored server has a new one; devices then re-send their recent scans.
+    return {"device": devices.public(who), "event": event_info(get_db()),
+            "instance": current_instance()}
 
 
 def post_scans() -> Any:

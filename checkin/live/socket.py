@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room
 
+from checkin.continuity.instance import current_instance
 from checkin.db import get_db
 from checkin.event import event_info
 from checkin.live import stats
@@ -44,7 +45,7 @@ class LiveNamespace(Namespace):
             join_room(room)
         emit("hello", {"role": identity["role"], "name": identity["name"], "rooms": rooms,
                        "event": (event_info(db) or {}).get("name"),
-                       "latest_scan": stats.latest_seq(db)})
+                       "latest_scan": stats.latest_seq(db), "instance": current_instance()})
         for room in rooms:
             for event, payload in publisher.room_state(db, room):
                 emit(event, payload)

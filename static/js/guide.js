@@ -42,12 +42,17 @@
   // ------------------------------------------------------------------ this page's storage
   const IDB = window.CheckinIDB;
   const req = IDB.req;
-  const tx = IDB.open("checkin-guide", 1, (db) => {
-    db.createObjectStore("state", {keyPath: "excursion"});     // last server state
-    db.createObjectStore("events", {keyPath: "n", autoIncrement: true});  // to send
-    db.createObjectStore("local", {keyPath: "id"});            // changes not yet seen
-    db.createObjectStore("dropped", {keyPath: "n"});           // refused, kept
+  const tx = IDB.open("checkin-guide", 2, (db) => {
+    const make = (name, options) => {
+      if (!db.objectStoreNames.contains(name)) db.createObjectStore(name, options);
+    };
+    make("state", {keyPath: "excursion"});     // last server state
+    make("events", {keyPath: "n", autoIncrement: true});  // to send
+    make("local", {keyPath: "id"});            // changes not yet seen
+    make("dropped", {keyPath: "n"});           // refused, kept
+    make("sent", {keyPath: "n"});              // accepted lately: re-sent to a restored server
   }).transact;
+  const KEEP_SENT_MS = 6 * 3600 * 1000;
 
   const getAll = (name) => tx([name], "readonly", (s) => req(s.getAll()));
 
@@ -285,7 +290,14 @@
           return;
         }
         if (res.status === 200) {
-          await tx(["events"], "readwrite", (s) => s.delete(item.n));
+          const now = Date.now();
+          await tx(["events", "sent"], "readwrite", async (s, sent) => {
+            s.delete(item.n);
+            sent.put({...item, sent_at: now});
+            for (const old of await req(sent.getAll())) {
+              if (!(old.sent_at > now - KEEP_SENT_MS)) sent.delete(old.n);
+            }
+          });
           if (res.data && res.data.state) await applyServer(res.data.state);
         } else if ([400, 403, 404, 409].includes(res.status)) {
           // A definite refusal (e.g. departed already): out of the queue, kept on the phone.
@@ -306,6 +318,19 @@
     });
     return sending;
   }
+
+  // A restored server (new instance id): the scans are queued again by the Store; this
+  // page's departures, returns and walk-ons go again too, in order and exactly once by id.
+  Store.on("instance", async () => {
+    await tx(["events", "sent"], "readwrite", async (s, sent) => {
+      for (const item of await req(sent.getAll())) {
+        const {sent_at: _unused, ...again} = item;
+        s.put(again);
+      }
+      sent.clear();
+    });
+    flush();
+  });
 
   async function queueEvent(action, extra, record) {
     const body = {id: Store.uuid(), action, at: new Date().toISOString(), ...extra};

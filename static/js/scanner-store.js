@@ -6,8 +6,12 @@
   "use strict";
 
   const DB_NAME = "checkin-scanner";
-  const DB_VERSION = 1;
+  const DB_VERSION = 2;
   const DEVICE_KEY = "checkin.device";
+  const INSTANCE_KEY = "checkin.instance";
+  // What was sent is kept this long: a server restored from its replica may have lost the
+  // last second before the old one died, and gets it again (exactly once by id).
+  const KEEP_SENT_MS = 6 * 3600 * 1000;
   const ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWX";
   const CODE_LENGTH = 22;
   const BATCH = 100;            // scans per request when the queue is sent
@@ -79,6 +83,7 @@
     }
     let data = null;
     try { data = await response.json(); } catch (e) { data = null; }
+    await noteInstance(response.headers.get("X-Checkin-Instance"));
     return {status: response.status, data};
   }
 
@@ -87,15 +92,20 @@
   const req = IDB.req;
   /** Run fn(stores...) in one transaction; resolves with fn's value once it is committed. */
   const transact = IDB.open(DB_NAME, DB_VERSION, (db) => {
+    const make = (name, options) => {
+      if (!db.objectStoreNames.contains(name)) db.createObjectStore(name, options);
+    };
     // queue: scans and undos in the order they happened (n), sent oldest first.
-    db.createObjectStore("queue", {keyPath: "n", autoIncrement: true});
+    make("queue", {keyPath: "n", autoIncrement: true});
     // roster: {k, iv, d} exactly as the server sends it (encrypted per code).
-    db.createObjectStore("roster", {keyPath: "k"});
+    make("roster", {keyPath: "k"});
     // seen: this device's latest valid scan per person and checkpoint.
-    db.createObjectStore("seen", {keyPath: "key"});
+    make("seen", {keyPath: "key"});
     // dropped: items the server definitely refused (kept, never silently lost).
-    db.createObjectStore("dropped", {keyPath: "n"});
-    db.createObjectStore("meta", {keyPath: "key"});
+    make("dropped", {keyPath: "n"});
+    make("meta", {keyPath: "key"});
+    // sent: what the server accepted in the last hours, re-sent to a restored server.
+    make("sent", {keyPath: "n"});
   }).transact;
 
   async function queued() {
@@ -221,7 +231,7 @@
   }
 
   // ---------------------------------------------------------------- the queue
-  const listeners = {result: [], change: [], headcount: [], error: []};
+  const listeners = {result: [], change: [], headcount: [], error: [], instance: []};
   function on(name, fn) { listeners[name].push(fn); }
   function emit(name, ...args) {
     for (const fn of listeners[name]) {
@@ -243,7 +253,43 @@
   }
 
   async function removeItems(items) {
-    await transact(["queue"], "readwrite", (q) => { for (const i of items) q.delete(i.n); });
+    // Out of the queue, but kept a few hours in case the server is restored from its replica.
+    const now = Date.now();
+    await transact(["queue", "sent"], "readwrite", async (q, sent) => {
+      for (const i of items) {
+        q.delete(i.n);
+        sent.put({...i, sent_at: now});
+      }
+      for (const old of await req(sent.getAll())) {
+        if (!(old.sent_at > now - KEEP_SENT_MS)) sent.delete(old.n);
+      }
+    });
+  }
+
+  /** Notice a new server instance (a restore): queue again what was sent lately, in order. */
+  async function noteInstance(instance) {
+    if (!instance) return;
+    const dev = device();
+    const deviceId = dev && dev.device ? dev.device.id : null;
+    const known = readJSON(INSTANCE_KEY, null);
+    writeJSON(INSTANCE_KEY, {instance, device: deviceId});
+    if (!known || known.instance === instance) return;
+    if (known.device !== deviceId) {
+      // Paired anew (perhaps to another event): what went to the old one stays there.
+      await transact(["sent"], "readwrite", (sent) => sent.clear());
+      return;
+    }
+    const moved = await transact(["queue", "sent"], "readwrite", async (q, sent) => {
+      const items = await req(sent.getAll());
+      for (const i of items) {
+        const {sent_at: _unused, ...item} = i;
+        q.put(item);  // its old n: it goes out before anything scanned since
+      }
+      sent.clear();
+      return items.length;
+    });
+    emit("instance", {instance, previous: known.instance, resent: moved});
+    emit("change");
   }
 
   async function dropItems(items, answer) {

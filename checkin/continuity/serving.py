@@ -1,0 +1,103 @@
+"""What `checkin serve` does for continuity, in two calls: before it opens the database, and
+just before it starts serving."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from checkin.continuity.backup import latest_backup, start_rolling
+from checkin.continuity.faults import damage_message, quick_check
+from checkin.continuity.lock import ServerLock, ServerRunning, acquire
+from checkin.continuity.replication import (
+    ReplicationError,
+    Replicator,
+    copy_tls,
+    replica_config,
+    status_path,
+)
+
+
+@dataclass
+class Continuity:
+    """The running server's lock, and its replicator or rolling backups."""
+
+    db_path: Path
+    lock: ServerLock
+    replicator: Replicator | None = None
+    rolling: threading.Event | None = None
+    # The server's worker processes are forks that inherit atexit handlers: only the process
+    # that started the copies may stop them and release the lock.
+    owner: int = field(default_factory=os.getpid)
+
+    def start_copies(self, replicate_to: str | None, tls_folder: Path | None) -> None:
+        """Start replicating to `replicate_to` (and copy the CA there), else rolling backups."""
+        if replicate_to:
+            try:
+                replica_config(replicate_to)
+                self.replicator = Replicator(self.db_path, replicate_to).start()
+            except ReplicationError as exc:
+                self.stop()
+                raise click.ClickException(str(exc)) from None
+            if tls_folder is not None:
+                copied = copy_tls(tls_folder, replicate_to)
+                if copied is None and "://" in replicate_to:
+                    print("checkin: copy the CA folder once to the standby: "
+                          f"scp -r {tls_folder} <standby>:<event folder>/tls",
+                          file=sys.stderr, flush=True)
+        else:
+            # A crashed replicating server's status would show a false alert.
+            status_path(self.db_path).unlink(missing_ok=True)
+            self.rolling = start_rolling(self.db_path)
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        """Stop replicating and backing up, and release the lock."""
+        if os.getpid() != self.owner:
+            return
+        if self.rolling is not None:
+            self.rolling.set()
+        if self.replicator is not None:
+            self.replicator.stop()
+            self.replicator = None
+        self.lock.release()
+
+
+def _message_queue_option() -> str | None:
+    """Return `serve --message-queue` (or CHECKIN_MESSAGE_QUEUE) when the command has one."""
+    # Read from the running click command, so that the guard follows the option wherever
+    # `serve` defines it.
+    context = click.get_current_context(silent=True)
+    value = context.params.get("message_queue") if context is not None else None
+    return value or os.environ.get("CHECKIN_MESSAGE_QUEUE") or None
+
+
+def before_start(db_path: Path, host: str, port: int, url: str | None = None,
+                 message_queue: str | None = None) -> Continuity:
+    """Refuse a damaged database or a second server; otherwise take the event's server lock."""
+    message_queue = message_queue or _message_queue_option()
+    problems = quick_check(db_path)
+    if problems:
+        backup = latest_backup(db_path)
+        raise click.ClickException(damage_message(db_path, problems,
+                                                  str(backup) if backup else None))
+    try:
+        lock = acquire(db_path, host, port, url=url, message_queue=message_queue)
+    except ServerRunning as exc:
+        raise click.ClickException(str(exc)) from None
+    continuity = Continuity(Path(db_path), lock)
+    if lock.stale:
+        print(f"checkin: the last server on this event (pid {lock.stale.get('pid', '?')}, "
+              f"started {lock.stale.get('started', '?')}) did not stop cleanly; taking over "
+              "its lock.", file=sys.stderr, flush=True)
+    if lock.shared_with:
+        print("checkin: another server serves this event on the same message queue "
+              f"(pid {lock.shared_with.get('pid', '?')}); running beside it.",
+              file=sys.stderr, flush=True)
+    return continuity

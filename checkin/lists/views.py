@@ -1,0 +1,29 @@
+"""The paper lists as a download for organisers, in the page's language."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Flask, Response, request
+from flask_babel import get_locale
+
+from checkin.auth.views import organiser_required
+from checkin.db import get_db
+from checkin.lists import build_pdf
+
+
+def lists_pdf() -> Response:
+    """The lists as a PDF; ?arrived=1 marks who has already arrived."""
+    arrived = request.args.get("arrived") == "1"
+    data = build_pdf(get_db(), str(get_locale() or "en"), arrived=arrived)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="lists-{stamp}.pdf"',
+        "Cache-Control": "no-store, private"})
+
+
+def register(app: Flask) -> None:
+    """Register the download."""
+    bp = Blueprint("lists", __name__)
+    bp.add_url_rule("/lists.pdf", view_func=organiser_required(lists_pdf))
+    app.register_blueprint(bp)
