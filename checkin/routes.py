@@ -35,6 +35,10 @@ def register(app: Flask) -> None:
 
     device_pages.register(app)
     api.register(app)
+    # --- Desks and kiosks: walk-ins, printing, self check-in ----------------------------------
+    from checkin.desk import views as desk
+
+    desk.register(app)
     # --- Devices: the scanner page ----------------------------------------------------------
     # [scanner]
     from checkin.scanner import views as scanner

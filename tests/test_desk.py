@@ -1,0 +1,169 @@
+"""The registration desk and kiosk roles, walk-ins through POST /api/v1/participants, and the
+migration that made room for the new roles."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from checkin.cli import cli
+from checkin.desk import walk_in_count
+from checkin.devices import DeviceError, add_device
+from checkin.schema import migrations
+from tests.conftest import csrf_token
+
+WALK_IN = {"first_name": "Jantje", "last_name": "Walker", "organisation": "Gemeente Assen",
+           "city": "Assen", "language": "nl"}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def desk(db):
+    """A desk device's token."""
+    return add_device(db, "Desk 1", "desk")["token"]
+
+
+def test_migration_rebuilds_devices_keeping_rows_and_widening_the_role_check(tmp_path: Path):
+    conn = sqlite3.connect(tmp_path / "old.db")
+    conn.execute("PRAGMA foreign_keys=ON")
+    db = Database(conn)
+    migrations.apply(db, stop_before="m012a_desk_kiosk_walk_ins_printing")
+    db.execute("INSERT INTO devices (id, name, role, token_hash, created_at) VALUES "
+               "('d1', 'Door', 'scanner', 'h1', '2019-11-12T08:00:00.000+00:00')")
+    db.execute("CREATE INDEX devices_last_seen ON devices(last_seen_at)")  # another branch's
+    conn.commit()
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO devices (id, name, role, created_at) VALUES "
+                   "('d2', 'Desk', 'desk', 'x')")
+    conn.rollback()
+    migrations.apply(db)
+    assert list(db.query("SELECT id, name, role, token_hash FROM devices")) == [
+        {"id": "d1", "name": "Door", "role": "scanner", "token_hash": "h1"}]
+    db.execute("INSERT INTO devices (id, name, role, created_at) VALUES "
+               "('d2', 'Desk', 'desk', 'x'), ('d3', 'Kiosk', 'kiosk', 'x')")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO devices (id, name, role, created_at) VALUES "
+                   "('d4', 'Bad', 'wizard', 'x')")
+    with pytest.raises(sqlite3.IntegrityError):  # the token's uniqueness survived
+        db.execute("INSERT INTO devices (id, name, role, token_hash, created_at) VALUES "
+                   "('d5', 'Twin', 'scanner', 'h1', 'x')")
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'devices'")}
+    assert "devices_last_seen" in names
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_device_add_desk_and_kiosk_from_the_command_line(db_path: Path):
+    runner = CliRunner()
+    for role in ("desk", "kiosk"):
+        result = runner.invoke(cli, ["--db", str(db_path), "device", "add", "--name",
+                                     f"A {role}", "--role", role, "--base-url",
+                                     "https://x:8443"])
+        assert result.exit_code == 0, result.output
+    listed = runner.invoke(cli, ["--db", str(db_path), "device", "list"])
+    assert "desk" in listed.output and "kiosk" in listed.output
+
+
+def test_a_kiosk_stands_at_the_entrance_and_a_desk_not_at_an_excursion(db):
+    with pytest.raises(DeviceError) as exc:
+        room = db.execute("SELECT id FROM checkpoints WHERE kind = 'room'").fetchone()[0]
+        add_device(db, "Kiosk", "kiosk", room)
+    assert exc.value.code == "kiosk_at_entrance"
+    excursion = db.execute("SELECT id FROM checkpoints WHERE kind = 'excursion'").fetchone()[0]
+    with pytest.raises(DeviceError):
+        add_device(db, "Desk", "desk", excursion)
+
+
+def test_devices_page_adds_a_desk(organiser, db):
+    page = organiser.get("/devices").get_data(as_text=True)
+    assert 'value="desk"' in page and 'value="kiosk"' in page
+    response = organiser.post("/devices", data={"name": "Desk A", "role": "desk",
+                                                "checkpoint": "",
+                                                "csrf_token": csrf_token(organiser, "/devices")})
+    assert response.status_code == 303
+    assert db.execute("SELECT role FROM devices WHERE name = 'Desk A'").fetchone() == ("desk",)
+
+
+def test_desk_registers_a_walk_in_who_gets_a_code_and_scans(client, db, desk):
+    before = walk_in_count(db)
+    response = client.post("/api/v1/participants", json=WALK_IN, headers=bearer(desk))
+    assert response.status_code == 201, response.get_json()
+    person = response.get_json()["participant"]
+    assert person["first_name"] == "Jantje" and len(person["code"]) == 22
+    assert person["walk_in_at"]
+    assert walk_in_count(db) == before + 1
+    row = db.execute("SELECT walk_in_by, code FROM participants WHERE id = ?",
+                     [person["id"]]).fetchone()
+    assert row[1] == person["code"] and row[0].startswith("d")
+    scan = client.post("/api/v1/scans", headers=bearer(desk), json={"scans": [{
+        "id": "walkin-1", "code": person["code"], "checkpoint": "entrance", "direction": "in",
+        "at": "2019-11-12T08:30:00Z"}]})
+    assert scan.status_code == 200, scan.get_json()
+    assert scan.get_json()["results"][0]["status"] == "accepted"
+
+
+def test_bad_fields_are_each_named_and_nothing_is_stored(client, db, desk):
+    count = db.execute("SELECT count(*) FROM participants").fetchone()[0]
+    response = client.post("/api/v1/participants", headers=bearer(desk), json={
+        "first_name": "", "last_name": "<b>x</b>", "language": "fr", "email": "nope",
+        "working_group": "nowhere", "shoe_size": "44", "city": 5})
+    assert response.status_code == 400
+    fields = response.get_json()["error"]["fields"]
+    assert set(fields) == {"first_name", "last_name", "language", "email", "working_group",
+                           "shoe_size", "city"}
+    assert "fr" in fields["language"]
+    assert db.execute("SELECT count(*) FROM participants").fetchone()[0] == count
+
+
+def test_an_existing_email_answers_409_with_who_it_is(client, db, desk):
+    known = next(db.query("SELECT id, email, first_name FROM participants "
+                          "WHERE email IS NOT NULL LIMIT 1"))
+    count = db.execute("SELECT count(*) FROM participants").fetchone()[0]
+    response = client.post("/api/v1/participants", headers=bearer(desk),
+                           json={**WALK_IN, "email": known["email"].upper()})
+    assert response.status_code == 409
+    body = response.get_json()["error"]
+    assert body["code"] == "already_registered"
+    assert body["participant"]["id"] == known["id"]
+    assert body["participant"]["first_name"] == known["first_name"]
+    assert db.execute("SELECT count(*) FROM participants").fetchone()[0] == count
+
+
+@pytest.mark.parametrize("role", ["scanner", "kiosk", "display"])
+def test_only_desks_and_organisers_register_walk_ins(client, db, role):
+    token = add_device(db, f"A {role}", role)["token"]
+    response = client.post("/api/v1/participants", json=WALK_IN, headers=bearer(token))
+    assert response.status_code == 403
+
+
+def test_an_organiser_registers_a_walk_in_with_the_csrf_header(organiser, db):
+    token = csrf_token(organiser, "/participants")
+    response = organiser.post("/api/v1/participants", json=WALK_IN,
+                              headers={"X-CSRFToken": token})
+    assert response.status_code == 201
+    assert response.get_json()["participant"]["walk_in_at"]
+    missing = organiser.post("/api/v1/participants", json={**WALK_IN, "email": "a@b.de"})
+    assert missing.status_code == 400
+
+
+@pytest.mark.parametrize("body", [b"", b"[]", b"{", b"\xff\xfe", b'{"first_name": {"a": 1}}'])
+def test_garbage_gets_a_4xx(client, desk, body):
+    response = client.post("/api/v1/participants", data=body, headers={
+        **bearer(desk), "Content-Type": "application/json"})
+    assert response.status_code == 400
+
+
+def test_printing_off_answers_409_not_5xx(client, db, desk):
+    pid = db.execute("SELECT id FROM participants LIMIT 1").fetchone()[0]
+    response = client.post(f"/api/v1/participants/{pid}/print", json={}, headers=bearer(desk))
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "printing_off"
+    assert client.post("/api/v1/participants/999999/print", json={},
+                       headers=bearer(desk)).status_code in (404, 409)
+    assert client.get("/api/v1/print-jobs/nope", headers=bearer(desk)).status_code == 404
