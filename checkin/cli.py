@@ -195,6 +195,9 @@ from checkin.simulate import simulate_command  # noqa: E402
 
 export_group.add_command(attendance_command)
 cli.add_command(simulate_command)
+from checkin.mail.commands import mail_group  # noqa: E402
+
+cli.add_command(mail_group)
 
 if __name__ == "__main__":
     cli()

@@ -51,9 +51,10 @@ def badge_sizes() -> tuple[str, ...]:
 
 
 def render_badge(db: Database, out: BinaryIO, participant_id: int, size: str | None) -> None:
-    """Write one person's badge, one badge a page, in `size`, as PDF to `out`."""
-    # The one place the chosen size reaches the badge renderer.
-    extra = {} if size in (None, DEFAULT_SIZE) else {"size": size}
+    """Write one person's badge, one badge a page, in `size` (the A4 sheet when the badges
+    module does not offer that size), as PDF to `out`."""
+    # The one place a chosen size reaches the badge renderer.
+    extra = {} if size in (None, DEFAULT_SIZE) or size not in badge_sizes() else {"size": size}
     badges.render_pdf(db, out, [participant_id], workers=1, **extra)
 
 
