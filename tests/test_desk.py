@@ -167,3 +167,102 @@ def test_printing_off_answers_409_not_5xx(client, db, desk):
     assert client.post("/api/v1/participants/999999/print", json={},
                        headers=bearer(desk)).status_code in (404, 409)
     assert client.get("/api/v1/print-jobs/nope", headers=bearer(desk)).status_code == 404
+
+
+@pytest.fixture
+def kiosk(db):
+    """A kiosk device's token."""
+    return add_device(db, "Kiosk 1", "kiosk")["token"]
+
+
+def kiosk_post(client, token, body):
+    return client.post("/api/v1/kiosk/check-in", json=body, headers=bearer(token))
+
+
+def test_kiosk_checks_in_by_code_and_greets_in_the_persons_language(client, db, kiosk):
+    person = next(db.query("SELECT id, code, first_name, language FROM participants "
+                           "WHERE language = 'de' LIMIT 1"))
+    answer = kiosk_post(client, kiosk, {"code": person["code"].lower()})
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["status"] == "accepted"
+    assert body["person"] == {"id": person["id"], "first_name": person["first_name"],
+                              "last_name": body["person"]["last_name"], "language": "de"}
+    assert body["text"]["welcome"] == "Willkommen, {name}!"
+    assert body["job"] is None  # no printer set
+    # Nothing but what the greeting needs: no organisation, e-mail or code.
+    assert person["code"] not in answer.get_data(as_text=True)
+    scan = next(db.query("SELECT checkpoint, direction, status, device_id FROM scans "
+                         "ORDER BY seq DESC LIMIT 1"))
+    assert (scan["checkpoint"], scan["direction"], scan["status"]) == ("entrance", "in",
+                                                                       "accepted")
+    again = kiosk_post(client, kiosk, {"code": person["code"]}).get_json()
+    assert again["reason"] == "already_in"
+
+
+def test_kiosk_forgot_badge_needs_the_exact_last_name_and_email(client, db, kiosk):
+    person = next(db.query("SELECT id, last_name, email FROM participants "
+                           "WHERE email IS NOT NULL LIMIT 1"))
+    other = next(db.query("SELECT last_name FROM participants WHERE last_name != ? LIMIT 1",
+                          [person["last_name"]]))
+    for body in ({"last_name": other["last_name"], "email": person["email"]},
+                 {"last_name": person["last_name"][:-1], "email": person["email"]},
+                 {"last_name": person["last_name"], "email": "x" + person["email"]},
+                 {"last_name": "", "email": ""}):
+        answer = kiosk_post(client, kiosk, body)
+        assert answer.status_code == 200
+        assert answer.get_json() == {"status": "not_found", "person": None}
+    assert db.execute("SELECT count(*) FROM scans").fetchone()[0] == 0
+    found = kiosk_post(client, kiosk, {"last_name": person["last_name"].upper(),
+                                       "email": " " + person["email"].upper()}).get_json()
+    assert found["status"] == "accepted" and found["person"]["id"] == person["id"]
+
+
+def test_kiosk_learns_nothing_about_unknown_or_replaced_badges(client, db, kiosk):
+    from checkin.codes import reissue
+
+    person = next(db.query("SELECT id, code FROM participants LIMIT 1"))
+    reissue(db, person["id"])
+    replaced = kiosk_post(client, kiosk, {"code": person["code"]}).get_json()
+    assert replaced["status"] == "rejected" and replaced["reason"] == "revoked_code"
+    assert replaced["person"] is None
+    unknown = kiosk_post(client, kiosk, {"code": "ABCDEFGHJKMNPQRSTVWX23"}).get_json()
+    assert unknown["reason"] == "unknown_code" and unknown["person"] is None
+
+
+def test_kiosk_may_not_search_or_hold_the_roster(client, kiosk, desk):
+    assert client.get("/api/v1/participants?q=an", headers=bearer(kiosk)).status_code == 403
+    assert client.get("/api/v1/roster", headers=bearer(kiosk)).status_code == 403
+    assert kiosk_post(client, desk, {"code": "X"}).status_code == 403
+    assert kiosk_post(client, kiosk, {"last_name": 5}).status_code == 400
+    scan = client.post("/api/v1/scans", headers=bearer(kiosk), json={"scans": [{
+        "id": "k-room", "code": "ABCDEFGHJKMNPQRSTVWX23", "direction": "in",
+        "checkpoint": "room:kamer-a", "at": "2019-11-12T08:30:00Z"}]})
+    assert scan.status_code in (400, 403)
+
+
+def test_kiosk_page(client):
+    page = client.get("/kiosk?idle=5")
+    assert page.status_code == 200
+    assert '"idle_seconds": 5' in page.get_data(as_text=True)
+    assert '"idle_seconds": 3' in client.get("/kiosk?idle=1").get_data(as_text=True)
+    assert '"idle_seconds": 12' in client.get("/kiosk?idle=x").get_data(as_text=True)
+
+
+def test_walk_ins_are_marked_in_overview_exports_summary_and_list(organiser, db):
+    token = csrf_token(organiser, "/participants")
+    created = organiser.post("/api/v1/participants", json=WALK_IN,
+                             headers={"X-CSRFToken": token}).get_json()["participant"]
+    numbers = organiser.get("/overview/part/numbers").get_data(as_text=True)
+    assert 'data-num="walk-ins">1<' in numbers
+    summary = organiser.get("/reports/summary").get_data(as_text=True)
+    assert 'id="n-walk-ins">1<' in summary
+    csv_text = organiser.get("/reports/attendance.csv").get_data(as_text=True)
+    header, *rows = [line.split(",") for line in csv_text.lstrip("\ufeff").splitlines()]
+    marked = [r for r in rows if r[header.index("walk_in")] == "yes"]
+    assert [(r[header.index("id")], r[header.index("last_name")]) for r in marked] == [
+        (str(created["id"]), "Walker")]
+    listing = organiser.get("/participants?q=Walker").get_data(as_text=True)
+    assert "walk-in" in listing
+    detail = organiser.get(f"/participants/{created['id']}").get_data(as_text=True)
+    assert "Walk-in" in detail

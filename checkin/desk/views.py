@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, render_template, url_for
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -25,6 +25,8 @@ from checkin.scans.access import actor_ref
 from checkin.scans.signals import scans_recorded
 
 PRINTER = "checkin.desk.printer"
+# Long enough to read the welcome and take the badge, short enough for the next person.
+IDLE_SECONDS = 12
 
 
 def printer() -> printing.Printer:
@@ -178,6 +180,14 @@ def kiosk_job(job_id: str) -> Any:
     return {"job": {k: job[k] for k in ("id", "state")}}
 
 
+def idle_seconds(asked: str | None) -> int:
+    """Seconds a kiosk waits before going back to its start screen (?idle=N, 3 to 120)."""
+    try:
+        return min(120, max(3, int(asked or IDLE_SECONDS)))
+    except ValueError:
+        return IDLE_SECONDS
+
+
 def kiosk_page() -> Response:
     """The kiosk's start screen (the device token lives in the browser, as for scanners)."""
     from checkin.scanner.views import strings as scanner_strings
@@ -192,7 +202,7 @@ def kiosk_page() -> Response:
         "not_found": _("No registration matches this last name and e-mail. Please check "
                        "them or ask at the desk."),
         "wrong_device": _("This device is not a kiosk."),
-    }, config={"idle_seconds": current_app.config.get("KIOSK_IDLE_SECONDS", 12)})
+    }, config={"idle_seconds": idle_seconds(request.args.get("idle"))})
     return Response(html, headers={"Cache-Control": "no-store, private"})
 
 

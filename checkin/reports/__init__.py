@@ -28,7 +28,7 @@ from checkin.scans.presence import EFFECTIVE, in_venue
 
 PARTICIPANT_COLUMNS = ("id", "first_name", "last_name", "organisation", "organisation_type",
                        "city", "role", "arrived_at", "working_group", "working_group_attended",
-                       "excursion", "excursion_status")
+                       "excursion", "excursion_status", "walk_in")
 GROUP_COLUMNS = ("kind", "id", "title", "expected", "attended", "no_shows", "walk_ons",
                  "departed_at", "returned_at")
 
@@ -84,6 +84,7 @@ def attendance(db: Database) -> dict[str, Any]:
             "working_group_attended": attended,
             "excursion": p["excursion"] or "",
             "excursion_status": roster_status.get(p["id"], "") if p["excursion"] else "",
+            "walk_in": "yes" if p.get("walk_in_at") else "",
         })
     totals = []
     for gid, g in groups.items():
