@@ -172,3 +172,23 @@ def test_a_refusing_printer_fails_the_job_with_its_reason(printing_server, cups,
 ])
 def test_what_lpstat_says_becomes_the_jobs_state(job, state):
     assert judge(job) == state
+
+
+def test_the_system_default_printer_is_the_default(cups, monkeypatch):
+    from checkin.desk.printing import default_printer
+
+    monkeypatch.setenv("CUPS_SERVER", cups.server)
+    assert default_printer() is None
+    assert cups.run("lpadmin", "-d", cups.queue).returncode == 0
+    assert default_printer() == cups.queue
+
+
+def test_serve_refuses_an_unknown_badge_size(db_path):
+    from click.testing import CliRunner
+
+    from checkin.cli import cli
+
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "serve", "--http", "--printer",
+                                      "none", "--badge-size", "poster"])
+    assert result.exit_code == 2
+    assert "--badge-size must be one of" in result.output
