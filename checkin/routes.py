@@ -28,6 +28,9 @@ def register(app: Flask) -> None:
     from checkin.participants import views as participants
 
     participants.register(app)
+    from checkin.mail import views as mailing
+
+    mailing.register(app)
 
     # --- Organisers: devices and pairing; devices: the scan API /api/v1 --------------------
     from checkin.api import views as api

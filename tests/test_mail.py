@@ -178,3 +178,43 @@ def test_bad_options_are_refused_without_a_traceback(db_path, smtp, monkeypatch)
     assert unknown.exit_code == 1 and "nobody@example.org" in unknown.output
     closed = run(db_path, f"127.0.0.1:{free_port()}")
     assert closed.exit_code == 1 and "cannot use the SMTP server" in closed.output
+
+
+def test_the_participants_page_mails_everyone_with_live_progress(organiser, smtp, db_path):
+    import time
+
+    from tests.conftest import csrf_token
+
+    server, inbox = smtp
+    page = organiser.get("/participants/mail")
+    assert page.status_code == 200
+    assert 'id="m-not-yet">60<' in page.get_data(as_text=True)
+    token = csrf_token(organiser, "/participants/mail")
+    bad = organiser.post("/participants/mail", data={"csrf_token": token, "smtp": "nohost",
+                                                     "sender": "x", "security": "plain"})
+    assert bad.status_code == 400
+    assert bad.get_data(as_text=True).count('aria-invalid="true"') == 2
+    started = organiser.post("/participants/mail", data={
+        "csrf_token": token, "smtp": server, "sender": SENDER, "security": "plain",
+        "user": "", "password": ""})
+    assert started.status_code == 303
+    seen = []
+    deadline = time.monotonic() + 120
+    while True:
+        state = organiser.get("/participants/mail/progress").get_json()
+        seen.append(state["done"])
+        if not state["running"]:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert state == {"running": False, "done": 60, "total": 60, "sent": 60, "failed": 0,
+                     "stopped": None, "problem": None}
+    assert len(set(seen)) > 2  # the progress moved while it ran
+    assert len(inbox.messages) == 60
+    assert 'id="m-reached">60<' in organiser.get("/participants/mail").get_data(as_text=True)
+    assert organiser.get("/participants/mail/progress").headers["Cache-Control"] == "no-store"
+
+
+def test_the_mailing_page_is_for_organisers_only(client):
+    assert client.get("/participants/mail").status_code in (302, 303)
+    assert client.get("/participants/mail/progress").status_code in (302, 303, 401, 403)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import smtplib
-import ssl
 import sys
-import time
 from typing import TYPE_CHECKING
 
 import click
 
 from checkin import mail
+from checkin.mail.sending import Connection, send_all
 from checkin.participants.records import find_by_reference
 
 if TYPE_CHECKING:
@@ -27,57 +24,6 @@ def parse_server(text: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not host:
         raise click.BadParameter("give the SMTP server as HOST:PORT, e.g. mail.example.org:587")
     return host.strip("[]"), int(port)
-
-
-class Connection:
-    """One SMTP session, opened on first use and again after the server hung up."""
-
-    def __init__(self, host: str, port: int, security: str, user: str | None,
-                 password: str | None):
-        self.host, self.port, self.security = host, port, security
-        self.user, self.password = user, password
-        self.smtp: smtplib.SMTP | None = None
-
-    def open(self) -> smtplib.SMTP:
-        """Return the open session, connecting (and signing in) if needed."""
-        if self.smtp is not None:
-            return self.smtp
-        context = ssl.create_default_context()
-        if self.security == "ssl":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=TIMEOUT,
-                                                  context=context)
-        else:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=TIMEOUT)
-            if self.security == "starttls":
-                smtp.starttls(context=context)
-        if self.user:
-            smtp.login(self.user, self.password or "")
-        self.smtp = smtp
-        return smtp
-
-    def drop(self) -> None:
-        """Forget a broken session."""
-        if self.smtp is not None:
-            with contextlib.suppress(OSError):
-                self.smtp.close()
-        self.smtp = None
-
-    def close(self) -> None:
-        """End the session politely."""
-        if self.smtp is not None:
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                self.smtp.quit()
-        self.smtp = None
-
-
-def _reason(exc: Exception) -> str:
-    """The server's own words for a refusal."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "; ".join(f"{code} {text.decode(errors='replace')}"
-                         for code, text in exc.recipients.values())
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
-    return str(exc) or type(exc).__name__
 
 
 @click.group("mail")
@@ -166,60 +112,23 @@ def badges_command(ctx: Context, server: str, sender: str, security: str | None,
         click.echo(f"Dry run: {len(people)} mail(s) made, none sent.")
         return
     connection = Connection(host, port, security or "plain", user, password)
-    gap = 60.0 / rate if rate else 0.0
-    sent, failed = 0, []
-    last = 0.0
     try:
-        with click.progressbar(people, label="Sending badge mails", file=sys.stderr,
-                               show_pos=True) as bar:
-            for person in bar:
-                try:
-                    message = mail.build_message(db, person, templates, sender)
-                except mail.TemplateProblem as exc:
-                    click.echo(f"\nError: {exc}", err=True)
-                    sys.exit(1)
-                if gap:
-                    time.sleep(max(0.0, last + gap - time.monotonic()))
-                last = time.monotonic()
-                reason = _send(connection, message)
-                if reason is None:
-                    mail.record(db, person, "sent", message_id=message["Message-ID"])
-                    sent += 1
-                else:
-                    mail.record(db, person, "failed", reason=reason)
-                    failed.append((person, reason))
-    except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
-        click.echo(f"\nError: cannot use the SMTP server {host}:{port}: {_reason(exc)}. "
-                   f"{sent} mail(s) were sent; run again to send the rest.", err=True)
+        with click.progressbar(length=len(people), label="Sending badge mails",
+                               file=sys.stderr, show_pos=True) as bar:
+            outcome = send_all(db, people, templates, sender, connection, rate,
+                               progress=lambda _done, _total: bar.update(1))
+    except mail.TemplateProblem as exc:
+        click.echo(f"\nError: {exc}", err=True)
         sys.exit(1)
-    finally:
-        connection.close()
-    click.echo(f"Sent {sent} badge mail(s).")
-    if failed:
-        click.echo(f"{len(failed)} mail(s) failed (they are tried again on the next run):",
-                   err=True)
-        for person, reason in failed:
+    if outcome.stopped:
+        click.echo(f"\nError: cannot use the SMTP server {host}:{port}: {outcome.stopped}. "
+                   f"{outcome.sent} mail(s) were sent; run again to send the rest.", err=True)
+        sys.exit(1)
+    click.echo(f"Sent {outcome.sent} badge mail(s).")
+    if outcome.failed:
+        click.echo(f"{len(outcome.failed)} mail(s) failed (they are tried again on the next "
+                   "run):", err=True)
+        for person, reason in outcome.failed:
             click.echo(f"  {person['first_name']} {person['last_name']} <{person['email']}>: "
                        f"{reason}", err=True)
         sys.exit(1)
-
-
-def _send(connection: Connection, message: object) -> str | None:
-    """Send one mail; return None, or the server's reason it refused this recipient.
-
-    A session the server closed is opened again once; if that fails too, the error rises
-    and the run stops (the rest are sent next time).
-    """
-    for attempt in (1, 2):
-        smtp = connection.open()
-        try:
-            smtp.send_message(message)  # type: ignore[arg-type]
-            return None
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
-                smtplib.SMTPSenderRefused) as exc:
-            return _reason(exc)
-        except (smtplib.SMTPServerDisconnected, ConnectionError):
-            connection.drop()
-            if attempt == 2:
-                raise
-    return None
