@@ -266,3 +266,20 @@ def test_walk_ins_are_marked_in_overview_exports_summary_and_list(organiser, db)
     assert "walk-in" in listing
     detail = organiser.get(f"/participants/{created['id']}").get_data(as_text=True)
     assert "Walk-in" in detail
+
+
+def test_kiosk_lookups_are_throttled_per_kiosk(client, db, kiosk):
+    from checkin.desk.views import LOOKUP_FAILURES
+
+    person = next(db.query("SELECT last_name, email FROM participants "
+                           "WHERE email IS NOT NULL LIMIT 1"))
+    for n in range(LOOKUP_FAILURES):
+        miss = kiosk_post(client, kiosk, {"last_name": f"Guess{n}", "email": person["email"]})
+        assert miss.get_json()["status"] == "not_found"
+    blocked = kiosk_post(client, kiosk, {"last_name": person["last_name"],
+                                         "email": person["email"]})
+    assert blocked.status_code == 429
+    assert blocked.get_json()["error"]["code"] == "too_many_tries"
+    other = add_device(db, "Kiosk 2", "kiosk")["token"]
+    assert kiosk_post(client, other, {"last_name": person["last_name"],
+                                      "email": person["email"]}).get_json()["person"]

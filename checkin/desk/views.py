@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from checkin.api.views import ApiError, actor, api_blueprint, json_body, send
+from checkin.auth.throttle import LoginThrottle
 from checkin.db import get_db
 from checkin.desk import (
     DESK_ROLES,
@@ -27,6 +28,11 @@ from checkin.scans.signals import scans_recorded
 PRINTER = "checkin.desk.printer"
 # Long enough to read the welcome and take the badge, short enough for the next person.
 IDLE_SECONDS = 12
+LOOKUPS = "checkin.desk.kiosk_lookups"
+# Ten misses in five minutes is more than people mistyping make; then the kiosk sends them
+# to the desk for the rest of the window.
+LOOKUP_FAILURES = 10
+LOOKUP_WINDOW = 300.0
 
 
 def printer() -> printing.Printer:
@@ -133,6 +139,16 @@ def kiosk_strings(language: str) -> dict[str, str]:
                 "printer_failed": _("Your badge could not be printed: please ask at the desk.")}
 
 
+def _lookup_throttle() -> LoginThrottle:
+    """Failed name-and-e-mail look-ups per kiosk: a kiosk must not become a way to test
+    guessed names and addresses one after the other."""
+    found = current_app.extensions.get(LOOKUPS)
+    if found is None:
+        found = current_app.extensions[LOOKUPS] = LoginThrottle(
+            max_failures=LOOKUP_FAILURES, window=LOOKUP_WINDOW)
+    return found
+
+
 def kiosk_check_in() -> Any:
     """Check the kiosk's attendee in by code, or by last name and e-mail."""
     who_calls = actor()
@@ -147,8 +163,13 @@ def kiosk_check_in() -> Any:
         last_name, email = body.get("last_name"), body.get("email")
         if not isinstance(last_name, str) or not isinstance(email, str):
             raise ApiError(400, "bad_field", _("Send a code, or last_name and email."))
+        throttle = _lookup_throttle()
+        if throttle.wait_seconds(who_calls["id"] or "organiser"):
+            raise ApiError(429, "too_many_tries", _(
+                "Too many tries. Please ask at the desk."))
         pid = kiosk_domain.find_by_name_and_email(db, last_name, email)
         if pid is None:
+            throttle.failed(who_calls["id"] or "organiser")
             return {"status": "not_found", "person": None}
         answer = kiosk_domain.check_in(db, who_calls, participant_id=pid)
     stored = answer.pop("stored", [])
