@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import io
 import threading
+import time
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -218,3 +219,27 @@ def test_the_participants_page_mails_everyone_with_live_progress(organiser, smtp
 def test_the_mailing_page_is_for_organisers_only(client):
     assert client.get("/participants/mail").status_code in (302, 303)
     assert client.get("/participants/mail/progress").status_code in (302, 303, 401, 403)
+
+
+@pytest.mark.browser
+def test_the_mailing_page_in_chromium_shows_live_progress(live_server, browser, smtp):
+    from tests.conftest import axe_violations, browser_login
+
+    server, inbox = smtp
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    browser_login(page, live_server.url)
+    page.goto(live_server.url + "/participants/mail")
+    assert axe_violations(page) == []
+    page.get_by_label("SMTP server (host:port)").fill(server)
+    page.get_by_label("Plain (a relay on this network)").check()
+    page.get_by_label("Sender address").fill(SENDER)
+    page.get_by_role("button", name="Send badge e-mails").click()
+    page.wait_for_selector("#mail-run:not([hidden])")
+    deadline = time.monotonic() + 120
+    while page.locator("#m-reached").inner_text() != "60":
+        assert time.monotonic() < deadline, page.inner_text("#mail-status")
+        page.wait_for_timeout(500)
+    assert "Finished: 60 sent, 0 failed." in page.inner_text("#mail-status")
+    assert int(page.get_attribute("#mail-progress", "value")) == 60
+    assert len(inbox.messages) == 60
+    assert axe_violations(page) == []
