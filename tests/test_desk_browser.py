@@ -38,6 +38,8 @@ def test_desk_registers_prints_reprints_and_reissues(printing_server, cups, brow
     db = connect(db_path)
     try:
         device = add_device(db, "Desk 1", "desk")
+        guest = next(db.query("SELECT id, first_name, last_name FROM participants "
+                              "ORDER BY id LIMIT 1"))
     finally:
         db.conn.close()
     page = browser.new_page(viewport=TABLET)
@@ -80,12 +82,21 @@ def test_desk_registers_prints_reprints_and_reissues(printing_server, cups, brow
     assert dialogs == ["This badge was printed before. Print it again anyway?"]
 
     # A lost badge: found by name, reissued and printed after a confirmation.
-    page.get_by_text("Lost badge").click()
+    page.get_by_text("Print or reissue a badge").click()
     page.get_by_label("Find the person by name").fill("Tür")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("button", name=re.compile(r"Reissue and print.*Hinrich Tür")).click()
     assert len(dialogs) == 2 and "new badge" in dialogs[1]
     page.wait_for_selector("#desk-job[data-state=printed]", timeout=60000)
+
+    # A registered person whose badge was not printed before the day.
+    page.get_by_label("Find the person by name").fill(guest["last_name"])
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("button", name=f"Print badge {guest['first_name']} "
+                                    f"{guest['last_name']}").click()
+    page.wait_for_selector(f"#desk-job[data-state=printed]:has-text('{guest['last_name']}')",
+                           timeout=60000)
+    assert len(dialogs) == 2
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "desk-scanner.png"), full_page=True)
     assert problems == []
@@ -105,3 +116,11 @@ def test_desk_registers_prints_reprints_and_reissues(printing_server, cups, brow
     assert len(jobs) == 3
     for job in jobs:
         cups.output(f"checkin-badge-{job}").unlink()
+    db = connect(db_path)
+    try:
+        guest_job = db.execute("SELECT id, state FROM print_jobs WHERE participant_id = ?",
+                               [guest["id"]]).fetchone()
+    finally:
+        db.conn.close()
+    assert guest_job[1] == "printed"
+    cups.output(f"checkin-badge-{guest_job[0]}").unlink()

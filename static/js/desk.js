@@ -150,7 +150,15 @@
       who.textContent = " " + p.name;
       button.append(who);
       button.addEventListener("click", () => reissue({id: p.id, name: p.name}));
-      li.append(label, " ", button);
+      // A registered person whose badge was not printed before the day: print it here.
+      const printButton = document.createElement("button");
+      printButton.type = "button";
+      printButton.className = "button";
+      printButton.textContent = S.print;
+      const whom = who.cloneNode(true);
+      printButton.append(whom);
+      printButton.addEventListener("click", () => print({id: p.id, name: p.name}, false));
+      li.append(label, " ", printButton, " ", button);
       list.append(li);
     }
   });
