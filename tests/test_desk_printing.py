@@ -192,3 +192,30 @@ def test_serve_refuses_an_unknown_badge_size(db_path):
                                       "none", "--badge-size", "poster"])
     assert result.exit_code == 2
     assert "--badge-size must be one of" in result.output
+
+
+def test_the_kiosk_prints_a_badge_once(printing_server, cups, db_path):
+    base = printing_server.url
+    db = connect(db_path)
+    try:
+        token = add_device(db, "Kiosk", "kiosk")["token"]
+        other = add_device(db, "Kiosk 2", "kiosk")["token"]
+        person = next(db.query("SELECT id, last_name, email FROM participants "
+                               "WHERE email IS NOT NULL LIMIT 1"))
+    finally:
+        db.conn.close()
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = requests.post(base + "/api/v1/kiosk/check-in", headers=headers, timeout=10,
+                           json={"last_name": person["last_name"], "email": person["email"]})
+    assert answer.status_code == 200, answer.text
+    job = answer.json()["job"]
+    assert set(job) == {"id", "state", "url"}
+    done = wait_job(base, headers, job["url"])
+    assert done == {"id": job["id"], "state": "printed"}
+    cups.output(f"checkin-badge-{job['id']}").unlink()
+    # Another kiosk may not follow this kiosk's job; a second visit prints nothing more.
+    assert requests.get(base + job["url"], timeout=10,
+                        headers={"Authorization": f"Bearer {other}"}).status_code == 404
+    again = requests.post(base + "/api/v1/kiosk/check-in", headers=headers, timeout=10,
+                          json={"last_name": person["last_name"], "email": person["email"]})
+    assert again.json()["job"] is None and again.json()["reason"] == "already_in"
