@@ -223,7 +223,7 @@ def test_the_mailing_page_is_for_organisers_only(client):
 
 @pytest.mark.browser
 def test_the_mailing_page_in_chromium_shows_live_progress(live_server, browser, smtp):
-    from tests.conftest import axe_violations, browser_login
+    from tests.conftest import ARTIFACTS, axe_violations, browser_login
 
     server, inbox = smtp
     page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -243,3 +243,5 @@ def test_the_mailing_page_in_chromium_shows_live_progress(live_server, browser, 
     assert int(page.get_attribute("#mail-progress", "value")) == 60
     assert len(inbox.messages) == 60
     assert axe_violations(page) == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "mail-page.png"), full_page=True)
