@@ -283,3 +283,34 @@ def test_kiosk_lookups_are_throttled_per_kiosk(client, db, kiosk):
     other = add_device(db, "Kiosk 2", "kiosk")["token"]
     assert kiosk_post(client, other, {"last_name": person["last_name"],
                                       "email": person["email"]}).get_json()["person"]
+
+
+def test_one_walk_in_count_everywhere_after_a_mixed_morning(organiser, db, desk):
+    """Valid walk-ins, duplicates by e-mail and by name, and bad rows from two desks: the
+    overview, the summary and the export agree with the answers the desks got."""
+    import random
+
+    rng = random.Random(12)
+    other = add_device(db, "Desk 2", "desk")["token"]
+    known_email = db.execute("SELECT email FROM participants WHERE email IS NOT NULL"
+                             ).fetchone()[0]
+    created = 0
+    for n in range(40):
+        body = {"first_name": f"Gast{n % 25}", "last_name": "Deur", "city": "Bremen",
+                "organisation": rng.choice(["", "Uni Bremen", "Gemeente Leer"]),
+                "language": rng.choice(["de", "nl", "en", "fr"])}
+        if rng.random() < 0.3:
+            body["email"] = rng.choice([known_email, f"gast{n % 10}@example.org", "broken@"])
+        answer = organiser.post("/api/v1/participants", json=body,
+                                headers=bearer(rng.choice([desk, other])))
+        assert answer.status_code in (201, 400, 409), answer.get_json()
+        created += answer.status_code == 201
+    assert created > 5
+    numbers = organiser.get("/overview/part/numbers").get_data(as_text=True)
+    assert f'data-num="walk-ins">{created}<' in numbers
+    assert f'id="n-walk-ins">{created}<' in organiser.get("/reports/summary").get_data(
+        as_text=True)
+    csv_text = organiser.get("/reports/attendance.csv").get_data(as_text=True)
+    header, *rows = [line.split(",") for line in csv_text.lstrip("\ufeff").splitlines()]
+    assert sum(r[header.index("walk_in")] == "yes" for r in rows) == created
+    assert walk_in_count(db) == created
