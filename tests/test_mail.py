@@ -252,3 +252,52 @@ def test_the_mailing_page_in_chromium_shows_live_progress(live_server, browser, 
     assert axe_violations(page) == []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "mail-page.png"), full_page=True)
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # implicit TLS
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_tls_and_sign_in_with_the_password_from_the_environment(db_path, tmp_path, monkeypatch,
+                                                                 mode):
+    """A server that wants TLS (STARTTLS or from the start) and a signed-in sender; the
+    password comes from an environment variable. The server's certificate is checked
+    against the system's trust store (here: the test's own CA)."""
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult
+
+    from checkin.tls.certs import ensure_certificates
+
+    certs = ensure_certificates(tmp_path / "tls", ["127.0.0.1"])
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certs.server_cert, certs.server_key)
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"s3cret horse", handled=False)
+
+    inbox = Inbox()
+    port = free_port()
+    options = {"tls_context": context, "require_starttls": True} if mode == "starttls" \
+        else {"ssl_context": context}
+    # aiosmtpd offers AUTH over implicit TLS only when told not to wait for STARTTLS.
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_require_tls=mode == "starttls", auth_required=True,
+                            server_hostname="127.0.0.1", **options)
+    controller.start()
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", str(certs.ca_cert))
+        monkeypatch.setenv("CHECKIN_SMTP_PASSWORD", "wrong")
+        args = ("--" + mode, "--user", "orga", "--password-env", "CHECKIN_SMTP_PASSWORD",
+                "--only", "1")
+        refused = run(db_path, f"127.0.0.1:{port}", *args)
+        assert refused.exit_code == 1 and "535" in refused.output, refused.output
+        monkeypatch.setenv("CHECKIN_SMTP_PASSWORD", "s3cret horse")
+        result = run(db_path, f"127.0.0.1:{port}", *args)
+        assert result.exit_code == 0, result.output
+        assert "Sent 1 badge mail(s)." in result.output
+        assert "s3cret" not in result.output
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+    assert logins[-1] == (b"orga", b"s3cret horse")
