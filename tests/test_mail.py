@@ -301,3 +301,13 @@ def test_tls_and_sign_in_with_the_password_from_the_environment(db_path, tmp_pat
         controller.stop()
     assert len(inbox.messages) == 1
     assert logins[-1] == (b"orga", b"s3cret horse")
+
+
+def test_the_rate_limit_spaces_the_mails(db_path, smtp):
+    server, inbox = smtp
+    started = time.monotonic()
+    result = run(db_path, server, "--rate", "120", "--only", "1", "--only", "2", "--only", "3")
+    elapsed = time.monotonic() - started
+    assert "Sent 3 badge mail(s)." in result.output
+    assert elapsed >= 1.0  # two gaps of half a second between three mails
+    assert len(inbox.messages) == 3
