@@ -228,6 +228,9 @@ cli.add_command(lists_command)
 from checkin.scans.reset import reset_command  # noqa: E402
 
 cli.add_command(reset_command)
+from checkin.mail.commands import mail_group  # noqa: E402
+
+cli.add_command(mail_group)
 
 if __name__ == "__main__":
     cli()

@@ -28,6 +28,9 @@ def register(app: Flask) -> None:
     from checkin.participants import views as participants
 
     participants.register(app)
+    from checkin.mail import views as mailing
+
+    mailing.register(app)
 
     # --- Organisers: devices and pairing; devices: the scan API /api/v1 --------------------
     from checkin.api import views as api
@@ -35,6 +38,10 @@ def register(app: Flask) -> None:
 
     device_pages.register(app)
     api.register(app)
+    # --- Desks and kiosks: walk-ins, printing, self check-in ----------------------------------
+    from checkin.desk import views as desk
+
+    desk.register(app)
     # --- Devices: the scanner page ----------------------------------------------------------
     # [scanner]
     from checkin.scanner import views as scanner

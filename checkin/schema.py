@@ -182,6 +182,79 @@ def m007a_walk_ons_are_day_events(db: Database) -> None:
     )
 
 
+def _widen_role_check(db: Database, table: str, new_roles: tuple[str, ...]) -> None:
+    """Let `table`'s role CHECK accept `new_roles` too, by rebuilding the table (SQLite cannot
+    alter a CHECK). The table's current SQL is rewritten, not replaced, so columns, indexes
+    and triggers other migrations added survive, and every row is copied over."""
+    import re
+
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                     [table]).fetchone()[0]
+    check = re.search(r"CHECK\s*\(\s*role\s+IN\s*\(([^)]*)\)\s*\)", sql, re.IGNORECASE)
+    assert check is not None, f"no role CHECK on {table}"
+    roles = [r.strip().strip("'\"") for r in check.group(1).split(",") if r.strip()]
+    roles += [r for r in new_roles if r not in roles]
+    widened = "CHECK (role IN (" + ",".join(f"'{r}'" for r in roles) + "))"
+    new_sql = sql[:check.start()] + widened + sql[check.end():]
+    new_sql = re.sub(rf"^CREATE TABLE\s+\"?{table}\"?", f"CREATE TABLE {table}__new", new_sql,
+                     flags=re.IGNORECASE)
+    extras = [row[0] for row in db.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') "
+        "AND sql IS NOT NULL", [table])]
+    columns = ", ".join(f'"{c.name}"' for c in db[table].columns)
+    db.execute(new_sql)
+    db.execute(f"INSERT INTO {table}__new ({columns}) SELECT {columns} FROM {table}")  # noqa: S608
+    db.execute(f"DROP TABLE {table}")
+    db.execute(f"ALTER TABLE {table}__new RENAME TO {table}")
+    for extra in extras:
+        db.execute(extra)
+
+
+@migrations()
+def m012a_desk_kiosk_walk_ins_printing(db: Database) -> None:
+    """Desk and kiosk devices, walk-ins registered on the day, and badge print jobs."""
+    _widen_role_check(db, "devices", ("desk", "kiosk"))
+    db.executescript(
+        """
+        -- Set when a desk (or an organiser on the day) registered the person at the door.
+        ALTER TABLE participants ADD COLUMN walk_in_at TEXT;
+        ALTER TABLE participants ADD COLUMN walk_in_by TEXT;
+        CREATE INDEX participants_walk_in ON participants(walk_in_at) WHERE walk_in_at IS NOT NULL;
+        -- One row per badge sent to the printer; state follows the CUPS job.
+        CREATE TABLE print_jobs (
+            id TEXT PRIMARY KEY,
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            code TEXT NOT NULL,
+            printer TEXT NOT NULL,
+            size TEXT,
+            state TEXT NOT NULL CHECK (state IN ('queued','printed','failed')),
+            cups_job TEXT, reason TEXT,
+            requested_by TEXT,
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+        );
+        CREATE INDEX print_jobs_participant ON print_jobs(participant_id, created_at);
+        """
+    )
+
+
+@migrations()
+def m012b_mailings(db: Database) -> None:
+    """What `checkin mail badges` sent to whom, and what failed with the server's reason."""
+    db.executescript(
+        """
+        CREATE TABLE mailings (
+            id INTEGER PRIMARY KEY,
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            kind TEXT NOT NULL DEFAULT 'badge',
+            email TEXT NOT NULL, code TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('sent','failed')),
+            reason TEXT, message_id TEXT, at TEXT NOT NULL
+        );
+        CREATE INDEX mailings_participant ON mailings(participant_id, kind, at);
+        """
+    )
+
+
 @migrations()
 def m013a_participant_title(db: Database) -> None:
     """A participant's academic title ("Dr.", "Prof. Dr."), kept apart from the first name.

@@ -139,6 +139,13 @@ def banner(db_path: Path, urls: list[str], setup_url: str | None,
     return "\n".join(lines)
 
 
+def printer_line(printer: str | None, badge_size: str | None) -> str:
+    """Say where badges printed at the desk go."""
+    if not printer:
+        return "Printing at the desk is off (no printer; choose one with --printer QUEUE)."
+    return f"Badges printed at the desk go to the CUPS queue {printer!r} ({badge_size})."
+
+
 def check_port_free(host: str, port: int) -> None:
     """Fail at once with a clear error when the address is taken (gunicorn retries for 5 s)."""
     import socket
@@ -150,7 +157,8 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
-          tls_dir: Path | None, access_log: bool, replicate_to: str | None = None) -> None:
+          tls_dir: Path | None, access_log: bool, replicate_to: str | None = None,
+          printer: str | None = None, badge_size: str | None = None) -> None:
     """Prepare the database and certificate, print how to connect, and run until stopped."""
     from checkin.auth.accounts import has_organisers, new_setup_token
     from checkin.db import connect
@@ -187,7 +195,8 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
     }
     app_config: dict[str, Any] = {"DATABASE": str(db_path), "TLS_DIR": str(tls_folder),
                                   # the checkpoint thread does this job (see above)
-                                  "SQLITE_WAL_AUTOCHECKPOINT": 0}
+                                  "SQLITE_WAL_AUTOCHECKPOINT": 0,
+                                  "PRINTER": printer, "BADGE_SIZE": badge_size}
     scheme = "http" if http else "https"
     ca_url = fingerprint = None
     urls = server_urls(scheme, host, port, addresses)
@@ -197,7 +206,8 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
         app_config["SESSION_COOKIE_SECURE"] = True
         ca_url, fingerprint = urls[0] + "/ca.crt", certs.ca_fingerprint()
     setup_url = f"{urls[0]}/setup/{setup_token}" if setup_token else None
-    text = banner(db_path, urls, setup_url, ca_url, fingerprint)
+    text = printer_line(printer, badge_size) + "\n" + banner(db_path, urls, setup_url, ca_url,
+                                                                fingerprint)
 
     def when_ready(_arbiter: Any) -> None:
         # Printed once the port is bound, so every address shown already answers.
@@ -224,17 +234,36 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
 @click.option("--replicate-to", envvar="CHECKIN_REPLICATE_TO", default=None,
               help="Replicate the event continuously to a folder or sftp://user@host/path "
                    "(docs/if-the-laptop-dies.md).")
+@click.option("--printer", default=None, metavar="QUEUE",
+              help="The CUPS queue badges printed at the desk and kiosk go to (default: the "
+                   "system's default printer, if any; 'none' turns printing off).")
+@click.option("--badge-size", default=None,
+              help="The size of a badge printed at the desk (see docs/desk-kiosk-mail.md; "
+                   "default: the A4 sheet).")
 @click.pass_obj
 def serve_command(ctx: Any, host: str | None, port: int | None, http: bool, threads: int,
-                  tls_dir: Path | None, access_log: bool, replicate_to: str | None) -> None:
+                  tls_dir: Path | None, access_log: bool, replicate_to: str | None,
+                  printer: str | None, badge_size: str | None) -> None:
     """Run the server for tablets, phones and organisers (HTTPS on the LAN by default).
 
     Example: checkin --db event.db serve --port 8443
     """
     host = host or ("127.0.0.1" if http else "0.0.0.0")  # noqa: S104 - LAN is the point
     port = port or (HTTP_PORT if http else HTTPS_PORT)
+    from checkin.desk.printing import DEFAULT_SIZE, badge_sizes, default_printer
+
+    if printer is None:
+        printer = default_printer()
+    elif printer.strip().lower() == "none":
+        printer = None
+    sizes = badge_sizes()
+    badge_size = badge_size or DEFAULT_SIZE
+    if badge_size not in sizes:
+        click.echo(f"Error: --badge-size must be one of {', '.join(sizes)}.", err=True)
+        sys.exit(2)
     try:
-        serve(ctx.db_path, host, port, http, threads, tls_dir, access_log, replicate_to)
+        serve(ctx.db_path, host, port, http, threads, tls_dir, access_log, replicate_to,
+              printer, badge_size)
     except OSError as exc:
         click.echo(f"Cannot serve on {host}:{port}: {exc.strerror or exc} "
                    "(another server running? choose one with --port)", err=True)

@@ -34,3 +34,18 @@ def write_y4m(path: Path, text: str | None, frames: int = 3) -> Path:
         for _ in range(frames):
             fh.write(b"FRAME\n" + luma + chroma + chroma)
     return Path(path)
+
+
+def write_y4m_image(path: Path, image: Image.Image, frames: int = 3) -> Path:
+    """Write a Y4M video whose frames show `image` (e.g. a QR from an e-mail, as a phone
+    screen held up) in the middle of a grey frame."""
+    side = min(WIDTH, HEIGHT) * 3 // 4
+    shown = image.convert("L").resize((side, side), Image.NEAREST)
+    frame = Image.new("L", (WIDTH, HEIGHT), 110)
+    frame.paste(shown, ((WIDTH - side) // 2, (HEIGHT - side) // 2))
+    chroma = bytes([128]) * ((WIDTH // 2) * (HEIGHT // 2))
+    with Path(path).open("wb") as fh:
+        fh.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F30:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            fh.write(b"FRAME\n" + frame.tobytes() + chroma + chroma)
+    return Path(path)

@@ -16,7 +16,8 @@ from sqlite_utils import Database
 
 from checkin.db import now_iso, writing
 
-ROLES = ("scanner", "guide", "display")
+# desk: a scanner that also registers walk-ins and prints badges; kiosk: self check-in.
+ROLES = ("scanner", "guide", "display", "desk", "kiosk")
 PAIRING_MINUTES = 10
 # Writing last_seen_at on every request would turn each scan into two write transactions.
 LAST_SEEN_EVERY = timedelta(seconds=30)
@@ -79,7 +80,9 @@ def _check(db: Database, name: str, role: str, checkpoint: str | None) -> str:
     if role == "guide" and kind != "excursion":
         raise DeviceError("guide_needs_excursion",
                           "A guide device needs an excursion checkpoint (excursion:<id>).")
-    if role == "scanner" and kind == "excursion":
+    if role == "kiosk" and kind not in (None, "entrance"):
+        raise DeviceError("kiosk_at_entrance", "A kiosk checks people in at the entrance.")
+    if role in ("scanner", "desk") and kind == "excursion":
         raise DeviceError("scanner_not_at_excursion",
                           "A scanner works at the entrance and rooms; use a guide device "
                           "for an excursion.")

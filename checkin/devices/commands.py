@@ -31,7 +31,9 @@ def device_group() -> None:
 @device_group.command("add")
 @click.option("--name", required=True, help="A name people recognise, e.g. 'Door 1'.")
 @click.option("--role", required=True, type=click.Choice(devices.ROLES),
-              help="scanner (entrance, rooms), guide (one excursion) or display.")
+              help="scanner (entrance, rooms), guide (one excursion), display, desk (a "
+                   "scanner that registers walk-ins and prints badges) or kiosk (self "
+                   "check-in at the entrance).")
 @click.option("--checkpoint", default=None,
               help="Bind the device to one checkpoint (a guide needs excursion:<id>).")
 @click.option("--base-url", envvar="CHECKIN_BASE_URL", default=None, show_envvar=True,

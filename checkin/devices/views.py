@@ -60,6 +60,7 @@ def _messages() -> dict[str, str]:
         "guide_needs_excursion": _("A guide device needs its excursion as checkpoint."),
         "scanner_not_at_excursion": _("A scanner works at the entrance and in rooms; add a "
                                       "guide device for an excursion."),
+        "kiosk_at_entrance": _("A kiosk checks people in at the entrance."),
     }
 
 

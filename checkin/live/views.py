@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 
 from checkin.auth.views import current_organiser
 from checkin.db import get_db
+from checkin.desk import walk_in_count
 from checkin.errors import in_words
 from checkin.event import event_info
 from checkin.excursions import all_excursion_states
@@ -131,6 +132,7 @@ def _parts(db: Any, q: str, part: str | None = None) -> dict[str, Any]:
     if part in (None, "numbers"):
         counts = headcounts(db)
         context["numbers"] = stats.overview_numbers(db)
+        context["walk_ins"] = walk_in_count(db)
         context["venue"] = next((c for c in counts["checkpoints"] if c["kind"] == "entrance"),
                                 None)
     if part in (None, "alerts"):

@@ -34,7 +34,7 @@ from checkin.scans.readmodel import (
 
 PARTICIPANT_COLUMNS = ("id", "first_name", "last_name", "organisation", "organisation_type",
                        "city", "role", "arrived_at", "working_group", "working_group_attended",
-                       "excursion", "excursion_status")
+                       "excursion", "excursion_status", "walk_in")
 GROUP_COLUMNS = ("kind", "id", "title", "expected", "attended", "no_shows", "walk_ons",
                  "departed_at", "returned_at")
 
@@ -62,6 +62,7 @@ def attendance(db: Database) -> dict[str, Any]:
             "working_group": p["working_group"] or "",
             "working_group_attended": attended.get(p["id"], ""),
             "excursion": excursion, "excursion_status": outcome,
+            "walk_in": "yes" if p.get("walk_in_at") else "",
         })
     totals = []
     for gid, g in groups.items():

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from checkin.auth.views import organiser_required
 from checkin.db import get_db
+from checkin.desk import walk_in_count
 from checkin.reports import (
     GROUP_COLUMNS,
     PARTICIPANT_COLUMNS,
@@ -82,6 +83,7 @@ def summary_page() -> Any:
         x["returned_local"] = local_time(db, x["returned_at"])
     return render_template(
         "reports/summary.html", n=numbers, charts=charts, type_label=_type_label,
+        walk_ins=walk_in_count(db),
         first_arrival=local_time(db, numbers["first_arrival"]),
         last_arrival=local_time(db, numbers["last_arrival"]))
 

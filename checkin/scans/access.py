@@ -42,7 +42,9 @@ def may_scan(actor: Actor, checkpoint: dict[str, Any]) -> bool:
         return True
     if role == "guide":
         return checkpoint["id"] == actor["checkpoint"]
-    if role == "scanner":
+    if role == "kiosk":
+        return checkpoint["kind"] == "entrance"
+    if role in ("scanner", "desk"):
         if actor["checkpoint"]:
             return checkpoint["id"] == actor["checkpoint"]
         return checkpoint["kind"] in ("entrance", "room")
@@ -65,8 +67,9 @@ def visible_checkpoints(db: Database, actor: Actor) -> list[dict[str, Any]]:
 
 def roster_excursion(db: Database, actor: Actor) -> str | None:
     """Return the excursion whose people a guide may see; refuse displays; None means all."""
-    if actor["role"] == "display":
-        raise Forbidden("A display does not scan or look people up.")
+    if actor["role"] in ("display", "kiosk"):
+        # A kiosk stands in public: it never shows a list of people.
+        raise Forbidden("A display or kiosk does not look people up.")
     if actor["role"] != "guide":
         return None
     row = db.execute("SELECT ref FROM checkpoints WHERE id = ? AND kind = 'excursion'",

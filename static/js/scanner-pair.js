@@ -41,7 +41,8 @@
       // other device the scanner.
       const role = res.data.device && res.data.device.role;
       const target = role === "guide" && config.guide ? config.guide
-        : role === "display" && config.dashboard ? config.dashboard : config.scan;
+        : role === "display" && config.dashboard ? config.dashboard
+        : role === "kiosk" && config.kiosk ? config.kiosk : config.scan;
       next.href = target;
       setTimeout(() => location.replace(target), 600);
       return;

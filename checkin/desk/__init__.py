@@ -1,0 +1,106 @@
+"""The registration desk: walk-ins registered at the door (with the import's checks), and who
+was one. Printing is in checkin.desk.printing, the kiosk's look-up in checkin.desk.kiosk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlite_utils import Database
+
+from checkin.db import now_iso, writing
+from checkin.participants.records import COLUMNS, check_rows, find_existing, save_rows
+
+#: Who may register walk-ins and print badges.
+DESK_ROLES = ("desk", "organiser")
+# Filled in for each field checked alone, so that a problem names only the field it is about.
+_NEUTRAL = {"first_name": "Walk", "last_name": "In"}
+
+
+class WalkInInvalid(ValueError):
+    """Some fields of a walk-in are wrong: `problems` maps each field to what is wrong."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+        self.problems = problems
+
+
+class AlreadyRegistered(ValueError):
+    """The walk-in is someone already on the list: `person` says who (no second person)."""
+
+    def __init__(self, person: dict[str, Any], by: str):
+        super().__init__(f"already registered ({by})")
+        self.person, self.by = person, by
+
+
+def check_walk_in(db: Database, body: dict[str, Any]) -> dict[str, Any]:
+    """Check a walk-in's fields exactly as an import row; return the cleaned row.
+
+    Raises WalkInInvalid naming every bad field: unknown fields, non-text values, and each
+    field the import's row check refuses.
+    """
+    problems: dict[str, str] = {}
+    raw: dict[str, str] = {}
+    for key, value in body.items():
+        if key not in COLUMNS:
+            problems[str(key)[:40]] = _("unknown field (allowed: %(allowed)s)",
+                                        allowed=", ".join(COLUMNS))
+        elif value is not None and not isinstance(value, str):
+            problems[key] = _("must be text")
+        else:
+            raw[key] = value or ""
+    # The import's check names a column in each message; checking each field alone (beside
+    # harmless neighbours) tells which field a problem belongs to, with the import's words.
+    for key in COLUMNS:
+        if key in problems:
+            continue
+        alone = {**_NEUTRAL, key: raw.get(key, "")}
+        found = check_rows(db, [(1, alone)]).problems
+        if found:
+            problems[key] = "; ".join(p.message for p in found)
+    if problems:
+        raise WalkInInvalid(problems)
+    checked = check_rows(db, [(1, raw)])
+    if checked.problems:  # a problem of the row as a whole
+        raise WalkInInvalid({"row": "; ".join(p.message for p in checked.problems)})
+    return checked.rows[0][1]
+
+
+def who(person: dict[str, Any]) -> dict[str, Any]:
+    """Return what a desk may be told about an existing person: id, name, organisation."""
+    return {"id": person["id"], "first_name": person["first_name"],
+            "last_name": person["last_name"], "organisation": person["organisation"],
+            "city": person["city"]}
+
+
+def register_walk_in(db: Database, body: dict[str, Any], by: str) -> dict[str, Any]:
+    """Create a person who arrived without being on the list, with a code; return them.
+
+    Raises WalkInInvalid for bad fields and AlreadyRegistered when the e-mail (or, without
+    one, the name and organisation) is someone's already: a desk never makes a second person.
+    """
+    row = check_walk_in(db, body)
+    with writing(db):
+        existing = find_existing(db, row)
+        if existing is not None:
+            by_what = ("email" if row.get("email") and existing.get("email")
+                       and existing["email"].lower() == row["email"].lower() else "name")
+            raise AlreadyRegistered(existing, by_what)
+        save_rows(db, [row])
+        person = find_existing(db, row)
+        assert person is not None
+        stamp = now_iso()
+        db.execute("UPDATE participants SET walk_in_at = ?, walk_in_by = ? WHERE id = ?",
+                   [stamp, by, person["id"]])
+    return {**person, "walk_in_at": stamp, "walk_in_by": by}
+
+
+def is_walk_in(person: dict[str, Any]) -> bool:
+    """Say whether a participant row is a walk-in (registered at the door)."""
+    return bool(person.get("walk_in_at"))
+
+
+def walk_in_count(db: Database) -> int:
+    """Return how many people were registered at the door."""
+    return db.execute("SELECT count(*) FROM participants WHERE walk_in_at IS NOT NULL"
+                      ).fetchone()[0]
