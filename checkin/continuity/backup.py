@@ -6,6 +6,8 @@ import contextlib
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +24,12 @@ def backup(db_path: str | Path, output: str | Path) -> Path:
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".part")
     tmp.unlink(missing_ok=True)
-    source = sqlite3.connect(f"file:{Path(db_path)}?mode=ro", uri=True, timeout=10)
+    if not Path(db_path).is_file():
+        raise FileNotFoundError(f"no event database at {db_path}")
+    # A read-write connection, though it only reads: a mode=ro connection that opens a WAL
+    # database before the server has made its -shm file works without shared memory and
+    # left the server's own connections with "disk I/O error" (seen under load).
+    source = sqlite3.connect(str(db_path), timeout=10)
     try:
         target = sqlite3.connect(str(tmp))
         try:
@@ -92,10 +99,20 @@ def start_rolling(db_path: str | Path, seconds: float | None = None) -> threadin
     def loop() -> None:
         # The first copy at once: the state before the day starts is worth keeping too.
         while not stop.is_set():
-            # A full disk or a locked file must not end the loop: the next round tries again.
-            with contextlib.suppress(OSError, sqlite3.Error):
-                rolling_backup(db_path)
+            # Each copy is made by a process of its own. This thread runs in the server's
+            # master process, which forks its workers: a worker forked while an SQLite
+            # connection was open here inherits SQLite's per-process lock bookkeeping and
+            # then failed with "disk I/O error". A failed copy (full disk, locked file)
+            # must not end the loop: the next round tries again.
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                subprocess.run([sys.executable, "-m", "checkin.continuity.backup", str(db_path)],
+                               check=False, timeout=max(interval, 60),
+                               stdout=subprocess.DEVNULL)
             stop.wait(interval)
 
     threading.Thread(target=loop, name="rolling-backup", daemon=True).start()
     return stop
+
+
+if __name__ == "__main__":  # one rolling copy, run by start_rolling() in a process of its own
+    rolling_backup(sys.argv[1])

@@ -21,16 +21,13 @@ from typing import Any, BinaryIO
 from sqlite_utils import Database
 
 from checkin import badges
+from checkin.badges import DEFAULT_SIZE
 from checkin.codes import reissue
 from checkin.db import connect, now_iso, writing
 from checkin.desk.background import Worker
 
 LP_TIMEOUT = 30
 REQUEST_ID = re.compile(r"request id is (\S+)")
-#: The size of the A4 sheet the badges module has always made (one badge a sheet here).
-DEFAULT_SIZE = "a4"
-
-
 class PrintingOff(RuntimeError):
     """No printer is set for this server."""
 
@@ -44,18 +41,13 @@ class AskFirst(RuntimeError):
 
 
 def badge_sizes() -> tuple[str, ...]:
-    """Return the badge sizes the badges module can render (A4 sheet until it offers more)."""
-    # Issue 13 adds page sizes (A6, labels) to checkin.badges; its list is the truth.
-    sizes = getattr(badges, "SIZES", None)
-    return tuple(sizes) if sizes else (DEFAULT_SIZE,)
+    """Return the badge sizes the badges module can render."""
+    return tuple(badges.SIZES)
 
 
 def render_badge(db: Database, out: BinaryIO, participant_id: int, size: str | None) -> None:
-    """Write one person's badge, one badge a page, in `size` (the A4 sheet when the badges
-    module does not offer that size), as PDF to `out`."""
-    # The one place a chosen size reaches the badge renderer.
-    extra = {} if size in (None, DEFAULT_SIZE) or size not in badge_sizes() else {"size": size}
-    badges.render_pdf(db, out, [participant_id], workers=1, **extra)
+    """Write one person's badge in `size` (default: the A4 sheet) as PDF to `out`."""
+    badges.render_pdf(db, out, [participant_id], size=size or DEFAULT_SIZE)
 
 
 def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
@@ -208,7 +200,7 @@ class Printer:
                 try:
                     with open(path, "wb") as out:
                         render_badge(db, out, job["participant_id"], job["size"])
-                except (LookupError, ValueError) as exc:
+                except Exception as exc:  # a job never stays 'queued' because rendering failed
                     self._set(db, job_id, "failed", None, f"badge could not be made: {exc}")
                     return
                 cups_job, reason = send_to_printer(job["printer"], path,
