@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from checkin.api.views import ApiError, actor, api_blueprint, json_body, send
+from checkin.api.views import ApiError, actor, api_blueprint, json_body
 from checkin.auth.throttle import LoginThrottle
 from checkin.db import get_db
 from checkin.desk import (
@@ -24,6 +24,7 @@ from checkin.desk import kiosk as kiosk_domain
 from checkin.scans import Forbidden
 from checkin.scans.access import actor_ref
 from checkin.scans.signals import scans_recorded
+from checkin.signals import send
 
 PRINTER = "checkin.desk.printer"
 # Long enough to read the welcome and take the badge, short enough for the next person.
