@@ -31,10 +31,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from checkin.event import event_info, event_zone
 from checkin.scans.sql import rows
 
 # --------------------------------------------------------------------------- the effective log
@@ -458,16 +459,6 @@ def arrival_times(db: Database) -> list[str]:
     return sorted(arrivals_by_person(db).values())
 
 
-def event_zone(db: Database) -> ZoneInfo:
-    """Return the event's time zone (UTC if none or an unknown one is named)."""
-    from checkin.event import event_info
-
-    try:
-        return ZoneInfo((event_info(db) or {}).get("timezone") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def _window(day: str, zone: ZoneInfo) -> tuple[str, str]:
     """Return a local calendar day as [start, end) UTC log strings."""
     start = datetime.fromisoformat(day).replace(tzinfo=zone)
@@ -482,8 +473,6 @@ def day_window(db: Database, times: list[str] | None = None) -> tuple[str, str] 
     The event's date in its time zone; if nothing of `times` lies on it (a rehearsal
     played on another date), the local day holding most of `times`. None: no date at all.
     """
-    from checkin.event import event_info
-
     zone = event_zone(db)
     day = (event_info(db) or {}).get("date")
     window = None
