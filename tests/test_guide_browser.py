@@ -94,7 +94,9 @@ def test_guide_confirm_walk_on_offline_depart_return(browser, live_server, db_pa
     page.wait_for_selector("#add-walk-on:not([hidden])")
     assert "Avebe" in page.locator("#message-text").text_content()
     page.click("#add-walk-on")
-    wait_for(page, lambda: count(db_path, "SELECT count(*) FROM participants WHERE id = ? AND "
+    # A walk-on is a day event over the plan (the plan still says avebe).
+    wait_for(page, lambda: count(db_path, "SELECT count(*) FROM excursion_events WHERE "
+                                          "action = 'walk_on' AND participant_id = ? AND "
                                           "excursion = 'forum'", [stranger["id"]]) == 1,
              "the walk-on")
     page.wait_for_function(

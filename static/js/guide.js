@@ -359,6 +359,14 @@
 
   async function tap(row) {
     setActions(false, false);
+    if (!row.assigned && typeof row.id === "number") {
+      // Seen here but on another list (or none): counted nowhere until the guide adds them.
+      ui.pendingAdd = {code: row.code || null, participant: row.id, name: row.name,
+                       organisation: row.organisation, city: row.city};
+      say(row.name + ": " + S.not_assigned, "warning");
+      setActions(true, false);
+      return;
+    }
     if (row.status === "confirmed") {
       say(fill(S.already_confirmed, {name: row.name}), "info");
       return;
