@@ -36,7 +36,7 @@ def key(text: str) -> str:
 
 # Recognised column names (compared as key()s). Ambiguous words such as "Funktion" or
 # "Dienststelle" are deliberately absent: they mean different things in different lists.
-_NAMES = {
+COLUMN_NAMES = {
     "first_name": ("first_name", "firstname", "first", "given name", "forename", "Vorname",
                    "Rufname", "Voornaam", "Roepnaam"),
     "last_name": ("last_name", "lastname", "last", "Last name", "Surname", "family name",
@@ -61,7 +61,7 @@ _NAMES = {
     "role": ("role", "Rolle", "Rol"),
     "code": ("code", "Badge code"),
 }
-ALIASES = {key(name): target for target, names in _NAMES.items() for name in names}
+ALIASES = {key(name): target for target, names in COLUMN_NAMES.items() for name in names}
 
 # Values as typed in the three languages -> stored values (compared as key()s).
 _VALUES = {
