@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -740,15 +741,20 @@ def render_pdf(db: Database, out: BinaryIO, participant_ids: list[int] | None = 
     return len(persons)
 
 
+_PDFIUM = threading.Lock()
+
+
 def rasterise(pdf: bytes, dpi: int = 300, grey: bool = True) -> list[Image.Image]:
     """Render each page of a PDF as an image (the preview; tests that scan badges)."""
     import pypdfium2 as pdfium
 
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        return [page.render(scale=dpi / 72, grayscale=grey).to_pil() for page in doc]
-    finally:
-        doc.close()
+    # PDFium is not thread-safe, and the server answers previews on several threads.
+    with _PDFIUM:
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            return [page.render(scale=dpi / 72, grayscale=grey).to_pil() for page in doc]
+        finally:
+            doc.close()
 
 
 def badge_image(person: dict[str, Any], event: dict[str, Any],

@@ -411,3 +411,25 @@ def test_badge_pdf_download_and_command_take_a_size(organiser, db_path, tmp_path
                                       "--city", "Bremen", "--size", "label-62x100"])
     assert result.exit_code == 0 and "Wrote 18 badge(s) on 18 page(s)" in result.output
     assert len(pypdf.PdfReader(out).pages) == 18
+
+
+def test_badge_previews_on_many_threads_at_once(demo):
+    # The server answers on threads; PDFium must not be entered by two at once.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from checkin.db import connect as open_db
+
+    path = demo.execute("PRAGMA database_list").fetchone()[2]
+
+    def preview(pid: int) -> list[str]:
+        db = open_db(path)
+        try:
+            return decode(Image.open(io.BytesIO(badges.badge_png(db, pid))))
+        finally:
+            db.conn.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        found = list(pool.map(preview, range(1, 13)))
+    codes = [demo.execute("SELECT code FROM participants WHERE id = ?", [i]).fetchone()[0]
+             for i in range(1, 13)]
+    assert found == [[c] for c in codes]
