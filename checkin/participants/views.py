@@ -122,13 +122,13 @@ def badge_png(participant_id: int) -> Any:
 def _pdf_response(ids: list[int] | None, filename: str) -> Response:
     """Render badges for `ids` (None: everyone) as a PDF download, in the page size the
     query asks for (?size=a6; unknown sizes get the A4 sheet)."""
-    from checkin.badges import DEFAULT_SIZE, SIZES, render_pdf
+    from checkin.badges import DEFAULT_SIZE, SIZES, render_pdf_bytes
 
     size = request.args.get("size", DEFAULT_SIZE)
-    out = io.BytesIO()
-    count = render_pdf(get_db(), out, participant_ids=ids,
-                       size=size if size in SIZES else DEFAULT_SIZE)
-    return Response(out.getvalue(), mimetype="application/pdf", headers={
+    everyone = get_db()["participants"].count if ids is None else 0
+    data, count = render_pdf_bytes(current_app.config["DATABASE"], ids, count_hint=everyone,
+                                   size=size if size in SIZES else DEFAULT_SIZE)
+    return Response(data, mimetype="application/pdf", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"',
         "X-Badge-Count": str(count)})
 
