@@ -116,6 +116,10 @@ NAMES = [
     ("Müller-Lüdenscheidt, Dr. Eva", ("Dr.", "Eva", "Müller-Lüdenscheidt")),
     ("Anne ter Haar", ("", "Anne", "ter Haar")),
     ("Ma Lin", ("", "Ma", "Lin")),  # "Ma" counts as a title only as "M.A."
+    ("Veen, Marijke van der", ("", "Marijke", "van der Veen")),
+    ("Hammerstein, Dr. Hans von", ("Dr.", "Hans", "von Hammerstein")),
+    ("Hof, M. van 't", ("", "M.", "van 't Hof")),
+    ("Mr. drs. Jan de Vries", ("Mr. drs.", "Jan", "de Vries")),
 ]
 
 
