@@ -8,15 +8,18 @@ shape and city name, never by colour alone; the event file may add a logo and ac
 
 from __future__ import annotations
 
+import atexit
 import base64
 import io
 import json
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import qrcode
@@ -740,15 +743,93 @@ def render_pdf(db: Database, out: BinaryIO, participant_ids: list[int] | None = 
     return len(persons)
 
 
+# --- Rendering away from a server's threads ---------------------------------------------
+
+# From this many badges on, the web server renders in a child process: 1,000 badges take
+# about 5 s of CPU, which in the server's own process would slow every scan answered
+# meanwhile (its threads share one interpreter lock).
+CHILD_FROM = 100
+_POOL_LOCK = threading.Lock()
+_POOL: Any = None
+
+
+def _render_file(db_path: str, path: str, participant_ids: list[int] | None,
+                 size: str) -> int:
+    """Render badges from the database at `db_path` into the file at `path` (in a child)."""
+    from checkin.db import connect
+
+    db = connect(db_path)
+    try:
+        with open(path, "wb") as out:
+            return render_pdf(db, out, participant_ids, size=size)
+    finally:
+        db.conn.close()
+
+
+def render_pdf_bytes(db_path: str, participant_ids: list[int] | None = None, *,
+                     size: str = DEFAULT_SIZE, count_hint: int = 0) -> tuple[bytes, int]:
+    """Render badges to PDF bytes, in a child process when there are many of them.
+
+    Returns the PDF and the badge count. `count_hint` is how many badges are expected
+    (for None: everyone), which decides where the work is done.
+    """
+    global _POOL
+    many = (len(participant_ids) if participant_ids is not None else count_hint) >= CHILD_FROM
+    if not many:
+        from checkin.db import connect
+
+        db = connect(db_path)
+        try:
+            return _in_process(db, io.BytesIO(), participant_ids, size)
+        finally:
+            db.conn.close()
+    import multiprocessing
+    import tempfile
+    from concurrent.futures import ProcessPoolExecutor
+
+    with _POOL_LOCK:
+        if _POOL is None:
+            # forkserver: the server runs threads, and fork would copy their locks.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            _POOL = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            atexit.register(shutdown_pool)
+        pool = _POOL
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as tmp:
+        count = pool.submit(_render_file, db_path, tmp.name, participant_ids, size).result()
+        return Path(tmp.name).read_bytes(), count
+
+
+def shutdown_pool() -> None:
+    """Stop the child process that renders for the server, if it was started."""
+    global _POOL
+    with _POOL_LOCK:
+        pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_process(db: Database, out: io.BytesIO, participant_ids: list[int] | None,
+                size: str) -> tuple[bytes, int]:
+    """Render here, for a few badges (starting a process would take longer)."""
+    count = render_pdf(db, out, participant_ids, size=size)
+    return out.getvalue(), count
+
+
+_PDFIUM = threading.Lock()
+
+
 def rasterise(pdf: bytes, dpi: int = 300, grey: bool = True) -> list[Image.Image]:
     """Render each page of a PDF as an image (the preview; tests that scan badges)."""
     import pypdfium2 as pdfium
 
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        return [page.render(scale=dpi / 72, grayscale=grey).to_pil() for page in doc]
-    finally:
-        doc.close()
+    # PDFium is not thread-safe, and the server answers previews on several threads.
+    with _PDFIUM:
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            return [page.render(scale=dpi / 72, grayscale=grey).to_pil() for page in doc]
+        finally:
+            doc.close()
 
 
 def badge_image(person: dict[str, Any], event: dict[str, Any],

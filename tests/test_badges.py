@@ -411,3 +411,41 @@ def test_badge_pdf_download_and_command_take_a_size(organiser, db_path, tmp_path
                                       "--city", "Bremen", "--size", "label-62x100"])
     assert result.exit_code == 0 and "Wrote 18 badge(s) on 18 page(s)" in result.output
     assert len(pypdf.PdfReader(out).pages) == 18
+
+
+def test_badge_previews_on_many_threads_at_once(demo):
+    # The server answers on threads; PDFium must not be entered by two at once.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from checkin.db import connect as open_db
+
+    path = demo.execute("PRAGMA database_list").fetchone()[2]
+
+    def preview(pid: int) -> list[str]:
+        db = open_db(path)
+        try:
+            return decode(Image.open(io.BytesIO(badges.badge_png(db, pid))))
+        finally:
+            db.conn.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        found = list(pool.map(preview, range(1, 13)))
+    codes = [demo.execute("SELECT code FROM participants WHERE id = ?", [i]).fetchone()[0]
+             for i in range(1, 13)]
+    assert found == [[c] for c in codes]
+
+
+def test_many_badges_for_the_server_are_rendered_in_a_child_process(db_path, tmp_path):
+    import os
+
+    data, count = badges.render_pdf_bytes(str(db_path), None, count_hint=badges.CHILD_FROM)
+    assert count == 60
+    assert badges._POOL is not None  # the child did the work
+    pid = badges._POOL.submit(os.getpid).result()
+    assert pid != os.getpid()
+    pages = rasterise_150(data, tmp_path)
+    assert len(pages) == 15 and sum(len(decode(p)) for p in pages) == 60
+    small, one = badges.render_pdf_bytes(str(db_path), [1])
+    assert one == 1 and small.startswith(b"%PDF")
+    badges.shutdown_pool()  # the test stops what it started
+    assert badges._POOL is None

@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from checkin.cli import cli
-from checkin.participants.columns import build_mapping, key, parse_overrides, split_name
+from checkin.participants.columns import (
+    COLUMN_NAMES,
+    build_mapping,
+    key,
+    parse_overrides,
+    split_name,
+)
 from checkin.participants.csvfile import CSVFileError, import_file, read_file
 
 GERMAN_HEADER = ["Vorname", "Nachname", "Organisation", "Organisationstyp", "Stadt", "E-Mail",
@@ -110,6 +116,10 @@ NAMES = [
     ("Müller-Lüdenscheidt, Dr. Eva", ("Dr.", "Eva", "Müller-Lüdenscheidt")),
     ("Anne ter Haar", ("", "Anne", "ter Haar")),
     ("Ma Lin", ("", "Ma", "Lin")),  # "Ma" counts as a title only as "M.A."
+    ("Veen, Marijke van der", ("", "Marijke", "van der Veen")),
+    ("Hammerstein, Dr. Hans von", ("Dr.", "Hans", "von Hammerstein")),
+    ("Hof, M. van 't", ("", "M.", "van 't Hof")),
+    ("Mr. drs. Jan de Vries", ("Mr. drs.", "Jan", "de Vries")),
 ]
 
 
@@ -285,3 +295,16 @@ def test_a_workbook_that_unpacks_into_too_much_is_refused(db):
     assert len(out.getvalue()) < 1024 * 1024
     with pytest.raises(CSVFileError, match="unpacks to more than 200 MB"):
         import_file(db, out.getvalue())
+
+
+@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "200")), deadline=None)
+@given(st.sampled_from(sorted((n, f) for f, names in COLUMN_NAMES.items() for n in names)),
+       st.lists(st.sampled_from([" ", "-", "_", ".", ":", "*"]), max_size=3), st.randoms())
+def test_any_spelling_of_a_known_column_name_is_recognised(name_field, noise, rnd):
+    name, target = name_field
+    # Shuffle the case and put punctuation or spaces in: still the same column.
+    spelled = "".join(ch.upper() if rnd.random() < 0.5 else ch.lower() for ch in name)
+    for mark in noise:
+        at = rnd.randrange(len(spelled) + 1)
+        spelled = spelled[:at] + mark + spelled[at:]
+    assert build_mapping([spelled]).fields == [target]

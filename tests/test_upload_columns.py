@@ -45,7 +45,7 @@ def token_of(page: str) -> str:
     return re.search(r'name="token" value="([^"]+)"', page).group(1)
 
 
-def test_a_german_workbook_from_upload_to_import(organiser, db):
+def test_a_german_workbook_from_upload_to_import(organiser, db, app):
     response = post_file(organiser, xlsx([HEADER, *ROWS]))
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page
@@ -81,6 +81,28 @@ def test_a_german_workbook_from_upload_to_import(organiser, db):
         "WHERE id > 60 ORDER BY id")]
     assert got == [("Dr.", "Jürgen", "Kröger", "Senator für Finanzen", "de"),
                    ("", "Marijke", "van der Veen", "Gemeente Groningen", "nl")]
+    # Imported: the kept file and the choices made for it are gone.
+    from pathlib import Path
+
+    assert list((Path(app.config["DATABASE"]).parent / "uploads").iterdir()) == []
+
+
+def test_a_wide_workbook_keeps_every_assignment(organiser, db):
+    # 150 columns of notes, each told to be ignored: more than a session cookie could hold.
+    header = ["Vorname", "Nachname"] + [f"Bemerkung zur Anmeldung Nummer {i}" for i in range(150)]
+    data = xlsx([header, ["Anna", "Meyer"] + ["x"] * 150])
+    page = post_file(organiser, data).get_data(as_text=True)
+    assert page.count("mapping-unplaced") == 150
+    page = organiser.post("/participants/upload/columns", data={
+        "csrf_token": csrf_token(organiser, "/participants"), "token": token_of(page),
+        "column": header, "field": ["first_name", "last_name"] + ["ignore"] * 150}
+    ).get_data(as_text=True)
+    assert page.count("mapping-unplaced") == 0 and "Warnings" not in page
+    done = organiser.post("/participants/upload/confirm", data={
+        "csrf_token": csrf_token(organiser, "/participants"), "token": token_of(page)})
+    assert done.status_code == 302
+    assert db.execute("SELECT count(*) FROM participants WHERE last_name = 'Meyer' "
+                      "AND first_name = 'Anna'").fetchone()[0] == 1
 
 
 def test_columns_can_fix_a_header_problem(organiser, db):

@@ -36,7 +36,7 @@ def key(text: str) -> str:
 
 # Recognised column names (compared as key()s). Ambiguous words such as "Funktion" or
 # "Dienststelle" are deliberately absent: they mean different things in different lists.
-_NAMES = {
+COLUMN_NAMES = {
     "first_name": ("first_name", "firstname", "first", "given name", "forename", "Vorname",
                    "Rufname", "Voornaam", "Roepnaam"),
     "last_name": ("last_name", "lastname", "last", "Last name", "Surname", "family name",
@@ -61,7 +61,7 @@ _NAMES = {
     "role": ("role", "Rolle", "Rol"),
     "code": ("code", "Badge code"),
 }
-ALIASES = {key(name): target for target, names in _NAMES.items() for name in names}
+ALIASES = {key(name): target for target, names in COLUMN_NAMES.items() for name in names}
 
 # Values as typed in the three languages -> stored values (compared as key()s).
 _VALUES = {
@@ -200,14 +200,20 @@ def split_name(text: str) -> tuple[str, str, str]:
     """Split a whole name into (title, first name, last name), losing no character.
 
     "Dr. Jürgen Kröger" -> ("Dr.", "Jürgen", "Kröger"); "Kröger, Jürgen" and
-    "van der Veen, Marijke" put the part before the comma last; Dutch and German particles
+    "van der Veen, Marijke" put the part before the comma last (and "Veen, Marijke van der"
+    moves its particles back to it); Dutch and German particles
     start the last name ("Marijke van der Veen" -> last name "van der Veen").
     """
     text = " ".join(text.split())
     if "," in text:
         last, _sep, first = text.partition(",")
         title, first = _take_titles(first.strip())
-        return title, first, last.strip()
+        words = first.split(" ")
+        # Dutch lists write "Veen, Marijke van der": the particles go back to the last name.
+        cut = len(words)
+        while cut > 1 and words[cut - 1].casefold() in PARTICLES:
+            cut -= 1
+        return title, " ".join(words[:cut]), " ".join([*words[cut:], last.strip()]).strip()
     title, rest = _take_titles(text)
     words = rest.split(" ")
     if len(words) == 1:

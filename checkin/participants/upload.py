@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -20,6 +21,7 @@ PREVIEW_ORDER = ("title", "first_name", "last_name", "organisation", "organisati
 KEEP_SECONDS = 60 * 60
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 SUFFIX = ".csv.upload"
+SETTINGS = ".settings.json"  # beside a kept upload: the sheet and columns the organiser chose
 
 
 def plan_import(db: Database, data: bytes, sheet: str | None = None,
@@ -57,7 +59,7 @@ def remove_stale(folder: Path, now: float | None = None) -> int:
     removed = 0
     if not folder.is_dir():
         return 0
-    for path in folder.glob("*" + SUFFIX):
+    for path in [*folder.glob("*" + SUFFIX), *folder.glob("*" + SETTINGS)]:
         try:
             if now - path.stat().st_mtime > KEEP_SECONDS:
                 path.unlink()
@@ -93,7 +95,38 @@ def load_upload(folder: Path, token: str) -> bytes | None:
 
 
 def discard_upload(folder: Path, token: str) -> None:
-    """Delete the file kept under `token`, if any."""
+    """Delete the file kept under `token`, and its settings, if any."""
     path = _path(folder, token)
     if path is not None:
         path.unlink(missing_ok=True)
+        path.with_name(token + SETTINGS).unlink(missing_ok=True)
+
+
+def keep_settings(folder: Path, token: str, sheet: str | None,
+                  columns: dict[str, str]) -> None:
+    """Remember the sheet and column assignments chosen for a kept upload.
+
+    On disk beside the upload rather than in the session cookie: a wide workbook's
+    assignments would not fit in a cookie's 4 KB.
+    """
+    path = _path(folder, token)
+    if path is None or not path.is_file():
+        return
+    target = path.with_name(token + SETTINGS)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump({"sheet": sheet, "columns": columns}, out)
+
+
+def load_settings(folder: Path, token: str) -> tuple[str | None, dict[str, str]]:
+    """The sheet and column assignments chosen for a kept upload (none: first sheet, as found)."""
+    path = _path(folder, token)
+    if path is None:
+        return None, {}
+    try:
+        found = json.loads(path.with_name(token + SETTINGS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, {}
+    sheet = found.get("sheet") if isinstance(found.get("sheet"), str) else None
+    columns = found.get("columns") if isinstance(found.get("columns"), dict) else {}
+    return sheet, {str(k): str(v) for k, v in columns.items()}

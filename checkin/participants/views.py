@@ -122,13 +122,13 @@ def badge_png(participant_id: int) -> Any:
 def _pdf_response(ids: list[int] | None, filename: str) -> Response:
     """Render badges for `ids` (None: everyone) as a PDF download, in the page size the
     query asks for (?size=a6; unknown sizes get the A4 sheet)."""
-    from checkin.badges import DEFAULT_SIZE, SIZES, render_pdf
+    from checkin.badges import DEFAULT_SIZE, SIZES, render_pdf_bytes
 
     size = request.args.get("size", DEFAULT_SIZE)
-    out = io.BytesIO()
-    count = render_pdf(get_db(), out, participant_ids=ids,
-                       size=size if size in SIZES else DEFAULT_SIZE)
-    return Response(out.getvalue(), mimetype="application/pdf", headers={
+    everyone = get_db()["participants"].count if ids is None else 0
+    data, count = render_pdf_bytes(current_app.config["DATABASE"], ids, count_hint=everyone,
+                                   size=size if size in SIZES else DEFAULT_SIZE)
+    return Response(data, mimetype="application/pdf", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"',
         "X-Badge-Count": str(count)})
 
@@ -198,21 +198,8 @@ def _pending() -> dict[str, str]:
     return {str(p[0]): str(p[1]) for p in pending if isinstance(p, list) and len(p) == 2}
 
 
-def _settings(token: str) -> tuple[str | None, dict[str, str]]:
-    """The sheet and column assignments the organiser chose for a kept upload."""
-    found = (session.get("upload_settings") or {}).get(token)
-    if not isinstance(found, dict):
-        return None, {}
-    sheet = found.get("sheet") if isinstance(found.get("sheet"), str) else None
-    chosen = found.get("map") if isinstance(found.get("map"), dict) else {}
-    return sheet, {str(k): str(v) for k, v in chosen.items()}
-
-
-def _remember(pending: dict[str, str], settings: dict[str, Any] | None = None) -> None:
+def _remember(pending: dict[str, str]) -> None:
     session["uploads"] = [[token, name] for token, name in pending.items()]
-    kept = {t: v for t, v in (session.get("upload_settings") or {}).items() if t in pending}
-    kept.update({t: v for t, v in (settings or {}).items() if t in pending})
-    session["upload_settings"] = kept
 
 
 def _forget(token: str) -> None:
@@ -307,8 +294,8 @@ def upload_columns() -> Any:
     for column, target in zip(columns, targets, strict=False):
         if target in allowed and column.strip():
             chosen[column[:200]] = target
-    sheet = request.form.get("sheet") or None
-    _remember(_pending(), {token: {"sheet": sheet, "map": chosen}})
+    sheet = request.form.get("sheet", "")[:200] or None
+    uploads.keep_settings(upload_folder(), token, sheet, chosen)
     return _show_plan(_pending()[token], token, data, sheet, chosen)
 
 
@@ -320,7 +307,7 @@ def upload_confirm() -> Any:
     if data is None:
         return redirect(url_for("participants.upload"))
     filename = _pending()[token]
-    sheet, chosen = _settings(token)
+    sheet, chosen = uploads.load_settings(upload_folder(), token)
     try:
         result = import_file(get_db(), data, sheet=sheet, overrides=chosen)
     except CSVFileError as exc:

@@ -9,9 +9,6 @@ from datetime import date, datetime, time
 from typing import Any
 
 from flask_babel import gettext as _
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from checkin.participants.columns import ALIASES, key
 from checkin.participants.records import Problem
@@ -77,6 +74,12 @@ def read_workbook(data: bytes, sheet: str | None = None,
     Formula cells, error cells and merged cells in the list are problems of their row:
     their value is not what the organiser sees, or not in every cell it seems to be in.
     """
+    # Imported here: openpyxl takes a quarter of a second to import, which every server
+    # start would pay, while workbooks are read a few times per event.
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
