@@ -27,6 +27,7 @@ from sqlite_utils import Database
 from checkin.auth.views import current_organiser, organiser_required
 from checkin.codes import reissue as reissue_code
 from checkin.db import get_db
+from checkin.offload import run_blocking, run_in_process, with_database
 from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants, import_file
 from checkin.participants.records import get_participant, search
@@ -119,13 +120,24 @@ def badge_png(participant_id: int) -> Any:
     return Response(render_png(db, participant_id), mimetype="image/png", headers=NO_STORE)
 
 
-def _pdf_response(ids: list[int] | None, filename: str) -> Response:
-    """Render badges for `ids` (None: everyone) as a PDF download."""
+def render_badges(database: str, ids: list[int] | None) -> tuple[bytes, int]:
+    """Return the badges PDF for `ids` (None: everyone) and how many badges it holds."""
     from checkin.badges import render_pdf
 
-    out = io.BytesIO()
-    count = render_pdf(get_db(), out, participant_ids=ids)
-    return Response(out.getvalue(), mimetype="application/pdf", headers={
+    def render(db: Database) -> tuple[bytes, int]:
+        out = io.BytesIO()
+        count = render_pdf(db, out, participant_ids=ids)
+        return out.getvalue(), count
+
+    return with_database(database, render)
+
+
+def _pdf_response(ids: list[int] | None, filename: str) -> Response:
+    """Render badges for `ids` (None: everyone) as a PDF download."""
+    # Seconds of CPU for a thousand badges: in a process of its own, or every scan would
+    # wait (a thread would still share the interpreter lock with the event loop).
+    data, count = run_in_process(render_badges, current_app.config["DATABASE"], ids)
+    return Response(data, mimetype="application/pdf", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"',
         "X-Badge-Count": str(count)})
 
@@ -154,13 +166,19 @@ def badges_pdf() -> Any:
     return _pdf_response(ids, "badges-selection.pdf")
 
 
+def _export_csv(db: Database) -> bytes:
+    """Return every participant as the CSV `checkin export participants` writes."""
+    out = io.StringIO()
+    export_participants(db, out)
+    # With a BOM, as `checkin export` writes it, so that Excel reads the umlauts right.
+    return out.getvalue().encode("utf-8-sig")
+
+
 @organiser_required
 def export_csv() -> Any:
     """Download every participant in the import's columns plus their code, like the CLI."""
-    out = io.StringIO()
-    export_participants(get_db(), out)
-    # With a BOM, as `checkin export` writes it, so that Excel reads the umlauts right.
-    return Response(out.getvalue().encode("utf-8-sig"), mimetype="text/csv", headers={
+    data = run_blocking(with_database, current_app.config["DATABASE"], _export_csv)
+    return Response(data, mimetype="text/csv", headers={
         **NO_STORE, "Content-Disposition": 'attachment; filename="participants.csv"'})
 
 
@@ -221,9 +239,10 @@ def upload() -> Any:
         return _upload_page(400, error=_("Choose a CSV file to upload."))
     filename = Path(file.filename).name[:200]
     data = file.read()
-    db = get_db()
     try:
-        plan = uploads.plan_import(db, data)
+        # Checking thousands of rows takes a while: off the event loop.
+        plan = run_blocking(with_database, current_app.config["DATABASE"],
+                            uploads.plan_import, data)
     except CSVFileError as exc:
         return _upload_page(422, filename=filename, error=_(
             "This file cannot be read as a participants list: %(reason)s", reason=str(exc)))
@@ -255,13 +274,15 @@ def upload_confirm() -> Any:
     filename = pending[token]
     _forget(token)
     try:
-        result = import_file(get_db(), data)
+        # Thousands of rows take seconds: off the event loop (it opens its own connection).
+        result = run_blocking(with_database, current_app.config["DATABASE"], import_file, data)
     except CSVFileError as exc:
         return _upload_page(422, filename=filename, error=_(
             "This file cannot be read as a participants list: %(reason)s", reason=str(exc)))
     if result["problems"]:
         # The event changed between preview and import; nothing was imported.
-        plan = uploads.plan_import(get_db(), data)
+        plan = run_blocking(with_database, current_app.config["DATABASE"],
+                            uploads.plan_import, data)
         return _upload_page(409, filename=filename, plan=plan, changed=True)
     flash(_("Imported %(file)s: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.",
             file=filename, created=result["created"], updated=result["updated"],
