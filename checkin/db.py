@@ -78,7 +78,9 @@ def _begin_immediate(db: Database) -> None:
     db.conn.execute("PRAGMA busy_timeout=0")
     try:
         deadline = time.monotonic() + BUSY_SECONDS
-        pause = 0.0005
+        # Another process holds the lock for a fraction of a millisecond per scan: poll
+        # often, backing off only a little.
+        pause = 0.0002
         while True:
             try:
                 db.conn.execute("BEGIN IMMEDIATE")
@@ -87,7 +89,7 @@ def _begin_immediate(db: Database) -> None:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
             time.sleep(pause)  # gevent's sleep: other greenlets run meanwhile
-            pause = min(pause * 2, 0.01)
+            pause = min(pause * 2, 0.002)
     finally:
         db.conn.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
 

@@ -83,7 +83,9 @@ def run_in_process(fn: Callable[..., T], *args: Any) -> T:
 
 # The child: read (fn, args), answer the result (exit 0) or the exception (exit 1).
 CHILD = """
-import pickle, sys
+import os, pickle, sys
+# Background work: the server's requests get the cores first (its pools inherit this).
+os.nice(10)
 fn, args = pickle.load(sys.stdin.buffer)
 try:
     result, code = fn(*args), 0
