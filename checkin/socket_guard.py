@@ -2,9 +2,12 @@
 
 Anyone on the venue's Wi-Fi can open WebSockets to /socket.io/ without credentials. Under
 gevent an idle one costs a few kilobytes, not a thread, but they should still not pile up:
-- a session that has not joined /live (which needs a device token or an organiser session)
-  within `auth_seconds` is closed; a refused /live connect leaves the session open, so this
-  also closes the sessions of clients whose token was refused;
+- a session that has not asked to join /live (which needs a device token or an organiser
+  session) within `auth_seconds` is closed. One that asked but is not in CONNECT_GRACE
+  seconds later is closed too. The grace is long because a server busy with a
+  reconnecting crowd may take a while to answer: a display must not be cut off for the
+  server's own slowness. A refused connect leaves the session open: /live reports
+  refusals (`refused`) and such sessions are closed a second later;
 - one address may hold at most `per_address` sessions at once; the next one is refused
   with 401 before any Socket.IO work. The default is generous: behind a NAT'd venue
   network every tablet, phone and display may share one address.
@@ -24,6 +27,8 @@ AUTH_SECONDS = 5.0
 PER_ADDRESS = 500
 SWEEP_SECONDS = 0.5
 CLOSE_GRACE = 1.0
+CONNECT_GRACE = 30.0
+REFUSED_SECONDS = 1.0
 
 
 class SessionGuard:
@@ -38,13 +43,17 @@ class SessionGuard:
         self._lock = threading.Lock()
         self._address: dict[str, str] = {}
         self._count: dict[str, int] = {}
+        # Session -> the moment it is closed unless it has joined the namespace by then.
         self._pending: dict[str, float] = {}
         self._sweeping = False
         # Wrap python-socketio's own Engine.IO handlers: they must still run, after ours.
         self._on_connect = self.eio.handlers["connect"]
+        self._on_message = self.eio.handlers["message"]
         self._on_disconnect = self.eio.handlers["disconnect"]
         self.eio.on("connect", self.connect)
+        self.eio.on("message", self.message)
         self.eio.on("disconnect", self.disconnect)
+        self._connect_packet = "0" + namespace
 
     def connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         """Refuse the session when its address holds too many; else note it as pending."""
@@ -54,12 +63,34 @@ class SessionGuard:
                 return False  # Engine.IO answers 401 and keeps nothing
             self._count[address] = self._count.get(address, 0) + 1
             self._address[eio_sid] = address
-            self._pending[eio_sid] = time.monotonic()
+            self._pending[eio_sid] = time.monotonic() + self.auth_seconds
             start = not self._sweeping
             self._sweeping = True
         if start:
             self.server.start_background_task(self._sweep)
         return self._on_connect(eio_sid, environ)
+
+    def message(self, eio_sid: str, data: Any) -> Any:
+        """Give a session that asks to join the namespace time for the answer."""
+        if isinstance(data, str) and data.startswith(self._connect_packet):
+            with self._lock:
+                if eio_sid in self._pending:
+                    self._pending[eio_sid] = time.monotonic() + CONNECT_GRACE
+        return self._on_message(eio_sid, data)
+
+    def refused(self, sid: str) -> None:
+        """Close, after REFUSED_SECONDS, the session of a namespace connect being refused."""
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, self.namespace)
+        with self._lock:
+            if eio_sid in self._address:
+                # A moment for the refusal to reach the client, which may then try again.
+                self._pending[eio_sid] = time.monotonic() + REFUSED_SECONDS
+                start = not self._sweeping
+                self._sweeping = True
+            else:
+                start = False
+        if start:
+            self.server.start_background_task(self._sweep)
 
     def disconnect(self, eio_sid: str, *args: Any) -> Any:
         """Forget a closed session, and make sure its WebSocket's TCP connection ends."""
@@ -95,16 +126,16 @@ class SessionGuard:
             return self._count.get(address, 0)
 
     def _sweep(self) -> None:
-        """Close sessions still unauthenticated after auth_seconds; end when none is pending."""
+        """Close sessions past their deadline without joining; end when none is pending."""
         while True:
             self.server.sleep(SWEEP_SECONDS)
             now = time.monotonic()
             late: list[str] = []
             with self._lock:
-                for eio_sid, since in list(self._pending.items()):
+                for eio_sid, deadline in list(self._pending.items()):
                     if self.server.manager.sid_from_eio_sid(eio_sid, self.namespace):
                         del self._pending[eio_sid]
-                    elif now - since >= self.auth_seconds:
+                    elif now >= deadline:
                         del self._pending[eio_sid]
                         late.append(eio_sid)
                 if not self._pending and not late:
