@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from typing import Any
@@ -28,6 +29,32 @@ def _secret_key(path: str) -> str:
         conn.conn.close()
 
 
+def live_server_options(config: dict[str, Any]) -> dict[str, Any]:
+    """Return the Socket.IO server's options: concurrency model, message queue, timeouts."""
+    import socketio as python_socketio
+
+    queue = config.get("MESSAGE_QUEUE")
+    if queue:
+        # One channel per event (all of its servers share the secret key): several events
+        # may share one Redis without seeing each other's pushes.
+        digest = hashlib.sha256(b"checkin-channel:" + config["SECRET_KEY"].encode())
+        manager = python_socketio.RedisManager(queue, channel="checkin-" + digest.hexdigest()[:16])
+    else:
+        # Given explicitly: Flask-SocketIO keeps options between init_app calls.
+        manager = python_socketio.Manager()
+    return {
+        # Explicit: with gevent merely installed, Flask-SocketIO would silently pick it.
+        "async_mode": config.get("ASYNC_MODE", "threading"),
+        "client_manager": manager,
+        # A client that stops answering is dropped after at most 15 + 10 seconds, freeing
+        # its slot; a phone on flaky Wi-Fi reconnects and catches up (see docs/live.md).
+        "ping_interval": config.get("SOCKET_PING_INTERVAL", 15),
+        "ping_timeout": config.get("SOCKET_PING_TIMEOUT", 10),
+        # Clients send only small messages (join, catch_up); the default is 1 MB.
+        "max_http_buffer_size": 64 * 1024,
+    }
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the checkin app for one event database."""
     app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATES),
@@ -51,8 +78,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     csrf.init_app(app)
     # cors_allowed_origins=None keeps Socket.IO's same-origin check ([] would switch it off).
-    socketio.init_app(app, async_mode="threading",
-                      cors_allowed_origins=app.config.get("SOCKETIO_CORS"))
+    socketio.init_app(app, cors_allowed_origins=app.config.get("SOCKETIO_CORS"),
+                      **live_server_options(app.config))
+    if app.config.get("BEHIND_PROXY"):
+        # Wrapped around Socket.IO's middleware too: the per-address cap on live sessions and
+        # the sign-in throttle then see the client's address, not the proxy's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     routes.register(app)
     # [continuity] faults, instance id, replica status; the paper lists
     from checkin.continuity import views as continuity

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
@@ -12,7 +13,10 @@ from pathlib import Path
 from flask import Flask, current_app, g
 from sqlite_utils import Database
 
+from checkin.offload import cooperative
 from checkin.schema import migrations
+
+BUSY_SECONDS = 10
 
 
 def _casefold(value: object) -> object:
@@ -22,13 +26,14 @@ def _casefold(value: object) -> object:
 def connect(path: str | Path) -> Database:
     """Open the event database at `path`, creating and migrating it if needed."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    # One connection per thread: sqlite3 refuses to share one across Flask's threads.
-    conn = sqlite3.connect(str(path), timeout=10)
+    # A connection is used by one request at a time, but not always on the same thread (the
+    # app keeps a pool of them, see get_db), so sqlite3's same-thread check is off.
+    conn = sqlite3.connect(str(path), timeout=BUSY_SECONDS, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     # NORMAL is durable against application crashes in WAL mode and much faster than FULL.
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
     # SQLite's lower() knows only ASCII; names here have ä, ö, ü, ß and é.
     conn.create_function("casefold", 1, _casefold, deterministic=True)
     db = Database(conn, execute_plugins=False)
@@ -50,13 +55,42 @@ def writing(db: Database) -> Iterator[Database]:
     # (scripts/bench: 10 devices' p99 188 ms without it). Other processes (the command line)
     # still meet SQLite's busy_timeout.
     with getattr(db, "write_lock", None) or nullcontext():
-        db.conn.execute("BEGIN IMMEDIATE")
+        _begin_immediate(db)
         try:
             yield db
         except BaseException:
             db.conn.rollback()
             raise
         db.conn.execute("COMMIT")
+
+
+def _begin_immediate(db: Database) -> None:
+    """BEGIN IMMEDIATE; on gevent's loop, wait for another process's lock without blocking it.
+
+    SQLite's busy handler sleeps inside C: under gevent that would stop every request of the
+    process for as long as another process (a second worker, the command line, an import in
+    a real thread) holds the write lock. There the wait is a loop of cooperative sleeps.
+    """
+    if not getattr(db, "cooperative", False):
+        db.conn.execute("BEGIN IMMEDIATE")
+        return
+    db.conn.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + BUSY_SECONDS
+        # Another process holds the lock for a fraction of a millisecond per scan: poll
+        # often, backing off only a little.
+        pause = 0.0002
+        while True:
+            try:
+                db.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)  # gevent's sleep: other greenlets run meanwhile
+            pause = min(pause * 2, 0.002)
+    finally:
+        db.conn.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
 
 
 def now_iso(moment: datetime | None = None) -> str:
@@ -85,17 +119,19 @@ WRITE_LOCK = "checkin.db.write_lock"
 
 
 def get_db() -> Database:
-    """Return this request's connection: the server thread's kept-open one."""
+    """Return this request's connection, taken from the app's pool of kept-open ones."""
     if "db" not in g:
         # Opening a connection costs about 2 ms (WAL set-up, schema, migration check) and
-        # closing the last one checkpoints the WAL: more than a whole scan's budget. So each
-        # server thread keeps its own connection (sqlite3 refuses to share one across
-        # threads); the pool lives on the app, not in a module.
-        pool = current_app.extensions[POOL]
-        db = getattr(pool, "db", None)
-        if db is None:
-            db = pool.db = connect(current_app.config["DATABASE"])
+        # closing the last one checkpoints the WAL: more than a whole scan's budget. So the
+        # app keeps the connections it opened and lends one to each request (a pool, not one
+        # per thread: under gevent every request is a greenlet of its own).
+        pool: list[Database] = current_app.extensions[POOL]
+        try:
+            db = pool.pop()
+        except IndexError:
+            db = connect(current_app.config["DATABASE"])
             db.write_lock = current_app.extensions[WRITE_LOCK]  # type: ignore[attr-defined]
+            db.cooperative = cooperative()  # type: ignore[attr-defined]
             # `checkin serve` checkpoints the WAL in a thread of its own and sets this to 0,
             # so that no request pays for a checkpoint's fsync.
             pages = current_app.config.get("SQLITE_WAL_AUTOCHECKPOINT")
@@ -108,12 +144,14 @@ def get_db() -> Database:
 def close_db(_exc: BaseException | None = None) -> None:
     """Hand the connection back; a request never leaves a transaction open for the next."""
     db = g.pop("db", None)
-    if db is not None and db.conn.in_transaction:
-        db.conn.rollback()
+    if db is not None:
+        if db.conn.in_transaction:
+            db.conn.rollback()
+        current_app.extensions[POOL].append(db)
 
 
 def init_app(app: Flask) -> None:
     """Register the connection pool, the write lock and the teardown with the app."""
-    app.extensions[POOL] = threading.local()
+    app.extensions[POOL] = []
     app.extensions[WRITE_LOCK] = threading.Lock()
     app.teardown_appcontext(close_db)

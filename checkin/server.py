@@ -1,16 +1,21 @@
 """`checkin serve`: the production server, HTTPS on the local network by default.
 
-Why gunicorn with ONE gthread worker and many threads:
-- Flask-SocketIO runs in threading mode with simple-websocket (its author's advice for new
-  projects; no monkey-patching as with gevent/eventlet, and plain sqlite3 stays safe).
-  Gunicorn's threaded worker is the documented production deployment for that mode; the
-  Werkzeug development server is not meant for production and Flask-SocketIO refuses it.
-- One worker process, because Socket.IO keeps its clients and rooms in the process's
-  memory: a second worker would not see the first one's connections (scaling out would
-  need a message queue such as Redis, which a 60- to 5,000-person meeting does not).
-- Many threads (256 by default), because every open WebSocket (a live dashboard, a guide's
-  phone) holds one thread for as long as it is open; short HTTP requests such as scans use
-  the rest. Idle keep-alive connections wait in gunicorn's poller and hold no thread.
+Why gunicorn with gevent workers:
+- An open WebSocket (a live dashboard, a guide's phone, a display) must cost no OS thread:
+  with one thread per connection, 600 idle sockets from anyone on the Wi-Fi took all 256
+  threads and the door went down. Under gevent every connection is a greenlet of a few
+  kilobytes on one event loop, so thousands can be open; Flask-SocketIO's documentation
+  recommends gevent (or the fading eventlet) for many clients, and gunicorn's gevent worker
+  with simple-websocket is its documented deployment. `async_mode` is set explicitly.
+- The price: whatever holds the loop stops every request of the process. Long or CPU-bound
+  work (badge PDFs, imports, Excel exports) runs in real threads through
+  checkin.offload.run_blocking; SQLite waits for another process's write lock with
+  cooperative sleeps (checkin.db); the WAL checkpoint's fsync runs in a real OS thread.
+- One worker process by default, because Socket.IO keeps its clients and rooms in the
+  process's memory. `--workers N` runs N processes on one port, joined through a message
+  queue (`--message-queue redis://...`) so that a push from any process reaches every
+  client. Several `checkin serve` on their own ports with the same queue cooperate too
+  (behind nginx with sticky sessions; see docs/deployment.md).
 - Gunicorn is embedded (a BaseApplication subclass), so the user runs one command and the
   app is created exactly as the tests create it.
 
@@ -22,16 +27,19 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import sys
-import threading
-import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
-DEFAULT_THREADS = 256
+from checkin.offload import real_sleep, start_thread
+from checkin.socket_guard import AUTH_SECONDS, PER_ADDRESS
+
+# Open connections per worker (WebSockets and idle keep-alive HTTP alike); each is a
+# greenlet of a few kilobytes. The process's open-files limit is raised to fit.
+DEFAULT_CONNECTIONS = 10_000
 HTTPS_PORT = 8443
 HTTP_PORT = 8000
 # Seconds a stopping server lets running requests finish (open WebSockets are cut then).
@@ -51,10 +59,10 @@ def wal_checkpointer(db_path: str) -> None:
     """Checkpoint the event database's write-ahead log every second, off the request path."""
     import sqlite3
 
-    conn = sqlite3.connect(db_path, timeout=1)
+    conn = sqlite3.connect(db_path, timeout=1, check_same_thread=False)
     try:
         while True:
-            time.sleep(CHECKPOINT_SECONDS)
+            real_sleep(CHECKPOINT_SECONDS)
             # PASSIVE never waits for or blocks writers; what it cannot copy now, the next
             # round copies.
             with contextlib.suppress(sqlite3.Error):
@@ -64,9 +72,36 @@ def wal_checkpointer(db_path: str) -> None:
 
 
 def start_checkpointer(worker: Any) -> None:
-    """Gunicorn hook: start the WAL checkpoint thread in the worker process."""
-    threading.Thread(target=wal_checkpointer, args=(worker.app.app_config["DATABASE"],),
-                     name="wal-checkpoint", daemon=True).start()
+    """Gunicorn hook: start the WAL checkpoint in a real OS thread of the worker process."""
+    # A real thread, not a greenlet: the checkpoint's fsync would hold the event loop.
+    start_thread(wal_checkpointer, worker.app.app_config["DATABASE"], name="wal-checkpoint")
+
+
+def quiet_late_patch_warning(_server: Any, _worker: Any) -> None:
+    """Gunicorn hook: silence gevent's warning that `ssl` was imported before patching.
+
+    Flask imports `ssl` in the arbiter, before the gevent worker patches the standard
+    library after the fork. The warning is about SSLContext subclasses made at import time
+    (requests/urllib3 in old Pythons); every TLS context this server uses is made by
+    gunicorn after patching, which test_server's HTTPS tests exercise.
+    """
+    import warnings
+
+    from gevent.monkey import MonkeyPatchWarning
+
+    warnings.filterwarnings("ignore", category=MonkeyPatchWarning)
+
+
+def raise_open_files_limit(wanted: int) -> int:
+    """Raise this process's soft limit on open files towards `wanted`; return the new limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target > soft:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def run_gunicorn(app_config: dict[str, Any], options: dict[str, Any]) -> None:
@@ -156,20 +191,54 @@ def check_port_free(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
-def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
-          tls_dir: Path | None, access_log: bool, replicate_to: str | None = None,
+def check_message_queue(url: str) -> None:
+    """Fail at once with a clear error when the message queue is not a reachable Redis."""
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise click.UsageError(f"--message-queue must be a Redis URL (redis://HOST:PORT/DB), "
+                               f"not {url!r}.")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise click.UsageError(f"The message queue {url} does not answer: {exc}") from exc
+
+
+@dataclass
+class Limits:
+    """How much one server holds: processes, connections, and what strangers may keep."""
+
+    workers: int = 1
+    connections: int = DEFAULT_CONNECTIONS
+    message_queue: str | None = None
+    max_per_address: int = PER_ADDRESS
+    auth_seconds: float = AUTH_SECONDS
+    behind_proxy: bool = False
+
+
+def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
+          access_log: bool, limits: Limits | None = None, replicate_to: str | None = None,
           printer: str | None = None, badge_size: str | None = None) -> None:
     """Prepare the database and certificate, print how to connect, and run until stopped."""
     from checkin.auth.accounts import has_organisers, new_setup_token
     from checkin.db import connect
     from checkin.tls.certs import ensure_certificates, lan_addresses
 
+    limits = limits or Limits()
+    if limits.workers > 1 and not limits.message_queue:
+        raise click.UsageError(
+            f"--workers {limits.workers} needs a message queue: each worker process knows only "
+            "its own live connections, so a push from one would not reach the others' "
+            "dashboards. Start redis-server and add --message-queue redis://127.0.0.1:6379/0 "
+            "(or set CHECKIN_MESSAGE_QUEUE), or run one worker.")
+    if limits.message_queue:
+        check_message_queue(limits.message_queue)
     check_port_free(host, port)
     # One server per event, a sound database file, and the copies: checkin/continuity.
     from checkin.continuity.serving import before_start
 
     continuity = before_start(db_path, host, port, _url("http" if http else "https", host, port),
-                              os.environ.get("CHECKIN_MESSAGE_QUEUE"))
+                              limits.message_queue)
     db = connect(db_path)  # creates or migrates the database before the worker starts
     try:
         setup_token = None if has_organisers(db) else new_setup_token(db)
@@ -177,11 +246,14 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
         db.conn.close()
     tls_folder = tls_dir or db_path.parent / "tls"
     addresses = lan_addresses()
+    # Every connection is a file descriptor; the usual soft limit of 1,024 would refuse the
+    # thousandth dashboard. The workers inherit the raised limit.
+    raise_open_files_limit(limits.connections + 256)
     options: dict[str, Any] = {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
-        "workers": 1,
-        "worker_class": "gthread",
-        "threads": threads,
+        "workers": limits.workers,
+        "worker_class": "gevent",
+        "worker_connections": limits.connections,
         "keepalive": KEEPALIVE_SECONDS,
         "graceful_timeout": GRACEFUL_SECONDS,
         "timeout": 30,
@@ -191,9 +263,17 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
         "proc_name": "checkin",
         # Many servers may run side by side (tests, several events): no shared control file.
         "control_socket_disable": True,
+        "post_fork": quiet_late_patch_warning,
         "post_worker_init": start_checkpointer,
     }
     app_config: dict[str, Any] = {"DATABASE": str(db_path), "TLS_DIR": str(tls_folder),
+                                  "ASYNC_MODE": "gevent",
+                                  # Read by other features (one server per event) to know
+                                  # that this server shares its event with others.
+                                  "MESSAGE_QUEUE": limits.message_queue,
+                                  "SOCKET_MAX_PER_ADDRESS": limits.max_per_address,
+                                  "SOCKET_AUTH_SECONDS": limits.auth_seconds,
+                                  "BEHIND_PROXY": limits.behind_proxy,
                                   # the checkpoint thread does this job (see above)
                                   "SQLITE_WAL_AUTOCHECKPOINT": 0,
                                   "PRINTER": printer, "BADGE_SIZE": badge_size}
@@ -208,6 +288,10 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
     setup_url = f"{urls[0]}/setup/{setup_token}" if setup_token else None
     text = printer_line(printer, badge_size) + "\n" + banner(db_path, urls, setup_url, ca_url,
                                                                 fingerprint)
+    if limits.workers > 1 or limits.message_queue:
+        text = text.replace("\nStop with Ctrl+C.",
+                            f"\n{limits.workers} worker process(es), joined through the "
+                            f"message queue {limits.message_queue}.\nStop with Ctrl+C.")
 
     def when_ready(_arbiter: Any) -> None:
         # Printed once the port is bound, so every address shown already answers.
@@ -225,8 +309,25 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
               help=f"Port (default: {HTTPS_PORT} for HTTPS, {HTTP_PORT} with --http).")
 @click.option("--http", "http", is_flag=True,
               help="Serve plain HTTP: for loopback, or behind a reverse proxy that does TLS.")
-@click.option("--threads", type=click.IntRange(8, 4096), default=DEFAULT_THREADS,
-              show_default=True, help="Worker threads; each open WebSocket holds one.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes on this port; more than 1 needs --message-queue, and "
+                   "browsers then must reach the server over WebSocket (docs/deployment.md).")
+@click.option("--message-queue", envvar="CHECKIN_MESSAGE_QUEUE", show_envvar=True,
+              default=None, metavar="redis://HOST:PORT/DB",
+              help="Redis that joins this server's processes, and any other `checkin serve` "
+                   "on the same event, so every push reaches every client.")
+@click.option("--connections", type=click.IntRange(100, 1_000_000),
+              default=DEFAULT_CONNECTIONS, show_default=True,
+              help="Open connections per worker (live WebSockets and idle keep-alive).")
+@click.option("--max-per-address", type=click.IntRange(1), default=PER_ADDRESS,
+              show_default=True,
+              help="Live (Socket.IO) sessions one client address may hold; generous for a "
+                   "NAT'd venue network.")
+@click.option("--socket-auth-seconds", type=click.FloatRange(0.5, 600),
+              default=AUTH_SECONDS, show_default=True,
+              help="A live session that has not signed in by then is closed.")
+@click.option("--behind-proxy", is_flag=True,
+              help="Trust one reverse proxy's X-Forwarded-For/-Proto (nginx in front).")
 @click.option("--tls-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the CA and server certificate are kept (default: tls/ next to "
                    "the database; share one folder to keep one CA for several events).")
@@ -241,9 +342,11 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
               help="The size of a badge printed at the desk (see docs/desk-kiosk-mail.md; "
                    "default: the A4 sheet).")
 @click.pass_obj
-def serve_command(ctx: Any, host: str | None, port: int | None, http: bool, threads: int,
-                  tls_dir: Path | None, access_log: bool, replicate_to: str | None,
-                  printer: str | None, badge_size: str | None) -> None:
+def serve_command(ctx: Any, host: str | None, port: int | None, http: bool, workers: int,
+                  message_queue: str | None, connections: int, max_per_address: int,
+                  socket_auth_seconds: float, behind_proxy: bool, tls_dir: Path | None,
+                  access_log: bool, replicate_to: str | None, printer: str | None,
+                  badge_size: str | None) -> None:
     """Run the server for tablets, phones and organisers (HTTPS on the LAN by default).
 
     Example: checkin --db event.db serve --port 8443
@@ -261,8 +364,11 @@ def serve_command(ctx: Any, host: str | None, port: int | None, http: bool, thre
     if badge_size not in sizes:
         click.echo(f"Error: --badge-size must be one of {', '.join(sizes)}.", err=True)
         sys.exit(2)
+    limits = Limits(workers=workers, connections=connections, message_queue=message_queue,
+                    max_per_address=max_per_address, auth_seconds=socket_auth_seconds,
+                    behind_proxy=behind_proxy)
     try:
-        serve(ctx.db_path, host, port, http, threads, tls_dir, access_log, replicate_to,
+        serve(ctx.db_path, host, port, http, tls_dir, access_log, limits, replicate_to,
               printer, badge_size)
     except OSError as exc:
         click.echo(f"Cannot serve on {host}:{port}: {exc.strerror or exc} "

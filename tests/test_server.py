@@ -152,7 +152,7 @@ def test_http_mode_and_websocket(live_server) -> None:
     assert requests.get(live_server.url + "/login", timeout=10).status_code == 200
     assert requests.get(live_server.url + "/ca.crt", timeout=10).status_code == 404
     log = live_server.log_path.read_text()
-    assert live_server.url in log and "gthread" in log and "/setup/" not in log
+    assert live_server.url in log and "gevent" in log and "/setup/" not in log
     session = requests.Session()
     sign_in(session, live_server.url)
     client = socketio.Client(http_session=session)

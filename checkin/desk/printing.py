@@ -25,6 +25,7 @@ from checkin.badges import DEFAULT_SIZE
 from checkin.codes import reissue
 from checkin.db import connect, now_iso, writing
 from checkin.desk.background import Worker
+from checkin.offload import run_blocking, with_database
 
 LP_TIMEOUT = 30
 REQUEST_ID = re.compile(r"request id is (\S+)")
@@ -43,6 +44,12 @@ class AskFirst(RuntimeError):
 def badge_sizes() -> tuple[str, ...]:
     """Return the badge sizes the badges module can render."""
     return tuple(badges.SIZES)
+
+
+def _render_file(db_path: str, path: str, participant_id: int, size: str | None) -> None:
+    """Write one person's badge as PDF to the file at `path`."""
+    with open(path, "wb") as out:
+        with_database(db_path, render_badge, out, participant_id, size)
 
 
 def render_badge(db: Database, out: BinaryIO, participant_id: int, size: str | None) -> None:
@@ -198,8 +205,9 @@ class Printer:
             with tempfile.TemporaryDirectory(prefix="checkin-print-") as folder:
                 path = os.path.join(folder, f"badge-{job_id}.pdf")
                 try:
-                    with open(path, "wb") as out:
-                        render_badge(db, out, job["participant_id"], job["size"])
+                    # Rendering is CPU work: off the event loop, on a connection of its own.
+                    run_blocking(_render_file, self.db_path, path, job["participant_id"],
+                                 job["size"])
                 except Exception as exc:  # a job never stays 'queued' because rendering failed
                     self._set(db, job_id, "failed", None, f"badge could not be made: {exc}")
                     return

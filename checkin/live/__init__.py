@@ -10,11 +10,16 @@ from checkin.extensions import socketio
 
 def register(app: Flask) -> None:
     """Give the app its publisher, the /live namespace and the live pages."""
+    from checkin import socket_guard as guard
     from checkin.live import socket, views
-    from checkin.live.publisher import EXTENSION, Publisher
+    from checkin.live.publisher import EXTENSION, NAMESPACE, Publisher
 
     app.extensions[EXTENSION] = Publisher(app, socketio)
     socket.register(socketio)
+    app.extensions[guard.EXTENSION] = guard.SessionGuard(
+        socketio.server, NAMESPACE,
+        auth_seconds=app.config.get("SOCKET_AUTH_SECONDS", guard.AUTH_SECONDS),
+        per_address=app.config.get("SOCKET_MAX_PER_ADDRESS", guard.PER_ADDRESS))
 
     bp = Blueprint("live", __name__)
     # The dashboard is a shell that shows nothing until /live accepts its token or session.

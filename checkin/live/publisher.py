@@ -12,6 +12,15 @@ revoked from the command line (they are disconnected; reading their token also k
 last_seen_at fresh, so a dashboard that only listens is not reported as silent). A device
 revoked on the Devices page is disconnected at once. With no client connected and
 nothing to do for IDLE_STOP seconds the task ends; the next change or client starts it anew.
+
+Several processes (`--workers N`, or several `checkin serve` on one event) are joined by a
+message queue: every emit goes through Redis to the clients of every process. Each process
+pushes the changes it stored itself, whether or not its own clients listen, and catch-up
+reads the database, so both work across processes. Two processes may compute and send
+their payloads in either order, so in that mode each push is followed SETTLE seconds later
+by a check that re-sends whatever differs from what this process last sent: the last word
+any display hears is the current state. A revocation is broadcast on the queue's Redis so
+that the process holding the device's connection closes it.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from checkin.excursions.signals import excursion_changed
 from checkin.live import stats
 from checkin.live.access import EXCURSION_PREFIX, HEADCOUNTS, ORGANISERS, excursion_room
 from checkin.live.alerts import alerts
+from checkin.offload import cooperative
 from checkin.scans import headcounts
 from checkin.scans.signals import scan_corrected, scans_recorded
 
@@ -43,6 +53,7 @@ EXTENSION = "checkin.live"
 COALESCE = 0.1
 TICK = 30.0
 IDLE_STOP = 60.0
+SETTLE = 0.3
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +68,8 @@ class Work:
     excursion_events: bool = False
     excursions: set[str] = field(default_factory=set)
     scans: set[int] = field(default_factory=set)
+    # A settle check: send only what differs from what this process sent last.
+    settle: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.headcounts or self.alerts or self.excursion_events or self.excursions
@@ -86,7 +99,16 @@ class Publisher:
         self._last_alerts: Any = None
         self._last_arrivals: Any = None
         self._last_arrived: int | None = None
+        self._last_counts: Any = None
+        self._last_excursions: dict[str, Any] = {}
         self._event_seq: int | None = None
+        # With a message queue the clients may be connected to any process (see above).
+        self.queue: str | None = app.config.get("MESSAGE_QUEUE")
+        self._settle: Work | None = None
+        self._settle_at = 0.0
+        if self.queue:
+            self._revoked_channel = f"{socketio.server.manager.channel}.revoked"
+            socketio.start_background_task(self._listen_for_revocations)
         # Weak references (blinker's default) to bound methods: the signals keep no app alive.
         scans_recorded.connect(self.on_scans_recorded, sender=app)
         scan_corrected.connect(self.on_scan_corrected, sender=app)
@@ -134,12 +156,41 @@ class Publisher:
 
     # ------------------------------------------------------------------ clients
     def on_device_revoked(self, _sender: Any, device_id: str | None = None, **_: Any) -> None:
-        """Disconnect the revoked device's live connections at once."""
+        """Disconnect the revoked device's live connections at once, in every process."""
+        self._disconnect_device(device_id)
+        if self.queue and device_id:
+            import redis
+
+            try:
+                redis.Redis.from_url(self.queue).publish(self._revoked_channel, device_id)
+            except redis.RedisError:
+                # The other processes still find out at their next TICK.
+                log.exception("could not broadcast the revocation of %s", device_id)
+
+    def _disconnect_device(self, device_id: str | None) -> None:
+        """Disconnect this process's live connections of one device."""
         with self._cond:
             sids = [sid for sid, who in self._clients.items()
                     if device_id and who.get("device") == device_id]
         for sid in sids:
-            self.server.disconnect(sid, namespace=NAMESPACE)
+            # ignore_queue: the sid is this process's own; no need to ask the others.
+            self.server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
+
+    def _listen_for_revocations(self) -> None:
+        """Background task (with a message queue): disconnect devices revoked elsewhere."""
+        import redis
+
+        while True:
+            try:
+                pubsub = redis.Redis.from_url(self.queue).pubsub(  # type: ignore[arg-type]
+                    ignore_subscribe_messages=True)
+                pubsub.subscribe(self._revoked_channel)
+                for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        self._disconnect_device(message["data"].decode())
+            except redis.RedisError:
+                log.warning("revocation listener lost Redis; retrying", exc_info=True)
+                self.socketio.sleep(1)
 
     def client_connected(self, sid: str, identity: dict[str, Any], token: str | None) -> None:
         """Remember a connected client (for revocation checks and to know who listens)."""
@@ -197,25 +248,31 @@ class Publisher:
         db: Database | None = None
         try:
             db = connect(self.database)
+            db.cooperative = cooperative()  # type: ignore[attr-defined]  # see checkin.db
             next_tick = time.monotonic() + TICK
             quiet_since = time.monotonic()
             while True:
                 with self._cond:
                     while not self._work:
                         now = time.monotonic()
-                        if now >= next_tick:
+                        if now >= next_tick or (self._settle and now >= self._settle_at):
                             break
-                        if not self._clients and now - quiet_since >= IDLE_STOP:
+                        if not self._clients and not self._settle and \
+                                now - quiet_since >= IDLE_STOP:
                             self._running = False
                             return
-                        self._cond.wait(min(next_tick - now, IDLE_STOP))
+                        until = next_tick if not self._settle else min(next_tick,
+                                                                       self._settle_at)
+                        self._cond.wait(min(until - now, IDLE_STOP))
                 # The first change after a quiet spell goes out at once; later ones wait
                 # for the window to close, so a burst of scans makes one push.
                 wait = self._last_push + COALESCE - time.monotonic()
-                if wait > 0:
+                if wait > 0 and self._work:
                     time.sleep(wait)
                 with self._cond:
                     work, self._work = self._work, Work()
+                    if not work and self._settle and time.monotonic() >= self._settle_at:
+                        work, self._settle = self._settle, None
                 tick = time.monotonic() >= next_tick
                 if tick:
                     next_tick = time.monotonic() + TICK
@@ -223,6 +280,8 @@ class Publisher:
                     self._push(db, work, tick)
                 except Exception:  # a bad moment must not end live updates for the day
                     log.exception("live push failed")
+                if self.queue and work and not work.settle:
+                    self._plan_settle(work)
                 self._last_push = quiet_since = time.monotonic()
         finally:
             if db is not None:
@@ -231,9 +290,22 @@ class Publisher:
                 # After a failure the next change starts a fresh task.
                 self._running = False
 
+    def _plan_settle(self, work: Work) -> None:
+        """Check again SETTLE seconds after this push (message-queue mode, see above)."""
+        with self._cond:
+            settle = self._settle or Work(settle=True)
+            settle.headcounts |= work.headcounts
+            settle.alerts |= work.alerts
+            settle.excursions |= work.excursions
+            self._settle = settle
+            self._settle_at = time.monotonic() + SETTLE
+
     def _push(self, db: Database, work: Work, tick: bool) -> None:
         """Compute each changed payload once and emit it to the rooms that show it."""
         who = self.listening()
+        if self.queue:
+            # The listeners may be connected to another process: push everything.
+            who = {"organiser": 1, "display": 1, "guide": 1, "scanner": 1}
         organisers = who.get("organiser", 0)
         if work.headcounts and (organisers or who.get("display") or who.get("scanner")):
             # Both are computed before either is sent: once sent, a hundred dashboards'
@@ -246,7 +318,9 @@ class Publisher:
             if work.corrected or counts["arrived"] != self._last_arrived:
                 self._last_arrived = counts["arrived"]
                 arrivals = stats.arrivals(db)
-            self._emit("headcounts", counts, HEADCOUNTS)
+            if not work.settle or counts != self._last_counts:
+                self._last_counts = counts
+                self._emit("headcounts", counts, HEADCOUNTS)
             if arrivals is not None and arrivals != self._last_arrivals:
                 self._last_arrivals = arrivals
                 self._emit("arrivals", arrivals, HEADCOUNTS)
@@ -256,7 +330,9 @@ class Publisher:
         if organisers or who.get("guide"):
             for excursion in sorted(excursions):
                 state = excursion_state(db, excursion)
-                if state is not None:
+                if state is not None and (not work.settle
+                                          or state != self._last_excursions.get(excursion)):
+                    self._last_excursions[excursion] = state
                     self._emit("excursion", state, [excursion_room(excursion), ORGANISERS])
         if organisers and work.scans:
             for row in stats.scans_by_seq(db, sorted(work.scans)):

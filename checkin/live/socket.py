@@ -19,6 +19,7 @@ from checkin.event import event_info
 from checkin.live import stats
 from checkin.live.access import identify, may_join, rooms_for
 from checkin.live.publisher import NAMESPACE, get_publisher
+from checkin.socket_guard import EXTENSION as GUARD
 
 MAX_CATCH_UP = 200
 
@@ -31,6 +32,8 @@ class LiveNamespace(Namespace):
         db = get_db()
         identity = identify(db, auth, session.get("organiser"))
         if identity is None:
+            # Else the refused client could keep its Engine.IO session open for good.
+            current_app.extensions[GUARD].refused(request.sid)  # type: ignore[attr-defined]
             raise ConnectionRefusedError({"code": "unauthorized",
                                           "message": "A device token or an organiser "
                                                      "session is needed."})

@@ -27,6 +27,7 @@ from sqlite_utils import Database
 from checkin.auth.views import current_organiser, organiser_required
 from checkin.codes import reissue as reissue_code
 from checkin.db import get_db
+from checkin.offload import run_blocking, run_in_process, with_database
 from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants, import_file
 from checkin.participants.records import get_participant, search
@@ -119,15 +120,25 @@ def badge_png(participant_id: int) -> Any:
     return Response(render_png(db, participant_id), mimetype="image/png", headers=NO_STORE)
 
 
+def render_badges(database: str, ids: list[int] | None, size: str,
+                  everyone: int) -> tuple[bytes, int]:
+    """Return the badges PDF for `ids` (None: everyone) and how many badges it holds."""
+    from checkin.badges import render_pdf_bytes
+
+    return render_pdf_bytes(database, ids, size=size, count_hint=everyone)
+
+
 def _pdf_response(ids: list[int] | None, filename: str) -> Response:
     """Render badges for `ids` (None: everyone) as a PDF download, in the page size the
     query asks for (?size=a6; unknown sizes get the A4 sheet)."""
-    from checkin.badges import DEFAULT_SIZE, SIZES, render_pdf_bytes
+    from checkin.badges import DEFAULT_SIZE, SIZES
 
     size = request.args.get("size", DEFAULT_SIZE)
     everyone = get_db()["participants"].count if ids is None else 0
-    data, count = render_pdf_bytes(current_app.config["DATABASE"], ids, count_hint=everyone,
-                                   size=size if size in SIZES else DEFAULT_SIZE)
+    # Seconds of CPU for a thousand badges: in a process of its own, or every scan would
+    # wait (a thread would still share the interpreter lock with the event loop).
+    data, count = run_in_process(render_badges, current_app.config["DATABASE"], ids,
+                                 size if size in SIZES else DEFAULT_SIZE, everyone)
     return Response(data, mimetype="application/pdf", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"',
         "X-Badge-Count": str(count)})
@@ -157,13 +168,19 @@ def badges_pdf() -> Any:
     return _pdf_response(ids, "badges-selection.pdf")
 
 
+def _export_csv(db: Database) -> bytes:
+    """Return every participant as the CSV `checkin export participants` writes."""
+    out = io.StringIO()
+    export_participants(db, out)
+    # With a BOM, as `checkin export` writes it, so that Excel reads the umlauts right.
+    return out.getvalue().encode("utf-8-sig")
+
+
 @organiser_required
 def export_csv() -> Any:
     """Download every participant in the import's columns plus their code, like the CLI."""
-    out = io.StringIO()
-    export_participants(get_db(), out)
-    # With a BOM, as `checkin export` writes it, so that Excel reads the umlauts right.
-    return Response(out.getvalue().encode("utf-8-sig"), mimetype="text/csv", headers={
+    data = run_blocking(with_database, current_app.config["DATABASE"], _export_csv)
+    return Response(data, mimetype="text/csv", headers={
         **NO_STORE, "Content-Disposition": 'attachment; filename="participants.csv"'})
 
 
@@ -251,7 +268,9 @@ def upload() -> Any:
     filename = Path(file.filename).name[:200]
     data = file.read()
     try:
-        plan = uploads.plan_import(get_db(), data)
+        # Checking thousands of rows takes a while: off the event loop.
+        plan = run_blocking(with_database, current_app.config["DATABASE"],
+                            uploads.plan_import, data)
     except CSVFileError as exc:
         return _upload_page(422, filename=filename, error=_(
             "This file cannot be read as a participants list: %(reason)s", reason=str(exc)))
@@ -309,14 +328,17 @@ def upload_confirm() -> Any:
     filename = _pending()[token]
     sheet, chosen = uploads.load_settings(upload_folder(), token)
     try:
-        result = import_file(get_db(), data, sheet=sheet, overrides=chosen)
+        # Thousands of rows take seconds: off the event loop (it opens its own connection).
+        result = run_blocking(with_database, current_app.config["DATABASE"], import_file, data,
+                              sheet=sheet, overrides=chosen)
     except CSVFileError as exc:
         _forget(token)
         return _upload_page(422, filename=filename, error=_(
             "This file cannot be read as a participants list: %(reason)s", reason=str(exc)))
     if result["problems"]:
         # The event changed between preview and import; nothing was imported.
-        plan = uploads.plan_import(get_db(), data, sheet, chosen)
+        plan = run_blocking(with_database, current_app.config["DATABASE"],
+                            uploads.plan_import, data, sheet, chosen)
         return _upload_page(409, filename=filename, plan=plan, token=token, changed=True)
     _forget(token)
     flash(_("Imported %(file)s: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.",

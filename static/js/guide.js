@@ -527,7 +527,10 @@
   function connectLive() {
     if (!window.io) return;
     const dev = Store.device();
-    const options = {transports: ["websocket", "polling"], reconnectionDelayMax: 10000};
+    // WebSocket first (no sticky sessions needed with several server processes), long-polling
+    // only if WebSocket fails: see docs/deployment.md.
+    const options = {transports: ["websocket", "polling"], tryAllTransports: true,
+                     reconnectionDelayMax: 10000};
     if (dev && dev.token) options.auth = {token: dev.token};
     const socket = window.io("/live", options);
     ui.socket = socket;

@@ -229,6 +229,10 @@
   }
 
   const socket = io(config.namespace, {
+    // WebSocket first (no sticky sessions needed with several server processes), long-polling
+    // only if WebSocket fails: see docs/deployment.md.
+    transports: ["websocket", "polling"],
+    tryAllTransports: true,
     // Read on every (re)connection: a screen paired again in another tab uses its new token.
     auth: (cb) => { const token = deviceToken(); cb(token ? {token} : {}); },
     reconnectionDelay: 1000,

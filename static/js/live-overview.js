@@ -139,7 +139,10 @@
   });
 
   // ------------------------------------------------------------------ the connection
-  const socket = io(config.namespace, {reconnectionDelay: 1000, reconnectionDelayMax: 5000});
+  // WebSocket first (no sticky sessions needed with several server processes), long-polling
+  // only if WebSocket fails: see docs/deployment.md.
+  const socket = io(config.namespace, {transports: ["websocket", "polling"], tryAllTransports: true,
+                                       reconnectionDelay: 1000, reconnectionDelayMax: 5000});
   socket.on("connect", () => {
     setStatus("live", S.live);
     // After a restart or a network cut: the scans stored meanwhile, then fresh numbers.

@@ -1,0 +1,137 @@
+"""Long or CPU-bound work off the server's event loop: `run_blocking(fn, *args)`.
+
+`checkin serve` runs on gevent: every request and every open WebSocket is a greenlet on ONE
+event loop, so an idle connection costs no thread. The price is that anything which holds
+the loop (rendering a badge PDF, importing thousands of rows, building an Excel file,
+talking to a mail server or a printer) stops every other request for as long as it runs.
+Such work goes through `run_blocking`: under gevent it runs in a real OS thread of gevent's
+thread pool while only the calling greenlet waits; without gevent (tests, the threaded
+development server, the command line) the caller already has a thread of its own and the
+function simply runs.
+
+The function must not use the request's database connection (`get_db`): give it the
+database path and let it open its own with `checkin.db.connect` (see `with_database`). It
+may write: writers on the loop wait for SQLite's lock with cooperative sleeps meanwhile.
+Within a request it runs in a copy of the request's context, so translations still work.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# Real threads for blocking work. Badge PDFs use processes of their own underneath; a few
+# threads are enough, and more would only fight over the interpreter lock with the loop.
+POOL_SIZE = 4
+
+
+def cooperative() -> bool:
+    """Whether this process runs on gevent's event loop (threading monkey-patched)."""
+    if "gevent" not in sys.modules:
+        return False
+    from gevent import monkey
+
+    return monkey.is_module_patched("threading")
+
+
+def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run `fn(*args, **kwargs)` in a real thread (under gevent) and return its result."""
+    if not cooperative():
+        return fn(*args, **kwargs)
+    import gevent
+    from flask import copy_current_request_context, has_request_context
+
+    if has_request_context():
+        # Translations and the organiser's language come from the request; the copied
+        # context has its own `g`, so the request's database connection stays here.
+        fn = copy_current_request_context(fn)
+    hub = gevent.get_hub()
+    if hub.threadpool.maxsize < POOL_SIZE:
+        hub.threadpool.maxsize = POOL_SIZE
+    # apply() waits for the result cooperatively and re-raises the function's exception.
+    return hub.threadpool.apply(fn, args, kwargs)
+
+
+def run_in_process(fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn(*args)` in a fresh Python process (under gevent) and return its result.
+
+    For CPU-bound work such as a badge PDF: a thread would share the interpreter lock with
+    the event loop and lengthen every request it interrupts. `fn` must be a module-level
+    function and its arguments and result picklable (pass the database path, not a
+    connection). The child is a new interpreter, free of gevent's patches, so it may start
+    process pools of its own; starting it costs about half a second.
+    """
+    if not cooperative():
+        return fn(*args)
+    import pickle
+    import subprocess
+
+    # subprocess is patched under gevent: only this greenlet waits for the child.
+    done = subprocess.run([sys.executable, "-c", CHILD], input=pickle.dumps((fn, args)),
+                          capture_output=True, check=False)
+    if done.returncode not in (0, 1) or not done.stdout:
+        raise RuntimeError(f"offloaded {fn.__qualname__} failed: "
+                           f"{done.stderr.decode(errors='replace')[-2000:]}")
+    result = pickle.loads(done.stdout)  # noqa: S301 - our own child's answer
+    if done.returncode == 1:
+        raise result
+    return result
+
+
+# The child: read (fn, args), answer the result (exit 0) or the exception (exit 1).
+CHILD = """
+import os, pickle, sys
+# Background work: the server's requests get the cores first (its pools inherit this).
+os.nice(10)
+fn, args = pickle.load(sys.stdin.buffer)
+try:
+    result, code = fn(*args), 0
+except Exception as exc:
+    result, code = exc, 1
+sys.stdout.buffer.write(pickle.dumps(result))
+sys.exit(code)
+"""
+
+
+def start_thread(fn: Callable[..., Any], *args: Any, name: str = "checkin") -> None:
+    """Start `fn(*args)` in a real daemon OS thread, even when threading is monkey-patched.
+
+    For loops that block in C for a while (the WAL checkpoint's fsync): a greenlet would hold
+    the event loop for that time. `fn` must sleep with `real_sleep`, not `time.sleep`.
+    """
+    if cooperative():
+        from gevent import monkey
+
+        # The raw thread starter: the patched threading module would make a greenlet.
+        start = monkey.get_original("_thread", "start_new_thread")
+        start(fn, args)
+        return
+    import threading
+
+    threading.Thread(target=fn, args=args, name=name, daemon=True).start()
+
+
+def real_sleep(seconds: float) -> None:
+    """Sleep the OS thread (`time.sleep` becomes a greenlet sleep under gevent)."""
+    if cooperative():
+        from gevent import monkey
+
+        monkey.get_original("time", "sleep")(seconds)
+    else:
+        import time
+
+        time.sleep(seconds)
+
+
+def with_database(database: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call `fn(db, *args, **kwargs)` on a connection of its own to `database`, then close it."""
+    from checkin.db import connect
+
+    db = connect(database)
+    try:
+        return fn(db, *args, **kwargs)
+    finally:
+        db.conn.close()
