@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from checkin import db, i18n, routes
 from checkin.extensions import babel, csrf, socketio
@@ -28,6 +29,14 @@ def _secret_key(path: str) -> str:
         conn.conn.close()
 
 
+class SqliteInt(IntegerConverter):
+    """Werkzeug's int converter, bounded to what SQLite can store (larger ids are 404)."""
+
+    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = 2**63 - 1, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the checkin app for one event database."""
     app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATES),
@@ -47,6 +56,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.config["DATABASE"])
+    # Before any rule is added: ids beyond SQLite's 64-bit integers are 404, not a 500.
+    app.url_map.converters["int"] = SqliteInt
     db.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)

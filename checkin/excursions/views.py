@@ -21,6 +21,7 @@ from checkin.excursions import (
 )
 from checkin.excursions.signals import excursion_changed
 from checkin.scanner.views import worker_response
+from checkin.security.policy import counts_only, guide_walk_on, parse_device_time, time_allowed
 
 NO_STORE = {"Cache-Control": "no-store, private"}
 
@@ -53,6 +54,9 @@ def get_excursion(excursion_id: str) -> Any:
     state = excursion_state(get_db(), excursion_id)
     if state is None:
         raise ApiError(404, "not_found", _("There is no such excursion."))
+    if who["role"] == "display":
+        # A big screen shows numbers, never names: no roster for displays.
+        return counts_only(state)
     return state
 
 
@@ -64,8 +68,18 @@ def post_event(excursion_id: str) -> Any:
     _allowed(who, excursion_id)
     db = get_db()
     device = who["id"] if who["role"] != "organiser" else "organiser:" + who["name"]
+    body = json_body()
+    moment = parse_device_time(body.get("at"))
+    if moment is not None and not time_allowed(db, moment):
+        raise ApiError(400, "bad_field", _("The time is not within a day of the event's day: "
+                                           "is the phone's clock right?"))
+    if who["role"] == "guide" and body.get("action") == "walk_on":
+        by_badge = guide_walk_on(body)
+        if by_badge is None and type(body.get("participant")) is int:
+            raise ApiError(403, "forbidden", _("Scan the person's badge to add them."))
+        body = by_badge or body  # without code or id: the domain answers 400
     try:
-        row, duplicate = record_event(db, excursion_id, json_body(), device_id=device)
+        row, duplicate = record_event(db, excursion_id, body, device_id=device)
     except EventError as exc:
         raise ApiError(exc.status, exc.code, _in_words(exc)) from None
     if not duplicate:

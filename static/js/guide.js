@@ -399,7 +399,8 @@
     if (!who) return;
     ui.pendingAdd = null;
     setActions(false, false);
-    const extra = who.participant ? {participant: who.participant} : {code: who.code};
+    // By the badge code: the server lets a guide add someone only by the badge it saw.
+    const extra = who.code ? {code: who.code} : {participant: who.participant};
     await queueEvent("walk_on", extra, {participant: who.participant, code: who.code,
                                         name: who.name, organisation: who.organisation,
                                         city: who.city});
