@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 from checkin import db, i18n, routes
 from checkin.extensions import babel, csrf, socketio
 from checkin.paths import STATIC, TEMPLATES, TRANSLATIONS, default_database
+from checkin.security import web as security_web
 
 
 def _secret_key(path: str) -> str:
@@ -51,6 +52,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="en",
         WTF_CSRF_TIME_LIMIT=None,
         PAIRING_MINUTES=10,
+        # How many reverse proxies (docs/https.md) to believe X-Forwarded-* from; 0: none.
+        TRUSTED_PROXIES=int(os.environ.get("CHECKIN_TRUSTED_PROXIES") or 0),
     )
     if test_config:
         app.config.update(test_config)
@@ -58,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app.config["DATABASE"])
     # Before any rule is added: ids beyond SQLite's 64-bit integers are 404, not a 500.
     app.url_map.converters["int"] = SqliteInt
+    security_web.install(app)
     db.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)

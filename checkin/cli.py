@@ -195,6 +195,10 @@ from checkin.simulate import simulate_command  # noqa: E402
 
 export_group.add_command(attendance_command)
 cli.add_command(simulate_command)
+# [security] issue 8: organiser remove, participant delete, purge
+from checkin.security.cli import organiser_remove_command  # noqa: E402
+
+organiser_group.add_command(organiser_remove_command)
 
 if __name__ == "__main__":
     cli()

@@ -157,3 +157,21 @@ def m006_bad_code_index(db: Database) -> None:
             WHERE reason IN ('unknown_code', 'revoked_code');
         """
     )
+
+
+@migrations()
+def m008a_organiser_sessions(db: Database) -> None:
+    """Organiser sessions kept server-side, so that sign-out and removal end every copy.
+
+    The browser's signed cookie holds only a random session id; its SHA-256 is stored here.
+    """
+    db.executescript(
+        """
+        CREATE TABLE organiser_sessions (
+            id_hash TEXT PRIMARY KEY,
+            organiser_id INTEGER NOT NULL REFERENCES organisers(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL, last_seen_at TEXT NOT NULL
+        );
+        CREATE INDEX organiser_sessions_organiser ON organiser_sessions(organiser_id);
+        """
+    )

@@ -13,13 +13,28 @@ from flask_babel import ngettext
 
 from checkin.auth import accounts
 from checkin.db import get_db
+from checkin.security import sessions
 
 THROTTLE = "checkin.login_throttle"
 
 
+SESSION_ID = "sid"
+
+
 def current_organiser() -> str | None:
-    """Return the signed-in organiser's username, if any."""
-    return session.get("organiser")
+    """Return the signed-in organiser's username, if their server-side session is live."""
+    if "organiser" not in g:
+        sid = session.get(SESSION_ID)
+        g.organiser = sessions.session_user(get_db(), sid) if sid else None
+    return g.organiser
+
+
+def sign_in(username: str) -> None:
+    """Start a fresh server-side session for `username` in a new cookie."""
+    session.clear()
+    session[SESSION_ID] = sessions.start_session(get_db(), username)
+    session.permanent = True
+    g.organiser = username
 
 
 def organiser_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -59,9 +74,7 @@ def login() -> Any:
                 minutes), 429
         elif accounts.check_login(get_db(), username, request.form.get("password", "")):
             throttle.succeeded(address)
-            session.clear()
-            session["organiser"] = username.strip()
-            session.permanent = True
+            sign_in(username.strip())
             return redirect(_safe_next(request.args.get("next")))
         else:
             throttle.failed(address)
@@ -74,8 +87,10 @@ def login() -> Any:
 
 
 def logout() -> Any:
-    """Sign the organiser out."""
-    session.pop("organiser", None)
+    """Sign the organiser out: the session ends for every copy of the cookie."""
+    sessions.end_session(get_db(), session.get(SESSION_ID))
+    session.clear()
+    g.organiser = None
     flash(_("You are signed out."))
     return redirect(url_for("auth.login"))
 
@@ -96,8 +111,7 @@ def setup(token: str) -> Any:
         elif not username:
             error = _("Choose a username.")
         elif accounts.use_setup_token(db, token, username, password):
-            session.clear()
-            session["organiser"] = username
+            sign_in(username)
             return redirect(url_for("participants.index"))
         else:
             abort(404)

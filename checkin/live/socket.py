@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request, session
+from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room
 
+from checkin.auth.views import current_organiser
 from checkin.db import get_db
 from checkin.event import event_info
 from checkin.live import stats
@@ -28,7 +29,7 @@ class LiveNamespace(Namespace):
     def on_connect(self, auth: Any = None) -> None:
         """Authenticate, join the client's rooms and send each room's current state."""
         db = get_db()
-        identity = identify(db, auth, session.get("organiser"))
+        identity = identify(db, auth, current_organiser())
         if identity is None:
             raise ConnectionRefusedError({"code": "unauthorized",
                                           "message": "A device token or an organiser "
