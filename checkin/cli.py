@@ -79,8 +79,13 @@ def import_command(ctx: Context, csv_file: Path, dry_run: bool) -> None:
     for warning in result["warnings"]:
         click.echo(f"{csv_file}: warning: {warning}", err=True)
     if result["problems"]:
-        for problem in result["problems"]:
+        from checkin.participants.records import SHOWN_PROBLEMS
+
+        for problem in result["problems"][:SHOWN_PROBLEMS]:
             click.echo(f"{csv_file}: {problem}", err=True)
+        if len(result["problems"]) > SHOWN_PROBLEMS:
+            click.echo(f"{csv_file}: ... and {len(result['problems']) - SHOWN_PROBLEMS} more "
+                       "problem(s), not listed.", err=True)
         click.echo(f"{len(result['problems'])} problem(s); nothing was imported.", err=True)
         sys.exit(1)
     if dry_run:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlite_utils import Database
 
 from checkin.participants.records import COLUMNS, Checked, Problem, check_rows, save_rows
+from checkin.security.cells import spreadsheet_cell
 
 MAX_BYTES = 10 * 1024 * 1024
 ALIASES = {"firstname": "first_name", "first": "first_name", "lastname": "last_name",
@@ -124,6 +125,6 @@ def export_participants(db: Database, out: IO[str]) -> int:
     writer.writerow([*COLUMNS, "code"])
     n = 0
     for row in db.query("SELECT * FROM participants ORDER BY last_name, first_name, id"):
-        writer.writerow([row[c] if row[c] is not None else "" for c in COLUMNS] + [row["code"]])
+        writer.writerow([spreadsheet_cell(row[c]) for c in (*COLUMNS, "code")])
         n += 1
     return n

@@ -29,7 +29,7 @@ from checkin.codes import reissue as reissue_code
 from checkin.db import get_db
 from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants, import_file
-from checkin.participants.records import get_participant, search
+from checkin.participants.records import SHOWN_PROBLEMS, get_participant, search
 
 PER_PAGE = 100
 FILTERS = ("q", "city", "working_group", "excursion")
@@ -208,7 +208,8 @@ def _forget(token: str) -> None:
 
 
 def _upload_page(status: int = 200, **context: Any) -> Any:
-    return render_template("participants/upload.html", **context), status
+    # A file with 150,000 bad rows must not make a 13 MB page: the first ones, then a count.
+    return render_template("participants/upload.html", shown=SHOWN_PROBLEMS, **context), status
 
 
 @organiser_required

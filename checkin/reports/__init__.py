@@ -25,6 +25,7 @@ from sqlite_utils import Database
 from checkin.event import event_info, event_zone
 from checkin.excursions import all_excursion_states
 from checkin.scans.presence import EFFECTIVE, in_venue
+from checkin.security.cells import spreadsheet_cell
 
 PARTICIPANT_COLUMNS = ("id", "first_name", "last_name", "organisation", "organisation_type",
                        "city", "role", "arrived_at", "working_group", "working_group_attended",
@@ -102,11 +103,8 @@ def attendance(db: Database) -> dict[str, Any]:
     return {"participants": people, "totals": totals}
 
 
-def _cell(value: Any) -> Any:
-    """Keep a text cell from running as a formula when a spreadsheet opens the file."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
+# One function neutralises formulas in every export (issue 8).
+_cell = spreadsheet_cell
 
 
 def write_csv(rows: list[dict[str, Any]], columns: tuple[str, ...], out: IO[str]) -> int:
