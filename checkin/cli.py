@@ -37,6 +37,10 @@ def cli(ctx: click.Context, db_path: Path | None) -> None:
 
     Example: checkin --db event.db demo
     """
+    from checkin.security.files import private_umask
+
+    # Everything a command creates (database, WAL, exports, badges) is private to this account.
+    private_umask()
     ctx.obj = Context(db_path or default_database())
 
 
@@ -201,9 +205,15 @@ from checkin.simulate import simulate_command  # noqa: E402
 export_group.add_command(attendance_command)
 cli.add_command(simulate_command)
 # [security] issue 8: organiser remove, participant delete, purge
-from checkin.security.cli import organiser_remove_command  # noqa: E402
+from checkin.security.cli import (  # noqa: E402
+    organiser_remove_command,
+    participant_group,
+    purge_command,
+)
 
 organiser_group.add_command(organiser_remove_command)
+cli.add_command(participant_group)
+cli.add_command(purge_command)
 
 if __name__ == "__main__":
     cli()

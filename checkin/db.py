@@ -14,6 +14,7 @@ from flask import Flask, current_app, g
 from sqlite_utils import Database
 
 from checkin.schema import migrations
+from checkin.security.files import create_private
 
 
 def _casefold(value: object) -> object:
@@ -22,7 +23,8 @@ def _casefold(value: object) -> object:
 
 def connect(path: str | Path) -> Database:
     """Open the event database at `path`, creating and migrating it if needed."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # The file holds names, e-mails and the session secret: 0600 from its first byte.
+    create_private(Path(path))
     # One connection per thread: sqlite3 refuses to share one across Flask's threads.
     conn = sqlite3.connect(str(path), timeout=10)
     conn.execute("PRAGMA journal_mode=WAL")

@@ -175,3 +175,9 @@ def m008a_organiser_sessions(db: Database) -> None:
         CREATE INDEX organiser_sessions_organiser ON organiser_sessions(organiser_id);
         """
     )
+
+
+@migrations()
+def m008b_erased_participants(db: Database) -> None:
+    """When a participant's personal data was erased (their row and scans stay, anonymous)."""
+    db.execute("ALTER TABLE participants ADD COLUMN erased_at TEXT")

@@ -156,9 +156,14 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
     from checkin.tls.certs import ensure_certificates, lan_addresses
 
     check_port_free(host, port)
+    from checkin.security.erase import purge_reminder
+    from checkin.security.files import make_private
+
+    make_private(db_path)
     db = connect(db_path)  # creates or migrates the database before the worker starts
     try:
         setup_token = None if has_organisers(db) else new_setup_token(db)
+        reminder = purge_reminder(db)
     finally:
         db.conn.close()
     tls_folder = tls_dir or db_path.parent / "tls"
@@ -192,6 +197,8 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
         ca_url, fingerprint = urls[0] + "/ca.crt", certs.ca_fingerprint()
     setup_url = f"{urls[0]}/setup/{setup_token}" if setup_token else None
     text = banner(db_path, urls, setup_url, ca_url, fingerprint)
+    if reminder:
+        text = f"{text}\n\nReminder: {reminder}"
 
     def when_ready(_arbiter: Any) -> None:
         # Printed once the port is bound, so every address shown already answers.
