@@ -178,6 +178,8 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
         "timeout": 30,
         "errorlog": "-",
         "accesslog": "-" if access_log else None,
+        # Pairing codes, setup links and name searches never reach the log (issue 8).
+        "logger_class": "checkin.security.logs.RedactingLogger",
         "loglevel": "info",
         "proc_name": "checkin",
         # Many servers may run side by side (tests, several events): no shared control file.
