@@ -8,8 +8,8 @@ without deciding who may use it.
 from __future__ import annotations
 
 import uuid
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
