@@ -197,7 +197,12 @@ def _no_store(response: Any) -> Any:
 
 
 def _api_error(exc: ApiError) -> Any:
-    return error_response(exc.status, exc.code, exc.message)
+    response = error_response(exc.status, exc.code, exc.message)
+    if exc.code == "bad_token":
+        # A revoked (lost) device forgets what it stored: the token, its queue, its roster
+        # (static/js/checkin-wipe.js does it by hand where the browser ignores the header).
+        response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 def _input_error(exc: ScanInputError) -> Any:

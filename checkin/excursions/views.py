@@ -21,7 +21,13 @@ from checkin.excursions import (
 )
 from checkin.excursions.signals import excursion_changed
 from checkin.scanner.views import worker_response
-from checkin.security.policy import counts_only, guide_walk_on, parse_device_time, time_allowed
+from checkin.security.policy import (
+    counts_only,
+    guide_walk_on,
+    may_read_roster,
+    parse_device_time,
+    time_allowed,
+)
 
 NO_STORE = {"Cache-Control": "no-store, private"}
 
@@ -47,6 +53,11 @@ def _in_words(exc: EventError) -> str:
     return words.get(exc.code, str(exc))
 
 
+def for_role(who: dict[str, Any], state: Any) -> Any:
+    """Return what the caller may read of an excursion's state (see security.policy)."""
+    return counts_only(state) if state and not may_read_roster(who, state) else state
+
+
 def get_excursion(excursion_id: str) -> Any:
     """The excursion's state: status, roster (confirmed or missing) and counts."""
     who = actor()
@@ -54,10 +65,7 @@ def get_excursion(excursion_id: str) -> Any:
     state = excursion_state(get_db(), excursion_id)
     if state is None:
         raise ApiError(404, "not_found", _("There is no such excursion."))
-    if who["role"] == "display":
-        # A big screen shows numbers, never names: no roster for displays.
-        return counts_only(state)
-    return state
+    return for_role(who, state)
 
 
 def post_event(excursion_id: str) -> Any:
@@ -89,7 +97,7 @@ def post_event(excursion_id: str) -> Any:
         if old:
             send(excursion_changed, excursion_id=old)
     return {"id": row["id"], "status": "ok", "duplicate": duplicate,
-            "state": excursion_state(db, row["excursion"])}
+            "state": for_role(who, excursion_state(db, row["excursion"]))}
 
 
 def strings() -> dict[str, str]:
@@ -169,9 +177,9 @@ def guide() -> Any:
 
 
 # Files the service worker keeps, so that a reload without network still shows the page.
-SHELL_ASSETS = ("css/app.css", "css/guide.css", "js/checkin-idb.js", "js/scanner-store.js",
-                "js/checkin-camera.js", "js/guide.js", "vendor/jsqr/jsQR.js",
-                "vendor/socket.io/socket.io.min.js")
+SHELL_ASSETS = ("css/app.css", "css/guide.css", "js/checkin-wipe.js", "js/checkin-idb.js",
+                "js/scanner-store.js", "js/checkin-camera.js", "js/guide.js",
+                "vendor/jsqr/jsQR.js", "vendor/socket.io/socket.io.min.js")
 
 
 def service_worker() -> Any:

@@ -90,3 +90,19 @@ def counts_only(state: dict[str, Any]) -> dict[str, Any]:
             "departed_at", "returned_at")
     return {"excursion": {k: state["excursion"].get(k) for k in keep},
             "counts": state["counts"]}
+
+
+def may_read_roster(actor: dict[str, Any], state: dict[str, Any]) -> bool:
+    """Say whether the actor may read an excursion's names (its state otherwise: counts only).
+
+    Displays never; a guide only until its excursion has returned (then the phone forgets).
+    """
+    if actor["role"] == "display":
+        return False
+    return not (actor["role"] == "guide" and state["excursion"]["status"] == "returned")
+
+
+def excursion_returned(db: Database, excursion_id: str) -> bool:
+    """Say whether an excursion's return has been recorded."""
+    return db.execute("SELECT 1 FROM excursion_events WHERE excursion = ? AND action = 'return'",
+                      [excursion_id]).fetchone() is not None

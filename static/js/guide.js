@@ -142,7 +142,7 @@
     const visible = rows.filter((r) => r.assigned || r.status === "confirmed");
     visible.sort((a, b) => (a.name.split(" ").slice(-1)[0] || "").localeCompare(
       b.name.split(" ").slice(-1)[0] || "", lang) || a.name.localeCompare(b.name, lang));
-    const counts = {
+    const counts = base.forgotten ? {...base.counts} : {
       expected: visible.filter((r) => r.assigned).length,
       confirmed: visible.filter((r) => r.status === "confirmed").length,
       missing: visible.filter((r) => r.assigned && r.status === "missing").length,
@@ -229,6 +229,11 @@
   // ------------------------------------------------------------------ the server's state
   async function applyServer(state) {
     if (!state || !state.excursion || state.excursion.id !== ui.excursion) return;
+    if (state.excursion.status === "returned") {
+      // Back from the trip: the phone keeps the numbers, never the names (issue 8).
+      state = {excursion: state.excursion, counts: state.counts, roster: [], forgotten: true};
+      Store.refreshRoster().catch(() => {});
+    }
     ui.server = state;
     await tx(["state"], "readwrite", (s) => s.put({excursion: ui.excursion, state,
                                                    at: new Date().toISOString()}));
