@@ -78,13 +78,17 @@ def test_revoked_scanner_wipes_token_queue_and_roster(browser, live_server, db_p
     db.conn.close()
     # The next time it reaches the server (here: opening the page again) it forgets all.
     page.reload()
-    wait_until(lambda: stored(page, names) == {"local": "", "idb": ""},
-               "the revoked scanner's storage to be empty")
+    # Only a tombstone stays, so the page can say "removed" rather than "never paired".
+    wait_until(lambda: stored(page, names) == {
+        "local": 'checkin.device={"removed":true}', "idb": ""},
+        "the revoked scanner's storage to be empty")
     assert token not in json.dumps(stored(page, names))
-    # The server's own refusal says so too, for browsers that honour it.
+    page.wait_for_selector("#unpaired:not([hidden])")
+    assert "no longer allowed to scan" in page.inner_text("#unpaired")
+    # The server's refusal is what tells the page to wipe.
     refused = requests.get(live_server.url + "/api/v1/me", timeout=10,
                            headers={"Authorization": f"Bearer {token}"})
-    assert refused.status_code == 401 and refused.headers["Clear-Site-Data"] == '"storage"'
+    assert refused.status_code == 401 and refused.headers["X-Checkin-Wipe"] == "storage"
     context.close()
 
 

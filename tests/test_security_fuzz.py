@@ -179,7 +179,7 @@ def test_fuzz_every_json_api_and_organiser_form(app, db):
     burst()
     assert sum(sent.values()) >= MIN_REQUESTS, sent
     # Not only refusals: a good share was accepted (the fuzzing reaches the real work).
-    assert sent["2xx"] + sent["3xx"] >= MIN_REQUESTS // 5, sent
+    assert sent["2xx"] + sent["3xx"] >= MIN_REQUESTS // 10, sent
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     # The projection kept request by request equals the one rebuilt from the scan log.

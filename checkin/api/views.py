@@ -37,6 +37,8 @@ from checkin.scans import (
 from checkin.scans.signals import scan_corrected, scans_recorded
 
 MAX_BODY = 1024 * 1024
+#: On a refused device token: the device deletes everything it stored.
+WIPE_HEADER = "X-Checkin-Wipe"
 PREFIX = "/api/v1"
 PATHS = ("/pair", "/me", "/scans", "/checkpoints", "/headcounts", "/participants", "/roster")
 UNDO = re.compile(r"^/api/v1/scans/[^/]+/undo$")
@@ -200,8 +202,9 @@ def _api_error(exc: ApiError) -> Any:
     response = error_response(exc.status, exc.code, exc.message)
     if exc.code == "bad_token":
         # A revoked (lost) device forgets what it stored: the token, its queue, its roster
-        # (static/js/checkin-wipe.js does it by hand where the browser ignores the header).
-        response.headers["Clear-Site-Data"] = '"storage"'
+        # (static/js/checkin-wipe.js). Not Clear-Site-Data: browsers clear with it at a moment
+        # of their choosing, also the tombstone that lets the page say "removed".
+        response.headers[WIPE_HEADER] = "storage"
     return response
 
 

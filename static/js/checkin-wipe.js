@@ -1,8 +1,7 @@
 /* A revoked device forgets everything it stored (issue 8). When the server refuses this
-   device's token it answers with `Clear-Site-Data: "storage"`; browsers that honour it clear
-   the origin's storage themselves, and this script does the same by hand for those that do
-   not: the device token and its copies in localStorage, every IndexedDB store (the scan
-   queue, the encrypted roster, a guide's cached list), the service worker's caches.
+   device's token it answers with `X-Checkin-Wipe: storage`, and this script deletes the
+   device token and its copies in localStorage, every IndexedDB store (the scan queue, the
+   encrypted roster, a guide's cached list) and the service worker's caches.
    Load it before the page's other scripts: it watches every fetch. Exposes window.CheckinWipe. */
 (function () {
   "use strict";
@@ -50,6 +49,9 @@
       for (const key of Object.keys(localStorage)) {
         if (key.startsWith("checkin.")) localStorage.removeItem(key);
       }
+      // A tombstone without token or name, so the page can still say "this device was
+      // removed" rather than "never paired"; pairing again replaces it.
+      localStorage.setItem(DEVICE_KEY, JSON.stringify({removed: true}));
       sessionStorage.clear();
     } catch (e) { /* storage blocked: nothing stored either */ }
     await Promise.all(DATABASES.map(clearDatabase));
@@ -67,8 +69,7 @@
   }
 
   function refused(res) {
-    return res && res.status === 401 && (res.headers.get("Clear-Site-Data") || "")
-      .includes("storage");
+    return res && res.status === 401 && res.headers.get("X-Checkin-Wipe") === "storage";
   }
 
   const original = window.fetch.bind(window);
