@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import stat
+
 import requests
 
 from checkin import create_app
@@ -47,7 +49,10 @@ def test_redact_hides_codes_setup_links_and_searches():
     assert "/pair/[redacted]" in out and "q=[redacted]&x=2" in out
 
 
-def test_access_log_of_the_real_server_is_redacted(db_path, tmp_path):
+def test_real_server_warns_reminds_and_redacts_its_access_log(db_path, tmp_path):
+    # Also on start: files others can read are named and closed, and the demo event of
+    # 2019, long past and not purged, brings the reminder to purge.
+    db_path.chmod(0o644)
     log = tmp_path / "server.log"
     server = LiveServer(db_path, free_port(), log,
                         args=("--http", "--host", "127.0.0.1", "--access-log"))
@@ -61,3 +66,6 @@ def test_access_log_of_the_real_server_is_redacted(db_path, tmp_path):
     text = log.read_text()
     assert "/pair/[redacted]" in text
     assert "SeCrEtPairingCode123" not in text and "Vanderbakker" not in text
+    assert f"warning: {db_path} was readable by other accounts" in text
+    assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+    assert "checkin purge --yes" in text
