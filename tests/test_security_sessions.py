@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 
+import requests
+import socketio
 from click.testing import CliRunner
 
 from checkin import create_app
@@ -99,3 +102,26 @@ def test_https_gets_secure_cookies_and_hsts(db_path):
     assert "Secure" in cookie and "HttpOnly" in cookie
     plain = app.test_client().get("/login")
     assert "Strict-Transport-Security" not in plain.headers
+
+
+def test_signing_out_closes_the_sessions_live_connection(live_server):
+    browser = requests.Session()
+    page = browser.get(live_server.url + "/login", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    assert browser.post(live_server.url + "/login", allow_redirects=False, timeout=10, data={
+        "username": ORGANISER[0], "password": ORGANISER[1], "csrf_token": token},
+        ).status_code == 302
+    cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+    client = socketio.Client(reconnection=False)
+    gone = threading.Event()
+    client.on("disconnect", lambda *args: gone.set(), namespace="/live")
+    client.connect(live_server.url, namespaces=["/live"], headers={"Cookie": cookie},
+                   transports=["websocket"], wait_timeout=5)
+    try:
+        assert client.connected
+        page = browser.get(live_server.url + "/participants", timeout=10).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+        browser.post(live_server.url + "/logout", data={"csrf_token": token}, timeout=10)
+        assert gone.wait(10), "the live connection outlived the session"
+    finally:
+        client.disconnect()

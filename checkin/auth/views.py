@@ -14,6 +14,7 @@ from flask_babel import ngettext
 from checkin.auth import accounts
 from checkin.db import get_db
 from checkin.security import sessions
+from checkin.security.signals import session_ended
 
 THROTTLE = "checkin.login_throttle"
 
@@ -88,9 +89,15 @@ def login() -> Any:
 
 def logout() -> Any:
     """Sign the organiser out: the session ends for every copy of the cookie."""
-    sessions.end_session(get_db(), session.get(SESSION_ID))
+    from checkin.api.views import send
+
+    sid = session.get(SESSION_ID)
+    sessions.end_session(get_db(), sid)
     session.clear()
     g.organiser = None
+    if sid:
+        # Its open live connections (the overview's pushes) close now, not at the next tick.
+        send(session_ended, session_id=sid)
     flash(_("You are signed out."))
     return redirect(url_for("auth.login"))
 

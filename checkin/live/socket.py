@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room
 
-from checkin.auth.views import current_organiser
+from checkin.auth.views import SESSION_ID, current_organiser
 from checkin.db import get_db
 from checkin.event import event_info
 from checkin.live import stats
@@ -36,8 +36,9 @@ class LiveNamespace(Namespace):
                                                      "session is needed."})
         publisher = get_publisher(current_app)
         token = auth.get("token") if isinstance(auth, dict) else None
+        # A device is checked by its token, an organiser by their server-side session.
         publisher.client_connected(request.sid, identity,  # type: ignore[attr-defined]
-                                   token if identity["device"] else None)
+                                   token if identity["device"] else session.get(SESSION_ID))
         # Joining first, then reading the state: a change in between is pushed anyway, so the
         # client may see it twice but never misses it.
         rooms = rooms_for(identity)
