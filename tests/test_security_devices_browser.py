@@ -122,3 +122,22 @@ def test_guide_phone_forgets_its_list_after_the_return(browser, live_server, db_
                "the names to be gone from the phone", timeout=30)
     assert page.locator("#roster .person").count() == 0
     context.close()
+
+
+def test_revoked_display_wipes_its_token(browser, live_server, db_path):
+    db = connect(db_path)
+    device = add_device(db, "Screen hall", "display")
+    db.conn.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="en")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/pair/{device['pairing_code']}")
+    wait_until(lambda: '"token"' in stored(page, [])["local"], "the paired display's token")
+    page.wait_for_url("**/dashboard", timeout=15000)
+    db = connect(db_path)
+    revoke(db, device["id"])
+    db.conn.close()
+    # A display only listens on /live; on opening, the page asks the server about its token.
+    page.reload()
+    wait_until(lambda: stored(page, [])["local"] == 'checkin.device={"removed":true}',
+               "the revoked display's token to be gone")
+    context.close()

@@ -127,6 +127,9 @@ def form_request() -> Any:
                   st.fixed_dictionaries({"token": texts})),
         st.tuples(st.just("POST"), st.just("/login"),
                   st.fixed_dictionaries({"username": texts, "password": texts})),
+        st.tuples(st.just("POST"), texts.map(lambda t: f"/setup/{q(t)}"),
+                  st.fixed_dictionaries({"username": texts, "password": texts,
+                                         "password2": texts})),
     )
 
 
@@ -170,8 +173,8 @@ def test_fuzz_every_json_api_and_organiser_form(app, db):
                     "data": json.dumps(body), "content_type": "application/json"}))
             else:
                 method, path, form = request
-                # /login is tried by a visitor: a wrong password must not sign the organiser out.
-                role = "anonymous" if path == "/login" else "organiser"
+                # Sign-in and setup are tried by a visitor: they must not sign the organiser out.
+                role = "anonymous" if path.startswith(("/login", "/setup/")) else "organiser"
                 token = visitor_csrf if role == "anonymous" else csrf
                 data = None if form is None else {**form, "csrf_token": token}
                 send(role, method, path, **({} if data is None else {"data": data}))
