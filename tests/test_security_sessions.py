@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import requests
 import socketio
@@ -100,6 +101,9 @@ def test_https_gets_secure_cookies_and_hsts(db_path):
     assert response.status_code == 302
     cookie = next(v for k, v in response.headers.items() if k == "Set-Cookie")
     assert "Secure" in cookie and "HttpOnly" in cookie
+    # The cookie itself expires after the 12 hours a session may idle.
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie)[1])
+    assert timedelta(hours=11, minutes=55) < expires - datetime.now(UTC) <= timedelta(hours=12)
     plain = app.test_client().get("/login")
     assert "Strict-Transport-Security" not in plain.headers
 

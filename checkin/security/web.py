@@ -49,8 +49,8 @@ def trusted_proxies(value: Any) -> int:
 
 def install(app: Flask) -> None:
     """Install the session interface, the HSTS header and (only if configured) ProxyFix."""
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", IDLE)
-    if not isinstance(app.config["PERMANENT_SESSION_LIFETIME"], timedelta):
+    if app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(days=31):  # Flask's default
+        # The cookie lives as long as the server-side session may idle (checked there too).
         app.config["PERMANENT_SESSION_LIFETIME"] = IDLE
     app.session_interface = SessionInterface()
     # Templates ask the server-side session, never the cookie, whether someone is signed in.
