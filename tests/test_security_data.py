@@ -90,6 +90,8 @@ def test_erase_button_asks_first(db, organiser):
     assert MARKERS[1] not in organiser.get("/participants").get_data(as_text=True)
     assert db.execute("SELECT erased_at FROM participants WHERE id = ?",
                       [pid]).fetchone()[0] is not None
+    erased = organiser.get(f"/participants/{pid}").get_data(as_text=True)
+    assert "was erased" in erased and MARKERS[1] not in erased and MARKERS[2] not in erased
     assert organiser.get("/participants/99999999/erase").status_code == 404
 
 

@@ -99,3 +99,10 @@ def test_upload_page_lists_200_problems_and_counts_the_rest(organiser):
     assert len(re.findall(r'<td class="line">', html)) == 200
     assert "19800 more problems" in html
     assert len(html) < 200_000
+
+
+def test_device_names_refuse_invisible_characters(db):
+    from checkin.devices import DeviceError, add_device
+
+    with pytest.raises(DeviceError):
+        add_device(db, "Door\u202e1", "scanner")
