@@ -8,10 +8,12 @@ import secrets
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from checkin import db, i18n, routes
 from checkin.extensions import babel, csrf, socketio
 from checkin.paths import STATIC, TEMPLATES, TRANSLATIONS, default_database
+from checkin.security import web as security_web
 
 
 def _secret_key(path: str) -> str:
@@ -53,6 +55,12 @@ def live_server_options(config: dict[str, Any]) -> dict[str, Any]:
         # Clients send only small messages (join, catch_up); the default is 1 MB.
         "max_http_buffer_size": 64 * 1024,
     }
+class SqliteInt(IntegerConverter):
+    """Werkzeug's int converter, bounded to what SQLite can store (larger ids are 404)."""
+
+    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = 2**63 - 1, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -68,11 +76,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
         BABEL_DEFAULT_LOCALE="en",
         WTF_CSRF_TIME_LIMIT=None,
+        # How many reverse proxies (docs/https.md) to believe X-Forwarded-* from; 0: none.
+        TRUSTED_PROXIES=int(os.environ.get("CHECKIN_TRUSTED_PROXIES") or 0),
     )
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.config["DATABASE"])
+    # Before any rule is added: ids beyond SQLite's 64-bit integers are 404, not a 500.
+    app.url_map.converters["int"] = SqliteInt
+    security_web.install(app)
     db.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
@@ -80,12 +93,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # cors_allowed_origins=None keeps Socket.IO's same-origin check ([] would switch it off).
     socketio.init_app(app, cors_allowed_origins=app.config.get("SOCKETIO_CORS"),
                       **live_server_options(app.config))
-    if app.config.get("BEHIND_PROXY"):
-        # Wrapped around Socket.IO's middleware too: the per-address cap on live sessions and
-        # the sign-in throttle then see the client's address, not the proxy's.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    security_web.trust_proxies(app)
     routes.register(app)
     # [continuity] faults, instance id, replica status; the paper lists
     from checkin.continuity import views as continuity

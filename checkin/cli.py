@@ -37,6 +37,10 @@ def cli(ctx: click.Context, db_path: Path | None) -> None:
 
     Example: checkin --db event.db demo
     """
+    from checkin.security.files import private_umask
+
+    # Everything a command creates (database, WAL, exports, badges) is private to this account.
+    private_umask()
     ctx.obj = Context(db_path or default_database())
 
 
@@ -94,8 +98,13 @@ def import_command(ctx: Context, csv_file: Path, sheet: str | None, maps: tuple[
     for warning in result["warnings"]:
         click.echo(f"{csv_file}: warning: {warning}", err=True)
     if result["problems"]:
-        for problem in result["problems"]:
+        from checkin.participants.records import SHOWN_PROBLEMS
+
+        for problem in result["problems"][:SHOWN_PROBLEMS]:
             click.echo(f"{csv_file}: {problem}", err=True)
+        if len(result["problems"]) > SHOWN_PROBLEMS:
+            click.echo(f"{csv_file}: ... and {len(result['problems']) - SHOWN_PROBLEMS} more "
+                       "problem(s), not listed.", err=True)
         click.echo(f"{len(result['problems'])} problem(s); nothing was imported.", err=True)
         sys.exit(1)
     if result["defaults"] and not dry_run:
@@ -231,6 +240,16 @@ cli.add_command(reset_command)
 from checkin.mail.commands import mail_group  # noqa: E402
 
 cli.add_command(mail_group)
+# [security] issue 8: organiser remove, participant delete, purge
+from checkin.security.cli import (  # noqa: E402
+    organiser_remove_command,
+    participant_group,
+    purge_command,
+)
+
+organiser_group.add_command(organiser_remove_command)
+cli.add_command(participant_group)
+cli.add_command(purge_command)
 
 if __name__ == "__main__":
     cli()

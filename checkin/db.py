@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from checkin.offload import cooperative
 from checkin.schema import migrations
+from checkin.security.files import create_private
 
 BUSY_SECONDS = 10
 
@@ -25,7 +26,8 @@ def _casefold(value: object) -> object:
 
 def connect(path: str | Path) -> Database:
     """Open the event database at `path`, creating and migrating it if needed."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # The file holds names, e-mails and the session secret: 0600 from its first byte.
+    create_private(Path(path))
     # A connection is used by one request at a time, but not always on the same thread (the
     # app keeps a pool of them, see get_db), so sqlite3's same-thread check is off.
     conn = sqlite3.connect(str(path), timeout=BUSY_SECONDS, check_same_thread=False)

@@ -57,3 +57,7 @@ def register(app: Flask) -> None:
     from checkin import live
 
     live.register(app)
+    # --- Organisers: erasing a person's personal data (issue 8) --------------------------
+    from checkin.security import views as privacy
+
+    privacy.register(app)

@@ -160,6 +160,30 @@ def m006_bad_code_index(db: Database) -> None:
 
 
 @migrations()
+def m008a_organiser_sessions(db: Database) -> None:
+    """Organiser sessions kept server-side, so that sign-out and removal end every copy.
+
+    The browser's signed cookie holds only a random session id; its SHA-256 is stored here.
+    """
+    db.executescript(
+        """
+        CREATE TABLE organiser_sessions (
+            id_hash TEXT PRIMARY KEY,
+            organiser_id INTEGER NOT NULL REFERENCES organisers(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL, last_seen_at TEXT NOT NULL
+        );
+        CREATE INDEX organiser_sessions_organiser ON organiser_sessions(organiser_id);
+        """
+    )
+
+
+@migrations()
+def m008b_erased_participants(db: Database) -> None:
+    """When a participant's personal data was erased (their row and scans stay, anonymous)."""
+    db.execute("ALTER TABLE participants ADD COLUMN erased_at TEXT")
+
+
+@migrations()
 def m007a_walk_ons_are_day_events(db: Database) -> None:
     """Walk-ons become day events over the plan: an index to find a person's, and the plan
     given back where an older walk-on had overwritten `participants.excursion`."""

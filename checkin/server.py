@@ -234,6 +234,10 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
     if limits.message_queue:
         check_message_queue(limits.message_queue)
     check_port_free(host, port)
+    from checkin.security.erase import purge_reminder
+    from checkin.security.files import make_private
+
+    make_private(db_path)
     # One server per event, a sound database file, and the copies: checkin/continuity.
     from checkin.continuity.serving import before_start
 
@@ -242,6 +246,7 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
     db = connect(db_path)  # creates or migrates the database before the worker starts
     try:
         setup_token = None if has_organisers(db) else new_setup_token(db)
+        reminder = purge_reminder(db)
     finally:
         db.conn.close()
     tls_folder = tls_dir or db_path.parent / "tls"
@@ -259,6 +264,8 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
         "timeout": 30,
         "errorlog": "-",
         "accesslog": "-" if access_log else None,
+        # Pairing codes, setup links and name searches never reach the log (issue 8).
+        "logger_class": "checkin.security.logs.RedactingLogger",
         "loglevel": "info",
         "proc_name": "checkin",
         # Many servers may run side by side (tests, several events): no shared control file.
@@ -273,7 +280,8 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
                                   "MESSAGE_QUEUE": limits.message_queue,
                                   "SOCKET_MAX_PER_ADDRESS": limits.max_per_address,
                                   "SOCKET_AUTH_SECONDS": limits.auth_seconds,
-                                  "BEHIND_PROXY": limits.behind_proxy,
+                                  # --behind-proxy: one proxy (nginx) in front
+                                  **({"TRUSTED_PROXIES": 1} if limits.behind_proxy else {}),
                                   # the checkpoint thread does this job (see above)
                                   "SQLITE_WAL_AUTOCHECKPOINT": 0,
                                   "PRINTER": printer, "BADGE_SIZE": badge_size}
@@ -292,6 +300,8 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
         text = text.replace("\nStop with Ctrl+C.",
                             f"\n{limits.workers} worker process(es), joined through the "
                             f"message queue {limits.message_queue}.\nStop with Ctrl+C.")
+    if reminder:
+        text = f"{text}\n\nReminder: {reminder}"
 
     def when_ready(_arbiter: Any) -> None:
         # Printed once the port is bound, so every address shown already answers.

@@ -203,7 +203,7 @@ def plan_day(db: Database, seed: int = 2019, today: date | None = None) -> list[
         if walk_on is not None and walk_on_to is not None and walk_on_to["id"] == x["id"]:
             when = departs - timedelta(minutes=1.5)
             scan(when, walk_on, f"excursion:{x['id']}", "in", device)
-            event(when + timedelta(seconds=20), x["id"], "walk_on", participant=walk_on["id"])
+            event(when + timedelta(seconds=20), x["id"], "walk_on", code=walk_on["code"])
         event(departs, x["id"], "depart")
         event(returns, x["id"], "return")
     # Who is not on an excursion leaves through the entrance in the afternoon.

@@ -34,7 +34,7 @@ def _plan(codes: list[str], rng: random.Random) -> list[dict]:
         for step, (cp, direction) in enumerate(steps):
             scans.append({"id": str(uuid.uuid4()), "code": code, "checkpoint": cp,
                           "direction": direction,
-                          "at": f"2025-11-12T08:{step:02d}:{n:02d}.000Z"})
+                          "at": f"2019-11-12T08:{step:02d}:{n:02d}.000Z"})
     return scans
 
 

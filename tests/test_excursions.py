@@ -108,7 +108,8 @@ def test_walk_on_moves_the_assignment(client, db):
     row = next(r for r in excursion_state(db, "avebe")["roster"] if r["id"] == other["id"])
     assert row["assigned"] is False and row["status"] == "not_on_list"
 
-    response = event(client, token, "avebe", action="walk_on", participant=other["id"])
+    # A guide adds by the badge it saw (issue 8: a bare id is refused to guides).
+    response = event(client, token, "avebe", action="walk_on", code=other["code"])
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["status"] == "ok" and body["duplicate"] is False
@@ -127,7 +128,7 @@ def test_walk_on_moves_the_assignment(client, db):
     assert json.loads(stored[0]["detail"]) == {"from": "forum", "to": "avebe"}
     assert stored[0]["participant_id"] == other["id"]
     # Adding the same person again is refused and changes nothing.
-    again = event(client, token, "avebe", action="walk_on", participant=other["id"])
+    again = event(client, token, "avebe", action="walk_on", code=other["code"])
     assert again.status_code == 409
     assert again.get_json()["error"]["code"] == "already_assigned"
 
@@ -267,7 +268,11 @@ def test_bad_json_and_unknown_person(client, db):
                            headers={**auth(token), "Content-Type": "application/json"})
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "bad_json"
     missing = event(client, token, "forum", action="walk_on", participant=99999)
-    assert missing.status_code == 404
+    assert missing.status_code == 403  # guides add by badge code only (issue 8)
+    with pytest.raises(EventError) as unknown:
+        record_event(db, "forum", {"id": "abcdefgh-99", "action": "walk_on",
+                                   "participant": 99999, "at": AT})
+    assert unknown.value.status == 404
     with pytest.raises(EventError):
         record_event(db, "forum", ["not", "an", "object"])
 

@@ -39,6 +39,8 @@ from checkin.scans.signals import scan_corrected, scans_recorded
 from checkin.signals import send  # noqa: F401 (also importable from here, as before)
 
 MAX_BODY = 1024 * 1024
+#: On a refused device token: the device deletes everything it stored.
+WIPE_HEADER = "X-Checkin-Wipe"
 PREFIX = "/api/v1"
 PATHS = ("/pair", "/me", "/scans", "/checkpoints", "/headcounts", "/participants", "/roster")
 UNDO = re.compile(r"^/api/v1/scans/[^/]+/undo$")
@@ -193,7 +195,13 @@ def _no_store(response: Any) -> Any:
 
 def _domain_error(exc: DomainError) -> Any:
     # The one place a domain error becomes an HTTP answer, in the caller's language.
-    return error_response(exc.status, exc.code, in_words(exc))
+    response = error_response(exc.status, exc.code, in_words(exc))
+    if exc.code == "bad_token":
+        # A revoked (lost) device forgets what it stored: the token, its queue, its roster
+        # (static/js/checkin-wipe.js). Not Clear-Site-Data: browsers clear with it at a moment
+        # of their choosing, also the tombstone that lets the page say "removed".
+        response.headers[WIPE_HEADER] = "storage"
+    return response
 
 
 def _http_error(exc: HTTPException) -> Any:

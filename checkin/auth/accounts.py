@@ -41,8 +41,11 @@ def add_organiser(db: Database, username: str, password: str) -> int:
             "INSERT INTO organisers(username, password_hash, created_at) VALUES (?, ?, ?) "
             "ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash",
             [username, generate_password_hash(password), now_iso()])
-        return db.execute("SELECT id FROM organisers WHERE username = ?",
-                          [username]).fetchone()[0]
+        organiser_id = db.execute("SELECT id FROM organisers WHERE username = ?",
+                                  [username]).fetchone()[0]
+        # A new password ends every session of the account (a stolen cookie too).
+        db.execute("DELETE FROM organiser_sessions WHERE organiser_id = ?", [organiser_id])
+        return organiser_id
 
 
 def check_login(db: Database, username: str, password: str) -> bool:

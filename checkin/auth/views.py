@@ -7,19 +7,45 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from checkin.auth import accounts
 from checkin.db import get_db
+from checkin.security import sessions
+from checkin.security.signals import session_ended
 
 THROTTLE = "checkin.login_throttle"
 
 
+SESSION_ID = "sid"
+
+
 def current_organiser() -> str | None:
-    """Return the signed-in organiser's username, if any."""
-    return session.get("organiser")
+    """Return the signed-in organiser's username, if their server-side session is live."""
+    if "organiser" not in g:
+        sid = session.get(SESSION_ID)
+        g.organiser = sessions.session_user(get_db(), sid) if sid else None
+    return g.organiser
+
+
+def sign_in(username: str) -> None:
+    """Start a fresh server-side session for `username` in a new cookie."""
+    session.clear()
+    session[SESSION_ID] = sessions.start_session(get_db(), username)
+    session.permanent = True
+    g.organiser = username
 
 
 def organiser_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -58,9 +84,7 @@ def login() -> Any:
                 minutes), 429
         elif accounts.check_login(get_db(), username, request.form.get("password", "")):
             throttle.succeeded(address)
-            session.clear()
-            session["organiser"] = username.strip()
-            session.permanent = True
+            sign_in(username.strip())
             return redirect(_safe_next(request.args.get("next")))
         else:
             throttle.failed(address)
@@ -73,8 +97,16 @@ def login() -> Any:
 
 
 def logout() -> Any:
-    """Sign the organiser out."""
-    session.pop("organiser", None)
+    """Sign the organiser out: the session ends for every copy of the cookie."""
+    from checkin.api.views import send
+
+    sid = session.get(SESSION_ID)
+    sessions.end_session(get_db(), sid)
+    session.clear()
+    g.organiser = None
+    if sid:
+        # Its open live connections (the overview's pushes) close now, not at the next tick.
+        send(session_ended, session_id=sid)
     flash(_("You are signed out."))
     return redirect(url_for("auth.login"))
 
@@ -95,8 +127,7 @@ def setup(token: str) -> Any:
         elif not username:
             error = _("Choose a username.")
         elif accounts.use_setup_token(db, token, username, password):
-            session.clear()
-            session["organiser"] = username
+            sign_in(username)
             return redirect(url_for("participants.index"))
         else:
             abort(404)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from checkin.db import now_iso, writing
+from checkin.security.text import invisible_character
 
 # desk: a scanner that also registers walk-ins and prints badges; kiosk: self check-in.
 ROLES = ("scanner", "guide", "display", "desk", "kiosk")
@@ -67,7 +68,8 @@ def _check(db: Database, name: str, role: str, checkpoint: str | None) -> str:
     name = (name or "").strip()
     if not name:
         raise DeviceError("no_name", "Give the device a name.")
-    if len(name) > MAX_NAME or any(ord(ch) < 32 for ch in name) or "<" in name or ">" in name:
+    if len(name) > MAX_NAME or any(ord(ch) < 32 for ch in name) or "<" in name or ">" in name \
+            or invisible_character(name) is not None:
         raise DeviceError("bad_name", f"The name must be at most {MAX_NAME} plain characters.")
     if role not in ROLES:
         raise DeviceError("bad_role", f"The role must be one of {', '.join(ROLES)}.")

@@ -53,11 +53,9 @@ def parse_time(value: Any) -> str | None:
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return now_iso(moment) if moment.tzinfo is not None else None
+    except (ValueError, OverflowError):  # year 1 at +01:00 cannot be moved to UTC
         return None
-    if moment.tzinfo is None:
-        return None
-    return now_iso(moment)
 
 
 def _stored(db: Database, event_id: str) -> dict[str, Any] | None:
@@ -106,7 +104,9 @@ def record_event(db: Database, excursion_id: str, item: Any, device_id: str | No
         raise EventError("not_found", f"There is no excursion {excursion_id!r}.", 404)
     received = now_iso(now or datetime.now(UTC))
     with writing(db):
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
+        # isprintable() also refuses a lone surrogate, which SQLite cannot even look up.
+        if isinstance(item, dict) and isinstance(item.get("id"), str) \
+                and item["id"].isprintable():
             earlier = _stored(db, item["id"])
             if earlier is not None:
                 return earlier, True

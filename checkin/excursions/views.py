@@ -20,6 +20,13 @@ from checkin.excursions import (
 )
 from checkin.excursions.signals import excursion_changed
 from checkin.scanner.views import worker_response
+from checkin.security.policy import (
+    counts_only,
+    guide_walk_on,
+    may_read_roster,
+    parse_device_time,
+    time_allowed,
+)
 from checkin.signals import send
 
 NO_STORE = {"Cache-Control": "no-store, private"}
@@ -34,6 +41,11 @@ def _allowed(who: dict[str, Any], excursion_id: str) -> None:
     raise ApiError(403, "forbidden", _("This device may not see this excursion."))
 
 
+def for_role(who: dict[str, Any], state: Any) -> Any:
+    """Return what the caller may read of an excursion's state (see security.policy)."""
+    return counts_only(state) if state and not may_read_roster(who, state) else state
+
+
 def get_excursion(excursion_id: str) -> Any:
     """The excursion's state: status, roster (confirmed or missing) and counts."""
     who = actor()
@@ -41,7 +53,7 @@ def get_excursion(excursion_id: str) -> Any:
     state = excursion_state(get_db(), excursion_id)
     if state is None:
         raise ApiError(404, "not_found", _("There is no such excursion."))
-    return state
+    return for_role(who, state)
 
 
 def post_event(excursion_id: str) -> Any:
@@ -52,8 +64,18 @@ def post_event(excursion_id: str) -> Any:
     _allowed(who, excursion_id)
     db = get_db()
     device = who["id"] if who["role"] != "organiser" else "organiser:" + who["name"]
+    body = json_body()
+    moment = parse_device_time(body.get("at"))
+    if moment is not None and not time_allowed(db, moment):
+        raise ApiError(400, "bad_field", _("The time is not within a day of the event's day: "
+                                           "is the phone's clock right?"))
+    if who["role"] == "guide" and body.get("action") == "walk_on":
+        by_badge = guide_walk_on(body)
+        if by_badge is None and type(body.get("participant")) is int:
+            raise ApiError(403, "forbidden", _("Scan the person's badge to add them."))
+        body = by_badge or body  # without code or id: the domain answers 400
     # An EventError reaches the API's one error handler, which words it for the guide.
-    row, duplicate = record_event(db, excursion_id, json_body(), device_id=device)
+    row, duplicate = record_event(db, excursion_id, body, device_id=device)
     if not duplicate:
         send(excursion_changed, excursion_id=row["excursion"])
         # A walk-on also leaves the old excursion's roster one person shorter.
@@ -61,7 +83,7 @@ def post_event(excursion_id: str) -> Any:
         if old:
             send(excursion_changed, excursion_id=old)
     return {"id": row["id"], "status": "ok", "duplicate": duplicate,
-            "state": excursion_state(db, row["excursion"])}
+            "state": for_role(who, excursion_state(db, row["excursion"]))}
 
 
 def strings() -> dict[str, str]:
@@ -142,9 +164,9 @@ def guide() -> Any:
 
 
 # Files the service worker keeps, so that a reload without network still shows the page.
-SHELL_ASSETS = ("css/app.css", "css/guide.css", "js/checkin-idb.js", "js/scanner-store.js",
-                "js/checkin-camera.js", "js/guide.js", "vendor/jsqr/jsQR.js",
-                "vendor/socket.io/socket.io.min.js")
+SHELL_ASSETS = ("css/app.css", "css/guide.css", "js/checkin-wipe.js", "js/checkin-idb.js",
+                "js/scanner-store.js", "js/checkin-camera.js", "js/guide.js",
+                "vendor/jsqr/jsQR.js", "vendor/socket.io/socket.io.min.js")
 
 
 def service_worker() -> Any:

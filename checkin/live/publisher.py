@@ -47,6 +47,8 @@ from checkin.live.alerts import alerts
 from checkin.offload import cooperative
 from checkin.scans import headcounts
 from checkin.scans.signals import scan_corrected, scans_recorded
+from checkin.security.sessions import session_user
+from checkin.security.signals import session_ended
 
 NAMESPACE = "/live"
 EXTENSION = "checkin.live"
@@ -114,6 +116,7 @@ class Publisher:
         scan_corrected.connect(self.on_scan_corrected, sender=app)
         excursion_changed.connect(self.on_excursion_changed, sender=app)
         device_revoked.connect(self.on_device_revoked, sender=app)
+        session_ended.connect(self.on_session_ended, sender=app)
 
     # ------------------------------------------------------------------ signal receivers
     def on_scans_recorded(self, _sender: Any, scans: list[dict[str, Any]] | None = None,
@@ -192,11 +195,22 @@ class Publisher:
                 log.warning("revocation listener lost Redis; retrying", exc_info=True)
                 self.socketio.sleep(1)
 
+    def on_session_ended(self, _sender: Any, session_id: str | None = None, **_: Any) -> None:
+        """Disconnect the live connections of an organiser session that has ended."""
+        with self._cond:
+            sids = [sid for sid, token in self._tokens.items() if session_id and
+                    token == session_id and self._clients.get(sid, {}).get("role") == "organiser"]
+        for sid in sids:
+            self.server.disconnect(sid, namespace=NAMESPACE)
+
     def client_connected(self, sid: str, identity: dict[str, Any], token: str | None) -> None:
-        """Remember a connected client (for revocation checks and to know who listens)."""
+        """Remember a connected client (for revocation checks and to know who listens).
+
+        `token` is a device's token, or an organiser's session id.
+        """
         with self._cond:
             self._clients[sid] = identity
-            if token and identity.get("device"):
+            if token:
                 self._tokens[sid] = token
             self._wake()
 
@@ -363,11 +377,17 @@ class Publisher:
         return touched
 
     def _check_devices(self, db: Database) -> None:
-        """Disconnect devices whose token no longer works; keep the others' last_seen fresh."""
+        """Disconnect devices whose token no longer works, and organisers whose session has
+        ended (signed out elsewhere, removed, new password, idle); keep the others fresh."""
         with self._cond:
             tokens = dict(self._tokens)
+            roles = {sid: who.get("role") for sid, who in self._clients.items()}
         for sid, token in tokens.items():
-            if devices.authenticate(db, token) is None:
+            if roles.get(sid) == "organiser":
+                alive = session_user(db, token) is not None
+            else:
+                alive = devices.authenticate(db, token) is not None
+            if not alive:
                 self.server.disconnect(sid, namespace=NAMESPACE)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room
 
+from checkin.auth.views import SESSION_ID, current_organiser
 from checkin.continuity.instance import current_instance
 from checkin.db import get_db
 from checkin.event import event_info
@@ -30,7 +31,7 @@ class LiveNamespace(Namespace):
     def on_connect(self, auth: Any = None) -> None:
         """Authenticate, join the client's rooms and send each room's current state."""
         db = get_db()
-        identity = identify(db, auth, session.get("organiser"))
+        identity = identify(db, auth, current_organiser())
         if identity is None:
             # Else the refused client could keep its Engine.IO session open for good.
             current_app.extensions[GUARD].refused(request.sid)  # type: ignore[attr-defined]
@@ -39,8 +40,9 @@ class LiveNamespace(Namespace):
                                                      "session is needed."})
         publisher = get_publisher(current_app)
         token = auth.get("token") if isinstance(auth, dict) else None
+        # A device is checked by its token, an organiser by their server-side session.
         publisher.client_connected(request.sid, identity,  # type: ignore[attr-defined]
-                                   token if identity["device"] else None)
+                                   token if identity["device"] else session.get(SESSION_ID))
         # Joining first, then reading the state: a change in between is pushed anyway, so the
         # client may see it twice but never misses it.
         rooms = rooms_for(identity)

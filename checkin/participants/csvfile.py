@@ -29,6 +29,7 @@ from checkin.participants.workbook import (
     read_workbook,
 )
 from checkin.scans.readmodel import day_assignments, day_conflicts
+from checkin.security.cells import spreadsheet_cell
 
 MAX_BYTES = 10 * 1024 * 1024
 # The first rows as they will be imported, shown before importing.
@@ -199,6 +200,6 @@ def export_participants(db: Database, out: IO[str]) -> int:
     writer.writerow([*COLUMNS, "code"])
     n = 0
     for row in db.query("SELECT * FROM participants ORDER BY last_name, first_name, id"):
-        writer.writerow([row[c] if row[c] is not None else "" for c in COLUMNS] + [row["code"]])
+        writer.writerow([spreadsheet_cell(row[c]) for c in (*COLUMNS, "code")])
         n += 1
     return n

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from checkin.codes import issue_code
 from checkin.db import now_iso, writing
+from checkin.security.text import describe, invisible_character
 
 COLUMNS = ("first_name", "last_name", "organisation", "organisation_type", "city", "email",
            "language", "working_group", "excursion", "role", "title")
@@ -19,6 +20,8 @@ LANGUAGES = ("de", "nl", "en")
 ROLES = ("participant", "speaker", "organiser", "guide")
 EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}$")
 MAX_LENGTH = 200
+#: Problems listed on the upload page and the command line; the rest are only counted.
+SHOWN_PROBLEMS = 200
 
 
 @dataclass
@@ -49,6 +52,10 @@ def _text_problem(column: str, value: str) -> str | None:
                  value=repr(value))
     if any(ord(ch) < 32 for ch in value):
         return _("%(column)s contains control characters", column=column)
+    if (hidden := invisible_character(value)) is not None:
+        # A right-to-left override makes "\u202eGroningen" print as "negninorG".
+        return _("%(column)s contains an invisible or text-direction character (%(char)s)",
+                 column=column, char=describe(hidden))
     if value[:1] in ("=", "+", "@"):
         # A cell starting like this becomes a formula when the export is opened in Excel.
         return _("%(column)s starts with %(char)s, which spreadsheets run as a formula",

@@ -30,7 +30,7 @@ from checkin.db import get_db
 from checkin.offload import run_blocking, run_in_process, with_database
 from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants, import_file
-from checkin.participants.records import get_participant, search
+from checkin.participants.records import SHOWN_PROBLEMS, get_participant, search
 
 PER_PAGE = 100
 FILTERS = ("q", "city", "working_group", "excursion")
@@ -240,8 +240,9 @@ def field_labels() -> dict[str, str]:
 
 
 def _upload_page(status: int = 200, **context: Any) -> Any:
+    # A file with 150,000 bad rows must not make a 13 MB page: the first ones, then a count.
     return render_template("participants/upload.html", fields=field_labels(), labels=labels(),
-                           **context), status
+                           shown=SHOWN_PROBLEMS, **context), status
 
 
 def _show_plan(filename: str, token: str, data: bytes, sheet: str | None,

@@ -31,6 +31,7 @@ from checkin.scans.readmodel import (
     split_by_day,
     timelines,
 )
+from checkin.security.cells import spreadsheet_cell
 
 PARTICIPANT_COLUMNS = ("id", "first_name", "last_name", "organisation", "organisation_type",
                        "city", "role", "arrived_at", "working_group", "working_group_attended",
@@ -83,11 +84,8 @@ def attendance(db: Database) -> dict[str, Any]:
     return {"participants": people, "totals": totals}
 
 
-def _cell(value: Any) -> Any:
-    """Keep a text cell from running as a formula when a spreadsheet opens the file."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
+# One function neutralises formulas in every export (issue 8).
+_cell = spreadsheet_cell
 
 
 def write_csv(rows: list[dict[str, Any]], columns: tuple[str, ...], out: IO[str]) -> int:

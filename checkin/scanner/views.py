@@ -15,8 +15,9 @@ from checkin.auth.views import current_organiser
 from checkin.paths import STATIC, TEMPLATES
 
 # Files the service worker keeps so that a reload without network still shows the page.
-SHELL_ASSETS = ("css/app.css", "css/scanner.css", "js/checkin-idb.js", "js/scanner-store.js",
-                "js/checkin-camera.js", "js/scanner.js", "vendor/jsqr/jsQR.js")
+SHELL_ASSETS = ("css/app.css", "css/scanner.css", "js/checkin-wipe.js", "js/checkin-idb.js",
+                "js/scanner-store.js", "js/checkin-camera.js", "js/scanner.js",
+                "vendor/jsqr/jsQR.js")
 SW_SOURCE = "js/scanner-sw.js"
 NO_STORE = {"Cache-Control": "no-store, private"}
 

@@ -20,6 +20,7 @@ from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_s
 from checkin.scans.presence import refresh_location
 from checkin.scans.readmodel import ASSIGNED_EXCURSION, history_before, in_venue, inside
 from checkin.scans.sql import rows
+from checkin.security.policy import guide_may_name, time_allowed
 
 MAX_BATCH = 500
 MAX_ID = 64
@@ -73,10 +74,11 @@ def _time(value: Any, where: str) -> str:
         raise bad
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        # astimezone overflows for year 1 at +01:00 or year 9999 at -01:00: a 400, not a 500.
+        if moment.tzinfo is None or not 2000 <= moment.astimezone(UTC).year <= 9998:
+            raise bad
+    except (ValueError, OverflowError):
         raise bad from None
-    if moment.tzinfo is None or not 2000 <= moment.astimezone(UTC).year <= 9998:
-        raise bad
     return now_iso(moment)
 
 
@@ -218,6 +220,17 @@ def record_scans(db: Database, actor: Actor, items: Any,
     for item in batch:
         if not may_scan(actor, known[item["checkpoint"]]):
             raise Forbidden(f"This device may not scan at {item['checkpoint']!r}.")
+    for n, item in enumerate(batch):
+        if not time_allowed(db, datetime.fromisoformat(item["at"]), now):
+            raise ScanInputError("bad_field", f"scans[{n}].at is not within a day of the "
+                                              "event's day (is the device's clock right?).")
+    if actor["role"] == "guide":
+        ids = [item["participant"] for item in batch if item["participant"] is not None]
+        if not guide_may_name(db, actor["checkpoint"], known[actor["checkpoint"]]["ref"]
+                              if actor["checkpoint"] in known else None, ids):
+            # The same answer for unknown people and people elsewhere: it reveals nothing.
+            raise Forbidden("A guide may check in by name only the people on its list; "
+                            "scan the badge instead.")
     received = now_iso(now)
     device = actor_ref(actor)
     out = Recorded()

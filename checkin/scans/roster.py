@@ -24,6 +24,7 @@ from checkin.scans.access import Actor, roster_excursion
 from checkin.scans.readmodel import ASSIGNED_EXCURSION
 from checkin.scans.record import PERSON_COLUMNS, PERSON_JOINS, person_public
 from checkin.scans.sql import rows
+from checkin.security.policy import excursion_returned
 
 MAX_RESULTS = 20
 MIN_QUERY = 2
@@ -51,6 +52,9 @@ def encrypt_entry(code: str, payload: dict[str, Any]) -> dict[str, str]:
 def roster(db: Database, actor: Actor, now: datetime | None = None) -> dict[str, Any]:
     """Return the offline roster the actor may hold (a guide: its excursion's people only)."""
     excursion = roster_excursion(db, actor)
+    if excursion is not None and excursion_returned(db, excursion):
+        # Back from the trip: the guide's phone needs no list any more, and drops its copy.
+        return {"generated_at": now_iso(now), "entries": []}
     sql = (f"SELECT c.code, c.revoked_at, {PERSON_COLUMNS} FROM codes c "  # noqa: S608
            f"JOIN participants p ON p.id = c.participant_id {PERSON_JOINS}")
     params: list[Any] = []

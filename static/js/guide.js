@@ -150,7 +150,7 @@
     const visible = rows.filter((r) => r.assigned || r.status === "confirmed");
     visible.sort((a, b) => (a.name.split(" ").slice(-1)[0] || "").localeCompare(
       b.name.split(" ").slice(-1)[0] || "", lang) || a.name.localeCompare(b.name, lang));
-    const counts = {
+    const counts = base.forgotten ? {...base.counts} : {
       expected: visible.filter((r) => r.assigned).length,
       confirmed: visible.filter((r) => r.assigned && r.status === "confirmed").length,
       missing: visible.filter((r) => r.assigned && r.status === "missing").length,
@@ -239,6 +239,11 @@
   // ------------------------------------------------------------------ the server's state
   async function applyServer(state) {
     if (!state || !state.excursion || state.excursion.id !== ui.excursion) return;
+    if (state.excursion.status === "returned") {
+      // Back from the trip: the phone keeps the numbers, never the names (issue 8).
+      state = {excursion: state.excursion, counts: state.counts, roster: [], forgotten: true};
+      Store.refreshRoster().catch(() => {});
+    }
     ui.server = state;
     await tx(["state"], "readwrite", (s) => s.put({excursion: ui.excursion, state,
                                                    at: new Date().toISOString()}));
@@ -437,7 +442,8 @@
     if (!who) return;
     ui.pendingAdd = null;
     setActions(false, false);
-    const extra = who.participant ? {participant: who.participant} : {code: who.code};
+    // By the badge code: the server lets a guide add someone only by the badge it saw.
+    const extra = who.code ? {code: who.code} : {participant: who.participant};
     await queueEvent("walk_on", extra, {participant: who.participant, code: who.code,
                                         name: who.name, organisation: who.organisation,
                                         city: who.city});

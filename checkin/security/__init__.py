@@ -1,0 +1,1 @@
+"""Security and data protection: who may do what, sessions, private files, erasure."""

@@ -1,0 +1,83 @@
+"""Command-line commands of issue 8: remove an organiser, delete a participant, purge."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command("remove")
+@click.argument("username")
+@click.pass_obj
+def organiser_remove_command(obj: object, username: str) -> None:
+    """Delete an organiser account; every session it has ends at once.
+
+    Example: checkin --db event.db organiser remove anna
+    """
+    from checkin.security.sessions import remove_organiser
+
+    if not remove_organiser(obj.db(), username):  # type: ignore[attr-defined]
+        click.echo(f"No organiser {username!r}.", err=True)
+        sys.exit(1)
+    click.echo(f"Organiser {username!r} is removed and signed out everywhere.")
+
+
+@click.group("participant")
+def participant_group() -> None:
+    """Manage single participants (the right to erasure).
+
+    Example: checkin --db event.db participant delete 17
+    """
+
+
+@participant_group.command("delete")
+@click.argument("participant")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def participant_delete_command(obj: object, participant: str, yes: bool) -> None:
+    """Erase a participant's personal data (id, e-mail or code); their scans stay, anonymous.
+
+    Example: checkin --db event.db participant delete 17 --yes
+    """
+    from checkin.participants.records import find_by_reference, get_participant
+    from checkin.security.erase import erase_participant
+
+    db = obj.db()  # type: ignore[attr-defined]
+    pid = find_by_reference(db, participant)
+    person = get_participant(db, pid) if pid is not None else None
+    if person is None:
+        click.echo(f"No participant {participant!r} (give an id, e-mail or code).", err=True)
+        sys.exit(1)
+    name = f"{person['first_name']} {person['last_name']}".strip() or f"#{pid}"
+    if not yes:
+        click.confirm(f"Erase the personal data of {name} (#{pid})? This cannot be undone",
+                      abort=True)
+    erase_participant(db, pid)
+    click.echo(f"Participant #{pid}: personal data erased; their badge no longer works; "
+               "their scans stay, anonymous.")
+
+
+@click.command("purge")
+@click.option("--yes", is_flag=True, help="Really erase (without it, nothing happens).")
+@click.pass_obj
+def purge_command(obj: object, yes: bool) -> None:
+    """After the event: erase every participant's personal data; statistics stay as they are.
+
+    Example: checkin --db event.db purge --yes
+    """
+    from checkin.security.erase import purge
+
+    if not yes:
+        click.echo("This erases every participant's name, e-mail and organisation for good; "
+                   "the reports' numbers stay. Run again with --yes to do it.", err=True)
+        sys.exit(1)
+    db_path = obj.db_path  # type: ignore[attr-defined]
+    done = purge(obj.db(), uploads=db_path.parent / "uploads")  # type: ignore[attr-defined]
+    click.echo(f"Erased the personal data of {done.participants} participant(s); deleted "
+               f"{done.uploads} waiting upload(s).")
+    if not done.wal_emptied:
+        click.echo("The server still holds the database open: stop it and run "
+                   "`checkin purge --yes` again, so that no old bytes stay in the -wal file.",
+                   err=True)
+        sys.exit(2)

@@ -1,0 +1,108 @@
+"""Authorisation rules that are not about checkpoints: plain functions over the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from checkin.event import event_info, event_zone
+
+#: How far a device's time may lie before or after the event's day (or the server's now).
+SLACK = timedelta(days=1)
+
+
+def device_time_window(db: Database, now: datetime | None = None
+                       ) -> list[tuple[datetime, datetime]]:
+    """Return the spans a device's time may fall in: the event's day ± 1 day, and now ± 1 day.
+
+    The second span lets organisers rehearse with real devices before the day (and lets the
+    demo event of 2019 be tried today); a time far from both is a wrong clock or a forgery.
+    """
+    now = now or datetime.now(UTC)
+    spans = [(now - SLACK, now + SLACK)]
+    info = event_info(db) or {}
+    try:
+        day = date.fromisoformat(info.get("date") or "")
+    except ValueError:
+        return spans
+    zone = event_zone(db)
+    start = datetime.combine(day, time(0), tzinfo=zone)
+    spans.append((start - SLACK, start + timedelta(days=1) + SLACK))
+    return spans
+
+
+def time_allowed(db: Database, moment: datetime, now: datetime | None = None) -> bool:
+    """Say whether a device time (aware) lies within the event's day ± 1 day or now ± 1 day."""
+    return any(lo <= moment <= hi for lo, hi in device_time_window(db, now))
+
+
+def parse_device_time(value: Any) -> datetime | None:
+    """Return an ISO 8601 time with a zone as an aware UTC datetime, or None if it is not one.
+
+    Times that cannot be moved to UTC (year 1 at +01:00, year 9999 at -01:00) are None too.
+    """
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            return None
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def guide_may_name(db: Database, checkpoint: str, excursion: str | None,
+                   participant_ids: list[int]) -> bool:
+    """Say whether a guide may record scans by bare participant id for all these people.
+
+    Only for people on its roster: assigned to its excursion, or already scanned at its
+    checkpoint (a badge from elsewhere, which the guide saw). Unknown ids are refused alike,
+    so the answer reveals nothing about who exists.
+    """
+    if not participant_ids:
+        return True
+    wanted = sorted(set(participant_ids))
+    marks = ",".join("?" * len(wanted))
+    found = db.execute(
+        f"SELECT count(*) FROM participants p WHERE p.id IN ({marks}) AND "  # noqa: S608
+        "(p.excursion = ? OR EXISTS (SELECT 1 FROM scans s WHERE s.participant_id = p.id "
+        "AND s.checkpoint = ?))", [*wanted, excursion or "", checkpoint]).fetchone()[0]
+    return found == len(wanted)
+
+
+def guide_walk_on(body: dict[str, Any]) -> dict[str, Any] | None:
+    """Return a guide's walk-on event reduced to its badge code, or None if it has no code.
+
+    A guide adds someone by the badge it saw; only organisers may move a person by id.
+    """
+    code = body.get("code")
+    if not isinstance(code, str) or not code:
+        return None
+    return {**body, "participant": None}
+
+
+def counts_only(state: dict[str, Any]) -> dict[str, Any]:
+    """Return an excursion's state without its roster: what a display may read."""
+    keep = ("id", "title", "departure_place", "departs_at", "returns_at", "capacity", "status",
+            "departed_at", "returned_at")
+    return {"excursion": {k: state["excursion"].get(k) for k in keep},
+            "counts": state["counts"]}
+
+
+def may_read_roster(actor: dict[str, Any], state: dict[str, Any]) -> bool:
+    """Say whether the actor may read an excursion's names (its state otherwise: counts only).
+
+    Displays never; a guide only until its excursion has returned (then the phone forgets).
+    """
+    if actor["role"] == "display":
+        return False
+    return not (actor["role"] == "guide" and state["excursion"]["status"] == "returned")
+
+
+def excursion_returned(db: Database, excursion_id: str) -> bool:
+    """Say whether an excursion's return has been recorded."""
+    return db.execute("SELECT 1 FROM excursion_events WHERE excursion = ? AND action = 'return'",
+                      [excursion_id]).fetchone() is not None

@@ -1,0 +1,255 @@
+"""Issue 8: the authorisation matrix. Every URL rule and every /live event, asked by every role.
+
+The expected answer of every cell is written down once, below. A new URL rule (or a new
+method on one) without a row makes test_every_rule_has_a_row fail, so nobody adds a route
+without deciding who may use it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from checkin import create_app
+from checkin.devices import add_device, revoke
+from checkin.extensions import socketio
+from checkin.scans import organiser_actor, record_scans
+from tests.conftest import ORGANISER, csrf_token
+
+ROLES = ("anonymous", "scanner", "guide", "guide_other", "display", "revoked", "organiser")
+AT = "2019-11-12T12:50:00.000Z"
+
+# Answers in ROLES order: anonymous, scanner, guide of bike-tour, guide of another excursion,
+# display, revoked device, organiser.
+L = "to sign-in"                                 # a 302 to /login
+PAGE = (L, L, L, L, L, L, 200)                   # organisers' pages: others go to sign-in
+DOWNLOAD = PAGE
+ACTION = (L, L, L, L, L, L, 303)                 # organisers' POST actions
+OTHERWISE = (L, L, L, L, L, L, 302)              # organisers' actions that redirect
+PUBLIC = (200,) * 7                              # shells that show nothing until paired
+GONE = (404,) * 7
+API_READ = (401, 200, 200, 200, 200, 401, 200)   # any paired device or organiser
+API_PEOPLE = (401, 200, 200, 200, 403, 401, 200)  # displays never read names
+
+#: (rule, method) -> (what to send, expected answers by role).
+MATRIX: dict[tuple[str, str], tuple[dict[str, Any], tuple[int | str, ...]]] = {
+    ("/", "GET"): ({"path": "/"}, (302,) * 7),
+    ("/login", "GET"): ({"path": "/login"}, PUBLIC),
+    ("/login", "POST"): ({"path": "/login", "form": {"username": "orga",
+                                                     "password": "wrong password!"}},
+                         (401,) * 7),
+    ("/logout", "POST"): ({"path": "/logout", "form": {}}, (L,) * 7),
+    ("/setup/<token>", "GET"): ({"path": "/setup/not-a-valid-token"}, GONE),
+    ("/setup/<token>", "POST"): ({"path": "/setup/not-a-valid-token", "form": {}}, GONE),
+    ("/ca.crt", "GET"): ({"path": "/ca.crt"}, GONE),  # no CA made in this test
+    ("/static/<path:filename>", "GET"): ({"path": "/static/css/app.css"}, PUBLIC),
+    ("/dashboard", "GET"): ({"path": "/dashboard"}, PUBLIC),
+    ("/guide", "GET"): ({"path": "/guide"}, PUBLIC),
+    ("/guide/sw.js", "GET"): ({"path": "/guide/sw.js"}, PUBLIC),
+    ("/scan", "GET"): ({"path": "/scan"}, PUBLIC),
+    ("/scan/sw.js", "GET"): ({"path": "/scan/sw.js"}, PUBLIC),
+    ("/pair/<code>", "GET"): ({"path": "/pair/some-pairing-code"}, PUBLIC),
+    # Organisers' pages.
+    ("/participants", "GET"): ({"path": "/participants"}, PAGE),
+    ("/participants/<int:participant_id>", "GET"): ({"path": "/participants/{person}"}, PAGE),
+    ("/participants/<int:participant_id>/badge.pdf", "GET"):
+        ({"path": "/participants/{person}/badge.pdf"}, DOWNLOAD),
+    ("/participants/<int:participant_id>/badge.png", "GET"):
+        ({"path": "/participants/{person}/badge.png"}, DOWNLOAD),
+    ("/participants/<int:participant_id>/erase", "GET"):
+        ({"path": "/participants/{person}/erase"}, PAGE),
+    ("/participants/<int:participant_id>/erase", "POST"):
+        ({"path": "/participants/{erasable}/erase", "form": {"confirm": "yes"}}, ACTION),
+    ("/participants/<int:participant_id>/reissue", "GET"):
+        ({"path": "/participants/{person}/reissue"}, PAGE),
+    ("/participants/<int:participant_id>/reissue", "POST"):
+        ({"path": "/participants/{person}/reissue", "form": {"confirm": "yes"}}, OTHERWISE),
+    ("/participants/badges.pdf", "GET"): ({"path": "/participants/badges.pdf?city=Bremen"},
+                                          DOWNLOAD),
+    ("/participants/export.csv", "GET"): ({"path": "/participants/export.csv"}, DOWNLOAD),
+    ("/participants/upload", "GET"): ({"path": "/participants/upload"}, PAGE),
+    ("/participants/upload", "POST"): ({"path": "/participants/upload", "form": {}},
+                                       (L, L, L, L, L, L, 400)),
+    ("/participants/upload/cancel", "POST"): ({"path": "/participants/upload/cancel",
+                                               "form": {"token": "x"}}, OTHERWISE),
+    ("/participants/upload/confirm", "POST"): ({"path": "/participants/upload/confirm",
+                                                "form": {"token": "x"}}, OTHERWISE),
+    ("/devices", "GET"): ({"path": "/devices"}, PAGE),
+    ("/devices", "POST"): ({"path": "/devices", "form": {"name": "New", "role": "display"}},
+                           ACTION),
+    ("/devices/<device_id>", "GET"): ({"path": "/devices/{spare_device}"}, PAGE),
+    ("/devices/<device_id>/pairing", "POST"): ({"path": "/devices/{spare_device}/pairing",
+                                                "form": {}}, ACTION),
+    ("/devices/<device_id>/revoke", "POST"): ({"path": "/devices/{spare_device}/revoke",
+                                               "form": {}}, ACTION),
+    ("/overview", "GET"): ({"path": "/overview"}, PAGE),
+    ("/overview/part/<part>", "GET"): ({"path": "/overview/part/numbers"}, PAGE),
+    ("/overview/participants/<int:participant_id>", "GET"):
+        ({"path": "/overview/participants/{person}"}, PAGE),
+    ("/overview/scans/<scan_id>", "GET"): ({"path": "/overview/scans/{scan}"},
+                                           OTHERWISE),  # organisers: on to the person's day
+    ("/overview/scans/<scan_id>/<any(void, move):action>", "POST"):
+        ({"path": "/overview/scans/{scan}/void", "form": {}}, ACTION),
+    ("/reports/attendance.csv", "GET"): ({"path": "/reports/attendance.csv"}, DOWNLOAD),
+    ("/reports/attendance-groups.csv", "GET"): ({"path": "/reports/attendance-groups.csv"},
+                                                DOWNLOAD),
+    ("/reports/attendance.xlsx", "GET"): ({"path": "/reports/attendance.xlsx"}, DOWNLOAD),
+    ("/reports/summary", "GET"): ({"path": "/reports/summary"}, PAGE),
+    # The device API.
+    ("/api/v1/pair", "POST"): ({"path": "/api/v1/pair", "json": {"code": "no-such-code"}},
+                               GONE),
+    ("/api/v1/me", "GET"): ({"path": "/api/v1/me"}, API_READ),
+    ("/api/v1/checkpoints", "GET"): ({"path": "/api/v1/checkpoints"}, API_READ),
+    ("/api/v1/headcounts", "GET"): ({"path": "/api/v1/headcounts"}, API_READ),
+    ("/api/v1/participants", "GET"): ({"path": "/api/v1/participants?q=ba"}, API_PEOPLE),
+    ("/api/v1/roster", "GET"): ({"path": "/api/v1/roster"}, API_PEOPLE),
+    ("/api/v1/scans", "POST"): ({"path": "/api/v1/scans", "json": "scan"},
+                                (401, 403, 200, 403, 403, 401, 200)),
+    ("/api/v1/scans/<scan_id>/undo", "POST"): ({"path": "/api/v1/scans/{scan}/undo",
+                                                "json": {}},
+                                               (401, 403, 403, 403, 403, 401, 200)),
+    ("/api/v1/excursions/<excursion_id>", "GET"): ({"path": "/api/v1/excursions/bike-tour"},
+                                                   (401, 403, 200, 403, 200, 401, 200)),
+    ("/api/v1/excursions/<excursion_id>/events", "POST"):
+        ({"path": "/api/v1/excursions/bike-tour/events", "json": "walk_on"},
+         (401, 403, 200, 403, 403, 401, 200)),
+    ("/api/v1/", "GET"): ({"path": "/api/v1/"}, GONE),
+    ("/api/v1/<path:rest>", "GET"): ({"path": "/api/v1/nothing/here"}, GONE),
+}
+# Last: signing out clears the session (and its CSRF token) the other probes use.
+MATRIX[("/logout", "POST")] = MATRIX.pop(("/logout", "POST"))
+for _method in ("POST", "PUT", "PATCH", "DELETE"):
+    MATRIX[("/api/v1/", _method)] = ({"path": "/api/v1/", "json": {}}, GONE)
+    MATRIX[("/api/v1/<path:rest>", _method)] = ({"path": "/api/v1/nothing", "json": {}}, GONE)
+
+#: /live: on connect, the rooms each role is put in (None: refused); then what it may do.
+LIVE_ROOMS = {"anonymous": None, "scanner": ["headcounts"], "guide": ["excursion:bike-tour"],
+              "guide_other": ["excursion:forum"], "display": ["headcounts"], "revoked": None,
+              "organiser": ["headcounts", "organisers"]}
+LIVE_EVENTS = {
+    # event, payload -> answers (ok?) by role, for roles that could connect.
+    ("join", "excursion:bike-tour"): {"scanner": False, "guide": True, "guide_other": False,
+                                      "display": False, "organiser": True},
+    ("join", "organisers"): {"scanner": False, "guide": False, "guide_other": False,
+                             "display": False, "organiser": True},
+    ("join", "headcounts"): {"scanner": True, "guide": False, "guide_other": False,
+                             "display": True, "organiser": True},
+    ("catch_up", 0): {"scanner": False, "guide": False, "guide_other": False,
+                      "display": False, "organiser": True},
+}
+
+
+def test_every_rule_has_a_row(app):
+    routes = {(rule.rule, method) for rule in app.url_map.iter_rules()
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routes - MATRIX.keys() == set(), "routes without a row in the matrix"
+    assert MATRIX.keys() - routes == set(), "rows for routes that no longer exist"
+
+
+class World:
+    """The demo event with one client per role, and the ids the probes need."""
+
+    def __init__(self, app: Any, db: Any):
+        self.app, self.db = app, db
+        self.tokens: dict[str, str | None] = {"anonymous": None, "organiser": None}
+        for role, kind, checkpoint in (("scanner", "scanner", None),
+                                       ("guide", "guide", "excursion:bike-tour"),
+                                       ("guide_other", "guide", "excursion:forum"),
+                                       ("display", "display", None),
+                                       ("revoked", "scanner", None)):
+            added = add_device(db, role, kind, checkpoint)
+            self.tokens[role] = added["token"]
+            if role == "revoked":
+                revoke(db, added["id"])
+        self.clients = {role: app.test_client() for role in ROLES}
+        organiser = self.clients["organiser"]
+        organiser.post("/login", data={"username": ORGANISER[0], "password": ORGANISER[1],
+                                       "csrf_token": csrf_token(organiser)})
+        self.csrf = {role: csrf_token(client) for role, client in self.clients.items()}
+        others = [r[0] for r in db.execute("SELECT code FROM participants WHERE excursion "
+                                           "IS NOT 'bike-tour' ORDER BY id")]
+        self.walk_on_codes = iter(others[:20])
+        self.bike = [r[0] for r in db.execute("SELECT code FROM participants WHERE excursion "
+                                              "= 'bike-tour' ORDER BY id")]
+        self.ids = {"person": db.execute("SELECT min(id) FROM participants").fetchone()[0],
+                    "erasable": db.execute("SELECT max(id) FROM participants").fetchone()[0]}
+
+    def fresh_ids(self) -> dict[str, Any]:
+        """A spare device and an organiser's scan, new for each probe (probes change them)."""
+        device = add_device(self.db, "spare", "display")["id"]
+        scan_id = str(uuid.uuid4())
+        record_scans(self.db, organiser_actor("orga"), [{
+            "id": scan_id, "code": self.bike[0], "checkpoint": "entrance", "direction": "in",
+            "at": AT}])
+        return {**self.ids, "spare_device": device, "scan": scan_id}
+
+    def body(self, kind: Any) -> Any:
+        if kind == "scan":
+            return {"scans": [{"id": str(uuid.uuid4()), "code": self.bike[1],
+                               "checkpoint": "excursion:bike-tour", "direction": "in",
+                               "at": AT}]}
+        if kind == "walk_on":
+            return {"id": str(uuid.uuid4()), "action": "walk_on",
+                    "code": next(self.walk_on_codes), "at": AT}
+        return kind
+
+    def ask(self, role: str, method: str, probe: dict[str, Any]) -> int | str:
+        client = self.clients[role]
+        path = probe["path"].format(**self.fresh_ids())
+        headers = {"X-CSRFToken": self.csrf[role]}
+        if self.tokens[role]:
+            headers["Authorization"] = f"Bearer {self.tokens[role]}"
+        kwargs: dict[str, Any] = {"headers": headers}
+        if "form" in probe:
+            kwargs["data"] = {**probe["form"], "csrf_token": self.csrf[role]}
+        elif "json" in probe:
+            kwargs["json"] = self.body(probe["json"])
+        response = client.open(path, method=method, **kwargs)
+        if response.status_code == 302 and \
+                urlsplit(response.headers["Location"]).path == "/login":
+            return L
+        return response.status_code
+
+
+def test_every_url_rule_by_every_role(app, db):
+    world = World(app, db)
+    wrong = []
+    for (rule, method), (probe, expected) in MATRIX.items():
+        for role, want in zip(ROLES, expected, strict=True):
+            got = world.ask(role, method, probe)
+            if got != want:
+                wrong.append(f"{method} {rule} as {role}: {got}, expected {want}")
+    assert wrong == [], "\n".join(wrong)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_live_event_by_every_role(db_path, role):
+    app = create_app({"TESTING": True, "DATABASE": str(db_path)})
+    from checkin.db import connect
+
+    db = connect(db_path)
+    try:
+        world = World(app, db)
+        auth = {"token": world.tokens[role]} if world.tokens[role] else None
+        client = socketio.test_client(app, namespace="/live", auth=auth,
+                                      flask_test_client=world.clients[role])
+        rooms = LIVE_ROOMS[role]
+        assert client.is_connected("/live") == (rooms is not None)
+        if rooms is None:
+            return
+        hello = next(m for m in client.get_received("/live") if m["name"] == "hello")
+        assert hello["args"][0]["rooms"] == rooms
+        for (event, payload), answers in LIVE_EVENTS.items():
+            data = {"room": payload} if event == "join" else {"since": payload}
+            answer = client.emit(event, data, namespace="/live", callback=True)
+            assert answer["ok"] is answers[role], (event, payload, role, answer)
+        received = client.get_received("/live")
+        if role in ("display", "scanner"):
+            # Screens and scanners get counts, never a roster with names.
+            assert all(m["name"] != "excursion" for m in received)
+        client.disconnect(namespace="/live")
+    finally:
+        db.conn.close()
