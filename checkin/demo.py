@@ -196,6 +196,20 @@ GROUPS = ["bibliotheken", "obdachlosigkeit", "online-dienste", "digitale-kompete
 EXCURSIONS = ["homelessness", "future-working", "digital-castle", "bike-tour", "avebe", "forum"]
 
 
+# German letters as Germans write them without the letter (ü -> ue), not dropped.
+TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae",
+                                 "Ö": "Oe", "Ü": "Ue", "ĳ": "ij", "Ĳ": "IJ"})
+
+
+def ascii_slug(text: str) -> str:
+    """Return `text` as a lower-case e-mail local part: umlauts written out, accents dropped."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text.translate(TRANSLITERATION))
+    plain = plain.encode("ascii", "ignore").decode("ascii").lower()
+    return "".join(ch for ch in plain if ch.isalnum() or ch == ".")
+
+
 def participants_csv(count: int = 60, seed: int = 2019) -> str:
     """Return the demo participants as a semicolon CSV, as German Excel saves it."""
     rng = random.Random(seed)
@@ -214,8 +228,7 @@ def participants_csv(count: int = 60, seed: int = 2019) -> str:
         # Cover all five organisation types in every delegation, then pick at random.
         orgs = ORGANISATIONS[city]
         org, kind = orgs[n % len(orgs)] if n < 21 else rng.choice(orgs)
-        slug = f"{first}.{last}".lower()
-        slug = "".join(ch if ch.isascii() and (ch.isalnum() or ch == ".") else "" for ch in slug)
+        slug = ascii_slug(f"{first}.{last}")
         domain = "example.nl" if dutch else "example.de"
         role = "organiser" if n in (0, 1, 2) else "speaker" if n in (3, 10, 25, 40) else \
             "participant"

@@ -50,3 +50,7 @@ def register(app: Flask) -> None:
     from checkin import live
 
     live.register(app)
+    # --- Everyone: favicon, friendly error pages, event-time filters --------------------------
+    from checkin import screen
+
+    screen.register(app)

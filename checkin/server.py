@@ -106,6 +106,15 @@ def server_urls(scheme: str, host: str, port: int, addresses: list[str]) -> list
     return [_url(scheme, h, port) for h in hosts]
 
 
+def reachable_addresses(host: str, addresses: list[str]) -> list[str]:
+    """Return the addresses other devices can use: the LAN's when listening on all of them."""
+    from checkin.reach import is_loopback
+
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - listing where we listen, not binding
+        return list(addresses)
+    return [] if is_loopback(host) else [host]
+
+
 def terminal_qr(text: str) -> str:
     """Return a QR code of `text` drawn with block characters for a terminal."""
     import qrcode
@@ -181,7 +190,9 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
     }
     app_config: dict[str, Any] = {"DATABASE": str(db_path), "TLS_DIR": str(tls_folder),
                                   # the checkpoint thread does this job (see above)
-                                  "SQLITE_WAL_AUTOCHECKPOINT": 0}
+                                  "SQLITE_WAL_AUTOCHECKPOINT": 0,
+                                  # where devices can reach us, for pairing QR codes
+                                  "LAN_ADDRESSES": reachable_addresses(host, addresses)}
     scheme = "http" if http else "https"
     ca_url = fingerprint = None
     urls = server_urls(scheme, host, port, addresses)

@@ -132,6 +132,7 @@ def strings() -> dict[str, str]:
         "camera_insecure": _("The camera needs a secure (https) connection."),
         "loading": _("Loading…"),
         "undo": _("Undo"),
+        "queued": _("waiting to be sent"),
     }
 
 

@@ -164,6 +164,10 @@
     $("capacity").textContent = ex.capacity === null || ex.capacity === undefined ? "–" : ex.capacity;
     const status = $("status");
     status.dataset.status = ex.status;
+    status.querySelector(".status-icon").replaceChildren(window.CheckinUI.icon(
+      {boarding: "wait", departed: "bus", returned: "home"}[ex.status] || "dot"));
+    // A group that left can no longer be changed here: no "Undo" for a confirmation.
+    if (ex.status !== "boarding") $("undo").hidden = true;
     $("status-text").textContent =
       ex.status === "boarding" ? S.status_boarding
         : ex.status === "departed" ? fill(S.status_departed, {time: clock(ex.departed_at)})
@@ -172,7 +176,7 @@
     const parts = [fill(S.counts, c), fill(S.missing_count, {n: c.missing})];
     if (c.walk_ons) parts.push(fill(S.walk_ons_count, {n: c.walk_ons}));
     if (ex.capacity !== null && ex.capacity !== undefined && c.confirmed > ex.capacity) {
-      parts.push(fill(S.capacity, {n: ex.capacity}) + " ⚠");
+      parts.push(fill(S.capacity, {n: ex.capacity}));
     }
     $("counts").textContent = parts.join(" · ");
     $("depart").hidden = ex.status !== "boarding";
@@ -191,7 +195,7 @@
       const icon = document.createElement("span");
       icon.className = "person-icon";
       icon.setAttribute("aria-hidden", "true");
-      icon.textContent = r.status === "confirmed" ? "✓" : "?";
+      icon.append(window.CheckinUI.icon(r.status === "confirmed" ? "ok" : "question"));
       const text = document.createElement("span");
       text.className = "person-text";
       const name = document.createElement("span");
@@ -207,7 +211,7 @@
       if (r.status === "confirmed" && r.confirmed_at) words[0] += " " + clock(r.confirmed_at);
       if (r.walk_on) words.push(S.walk_on);
       else if (!r.assigned) words.push(S.not_assigned);
-      if (r.pending) words.push("⏳");
+      if (r.pending) words.push(S.queued || "…");
       tag.textContent = words.join(" · ");
       button.append(icon, text, tag);
       button.addEventListener("click", () => tap(r));
@@ -216,14 +220,17 @@
     }
   }
 
+  const SAY_ICONS = {accepted: "ok", warning: "warn", rejected: "bad"};
   function say(text, status) {
     $("message").dataset.status = status || "info";
-    $("message-text").textContent = text;
+    const icon = SAY_ICONS[status];
+    $("message-text").replaceChildren(...(icon ? [window.CheckinUI.icon(icon), " "] : []), text);
   }
 
   function setActions(add, undo) {
+    const boarding = !ui.view || ui.view.excursion.status === "boarding";
     $("add-walk-on").hidden = !add;
-    $("undo").hidden = !undo;
+    $("undo").hidden = !undo || !boarding;
   }
 
   // ------------------------------------------------------------------ the server's state
@@ -249,7 +256,8 @@
       await applyServer(res.data);
       return true;
     }
-    if (res.status === 401) unpaired(S.revoked_device);
+    if (res.status === 401 && Store.device()) window.CheckinUI.showRemoved();
+    else if (res.status === 401) unpaired(S.revoked_device);
     else if (res.status === 403 || res.status === 404) unpaired(S.not_guide);
     return false;
   }
@@ -312,9 +320,12 @@
   }
 
   async function status() {
-    const offline = Store.isOffline();
+    const offline = Store.isOffline() || !window.CheckinUI.isOnline();
     $("net").dataset.state = offline ? "offline" : "online";
     $("net-text").textContent = offline ? S.offline : S.online;
+    $("net-icon").replaceChildren(window.CheckinUI.icon(offline ? "offline" : "online"));
+    const problem = Store.state.problem;
+    if (problem && problem.status === 401 && Store.device()) window.CheckinUI.showRemoved();
     const n = (await Store.queued()).length + (await getAll("events")).length;
     const waiting = $("waiting");
     waiting.hidden = n === 0;
@@ -445,6 +456,7 @@
   $("depart-cancel").addEventListener("click", () => departDialog.close());
   $("depart-yes").addEventListener("click", async () => {
     departDialog.close();
+    setActions(false, false);
     await queueEvent("depart", {}, {});
   });
   const returnDialog = $("return-dialog");
@@ -501,7 +513,7 @@
       flush();
     });
     socket.on("disconnect", () => { ui.live = false; });
-    socket.on("excursion", (state) => { applyServer(state); });
+    socket.on("excursion", (state) => { window.CheckinUI.fresh(); applyServer(state); });
   }
 
   // The dock at the bottom grows with the camera and messages: keep the list's end above it.
@@ -532,6 +544,11 @@
       unpaired(device ? S.not_guide : S.not_paired);
       return;
     }
+    // The true connection state (and a live revocation) within seconds.
+    const conn = JSON.parse(document.getElementById("conn-strings").textContent);
+    window.CheckinUI.banner(conn);
+    window.CheckinUI.onChange(() => status());
+    window.CheckinUI.watch({token: () => (Store.device() || {}).token});
     await loadLocal();
     // Wait for a state: the server's, else the one kept on this phone, else keep trying.
     while (!(await fetchState()) && !(await loadCached())) {

@@ -7,7 +7,6 @@
   const S = config.strings;
   const lang = document.documentElement.lang || "en";
   const SVG = "http://www.w3.org/2000/svg";
-  const NEAR = 0.9;  // from 90 % of the places on, a room is "nearly full"
 
   const el = (id) => document.getElementById(id);
   const connection = el("dash-connection");
@@ -45,16 +44,11 @@
   }
 
   // ------------------------------------------------------------------ places: rooms and venue
-  /** The state of a place: none (no capacity), ok, near (>= 90 %), full, over. */
-  function placeState(inside, capacity) {
-    if (capacity === null || capacity === undefined) return "none";
-    if (inside > capacity) return "over";
-    if (capacity > 0 && inside === capacity) return "full";
-    if (capacity === 0 || inside >= NEAR * capacity) return inside > 0 ? "near" : "ok";
-    return "ok";
-  }
+  /** The state of a place (none, ok, near, full, over): the server's one rule
+      (checkin/places.py) sends it with each place; the venue's total uses the same. */
+  function placeState(place) { return place.state || "none"; }
 
-  const ICONS = {ok: "✓", near: "▲", full: "■", over: "⛔", none: "●"};
+  const ICONS = {ok: "ok", near: "warn", full: "full", over: "over", none: "dot"};
 
   function statusText(state, inside, capacity) {
     if (state === "none") return S.state_none;
@@ -65,8 +59,9 @@
   }
 
   /** Fill a place card (venue or room) with its count, words, icon and bar. */
-  function fillPlace(card, inside, capacity) {
-    const state = placeState(inside, capacity);
+  function fillPlace(card, place) {
+    const inside = place.inside, capacity = place.capacity;
+    const state = placeState(place);
     card.dataset.state = state;
     card.querySelector(".place-inside").textContent = number(inside);
     const of = card.querySelector(".place-of");
@@ -74,9 +69,9 @@
     if (of) of.textContent = capacity === null ? ""
                                                : fmt(S.of_capacity, {capacity: number(capacity)});
     const status = card.querySelector(".place-status");
-    status.replaceChildren(make("span", "place-icon", ICONS[state]),
-                           make("span", "place-words", statusText(state, inside, capacity)));
-    status.firstChild.setAttribute("aria-hidden", "true");
+    const icon = make("span", "place-icon");
+    icon.append(window.CheckinUI.icon(ICONS[state]));
+    status.replaceChildren(icon, make("span", "place-words", statusText(state, inside, capacity)));
     const fill = card.querySelector(".place-fill");
     const share = capacity ? Math.min(inside / capacity, 1) : 0;
     fill.style.width = (state === "none" ? 0 : Math.round(share * 100)) + "%";
@@ -105,7 +100,7 @@
     for (const cp of data.checkpoints) {
       if (cp.kind === "entrance") {
         const card = el("venue-card");
-        fillPlace(card, cp.inside, cp.capacity);
+        fillPlace(card, cp);
         card.querySelector(".place-inside").dataset.checkpoint = cp.id;
         continue;
       }
@@ -114,7 +109,7 @@
       let card = list.querySelector(`li[data-checkpoint="${CSS.escape(cp.id)}"]`);
       if (!card) card = roomCard(cp);
       card.querySelector(".place-name").textContent = cp.name;
-      fillPlace(card, cp.inside, cp.capacity);
+      fillPlace(card, cp);
       // Keep the server's order without rebuilding the list.
       const want = previous ? previous.nextSibling : list.firstChild;
       if (card !== want) list.insertBefore(card, want);
@@ -235,10 +230,21 @@
     reconnectionDelayMax: 5000,
   });
 
+  // The true state within seconds: a heartbeat besides the socket (a socket notices a
+  // stopped server or a cut network only after its ping timeout, tens of seconds).
+  const conn = JSON.parse(el("conn-strings").textContent);
+  window.CheckinUI.banner(conn);
+  window.CheckinUI.watch({token: deviceToken});
+  window.CheckinUI.onChange((s) => {
+    if (!s.online) setConnection("lost", S.reconnecting);
+    else if (socket.connected) setConnection("live", S.live);
+  });
   socket.on("connect", () => {
     unpaired.hidden = true;
-    setConnection("live", S.live);
+    if (window.CheckinUI.isOnline()) setConnection("live", S.live);
+    window.CheckinUI.fresh();
   });
+  socket.onAny(() => window.CheckinUI.fresh());
   socket.on("disconnect", (reason) => {
     setConnection("lost", S.reconnecting);
     // The server hung up on purpose (this screen's device was revoked): socket.io does not

@@ -1,0 +1,142 @@
+/* Shared by every page: state icons (inline SVG), a true connection state (a heartbeat to the
+   server every 2 s, so "online" is never older than ~4 s), and the full-screen "this device
+   was removed" state that replaces everything once the server refuses this device. */
+(function () {
+  "use strict";
+  const SVG = "http://www.w3.org/2000/svg";
+  const meta = document.querySelector('meta[name="checkin-icons"]');
+  const SPRITE = meta ? meta.content : "/static/img/icons.svg";
+  const HEARTBEAT_MS = 2000;   // ask the server this often ...
+  const TIMEOUT_MS = 2500;     // ... and call it lost when it does not answer within this
+
+  /** An inline SVG icon from static/img/icons.svg (hidden from screen readers). */
+  function icon(name, cls) {
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("class", (cls || "icon") + " icon-" + name);
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("width", "1em");
+    svg.setAttribute("height", "1em");
+    const use = document.createElementNS(SVG, "use");
+    use.setAttribute("href", SPRITE + "#" + name);
+    svg.appendChild(use);
+    return svg;
+  }
+
+  // ------------------------------------------------------------------ removed device
+  const state = {removed: false, online: true, lastOk: null, listeners: []};
+
+  /** Replace the whole page with "this device was removed" (for good: no welcome after it). */
+  function showRemoved() {
+    const screen = document.getElementById("removed");
+    if (!screen) return;
+    if (!state.removed) {
+      state.removed = true;
+      for (const child of document.body.children) {
+        if (child !== screen && child.tagName !== "SCRIPT") child.hidden = true;
+      }
+      screen.hidden = false;
+      document.body.classList.add("device-removed");
+      document.querySelectorAll("video").forEach((v) => {
+        const stream = v.srcObject;
+        if (stream && stream.getTracks) stream.getTracks().forEach((t) => t.stop());
+        v.srcObject = null;
+      });
+      const heading = screen.querySelector("h1");
+      if (heading) heading.focus();
+      notify();
+    }
+  }
+
+  function isRemoved() { return state.removed; }
+
+  // ------------------------------------------------------------------ connection
+  function notify() {
+    for (const fn of state.listeners) {
+      try { fn({online: state.online, lastOk: state.lastOk, removed: state.removed}); }
+      catch (e) { console.error(e); }
+    }
+  }
+
+  function onChange(fn) { state.listeners.push(fn); }
+
+  function setOnline(online) {
+    if (online) state.lastOk = new Date();
+    if (online !== state.online) {
+      state.online = online;
+      notify();
+    }
+  }
+
+  /** Mark data as fresh now (a live message arrived), without waiting for the heartbeat. */
+  function fresh() { setOnline(true); }
+
+  /**
+   * Ask `url` every 2 s. A 401 from a device that holds a token means it was revoked:
+   * the removed screen. No answer within 2.5 s, or a network error: lost.
+   */
+  function watch(options) {
+    const url = options.url || "/api/v1/me";
+    async function beat() {
+      if (state.removed) return;
+      const token = options.token ? options.token() : null;
+      const headers = {"Accept": "application/json"};
+      if (token) headers["Authorization"] = "Bearer " + token;
+      const ctrl = new AbortController();
+      const timer = setTimeout(() => ctrl.abort(), TIMEOUT_MS);
+      try {
+        const res = await fetch(url, {headers, signal: ctrl.signal, cache: "no-store",
+                                      credentials: "same-origin"});
+        if (res.status === 401 && token) {
+          setOnline(true);
+          showRemoved();
+          return;
+        }
+        setOnline(res.status < 500);
+      } catch (e) {
+        setOnline(false);
+      } finally {
+        clearTimeout(timer);
+      }
+      setTimeout(beat, HEARTBEAT_MS);
+    }
+    window.addEventListener("offline", () => setOnline(false));
+    beat();
+  }
+
+  /** Tell the state in the connection banner: hidden while online, else "lost since". */
+  function banner(strings, lang) {
+    const box = document.getElementById("conn-banner");
+    if (!box) return;
+    const format = new Intl.DateTimeFormat(lang || document.documentElement.lang || "en",
+                                           {hour: "2-digit", minute: "2-digit", second: "2-digit",
+                                            hourCycle: "h23"});
+    onChange((s) => {
+      const lost = !s.online && !s.removed;
+      document.body.classList.toggle("conn-lost", lost);
+      box.hidden = !lost;
+      if (lost) {
+        const text = box.querySelector(".conn-banner-text");
+        text.textContent = s.lastOk
+          ? strings.lost_since.replace("{time}", format.format(s.lastOk)) : strings.lost;
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ phone navigation
+  // Without this script the navigation simply stays open; with it, phones get a Menu button.
+  const toggle = document.querySelector(".menu-toggle");
+  const nav = document.getElementById("main-nav");
+  if (toggle && nav) {
+    toggle.hidden = false;
+    const set = (open) => {
+      toggle.setAttribute("aria-expanded", String(open));
+      nav.classList.toggle("collapsed", !open);
+    };
+    set(false);
+    toggle.addEventListener("click", () => set(toggle.getAttribute("aria-expanded") !== "true"));
+  }
+
+  window.CheckinUI = {icon, watch, fresh, onChange, banner, showRemoved, isRemoved,
+                      isOnline: () => state.online};
+})();
