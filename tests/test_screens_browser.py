@@ -145,6 +145,25 @@ TEXT_SIZES_JS = """() => {
 }"""
 
 
+# What a volunteer needs on the scanner, all inside the window without scrolling.
+SCANNER_NEEDS = ["#result", "#camera-toggle", "#sound-toggle", "#code-input", "#search-input",
+                 "#net", ".scan-bar .languages"]
+
+
+def _scanner_cut(page) -> list[str]:
+    """Return the scanner's controls that are not fully inside the window."""
+    height = page.viewport_size["height"]
+    cut = []
+    for selector in SCANNER_NEEDS:
+        box = page.locator(selector).first.bounding_box()
+        if box is None or box["y"] < 0 or box["y"] + box["height"] > height:
+            cut.append(f"{selector} not fully visible ({box})")
+    bar = page.locator(".scan-bar").bounding_box()
+    if bar and bar["height"] > 80:
+        cut.append(f"header is {bar['height']:.0f} px high (wraps)")
+    return cut
+
+
 def _axe(page) -> list[str]:
     if not page.evaluate("typeof axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
@@ -177,6 +196,12 @@ def test_every_page_at_every_size_and_language(site, chromium):
                     page.wait_for_timeout(300)
                 elif name in ("scanner", "guide"):
                     page.wait_for_selector("#loading", state="hidden", timeout=8000)
+                if name == "scanner":
+                    if page.locator("#setup").is_visible():
+                        page.click("#start")  # remembered for the next loads
+                    page.wait_for_selector("#scanner", state="visible", timeout=5000)
+                    if width >= 1024:
+                        problems += [f"{where}: {what}" for what in _scanner_cut(page)]
                 wide = page.evaluate(OVERFLOW_JS)
                 if wide["width"] > width + 1:
                     problems.append(f"{where}: {wide['width']} px wide: {wide['wide']}")

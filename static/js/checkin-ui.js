@@ -137,6 +137,29 @@
     toggle.addEventListener("click", () => set(toggle.getAttribute("aria-expanded") !== "true"));
   }
 
+  // ------------------------------------------------------------------ tables on phones
+  /** Give every cell of main's tables its column name, for the stacked rows on phones. */
+  function labelTables(root) {
+    for (const table of (root || document).querySelectorAll("main table:not(.no-stack)")) {
+      table.classList.add("stack");
+      const heads = Array.from(table.querySelectorAll("thead th")).map((th) => th.textContent.trim());
+      if (!heads.length) continue;
+      for (const row of table.querySelectorAll("tbody tr")) {
+        Array.from(row.children).forEach((cell, i) => {
+          if (heads[i] && !cell.hasAttribute("data-label") && !cell.hasAttribute("colspan")) {
+            cell.setAttribute("data-label", heads[i]);
+          }
+        });
+      }
+    }
+  }
+  labelTables();
+  // Live pages replace their tables' rows: label the new ones too.
+  if (window.MutationObserver && document.querySelector("main")) {
+    new MutationObserver(() => labelTables()).observe(document.querySelector("main"),
+                                                      {childList: true, subtree: true});
+  }
+
   window.CheckinUI = {icon, watch, fresh, onChange, banner, showRemoved, isRemoved,
                       isOnline: () => state.online};
 })();

@@ -159,8 +159,14 @@
   /** Bars: arrivals per slot (left scale); line: running total (right scale). */
   function renderTimeline(t) {
     const chart = el("timeline");
+    lastTimeline = t;
     const desc = svg("desc", {id: "timeline-desc"});
-    const W = 800, H = 300, L = 44, R = 52, T = 12, B = 40;
+    // Drawn at the chart's real size: labels keep the page's font size at any screen size.
+    const box = chart.getBoundingClientRect();
+    const fs = parseFloat(getComputedStyle(chart).fontSize) || 16;
+    const W = Math.max(300, Math.round(box.width)), H = Math.max(160, Math.round(box.height));
+    const L = fs * 2.4, R = fs * 2.6, T = fs * 0.7, B = fs * 1.9;
+    chart.setAttribute("viewBox", `0 0 ${W} ${H}`);
     const parts = [desc];
     el("legend-slot").textContent = fmt(S.per_slot, {minutes: t.bucket_minutes});
     if (!t.buckets.length) {
@@ -180,12 +186,13 @@
     for (const f of [0, 0.5, 1]) {
       const y = yCount(maxCount * f);
       parts.push(svg("line", {x1: L, x2: W - R, y1: y, y2: y, class: "chart-grid"}));
-      parts.push(svg("text", {x: L - 6, y: y + 5, "text-anchor": "end", class: "chart-axis"},
+      parts.push(svg("text", {x: L - 6, y: y + fs * 0.35, "text-anchor": "end", class: "chart-axis"},
                      number(maxCount * f)));
-      parts.push(svg("text", {x: W - R + 6, y: y + 5, class: "chart-axis chart-axis-total"},
+      parts.push(svg("text", {x: W - R + 6, y: y + fs * 0.35, class: "chart-axis chart-axis-total"},
                      number(maxTotal * f)));
     }
-    const every = Math.max(1, Math.ceil(n / 8));
+    // As many time labels as fit side by side (a label is about 3.3em wide).
+    const every = Math.max(1, Math.ceil(n / Math.max(1, Math.floor((W - L - R) / (fs * 3.6)))));
     let peak = t.buckets[0];
     t.buckets.forEach((b, i) => {
       if (b.count > peak.count) peak = b;
@@ -193,7 +200,7 @@
       parts.push(svg("rect", {x: x(i) + slot * 0.12, y: H - B - h, width: slot * 0.76,
                               height: h, class: "chart-bar"}));
       if (i % every === 0) {
-        parts.push(svg("text", {x: x(i) + slot / 2, y: H - B + 24, "text-anchor": "middle",
+        parts.push(svg("text", {x: x(i) + slot / 2, y: H - B + fs * 1.3, "text-anchor": "middle",
                                 class: "chart-axis"}, b.label));
       }
     });
@@ -201,11 +208,18 @@
     points.unshift(`${x(0).toFixed(1)},${yTotal(0).toFixed(1)}`);
     parts.push(svg("polyline", {points: points.join(" "), class: "chart-line"}));
     const last = t.buckets[n - 1];
-    parts.push(svg("circle", {cx: x(n), cy: yTotal(last.total), r: 6, class: "chart-dot"}));
+    parts.push(svg("circle", {cx: x(n), cy: yTotal(last.total), r: fs * 0.3, class: "chart-dot"}));
     desc.textContent = fmt(S.chart_summary, {total: number(t.total), count: number(peak.count),
                                              label: peak.label});
     chart.replaceChildren(...parts);
   }
+
+  let lastTimeline = null;
+  let resizeTimer = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { if (lastTimeline) renderTimeline(lastTimeline); }, 200);
+  });
 
   function renderArrivals(data) {
     renderTimeline(data.timeline);
