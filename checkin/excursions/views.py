@@ -158,13 +158,14 @@ def guide() -> Any:
 # Files the service worker keeps, so that a reload without network still shows the page.
 SHELL_ASSETS = ("css/app.css", "css/guide.css", "js/checkin-idb.js", "js/scanner-store.js",
                 "js/checkin-camera.js", "js/guide.js", "vendor/jsqr/jsQR.js",
-                "vendor/socket.io/socket.io.min.js")
+                "vendor/socket.io/socket.io.min.js", "js/checkin-ui.js", "img/icons.svg")
 
 
 def service_worker() -> Any:
     """The guide page's service worker: the scanner's, with the guide's files and cache."""
     return worker_response(url_for("excursions.guide"), SHELL_ASSETS,
-                           ("excursions/guide.html", "base.html", "_languages.html"),
+                           ("excursions/guide.html", "base.html", "_languages.html",
+                            "_device_states.html", "_icon.html"),
                            cache="checkin-guide-")
 
 
