@@ -138,6 +138,9 @@ def test_overview_is_accessible_and_live(live_server, db_path, browser):
     page.wait_for_selector("#where-now")
     assert "Stadhuis" in page.locator(".day-table").inner_text()
     assert axe_violations(page) == []
+    # The correction forms wait behind one button per scan row.
+    assert page.locator('input[name="note"]').first.is_hidden()
+    page.locator(".day-table .correct-menu summary").first.click()
     page.fill('input[name="note"]', "test scan")
     page.get_by_role("button", name="Void this scan").click()
     page.wait_for_selector(".day-table tr.voided")

@@ -21,6 +21,7 @@ from checkin.auth.views import current_organiser
 from checkin.db import get_db
 from checkin.event import event_info
 from checkin.extensions import csrf
+from checkin.places import with_states
 from checkin.scans import (
     Forbidden,
     ScanInputError,
@@ -152,7 +153,8 @@ def checkpoints() -> Any:
 def get_headcounts() -> Any:
     """Every checkpoint's headcount, how many arrived and how many are registered."""
     actor()
-    return headcounts(get_db())
+    # With each place's fullness, exactly as the live dashboards get it.
+    return with_states(headcounts(get_db()))
 
 
 def participants() -> Any:
