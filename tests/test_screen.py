@@ -145,3 +145,26 @@ def test_demo_emails_transliterate_umlauts():
     emails = re.findall(r";([^;]+@example\.(?:de|nl));", participants_csv())
     assert emails and all(e.isascii() for e in emails)
     assert not any(re.match(r"l(d|ü)er\.", e) for e in emails)  # no "lder." from "Lüder."
+
+
+def test_the_arrivals_chart_shows_one_day(db):
+    """Arrivals on two days (a reused database): the axis covers one day, the total all."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from checkin.db import now_iso
+    from checkin.live.stats import arrivals_timeline
+    from checkin.scans import organiser_actor, record_scans
+
+    codes = [r[0] for r in db.execute("SELECT code FROM participants ORDER BY id LIMIT 6")]
+    today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    moments = [today - timedelta(days=3), today - timedelta(days=2)] + \
+        [today + timedelta(minutes=20 * n) for n in range(4)]
+    items = [{"id": str(uuid.uuid4()), "code": c, "checkpoint": "entrance", "direction": "in",
+              "at": now_iso(m)} for c, m in zip(codes, moments, strict=True)]
+    record_scans(db, organiser_actor("orga"), items)
+    timeline = arrivals_timeline(db)
+    starts = [datetime.fromisoformat(b["start"]) for b in timeline["buckets"]]
+    assert max(starts) - min(starts) < timedelta(hours=2), timeline
+    assert timeline["total"] == 6 and timeline["buckets"][-1]["total"] == 6
+    assert timeline["bucket_minutes"] == 15

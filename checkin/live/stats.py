@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from checkin.event import event_info, event_zone  # noqa: F401 (event_zone: used by callers)
+from checkin.eventday import on_chart_day
 from checkin.scans.presence import in_venue
 
 # The chart's bars: a quarter of an hour each, wider when the day's arrivals span long.
@@ -58,7 +59,10 @@ def arrivals_timeline(db: Database) -> dict[str, Any]:
     times = [parse_iso(t) for t in arrival_times(db)]
     if not times:
         return {"bucket_minutes": BUCKET_MINUTES[0], "buckets": [], "total": 0}
-    first, last = times[0].astimezone(zone), times[-1].astimezone(zone)
+    # One day on the axis: arrivals from other days (a reused database) are counted in the
+    # first or last slot, never stretch the axis over several days.
+    day = on_chart_day(times, zone, (event_info(db) or {}).get("date"))
+    first, last = day[0].astimezone(zone), day[-1].astimezone(zone)
     span = (last - first).total_seconds() / 60
     minutes = next((m for m in BUCKET_MINUTES if span / m < MAX_BUCKETS), BUCKET_MINUTES[-1])
     # Slots start on the local clock's round numbers (09:00, 09:15, ...).
