@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from checkin.auth.views import organiser_required
 from checkin.db import get_db
+from checkin.event import event_zone
 from checkin.reports import (
     GROUP_COLUMNS,
     PARTICIPANT_COLUMNS,
@@ -19,6 +20,7 @@ from checkin.reports import (
     xlsx_bytes,
 )
 from checkin.reports.charts import bar_chart, line_chart
+from checkin.reports.times import report_for_csv, report_for_excel
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -31,21 +33,26 @@ def _download(data: bytes, filename: str, mimetype: str) -> Response:
 
 def attendance_csv() -> Response:
     """One row per participant: arrival, working group attended, excursion status."""
-    report = attendance(get_db())
+    db = get_db()
+    report = report_for_csv(attendance(db), event_zone(db))
     text = csv_text(report["participants"], PARTICIPANT_COLUMNS)
     return _download(text.encode("utf-8-sig"), "attendance.csv", "text/csv")
 
 
 def attendance_groups_csv() -> Response:
     """One row per working group and excursion: expected and attended."""
-    report = attendance(get_db())
+    db = get_db()
+    report = report_for_csv(attendance(db), event_zone(db))
     text = csv_text(report["totals"], GROUP_COLUMNS)
     return _download(text.encode("utf-8-sig"), "attendance-groups.csv", "text/csv")
 
 
 def attendance_xlsx() -> Response:
     """The attendance report as an Excel workbook with two sheets."""
-    return _download(xlsx_bytes(attendance(get_db())), "attendance.xlsx", XLSX)
+    db = get_db()
+    # Real date-times (sortable, computable) on the event's wall clock.
+    report = report_for_excel(attendance(db), event_zone(db))
+    return _download(xlsx_bytes(report), "attendance.xlsx", XLSX)
 
 
 def _type_label(kind: str) -> str:
