@@ -39,6 +39,7 @@ from checkin.badge_text import (
     missing_glyphs,
 )
 from checkin.event import event_info
+from checkin.texts import all_texts, localized
 
 DPI = 300
 
@@ -79,7 +80,8 @@ OTHER_STYLE = ("plain", "diamond")
 
 PERSON_SQL = (
     "SELECT p.id, p.first_name, p.last_name, p.organisation, p.city, p.language, p.role, "
-    "p.code, w.title AS working_group_title, x.title AS excursion_title FROM participants p "
+    "p.code, w.title AS working_group_title, x.title AS excursion_title, "
+    "p.working_group AS working_group_id, p.excursion AS excursion_id FROM participants p "
     "LEFT JOIN working_groups w ON w.id = p.working_group "
     "LEFT JOIN excursions x ON x.id = p.excursion")
 
@@ -372,7 +374,7 @@ def sort_key(person: dict[str, Any]) -> tuple[str, str, str, int]:
 def people(db: Database, participant_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
     """Return badge rows: everyone in `sort_key` order, or the given ids in the given order."""
     if participant_ids is None:
-        return sorted(db.query(PERSON_SQL), key=sort_key)
+        return _in_wearers_language(db, sorted(db.query(PERSON_SQL), key=sort_key))
     ids = [int(i) for i in participant_ids]
     found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):  # below SQLite's limit on parameters
@@ -382,7 +384,21 @@ def people(db: Database, participant_ids: Iterable[int] | None = None) -> list[d
     missing = [i for i in ids if i not in found]
     if missing:
         raise LookupError(f"no participant with id {', '.join(map(str, missing[:10]))}")
-    return [found[i] for i in ids]
+    return _in_wearers_language(db, [found[i] for i in ids])
+
+
+def _in_wearers_language(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each badge its group and excursion titles in the wearer's language."""
+    texts = all_texts(db)
+    if not texts:
+        return rows
+    for row in rows:
+        lang = row.get("language") if row.get("language") in LABELS else "en"
+        row["working_group_title"] = localized(texts, "working_group", row["working_group_id"],
+                                               lang, row["working_group_title"])
+        row["excursion_title"] = localized(texts, "excursion", row["excursion_id"], lang,
+                                           row["excursion_title"])
+    return rows
 
 
 def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable[str] = (),

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlite_utils import Database
 
 from checkin.db import get_meta, now_iso, set_meta, writing
+from checkin.texts import normalise_event_data
+from checkin.texts import store as store_texts
 
 LANGUAGES = ("de", "nl", "en")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
@@ -41,6 +43,8 @@ class Event:
     rooms: list[dict[str, Any]] = field(default_factory=list)
     working_groups: list[dict[str, Any]] = field(default_factory=list)
     excursions: list[dict[str, Any]] = field(default_factory=list)
+    # Names given in several languages: {kind: {id: {lang: text}}} (checkin/texts.py).
+    texts: dict[str, Any] = field(default_factory=dict)
 
 
 def _time(value: Any, day: date, tz: ZoneInfo) -> str | None:
@@ -78,6 +82,8 @@ def parse_event(text: str) -> Event:
     if not isinstance(languages, list) or not set(languages) <= set(LANGUAGES) or not languages:
         problems.append(f"[event] languages must be a list drawn from {', '.join(LANGUAGES)}")
         languages = list(LANGUAGES)
+    # Multilingual names become their plain text here; the translations are kept apart.
+    texts = normalise_event_data(data, languages, problems)
     tzname = ev.get("timezone", "Europe/Berlin")
     try:
         tz = ZoneInfo(tzname)
@@ -156,7 +162,7 @@ def parse_event(text: str) -> Event:
     return Event(
         name=ev["name"].strip(), date=day, venue=ev["venue"].strip(),
         host_city=ev["host_city"].strip(), languages=languages, timezone=tzname,
-        rooms=room_rows, working_groups=wg_rows, excursions=ex_rows,
+        rooms=room_rows, working_groups=wg_rows, excursions=ex_rows, texts=texts,
     )
 
 
@@ -231,6 +237,7 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
             "host_city": event.host_city, "languages": event.languages,
             "timezone": event.timezone,
         }))
+        store_texts(db, event.texts)
     return {"rooms": len(event.rooms), "working_groups": len(event.working_groups),
             "excursions": len(event.excursions), "checkpoints": len(checkpoints)}
 

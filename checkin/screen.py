@@ -28,6 +28,45 @@ def local_time(value: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return stamp.astimezone(event_zone(get_db())).strftime(fmt)
 
 
+def event_text(kind: str, ident: str | None, fallback: str | None) -> str | None:
+    """Return an event name (room, excursion, group, place) in the viewer's language."""
+    from flask import g
+    from flask_babel import get_locale
+
+    from checkin.db import get_db
+    from checkin.texts import all_texts, localized
+
+    if "event_texts" not in g:
+        g.event_texts = all_texts(get_db())
+    return localized(g.event_texts, kind, ident, str(get_locale()), fallback)
+
+
+def checkpoint_text(checkpoint: str | None, fallback: str | None) -> str | None:
+    """Return a checkpoint's name (by its id) in the viewer's language."""
+    if not checkpoint:
+        return fallback
+    kind, _, ref = checkpoint.partition(":")
+    if kind == "entrance":
+        return event_text("venue", "entrance", fallback)
+    return event_text(kind, ref, fallback)
+
+
+def event_names() -> dict[str, Any]:
+    """Return the names device pages show, in the viewer's language, for their scripts."""
+    from flask_babel import get_locale
+
+    from checkin.db import get_db
+    from checkin.texts import all_texts, checkpoint_names, localized
+
+    db, lang = get_db(), str(get_locale())
+    texts = all_texts(db)
+    excursions = {x["id"]: {"title": localized(texts, "excursion", x["id"], lang, x["title"]),
+                            "departure_place": localized(texts, "departure_place", x["id"],
+                                                         lang, x["departure_place"])}
+                  for x in db.query("SELECT id, title, departure_place FROM excursions")}
+    return {"checkpoints": checkpoint_names(db, lang), "excursions": excursions}
+
+
 def _error_page(exc: HTTPException) -> Any:
     """Render a translated page for an HTTP error on a page (JSON stays with the API)."""
     if request.path.startswith(API_PREFIX):
@@ -62,6 +101,9 @@ def favicon() -> Response:
 def register(app: Flask) -> None:
     """Attach the shared filters, the favicon and the error pages to the app."""
     app.add_template_filter(local_time, "local_time")
+    app.add_template_global(event_text, "event_text")
+    app.add_template_global(checkpoint_text, "checkpoint_text")
+    app.add_template_global(event_names, "event_names")
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     for status in (404, 405, 410):
         app.register_error_handler(status, _error_page)

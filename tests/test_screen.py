@@ -3,6 +3,7 @@ favicon, sign-in details, devices list, demo e-mails."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -168,3 +169,49 @@ def test_the_arrivals_chart_shows_one_day(db):
     assert max(starts) - min(starts) < timedelta(hours=2), timeline
     assert timeline["total"] == 6 and timeline["buckets"][-1]["total"] == 6
     assert timeline["bucket_minutes"] == 15
+
+
+def test_event_names_in_three_languages_parse_and_plain_text_still_works():
+    from checkin.event import EventFileError, parse_event
+
+    base = ('[event]\nname = "E"\ndate = 2026-05-04\nvenue = "Hall"\nhost_city = "X"\n'
+            'languages = ["de", "nl", "en"]\ntimezone = "Europe/Amsterdam"\n')
+    event = parse_event(base + '[[rooms]]\nid = "a"\nname = "Room A"\n'
+                        '[[rooms]]\nid = "b"\nname = {de = "Raum B", nl = "Zaal B"}\n'
+                        '[[excursions]]\nid = "x"\ntitle.de = "Hafen"\ntitle.en = "Harbour"\n')
+    assert [r["name"] for r in event.rooms] == ["Room A", "Raum B"]  # no English: first lang
+    assert event.excursions[0]["title"] == "Harbour"  # English is the plain text when given
+    assert event.texts == {"room": {"b": {"de": "Raum B", "nl": "Zaal B"}},
+                           "excursion": {"x": {"de": "Hafen", "en": "Harbour"}}}
+    with pytest.raises(EventFileError) as bad:
+        parse_event(base + '[[rooms]]\nid = "a"\nname = {fr = "Salle", de = ""}\n')
+    assert "unknown language(s) fr" in str(bad.value)
+
+
+def test_pages_show_event_names_in_the_viewers_language(organiser):
+    overview = organiser.get("/overview?lang=de").get_data(as_text=True)
+    assert "Obdachlosigkeit in Groningen" in overview and "Radtour Groningen" in overview
+    assert "Homelessness in Groningen" not in overview
+    assert "Homelessness in Groningen" in organiser.get("/overview?lang=en").get_data(
+        as_text=True)
+    assert "Dakloosheid in Groningen" in organiser.get("/reports/summary?lang=nl").get_data(
+        as_text=True)
+    # Device pages get the names for their scripts in the page's language.
+    for path, lang, text in (("/dashboard", "nl", "Raadzaal (plenair)"),
+                             ("/scan", "de", "Ratssaal (Plenum)"),
+                             ("/guide", "de", "Fahrradparkplatz Grote Markt")):
+        page = organiser.get(f"{path}?lang={lang}").get_data(as_text=True)
+        names = re.search(r'id="event-names">(.*?)</script>', page, re.S).group(1)
+        assert text in json.dumps(json.loads(names), ensure_ascii=False), (path, names[:200])
+
+
+def test_badges_speak_the_wearers_language(db):
+    from checkin.badges import people
+
+    rows = {r["id"]: r for r in people(db)}
+    on_tour = db.execute("SELECT id, language FROM participants WHERE excursion = "
+                         "'homelessness'").fetchall()
+    by_lang = {lang: rows[pid]["excursion_title"] for pid, lang in on_tour}
+    assert by_lang.get("de") == "Obdachlosigkeit in Groningen"
+    assert by_lang.get("nl") == "Dakloosheid in Groningen"
+    assert by_lang.get("en", "Homelessness in Groningen") == "Homelessness in Groningen"

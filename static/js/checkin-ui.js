@@ -160,6 +160,25 @@
                                                       {childList: true, subtree: true});
   }
 
-  window.CheckinUI = {icon, watch, fresh, onChange, banner, showRemoved, isRemoved,
+  // ------------------------------------------------------------------ event names
+  let names = null;
+  function eventNames() {
+    if (names === null) {
+      const block = document.getElementById("event-names");
+      try { names = block ? JSON.parse(block.textContent) : {}; } catch (e) { names = {}; }
+    }
+    return names;
+  }
+  /** A checkpoint's name in this page's language (the server's text otherwise). */
+  function checkpointName(id, fallback) {
+    return ((eventNames().checkpoints || {})[id]) || fallback;
+  }
+  /** An excursion's title or departure place in this page's language. */
+  function excursionText(id, field, fallback) {
+    const x = (eventNames().excursions || {})[id];
+    return (x && x[field]) || fallback;
+  }
+
+  window.CheckinUI = {checkpointName, excursionText, icon, watch, fresh, onChange, banner, showRemoved, isRemoved,
                       isOnline: () => state.online};
 })();

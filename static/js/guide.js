@@ -156,9 +156,11 @@
     const state = merged();
     ui.view = state;
     const ex = state.excursion;
-    $("title").textContent = ex.title;
-    document.title = ex.title + " · checkin";
-    $("place").textContent = ex.departure_place || "";
+    const title = window.CheckinUI.excursionText(ex.id, "title", ex.title);
+    $("title").textContent = title;
+    document.title = title + " · checkin";
+    $("place").textContent = window.CheckinUI.excursionText(ex.id, "departure_place",
+                                                            ex.departure_place || "");
     $("departs").textContent = clock(ex.departs_at);
     $("returns").textContent = clock(ex.returns_at);
     $("capacity").textContent = ex.capacity === null || ex.capacity === undefined ? "–" : ex.capacity;

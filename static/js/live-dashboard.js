@@ -82,7 +82,7 @@
   function roomCard(cp) {
     const li = make("li", "place-card room-card");
     li.dataset.checkpoint = cp.id;
-    const title = make("h3", "place-name", cp.name);
+    const title = make("h3", "place-name", window.CheckinUI.checkpointName(cp.id, cp.name));
     const count = make("p", "place-count");
     count.append(make("span", "place-inside", "0"), " ", make("span", "place-of", ""));
     const status = make("p", "place-status");
@@ -108,7 +108,8 @@
       seen.add(cp.id);
       let card = list.querySelector(`li[data-checkpoint="${CSS.escape(cp.id)}"]`);
       if (!card) card = roomCard(cp);
-      card.querySelector(".place-name").textContent = cp.name;
+      card.querySelector(".place-name").textContent =
+        window.CheckinUI.checkpointName(cp.id, cp.name);
       fillPlace(card, cp);
       // Keep the server's order without rebuilding the list.
       const want = previous ? previous.nextSibling : list.firstChild;

@@ -142,7 +142,7 @@
       input.value = c.id;
       input.checked = fixed ? true : (current ? current === c.id : i === 0);
       const span = document.createElement("span");
-      span.textContent = c.name;
+      span.textContent = window.CheckinUI.checkpointName(c.id, c.name);
       const small = document.createElement("small");
       small.textContent = kindName(c.kind);
       span.appendChild(small);
@@ -159,7 +159,8 @@
 
   function beginScanning() {
     const cp = ui.checkpoints.find((c) => c.id === ui.choice.checkpoint);
-    $("where-name").textContent = cp ? cp.name : ui.choice.checkpoint;
+    $("where-name").textContent = cp ? window.CheckinUI.checkpointName(cp.id, cp.name)
+                                     : ui.choice.checkpoint;
     const tag = $("where-direction");
     tag.textContent = ui.choice.direction === "in" ? "→ " + S.direction_in : "← " + S.direction_out;
     tag.dataset.direction = ui.choice.direction;
