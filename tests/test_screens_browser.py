@@ -209,6 +209,13 @@ def test_every_page_at_every_size_and_language(site, chromium):
                                 full_page=name != "dashboard")
                 if (width, height) in AXE_SIZES and (lang == "de" or width == 390):
                     problems += [f"{where}: axe {v}" for v in _axe(page)]
+                if name == "dashboard" and width >= 1366:
+                    # The demo's seven rooms in ONE row at laptop and TV width.
+                    rows = page.evaluate("new Set(Array.from(document.querySelectorAll("
+                                         "'#rooms li'), li => li.offsetTop)).size")
+                    count = page.locator("#rooms li").count()
+                    if count < 7 or rows != 1:
+                        problems.append(f"{where}: {count} rooms in {rows} rows")
                 if name == "dashboard" and (width, height) == (1920, 1080):
                     small = [t for t in page.evaluate(TEXT_SIZES_JS) if t["size"] < 24]
                     problems += [f"{where}: {t['size']} px text {t['text']!r} ({t['where']})"
