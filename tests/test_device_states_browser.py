@@ -118,3 +118,48 @@ def test_connection_lost_is_plain_within_five_seconds(live_server, browser, db_p
         assert "grayscale" in dimmed, dimmed
         page.screenshot(path=str(ARTIFACTS / f"connection-lost-{name}.png"))
     assert pages["dashboard"].get_attribute("#dash-connection", "data-state") == "lost"
+
+
+def test_a_name_search_clears_the_red_answer(live_server, browser, db_path):
+    device, _code = _device_and_code(db_path)
+    page = browser.new_context(viewport=TABLET).new_page()
+    pair(page, live_server.url, device)
+    start_scanning(page)
+    page.fill("#code-input", "NOT-A-BADGE-AT-ALL")
+    page.press("#code-input", "Enter")
+    page.wait_for_selector("#result[data-status=rejected]")
+    page.fill("#search-input", "Hoek")
+    page.wait_for_selector("#result[data-status=idle]", timeout=3000)
+    assert page.locator("#result .result-title").inner_text() in ("Ready to scan",)
+
+
+def test_after_departing_the_guide_is_not_offered_undo(live_server, browser, db_path):
+    db = connect(db_path)
+    excursion = db.execute("SELECT id FROM excursions ORDER BY id LIMIT 1").fetchone()[0]
+    db.conn.close()
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    browser_login(page, live_server.url)
+    page.goto(f"{live_server.url}/guide?excursion={excursion}")
+    page.wait_for_selector("#roster .person")
+    page.locator("#roster .person").first.click()
+    page.wait_for_selector("#undo:not([hidden])")
+    page.click("#depart")
+    page.click("#depart-yes")
+    page.wait_for_selector("#status[data-status=departed]")
+    assert page.locator("#undo").is_hidden()
+    # The status icon is an inline SVG, not an emoji a tablet may lack.
+    assert page.locator("#status .status-icon svg use").count() == 1
+
+
+def test_phone_navigation_collapses_behind_a_menu_button(live_server, browser):
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    browser_login(page, live_server.url)
+    menu = page.get_by_role("button", name="Menu")
+    assert menu.is_visible() and menu.get_attribute("aria-expanded") == "false"
+    assert page.locator("#main-nav").is_hidden()
+    menu.click()
+    assert page.locator("#main-nav").is_visible() and menu.get_attribute("aria-expanded") == "true"
+    header = page.locator(".site-header").bounding_box()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    assert page.locator("#main-nav").is_visible() and menu.is_hidden()
+    assert header["height"] < 400
