@@ -162,6 +162,7 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
     """Prepare the database and certificate, print how to connect, and run until stopped."""
     from checkin.auth.accounts import has_organisers, new_setup_token
     from checkin.db import connect
+    from checkin.plainhttp import ssl_context_hook
     from checkin.tls.certs import ensure_certificates, lan_addresses
 
     check_port_free(host, port)
@@ -198,7 +199,9 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
     urls = server_urls(scheme, host, port, addresses)
     if not http:
         certs = ensure_certificates(tls_folder, addresses)
-        options.update(certfile=str(certs.server_cert), keyfile=str(certs.server_key))
+        options.update(certfile=str(certs.server_cert), keyfile=str(certs.server_key),
+                       # http://…:8443 gets a redirect to https://, not an empty reply
+                       ssl_context=ssl_context_hook)
         app_config["SESSION_COOKIE_SECURE"] = True
         ca_url, fingerprint = urls[0] + "/ca.crt", certs.ca_fingerprint()
     setup_url = f"{urls[0]}/setup/{setup_token}" if setup_token else None
