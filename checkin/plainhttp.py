@@ -3,6 +3,7 @@ reply a TLS server gives a browser that forgot the "s" (or a page saying what to
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import ssl
@@ -29,10 +30,10 @@ def redirect_answer(head: bytes) -> bytes:
         body = f"This address needs https://. Open {location}\n"
         return (f"HTTP/1.1 301 Moved Permanently\r\nLocation: {location}\r\n"
                 f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
-                f"Connection: close\r\n\r\n{body}").encode("utf-8")
+                f"Connection: close\r\n\r\n{body}").encode()
     body = "This port speaks HTTPS only: open the address with https:// in front.\n"
     return (f"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}").encode("utf-8")
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}").encode()
 
 
 def _read_head(sock: socket.socket) -> bytes:
@@ -64,10 +65,8 @@ class SniffingContext:
         except OSError:
             first = b""
         if first and first[0] != TLS_HANDSHAKE:
-            try:
+            with contextlib.suppress(OSError):
                 sock.sendall(redirect_answer(_read_head(sock)))
-            except OSError:
-                pass
             # gunicorn closes the connection quietly on an SSL "EOF" error.
             raise ssl.SSLError(ssl.SSL_ERROR_EOF, "plain HTTP on the HTTPS port: redirected")
         sock.settimeout(timeout)

@@ -34,5 +34,6 @@ def test_plain_http_on_the_https_port_is_redirected(db_path):
         assert answer.startswith(b"HTTP/1.1 301 ")
         assert f"Location: https://127.0.0.1:{server.port}/login".encode() in answer
         # TLS on the same port still answers.
-        ok = requests.get(f"https://127.0.0.1:{server.port}/login", verify=False, timeout=10)
+        ca = db_path.parent / "tls" / "ca.crt"
+        ok = requests.get(f"https://127.0.0.1:{server.port}/login", verify=str(ca), timeout=10)
         assert ok.status_code == 200
