@@ -98,8 +98,22 @@ def favicon() -> Response:
                                mimetype="image/svg+xml", max_age=86400)
 
 
+def names_api() -> Any:
+    """GET /api/v1/event-names: the event's names in the caller's language (?lang=), for
+    device pages; like every device API call it needs a device token or an organiser."""
+    from checkin.api.views import actor
+
+    actor()
+    return event_names()
+
+
 def register(app: Flask) -> None:
     """Attach the shared filters, the favicon and the error pages to the app."""
+    from checkin.api.views import api_blueprint
+
+    bp = api_blueprint("event_names")
+    bp.add_url_rule("/event-names", view_func=names_api)
+    app.register_blueprint(bp)
     app.add_template_filter(local_time, "local_time")
     app.add_template_global(event_text, "event_text")
     app.add_template_global(checkpoint_text, "checkpoint_text")

@@ -118,6 +118,10 @@ def test_connection_lost_is_plain_within_five_seconds(live_server, browser, db_p
         assert "grayscale" in dimmed, dimmed
         page.screenshot(path=str(ARTIFACTS / f"connection-lost-{name}.png"))
     assert pages["dashboard"].get_attribute("#dash-connection", "data-state") == "lost"
+    # The scanner says so too, but its answers keep their colours (no greying there).
+    assert pages["scanner"].locator("#conn-banner").is_visible()
+    assert "grayscale" not in pages["scanner"].evaluate(
+        "getComputedStyle(document.querySelector('main')).filter")
 
 
 def test_a_name_search_clears_the_red_answer(live_server, browser, db_path):

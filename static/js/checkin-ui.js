@@ -161,13 +161,31 @@
   }
 
   // ------------------------------------------------------------------ event names
+  // Rooms, excursions and places in this page's language, from the server (device token or
+  // organiser), kept on the device for offline starts. Until then the server's plain names.
+  const lang = document.documentElement.lang || "en";
+  const NAMES_KEY = "checkin.names." + lang;
   let names = null;
   function eventNames() {
     if (names === null) {
-      const block = document.getElementById("event-names");
-      try { names = block ? JSON.parse(block.textContent) : {}; } catch (e) { names = {}; }
+      try { names = JSON.parse(localStorage.getItem(NAMES_KEY) || "{}"); } catch (e) { names = {}; }
     }
     return names;
+  }
+  /** Fetch the names (resolves true when they arrived); never throws. */
+  async function loadNames(token) {
+    const headers = {"Accept": "application/json"};
+    if (token) headers["Authorization"] = "Bearer " + token;
+    try {
+      const res = await fetch("/api/v1/event-names?lang=" + encodeURIComponent(lang),
+                              {headers, cache: "no-store", credentials: "same-origin"});
+      if (res.status !== 200) return false;
+      names = await res.json();
+      try { localStorage.setItem(NAMES_KEY, JSON.stringify(names)); } catch (e) { /* full */ }
+      return true;
+    } catch (e) {
+      return false;
+    }
   }
   /** A checkpoint's name in this page's language (the server's text otherwise). */
   function checkpointName(id, fallback) {
@@ -179,6 +197,6 @@
     return (x && x[field]) || fallback;
   }
 
-  window.CheckinUI = {checkpointName, excursionText, icon, watch, fresh, onChange, banner, showRemoved, isRemoved,
+  window.CheckinUI = {checkpointName, excursionText, loadNames, icon, watch, fresh, onChange, banner, showRemoved, isRemoved,
                       isOnline: () => state.online};
 })();

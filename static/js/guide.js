@@ -551,6 +551,7 @@
     window.CheckinUI.banner(conn);
     window.CheckinUI.onChange(() => status());
     window.CheckinUI.watch({token: () => (Store.device() || {}).token});
+    await window.CheckinUI.loadNames((Store.device() || {}).token);
     await loadLocal();
     // Wait for a state: the server's, else the one kept on this phone, else keep trying.
     while (!(await fetchState()) && !(await loadCached())) {

@@ -256,6 +256,15 @@
   });
   socket.on("connect", () => {
     unpaired.hidden = true;
+    // Names in this screen's language; the room cards take them at the next push.
+    window.CheckinUI.loadNames(deviceToken()).then((got) => {
+      if (!got) return;
+      for (const card of document.querySelectorAll("#rooms li[data-checkpoint]")) {
+        const name = card.querySelector(".place-name");
+        name.textContent = window.CheckinUI.checkpointName(card.dataset.checkpoint,
+                                                           name.textContent);
+      }
+    });
     if (window.CheckinUI.isOnline()) setConnection("live", S.live);
     window.CheckinUI.fresh();
   });

@@ -87,6 +87,7 @@
     }
     ui.me = loaded.me;
     ui.checkpoints = await loadCheckpoints();
+    await window.CheckinUI.loadNames((Store.device() || {}).token);
     const dev = ui.me.device;
     $("device-name").textContent = dev ? dev.name : "";
     if (dev && dev.role === "display") {
@@ -100,6 +101,7 @@
       return;
     }
     // The true connection state (and a live revocation) within seconds, not at the next scan.
+    window.CheckinUI.banner(JSON.parse($("conn-strings").textContent));
     window.CheckinUI.onChange(refreshWaiting);
     window.CheckinUI.watch({token: () => (Store.device() || {}).token});
     buildSetup();
