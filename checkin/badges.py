@@ -41,7 +41,8 @@ from checkin.badge_text import (
     missing_glyphs,
 )
 from checkin.db import get_meta
-from checkin.event import event_info, other_titles
+from checkin.event import event_info
+from checkin.texts import all_texts, localized
 
 DPI = 300  # the drawing unit is a pixel at 300 dpi: the layout predates the vector PDF
 PT = 72 / DPI  # PDF points per drawing unit
@@ -583,7 +584,7 @@ def sort_key(person: dict[str, Any]) -> tuple[str, str, str, int]:
 def people(db: Database, participant_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
     """Return badge rows: everyone in `sort_key` order, or the given ids in the given order."""
     if participant_ids is None:
-        return sorted(db.query(PERSON_SQL), key=sort_key)
+        return _in_wearers_language(db, sorted(db.query(PERSON_SQL), key=sort_key))
     ids = [int(i) for i in participant_ids]
     found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):  # below SQLite's limit on parameters
@@ -593,7 +594,21 @@ def people(db: Database, participant_ids: Iterable[int] | None = None) -> list[d
     missing = [i for i in ids if i not in found]
     if missing:
         raise LookupError(f"no participant with id {', '.join(map(str, missing[:10]))}")
-    return [found[i] for i in ids]
+    return _in_wearers_language(db, [found[i] for i in ids])
+
+
+def _in_wearers_language(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each badge its group and excursion titles in the wearer's language."""
+    texts = all_texts(db)
+    if not texts:
+        return rows
+    for row in rows:
+        lang = row.get("language") if row.get("language") in LABELS else "en"
+        row["working_group_title"] = localized(texts, "working_group", row["working_group"],
+                                               lang, row["working_group_title"])
+        row["excursion_title"] = localized(texts, "excursion", row["excursion"], lang,
+                                           row["excursion_title"])
+    return rows
 
 
 def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable[str] = (),
@@ -726,7 +741,7 @@ def render_pdf(db: Database, out: BinaryIO, participant_ids: list[int] | None = 
     if size not in SIZES:
         raise ValueError(f"unknown badge size {size!r} (known: {', '.join(SIZES)})")
     fmt = SIZES[size]
-    persons = in_their_language(db, people(db, participant_ids))
+    persons = people(db, participant_ids)
     if not persons:
         raise ValueError("no participants to print badges for")
     event = event_info(db) or {}
@@ -844,25 +859,10 @@ def badge_image(person: dict[str, Any], event: dict[str, Any],
     return rasterise(out.getvalue(), dpi, grey)[0]
 
 
-def in_their_language(db: Database, persons: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Give each person their working group's and excursion's title in their language,
-    where the event file has one."""
-    titles = other_titles(db)
-    if not titles:
-        return persons
-    for person in persons:
-        for kind in ("working_group", "excursion"):
-            title = titles.get(kind, {}).get(person.get(kind) or "", {}).get(
-                person.get("language") or "")
-            if title:
-                person[f"{kind}_title"] = title
-    return persons
-
-
 def badge_png(db: Database, participant_id: int) -> bytes:
     """Return one participant's badge as a PNG (the organiser's preview), drawn by the same
     code as the printed PDF."""
-    person = in_their_language(db, people(db, [participant_id]))[0]
+    person = people(db, [participant_id])[0]
     out = io.BytesIO()
     style = badge_style(db)
     # In colour only when the event gave it colours or a logo: grey PNGs are smaller.

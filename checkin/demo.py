@@ -15,6 +15,8 @@ from checkin.participants.records import COLUMNS
 
 EVENT_TOML = """\
 # The event file: copy it as a template for your own meeting.
+# Names, titles and places may be one text, or one per language: title.de = "…" (and .nl,
+# .en) on their own lines, or title = {de = "…", nl = "…", en = "…"} on one.
 [event]
 name = "Expertentreffen Groningen–Bremen–Oldenburg 2019"
 date = 2019-11-12
@@ -25,7 +27,9 @@ timezone = "Europe/Amsterdam"
 
 [[rooms]]
 id = "raadzaal"
-name = "Raadzaal (Plenum)"
+name.de = "Ratssaal (Plenum)"
+name.nl = "Raadzaal (plenair)"
+name.en = "Raadzaal (Plenum)"
 capacity = 80
 
 [[rooms]]
@@ -108,8 +112,12 @@ end = "12:30"
 
 [[excursions]]
 id = "homelessness"
-title = "Homelessness in Groningen"
-departure_place = "Grote Markt, main entrance of the Stadhuis"
+title.de = "Obdachlosigkeit in Groningen"
+title.nl = "Dakloosheid in Groningen"
+title.en = "Homelessness in Groningen"
+departure_place.de = "Grote Markt, Haupteingang des Stadhuis"
+departure_place.nl = "Grote Markt, hoofdingang van het Stadhuis"
+departure_place.en = "Grote Markt, main entrance of the Stadhuis"
 departure = "14:00"
 return = "16:30"
 capacity = 10
@@ -118,7 +126,9 @@ guide = "Anouk Bijlsma"
 [[excursions]]
 id = "future-working"
 title = "Future Working Space"
-departure_place = "Stadhuis, side entrance Waagstraat"
+departure_place.de = "Stadhuis, Seiteneingang Waagstraat"
+departure_place.nl = "Stadhuis, zij-ingang Waagstraat"
+departure_place.en = "Stadhuis, side entrance Waagstraat"
 departure = "14:00"
 return = "16:00"
 capacity = 10
@@ -127,7 +137,9 @@ guide = "Pieter de Groot"
 [[excursions]]
 id = "digital-castle"
 title = "Digital Castle"
-departure_place = "Stadhuis, side entrance Waagstraat"
+departure_place.de = "Stadhuis, Seiteneingang Waagstraat"
+departure_place.nl = "Stadhuis, zij-ingang Waagstraat"
+departure_place.en = "Stadhuis, side entrance Waagstraat"
 departure = "14:15"
 return = "16:15"
 capacity = 10
@@ -135,8 +147,12 @@ guide = "Femke Dijkstra"
 
 [[excursions]]
 id = "bike-tour"
-title = "Bike Tour Groningen"
-departure_place = "Bicycle park Grote Markt"
+title.de = "Radtour Groningen"
+title.nl = "Fietstocht Groningen"
+title.en = "Bike Tour Groningen"
+departure_place.de = "Fahrradparkplatz Grote Markt"
+departure_place.nl = "Fietsenstalling Grote Markt"
+departure_place.en = "Bicycle park Grote Markt"
 departure = "14:00"
 return = "17:00"
 capacity = 12
@@ -145,7 +161,9 @@ guide = "Jan-Willem van der Veen"
 [[excursions]]
 id = "avebe"
 title = "Avebe Centre Groningen"
-departure_place = "Bus stop Grote Markt"
+departure_place.de = "Bushaltestelle Grote Markt"
+departure_place.nl = "Bushalte Grote Markt"
+departure_place.en = "Bus stop Grote Markt"
 departure = "13:45"
 return = "16:45"
 capacity = 10
@@ -154,7 +172,9 @@ guide = "Sanne Hoekstra"
 [[excursions]]
 id = "forum"
 title = "Groninger Forum"
-departure_place = "Grote Markt, main entrance of the Stadhuis"
+departure_place.de = "Grote Markt, Haupteingang des Stadhuis"
+departure_place.nl = "Grote Markt, hoofdingang van het Stadhuis"
+departure_place.en = "Grote Markt, main entrance of the Stadhuis"
 departure = "14:30"
 return = "16:00"
 capacity = 12
@@ -196,6 +216,20 @@ GROUPS = ["bibliotheken", "obdachlosigkeit", "online-dienste", "digitale-kompete
 EXCURSIONS = ["homelessness", "future-working", "digital-castle", "bike-tour", "avebe", "forum"]
 
 
+# German letters as Germans write them without the letter (ü -> ue), not dropped.
+TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae",
+                                 "Ö": "Oe", "Ü": "Ue", "ĳ": "ij", "Ĳ": "IJ"})
+
+
+def ascii_slug(text: str) -> str:
+    """Return `text` as a lower-case e-mail local part: umlauts written out, accents dropped."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text.translate(TRANSLITERATION))
+    plain = plain.encode("ascii", "ignore").decode("ascii").lower()
+    return "".join(ch for ch in plain if ch.isalnum() or ch == ".")
+
+
 def participants_csv(count: int = 60, seed: int = 2019) -> str:
     """Return the demo participants as a semicolon CSV, as German Excel saves it."""
     rng = random.Random(seed)
@@ -214,8 +248,7 @@ def participants_csv(count: int = 60, seed: int = 2019) -> str:
         # Cover all five organisation types in every delegation, then pick at random.
         orgs = ORGANISATIONS[city]
         org, kind = orgs[n % len(orgs)] if n < 21 else rng.choice(orgs)
-        slug = f"{first}.{last}".lower()
-        slug = "".join(ch if ch.isascii() and (ch.isalnum() or ch == ".") else "" for ch in slug)
+        slug = ascii_slug(f"{first}.{last}")
         domain = "example.nl" if dutch else "example.de"
         role = "organiser" if n in (0, 1, 2) else "speaker" if n in (3, 10, 25, 40) else \
             "participant"

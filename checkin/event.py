@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlite_utils import Database
 
 from checkin.db import get_meta, now_iso, set_meta, writing
+from checkin.texts import normalise_event_data
+from checkin.texts import store as store_texts
 
 LANGUAGES = ("de", "nl", "en")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
@@ -43,8 +45,9 @@ class Event:
     excursions: list[dict[str, Any]] = field(default_factory=list)
     # Badge extras: {"colors": {city: "#RRGGBB"}, "logo": {"kind": "png"|"svg", "data": b64}}
     badges: dict[str, Any] = field(default_factory=dict)
-    # Titles in other languages: {"working_group"|"excursion": {id: {language: title}}}
-    titles: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    # Names given in several languages: {kind: {id: {lang: text}}} (checkin/texts.py); a
+    # working group's or excursion's `titles = {nl = "…"}` table lands here too.
+    texts: dict[str, Any] = field(default_factory=dict)
 
 
 def _time(value: Any, day: date, tz: ZoneInfo) -> str | None:
@@ -147,6 +150,8 @@ def parse_event(text: str, base: Path | None = None) -> Event:
     if not isinstance(languages, list) or not set(languages) <= set(LANGUAGES) or not languages:
         problems.append(f"[event] languages must be a list drawn from {', '.join(LANGUAGES)}")
         languages = list(LANGUAGES)
+    # Multilingual names become their plain text here; the translations are kept apart.
+    texts = normalise_event_data(data, languages, problems)
     tzname = ev.get("timezone", "Europe/Berlin")
     try:
         tz = ZoneInfo(tzname)
@@ -221,7 +226,7 @@ def parse_event(text: str, base: Path | None = None) -> Event:
     room_rows = [{"id": r["id"], "name": r.get("name", ""), "capacity": r.get("capacity")}
                  for r in rooms]
     badges = _badges(data.get("badges"), base, problems)
-    titles: dict[str, dict[str, dict[str, str]]] = {}
+    # An item's `titles` table is the same as a multilingual title: one place keeps both.
     for kind, found in (("working_group", groups), ("excursion", excursions)):
         for item in found:
             raw = item.get("titles")
@@ -233,14 +238,15 @@ def parse_event(text: str, base: Path | None = None) -> Event:
                 problems.append(f"{kind.replace('_', ' ')} {item['id']}: titles must be a table "
                                 'like { nl = "…", en = "…" } (languages de, nl, en)')
                 continue
-            titles.setdefault(kind, {})[item["id"]] = {k: v.strip() for k, v in raw.items()}
+            texts.setdefault(kind, {}).setdefault(item["id"], {}).update(
+                {k: v.strip() for k, v in raw.items()})
     if problems:
         raise EventFileError(problems)
     return Event(
         name=ev["name"].strip(), date=day, venue=ev["venue"].strip(),
         host_city=ev["host_city"].strip(), languages=languages, timezone=tzname,
         rooms=room_rows, working_groups=wg_rows, excursions=ex_rows, badges=badges,
-        titles=titles,
+        texts=texts,
     )
 
 
@@ -324,7 +330,7 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
             "timezone": event.timezone,
         }))
         set_meta(db, "badges", json.dumps(event.badges))
-        set_meta(db, "titles", json.dumps(event.titles))
+        store_texts(db, event.texts)
     return {"rooms": len(event.rooms), "working_groups": len(event.working_groups),
             "excursions": len(event.excursions), "checkpoints": len(checkpoints)}
 
@@ -341,8 +347,10 @@ def event_zone(db: Database) -> ZoneInfo:
 def other_titles(db: Database) -> dict[str, dict[str, dict[str, str]]]:
     """Working group and excursion titles in other languages, as the event file gives them:
     {"working_group"|"excursion": {id: {language: title}}}."""
-    raw = get_meta(db, "titles")
-    return json.loads(raw) if raw else {}
+    from checkin.texts import all_texts
+
+    texts = all_texts(db)
+    return {kind: texts.get(kind, {}) for kind in ("working_group", "excursion")}
 
 
 def event_info(db: Database) -> dict[str, Any] | None:

@@ -61,3 +61,7 @@ def register(app: Flask) -> None:
     from checkin.security import views as privacy
 
     privacy.register(app)
+    # --- Everyone: favicon, friendly error pages, event-time filters --------------------------
+    from checkin import screen
+
+    screen.register(app)

@@ -142,6 +142,15 @@ def server_urls(scheme: str, host: str, port: int, addresses: list[str]) -> list
     return [_url(scheme, h, port) for h in hosts]
 
 
+def reachable_addresses(host: str, addresses: list[str]) -> list[str]:
+    """Return the addresses other devices can use: the LAN's when listening on all of them."""
+    from checkin.reach import is_loopback
+
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - listing where we listen, not binding
+        return list(addresses)
+    return [] if is_loopback(host) else [host]
+
+
 def terminal_qr(text: str) -> str:
     """Return a QR code of `text` drawn with block characters for a terminal."""
     import qrcode
@@ -222,6 +231,7 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
     """Prepare the database and certificate, print how to connect, and run until stopped."""
     from checkin.auth.accounts import has_organisers, new_setup_token
     from checkin.db import connect
+    from checkin.plainhttp import ssl_context_hook
     from checkin.tls.certs import ensure_certificates, lan_addresses
 
     limits = limits or Limits()
@@ -284,13 +294,17 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
                                   **({"TRUSTED_PROXIES": 1} if limits.behind_proxy else {}),
                                   # the checkpoint thread does this job (see above)
                                   "SQLITE_WAL_AUTOCHECKPOINT": 0,
-                                  "PRINTER": printer, "BADGE_SIZE": badge_size}
+                                  "PRINTER": printer, "BADGE_SIZE": badge_size,
+                                  # where devices can reach us, for pairing QR codes
+                                  "LAN_ADDRESSES": reachable_addresses(host, addresses)}
     scheme = "http" if http else "https"
     ca_url = fingerprint = None
     urls = server_urls(scheme, host, port, addresses)
     if not http:
         certs = ensure_certificates(tls_folder, addresses)
-        options.update(certfile=str(certs.server_cert), keyfile=str(certs.server_key))
+        options.update(certfile=str(certs.server_cert), keyfile=str(certs.server_key),
+                       # http://…:8443 gets a redirect to https://, not an empty reply
+                       ssl_context=ssl_context_hook)
         app_config["SESSION_COOKIE_SECURE"] = True
         ca_url, fingerprint = urls[0] + "/ca.crt", certs.ca_fingerprint()
     setup_url = f"{urls[0]}/setup/{setup_token}" if setup_token else None

@@ -235,7 +235,7 @@ def test_display_reads_but_cannot_scan(client, db, device):
                .get_json()["checkpoints"]) == 14
     counts = client.get("/api/v1/headcounts", headers=auth(token)).get_json()
     assert counts["registered"] == 60 and counts["arrived"] == 0
-    assert {"id", "kind", "name", "inside", "expected", "capacity"} == \
+    assert {"id", "kind", "name", "inside", "expected", "capacity", "state"} == \
         set(counts["checkpoints"][0])
     assert error(client.get("/api/v1/roster", headers=auth(token))) == (403, "forbidden")
     assert error(client.get("/api/v1/participants?q=an", headers=auth(token))) == \

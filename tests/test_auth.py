@@ -41,7 +41,10 @@ def test_setup_link_works_once(client, db_path):
             "csrf_token": csrf_token(client, page)}
     assert client.post(page, data=form).status_code == 302
     assert client.get("/participants").status_code == 200
-    assert client.get(page).status_code == 404
+    # Used: 410 Gone, a translated page that points to the sign-in.
+    used = client.get(page)
+    assert used.status_code == 410
+    assert "/login" in used.get_data(as_text=True)
     assert not use_setup_token(db, token, "mallory", "another-long-password")
 
 

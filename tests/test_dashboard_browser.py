@@ -79,7 +79,8 @@ def test_dashboard_updates_live_and_is_accessible(live_server, db_path, browser)
     over = page.locator('li[data-checkpoint="room:kamer-f"]')
     assert over.get_attribute("data-state") == "over"
     assert "1" in over.locator(".place-words").inner_text()  # "... 1 too many", in words
-    assert over.locator(".place-icon").inner_text().strip()
+    # An icon besides the words and colour: an inline SVG (no emoji font needed).
+    assert over.locator(".place-icon svg use").get_attribute("href").endswith("#over")
     expect(page.locator('li[data-checkpoint="room:kamer-e"]')).to_have_attribute(
         "data-state", "near", timeout=3000)
 
@@ -137,6 +138,9 @@ def test_overview_is_accessible_and_live(live_server, db_path, browser):
     page.wait_for_selector("#where-now")
     assert "Stadhuis" in page.locator(".day-table").inner_text()
     assert axe_violations(page) == []
+    # The correction forms wait behind one button per scan row.
+    assert page.locator('input[name="note"]').first.is_hidden()
+    page.locator(".day-table .correct-menu summary").first.click()
     page.fill('input[name="note"]', "test scan")
     page.get_by_role("button", name="Void this scan").click()
     page.wait_for_selector(".day-table tr.voided")

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import uuid
+from datetime import datetime
 
 import pytest
 from click.testing import CliRunner
@@ -66,7 +67,7 @@ def day(db):
             "walker": walker}
 
 
-def expected_rows(db, day) -> dict[int, dict[str, str]]:
+def expected_rows(db, day, excel: bool = False) -> dict[int, dict[str, str]]:
     """What the participant rows must say, from the day above and nothing else."""
     attended = {day["a"]: "yes", day["b"]: "no", day["c"]: "yes", day["d"]: "no",
                 day["e"]: "no"}
@@ -84,10 +85,19 @@ def expected_rows(db, day) -> dict[int, dict[str, str]]:
         elif excursion:
             status = "not departed yet"  # still boarding: nobody is a no-show yet
         out[pid] = {
-            "arrived_at": f"2019-11-12T{arrival[pid]}:00.000+00:00" if pid in arrival else "",
+            # Exports speak the event's time (Amsterdam, +01:00 in November): CSV as ISO 8601
+            # with the offset, Excel as a real date-time on that wall clock.
+            "arrived_at": (local(arrival[pid], excel) if pid in arrival else ""),
             "working_group_attended": attended.get(pid, "no") if group else "",
             "excursion": excursion or "", "excursion_status": status}
     return out
+
+
+def local(utc_hhmm: str, excel: bool) -> str:
+    """The export's text for 2019-11-12 at `utc_hhmm` UTC, in the event's time zone."""
+    hour, minute = utc_hhmm.split(":")
+    wall = f"{int(hour) + 1:02d}:{minute}:00"
+    return f"2019-11-12 {wall}" if excel else f"2019-11-12T{wall}+01:00"
 
 
 def check_participants(rows: list[dict[str, str]], expected: dict[int, dict[str, str]]) -> None:
@@ -122,7 +132,7 @@ def check_totals(rows: list[dict[str, str]], expected) -> None:
         if row["kind"] == "excursion" and row["id"] == "forum":
             assert int(row["no_shows"]) == want["expected"] - 2
             assert int(row["walk_ons"]) == 1
-            assert row["departed_at"].startswith("2019-11-12T13:30")
+            assert row["departed_at"].replace(" ", "T").startswith("2019-11-12T14:30")
 
 
 def test_export_attendance_csv(db, db_path, day, tmp_path):
@@ -151,7 +161,10 @@ def test_export_attendance_xlsx(db, db_path, day, tmp_path):
         return [{h: ("" if v is None else str(v)) for h, v in zip(values[0], r, strict=True)}
                 for r in values[1:]]
 
-    check_participants(rows(wb["Participants"]), expected_rows(db, day))
+    # Real date-times, not text.
+    arrived = [r[7] for r in wb["Participants"].iter_rows(min_row=2, values_only=True) if r[7]]
+    assert arrived and all(isinstance(v, datetime) for v in arrived)
+    check_participants(rows(wb["Participants"]), expected_rows(db, day, excel=True))
     check_totals(rows(wb["Groups and excursions"]), expected_totals(db, day))
 
 

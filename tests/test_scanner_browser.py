@@ -178,8 +178,9 @@ def test_pairing_page_and_unpaired_scanner(live_server, browser, db_path):
     revoke(db, device["id"])
     db.conn.close()
     page.reload()
-    page.wait_for_selector("#unpaired:not([hidden])")
-    assert "no longer allowed to scan" in page.inner_text("#unpaired")
+    # A revoked tablet shows the full-screen "removed" state (test_device_states_browser.py).
+    page.wait_for_selector("#removed:not([hidden])")
+    assert "removed" in page.inner_text("#removed")
     context.close()
 
     # A signed-in organiser scans without pairing (session plus X-CSRFToken).

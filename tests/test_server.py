@@ -239,7 +239,9 @@ def test_setup_link_works_once_in_chromium(tmp_path: Path, browser) -> None:
         page.click("button[type=submit]")
         page.wait_for_url(re.compile(r".*/participants.*"))
         again = page.goto(setup)
-        assert again is not None and again.status == 404
+        # Used: 410 Gone, with a translated page that points to the sign-in.
+        assert again is not None and again.status == 410
+        assert page.locator(".error-page a[href='/login']").count() == 1
         context.close()
     with Served(db_path) as server:
         out = server.output()

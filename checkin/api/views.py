@@ -23,6 +23,7 @@ from checkin.db import get_db
 from checkin.errors import DomainError, in_words
 from checkin.event import event_info
 from checkin.extensions import csrf
+from checkin.places import with_states
 from checkin.scans import (
     Forbidden,
     checkpoint_headcount,
@@ -157,7 +158,8 @@ def checkpoints() -> Any:
 def get_headcounts() -> Any:
     """Every checkpoint's headcount, how many arrived and how many are registered."""
     actor()
-    return headcounts(get_db())
+    # With each place's fullness, exactly as the live dashboards get it.
+    return with_states(headcounts(get_db()))
 
 
 def participants() -> Any:

@@ -82,7 +82,15 @@ def use_setup_token(db: Database, token: str, username: str, password: str) -> b
             return False
         add_organiser(db, username, password)
         db.execute("DELETE FROM meta WHERE key IN ('setup_hash', 'setup_expires_at')")
+        # Kept (hashed) so that opening the link again can say "already used", not "unknown".
+        set_meta(db, "setup_used_hash", stored)
     return True
+
+
+def setup_token_used(db: Database, token: str) -> bool:
+    """Return whether `token` is the setup token that already created an account."""
+    used = get_meta(db, "setup_used_hash")
+    return bool(used and hmac.compare_digest(used, _digest(token)))
 
 
 def setup_token_valid(db: Database, token: str) -> bool:

@@ -54,7 +54,8 @@ def organiser_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapped(**kwargs: Any) -> Any:
         if current_organiser() is None:
-            return redirect(url_for("auth.login", next=request.full_path))
+            # full_path ends in a bare "?" when there is no query string.
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(**kwargs)
 
     return wrapped
@@ -90,7 +91,9 @@ def login() -> Any:
             throttle.failed(address)
             error, status = _("Wrong username or password."), 401
     no_accounts = not accounts.has_organisers(get_db())
-    response = render_template("auth/login.html", error=error, no_accounts=no_accounts)
+    # A wrong password keeps the username, so only the password is typed again.
+    response = render_template("auth/login.html", error=error, no_accounts=no_accounts,
+                               username=request.form.get("username", "")[:200])
     if status == 429:
         return response, status, {"Retry-After": str(wait)}
     return response, status
@@ -115,7 +118,8 @@ def setup(token: str) -> Any:
     """Let the first organiser choose a username and password with the one-time link."""
     db = get_db()
     if not accounts.setup_token_valid(db, token):
-        abort(404)
+        # A used link says so and points to the sign-in; an unknown one is simply not found.
+        abort(410 if accounts.setup_token_used(db, token) else 404)
     error = None
     if request.method == "POST":
         username = request.form.get("username", "").strip()

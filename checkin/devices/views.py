@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -26,6 +27,7 @@ from checkin.auth.views import organiser_required
 from checkin.db import get_db, now_iso
 from checkin.devices.signals import device_revoked
 from checkin.event import event_zone
+from checkin.reach import device_base_url, lan_addresses_from_config
 from checkin.signals import send
 
 # Pairing codes are stored only hashed; the organiser's own (signed) session keeps the plain
@@ -82,8 +84,13 @@ def index() -> Any:
         else:
             _remember(added["id"], added["pairing_code"], added["pair_expires_at"])
             return redirect(url_for("devices.detail", device_id=added["id"]), 303)
-    return render_template("devices/index.html", devices=devices.list_devices(db),
-                           checkpoints=_choices(), form=form, error=error), (400 if error else 200)
+    every = devices.list_devices(db)
+    show_all = request.args.get("show") == "all"
+    shown = every if show_all else [d for d in every if d["status"] != "revoked"]
+    return render_template("devices/index.html", devices=shown, show_all=show_all,
+                           revoked=sum(d["status"] == "revoked" for d in every),
+                           zone=event_zone(db), checkpoints=_choices(), form=form,
+                           error=error), (400 if error else 200)
 
 
 @organiser_required
@@ -93,14 +100,17 @@ def detail(device_id: str) -> Any:
     if device is None:
         abort(404)
     pairing = None
+    zone = event_zone(get_db())
     code, expires = session.get(SESSION_KEY, {}).get(device_id, [None, None])
     if code and device["status"] != "revoked" and expires > now_iso() \
             and device["pair_expires_at"] == expires:
-        url = devices.pair_url(request.host_url, code)
-        zone = event_zone(get_db())
+        base = device_base_url(request.host_url, lan_addresses_from_config(current_app.config))
+        # No LAN address at all: show the page's own address, with a warning beside it.
+        url = devices.pair_url(base or request.host_url, code)
         pairing = {"url": url, "qr": qr_svg(url, _("QR code of the pairing address")),
+                   "unreachable": base is None,
                    "expires": datetime.fromisoformat(expires).astimezone(zone)}
-    return render_template("devices/detail.html", device=device, pairing=pairing)
+    return render_template("devices/detail.html", device=device, pairing=pairing, zone=zone)
 
 
 @organiser_required

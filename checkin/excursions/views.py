@@ -141,6 +141,7 @@ def strings() -> dict[str, str]:
         "camera_insecure": _("The camera needs a secure (https) connection."),
         "loading": _("Loading…"),
         "undo": _("Undo"),
+        "queued": _("waiting to be sent"),
     }
 
 
@@ -166,13 +167,15 @@ def guide() -> Any:
 # Files the service worker keeps, so that a reload without network still shows the page.
 SHELL_ASSETS = ("css/app.css", "css/guide.css", "js/checkin-wipe.js", "js/checkin-idb.js",
                 "js/scanner-store.js", "js/checkin-camera.js", "js/guide.js",
-                "vendor/jsqr/jsQR.js", "vendor/socket.io/socket.io.min.js")
+                "vendor/jsqr/jsQR.js", "vendor/socket.io/socket.io.min.js", "js/checkin-ui.js",
+                "img/icons.svg")
 
 
 def service_worker() -> Any:
     """The guide page's service worker: the scanner's, with the guide's files and cache."""
     return worker_response(url_for("excursions.guide"), SHELL_ASSETS,
-                           ("excursions/guide.html", "base.html", "_languages.html"),
+                           ("excursions/guide.html", "base.html", "_languages.html",
+                            "_device_states.html", "_icon.html"),
                            cache="checkin-guide-")
 
 

@@ -45,6 +45,7 @@ from checkin.live import stats
 from checkin.live.access import EXCURSION_PREFIX, HEADCOUNTS, ORGANISERS, excursion_room
 from checkin.live.alerts import alerts
 from checkin.offload import cooperative
+from checkin.places import with_states
 from checkin.scans import headcounts
 from checkin.scans.signals import scan_corrected, scans_recorded
 from checkin.security.sessions import session_user
@@ -237,7 +238,7 @@ class Publisher:
     def room_state(self, db: Database, room: str) -> list[tuple[str, Any]]:
         """Return the (event, payload) pairs that give a newcomer a room's current state."""
         if room == HEADCOUNTS:
-            return [("headcounts", headcounts(db)), ("arrivals", stats.arrivals(db))]
+            return [("headcounts", with_states(headcounts(db))), ("arrivals", stats.arrivals(db))]
         if room == ORGANISERS:
             return ([("excursion", s) for s in all_excursion_states(db)]
                     + [("alerts", alerts(db))])
@@ -325,7 +326,7 @@ class Publisher:
             # Both are computed before either is sent: once sent, a hundred dashboards'
             # sockets are written by their own threads, which should not have to wait for
             # the interpreter lock while this thread computes.
-            counts = headcounts(db)
+            counts = with_states(headcounts(db))
             # Arrival times change only when someone arrives or a correction moves or voids
             # a scan; most scans (rooms, going out) leave them alone.
             arrivals = None

@@ -8,7 +8,9 @@ from typing import Any
 import click
 
 from checkin.db import connect
+from checkin.event import event_zone
 from checkin.reports import GROUP_COLUMNS, PARTICIPANT_COLUMNS, attendance, write_csv, xlsx_bytes
+from checkin.reports.times import report_for_csv, report_for_excel
 
 
 def totals_path(output: Path) -> Path:
@@ -29,12 +31,14 @@ def attendance_command(ctx: Any, output: Path) -> None:
     Example: checkin --db event.db export attendance -o attendance.xlsx
     """
     # pass_obj, not the cli's pass_ctx: under `python -m checkin.cli` that module is __main__.
-    report = attendance(connect(ctx.db_path))
+    db = connect(ctx.db_path)
+    report, zone = attendance(db), event_zone(db)
     if output.suffix.lower() == ".xlsx":
-        output.write_bytes(xlsx_bytes(report))
+        output.write_bytes(xlsx_bytes(report_for_excel(report, zone)))
         click.echo(f"Wrote {len(report['participants'])} participant(s) and "
                    f"{len(report['totals'])} group/excursion row(s) to {output}.")
         return
+    report = report_for_csv(report, zone)
     with output.open("w", encoding="utf-8-sig", newline="") as out:
         n = write_csv(report["participants"], PARTICIPANT_COLUMNS, out)
     groups = totals_path(output)

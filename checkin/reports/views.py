@@ -11,6 +11,7 @@ from sqlite_utils import Database
 from checkin.auth.views import organiser_required
 from checkin.db import get_db
 from checkin.desk import walk_in_count
+from checkin.event import event_zone
 from checkin.offload import run_blocking, with_database
 from checkin.reports import (
     GROUP_COLUMNS,
@@ -22,6 +23,7 @@ from checkin.reports import (
     xlsx_bytes,
 )
 from checkin.reports.charts import bar_chart, line_chart
+from checkin.reports.times import report_for_csv, report_for_excel
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -36,7 +38,9 @@ def _attendance_file(db: Database, part: str) -> bytes:
     """Return one attendance download: "participants" or "totals" as CSV, or "xlsx"."""
     report = attendance(db)
     if part == "xlsx":
-        return xlsx_bytes(report)
+        # Real date-times (sortable, computable) on the event's wall clock.
+        return xlsx_bytes(report_for_excel(report, event_zone(db)))
+    report = report_for_csv(report, event_zone(db))  # ISO 8601 with the event's offset
     columns = PARTICIPANT_COLUMNS if part == "participants" else GROUP_COLUMNS
     return csv_text(report[part], columns).encode("utf-8-sig")
 

@@ -17,7 +17,7 @@ from checkin.paths import STATIC, TEMPLATES
 # Files the service worker keeps so that a reload without network still shows the page.
 SHELL_ASSETS = ("css/app.css", "css/scanner.css", "js/checkin-wipe.js", "js/checkin-idb.js",
                 "js/scanner-store.js", "js/checkin-camera.js", "js/scanner.js",
-                "vendor/jsqr/jsQR.js")
+                "vendor/jsqr/jsQR.js", "js/checkin-ui.js", "img/icons.svg")
 SW_SOURCE = "js/scanner-sw.js"
 NO_STORE = {"Cache-Control": "no-store, private"}
 
@@ -156,7 +156,8 @@ def worker_response(page: str, assets: tuple[str, ...], templates: tuple[str, ..
 def service_worker() -> Response:
     """The scanner's service worker, with the list of files it caches and their version."""
     return worker_response(url_for("scanner.scan"), SHELL_ASSETS,
-                           ("scanner/scan.html", "base.html", "_languages.html"))
+                           ("scanner/scan.html", "base.html", "_languages.html",
+                            "_device_states.html", "_icon.html"))
 
 
 def register(app: Flask) -> None:

@@ -165,14 +165,20 @@
     const state = merged();
     ui.view = state;
     const ex = state.excursion;
-    $("title").textContent = ex.title;
-    document.title = ex.title + " · checkin";
-    $("place").textContent = ex.departure_place || "";
+    const title = window.CheckinUI.excursionText(ex.id, "title", ex.title);
+    $("title").textContent = title;
+    document.title = title + " · checkin";
+    $("place").textContent = window.CheckinUI.excursionText(ex.id, "departure_place",
+                                                            ex.departure_place || "");
     $("departs").textContent = clock(ex.departs_at);
     $("returns").textContent = clock(ex.returns_at);
     $("capacity").textContent = ex.capacity === null || ex.capacity === undefined ? "–" : ex.capacity;
     const status = $("status");
     status.dataset.status = ex.status;
+    status.querySelector(".status-icon").replaceChildren(window.CheckinUI.icon(
+      {boarding: "wait", departed: "bus", returned: "home"}[ex.status] || "dot"));
+    // A group that left can no longer be changed here: no "Undo" for a confirmation.
+    if (ex.status !== "boarding") $("undo").hidden = true;
     $("status-text").textContent =
       ex.status === "boarding" ? S.status_boarding
         : ex.status === "departed" ? fill(S.status_departed, {time: clock(ex.departed_at)})
@@ -182,7 +188,7 @@
     if (c.walk_ons) parts.push(fill(S.walk_ons_count, {n: c.walk_ons}));
     if (c.not_on_list) parts.push(fill(S.not_on_list_count, {n: c.not_on_list}));
     if (ex.capacity !== null && ex.capacity !== undefined && c.confirmed > ex.capacity) {
-      parts.push(fill(S.capacity, {n: ex.capacity}) + " ⚠");
+      parts.push(fill(S.capacity, {n: ex.capacity}));
     }
     $("counts").textContent = parts.join(" · ");
     $("depart").hidden = ex.status !== "boarding";
@@ -201,7 +207,7 @@
       const icon = document.createElement("span");
       icon.className = "person-icon";
       icon.setAttribute("aria-hidden", "true");
-      icon.textContent = r.assigned && r.status === "confirmed" ? "✓" : "?";
+      icon.append(window.CheckinUI.icon(r.assigned && r.status === "confirmed" ? "ok" : "question"));
       const text = document.createElement("span");
       text.className = "person-text";
       const name = document.createElement("span");
@@ -217,7 +223,7 @@
         : S.missing];
       if (r.status === "confirmed" && r.confirmed_at) words[0] += " " + clock(r.confirmed_at);
       if (r.walk_on) words.push(S.walk_on);
-      if (r.pending) words.push("⏳");
+      if (r.pending) words.push(S.queued || "…");
       tag.textContent = words.join(" · ");
       button.append(icon, text, tag);
       button.addEventListener("click", () => tap(r));
@@ -226,14 +232,17 @@
     }
   }
 
+  const SAY_ICONS = {accepted: "ok", warning: "warn", rejected: "bad"};
   function say(text, status) {
     $("message").dataset.status = status || "info";
-    $("message-text").textContent = text;
+    const icon = SAY_ICONS[status];
+    $("message-text").replaceChildren(...(icon ? [window.CheckinUI.icon(icon), " "] : []), text);
   }
 
   function setActions(add, undo) {
+    const boarding = !ui.view || ui.view.excursion.status === "boarding";
     $("add-walk-on").hidden = !add;
-    $("undo").hidden = !undo;
+    $("undo").hidden = !undo || !boarding;
   }
 
   // ------------------------------------------------------------------ the server's state
@@ -264,7 +273,8 @@
       await applyServer(res.data);
       return true;
     }
-    if (res.status === 401) unpaired(S.revoked_device);
+    if (res.status === 401 && Store.device()) window.CheckinUI.showRemoved();
+    else if (res.status === 401) unpaired(S.revoked_device);
     else if (res.status === 403 || res.status === 404) unpaired(S.not_guide);
     return false;
   }
@@ -347,9 +357,12 @@
   }
 
   async function status() {
-    const offline = Store.isOffline();
+    const offline = Store.isOffline() || !window.CheckinUI.isOnline();
     $("net").dataset.state = offline ? "offline" : "online";
     $("net-text").textContent = offline ? S.offline : S.online;
+    $("net-icon").replaceChildren(window.CheckinUI.icon(offline ? "offline" : "online"));
+    const problem = Store.state.problem;
+    if (problem && problem.status === 401 && Store.device()) window.CheckinUI.showRemoved();
     const n = (await Store.queued()).length + (await getAll("events")).length;
     const waiting = $("waiting");
     waiting.hidden = n === 0;
@@ -489,6 +502,7 @@
   $("depart-cancel").addEventListener("click", () => departDialog.close());
   $("depart-yes").addEventListener("click", async () => {
     departDialog.close();
+    setActions(false, false);
     await queueEvent("depart", {}, {});
   });
   const returnDialog = $("return-dialog");
@@ -548,7 +562,7 @@
       flush();
     });
     socket.on("disconnect", () => { ui.live = false; });
-    socket.on("excursion", (state) => { applyServer(state); });
+    socket.on("excursion", (state) => { window.CheckinUI.fresh(); applyServer(state); });
   }
 
   // The dock at the bottom grows with the camera and messages: keep the list's end above it.
@@ -579,6 +593,12 @@
       unpaired(device ? S.not_guide : S.not_paired);
       return;
     }
+    // The true connection state (and a live revocation) within seconds.
+    const conn = JSON.parse(document.getElementById("conn-strings").textContent);
+    window.CheckinUI.banner(conn);
+    window.CheckinUI.onChange(() => status());
+    window.CheckinUI.watch({token: () => (Store.device() || {}).token});
+    await window.CheckinUI.loadNames((Store.device() || {}).token);
     await loadLocal();
     // Wait for a state: the server's, else the one kept on this phone, else keep trying.
     while (!(await fetchState()) && !(await loadCached())) {

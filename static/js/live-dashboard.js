@@ -7,7 +7,6 @@
   const S = config.strings;
   const lang = document.documentElement.lang || "en";
   const SVG = "http://www.w3.org/2000/svg";
-  const NEAR = 0.9;  // from 90 % of the places on, a room is "nearly full"
 
   const el = (id) => document.getElementById(id);
   const connection = el("dash-connection");
@@ -45,16 +44,11 @@
   }
 
   // ------------------------------------------------------------------ places: rooms and venue
-  /** The state of a place: none (no capacity), ok, near (>= 90 %), full, over. */
-  function placeState(inside, capacity) {
-    if (capacity === null || capacity === undefined) return "none";
-    if (inside > capacity) return "over";
-    if (capacity > 0 && inside === capacity) return "full";
-    if (capacity === 0 || inside >= NEAR * capacity) return inside > 0 ? "near" : "ok";
-    return "ok";
-  }
+  /** The state of a place (none, ok, near, full, over): the server's one rule
+      (checkin/places.py) sends it with each place; the venue's total uses the same. */
+  function placeState(place) { return place.state || "none"; }
 
-  const ICONS = {ok: "✓", near: "▲", full: "■", over: "⛔", none: "●"};
+  const ICONS = {ok: "ok", near: "warn", full: "full", over: "over", none: "dot"};
 
   function statusText(state, inside, capacity) {
     if (state === "none") return S.state_none;
@@ -65,8 +59,9 @@
   }
 
   /** Fill a place card (venue or room) with its count, words, icon and bar. */
-  function fillPlace(card, inside, capacity) {
-    const state = placeState(inside, capacity);
+  function fillPlace(card, place) {
+    const inside = place.inside, capacity = place.capacity;
+    const state = placeState(place);
     card.dataset.state = state;
     card.querySelector(".place-inside").textContent = number(inside);
     const of = card.querySelector(".place-of");
@@ -74,9 +69,9 @@
     if (of) of.textContent = capacity === null ? ""
                                                : fmt(S.of_capacity, {capacity: number(capacity)});
     const status = card.querySelector(".place-status");
-    status.replaceChildren(make("span", "place-icon", ICONS[state]),
-                           make("span", "place-words", statusText(state, inside, capacity)));
-    status.firstChild.setAttribute("aria-hidden", "true");
+    const icon = make("span", "place-icon");
+    icon.append(window.CheckinUI.icon(ICONS[state]));
+    status.replaceChildren(icon, make("span", "place-words", statusText(state, inside, capacity)));
     const fill = card.querySelector(".place-fill");
     const share = capacity ? Math.min(inside / capacity, 1) : 0;
     fill.style.width = (state === "none" ? 0 : Math.round(share * 100)) + "%";
@@ -87,7 +82,7 @@
   function roomCard(cp) {
     const li = make("li", "place-card room-card");
     li.dataset.checkpoint = cp.id;
-    const title = make("h3", "place-name", cp.name);
+    const title = make("h3", "place-name", window.CheckinUI.checkpointName(cp.id, cp.name));
     const count = make("p", "place-count");
     count.append(make("span", "place-inside", "0"), " ", make("span", "place-of", ""));
     const status = make("p", "place-status");
@@ -105,7 +100,7 @@
     for (const cp of data.checkpoints) {
       if (cp.kind === "entrance") {
         const card = el("venue-card");
-        fillPlace(card, cp.inside, cp.capacity);
+        fillPlace(card, cp);
         card.querySelector(".place-inside").dataset.checkpoint = cp.id;
         continue;
       }
@@ -113,8 +108,9 @@
       seen.add(cp.id);
       let card = list.querySelector(`li[data-checkpoint="${CSS.escape(cp.id)}"]`);
       if (!card) card = roomCard(cp);
-      card.querySelector(".place-name").textContent = cp.name;
-      fillPlace(card, cp.inside, cp.capacity);
+      card.querySelector(".place-name").textContent =
+        window.CheckinUI.checkpointName(cp.id, cp.name);
+      fillPlace(card, cp);
       // Keep the server's order without rebuilding the list.
       const want = previous ? previous.nextSibling : list.firstChild;
       if (card !== want) list.insertBefore(card, want);
@@ -164,8 +160,14 @@
   /** Bars: arrivals per slot (left scale); line: running total (right scale). */
   function renderTimeline(t) {
     const chart = el("timeline");
+    lastTimeline = t;
     const desc = svg("desc", {id: "timeline-desc"});
-    const W = 800, H = 300, L = 44, R = 52, T = 12, B = 40;
+    // Drawn at the chart's real size: labels keep the page's font size at any screen size.
+    const box = chart.getBoundingClientRect();
+    const fs = parseFloat(getComputedStyle(chart).fontSize) || 16;
+    const W = Math.max(300, Math.round(box.width)), H = Math.max(160, Math.round(box.height));
+    const L = fs * 2.4, R = fs * 2.6, T = fs * 0.7, B = fs * 1.9;
+    chart.setAttribute("viewBox", `0 0 ${W} ${H}`);
     const parts = [desc];
     el("legend-slot").textContent = fmt(S.per_slot, {minutes: t.bucket_minutes});
     if (!t.buckets.length) {
@@ -185,12 +187,13 @@
     for (const f of [0, 0.5, 1]) {
       const y = yCount(maxCount * f);
       parts.push(svg("line", {x1: L, x2: W - R, y1: y, y2: y, class: "chart-grid"}));
-      parts.push(svg("text", {x: L - 6, y: y + 5, "text-anchor": "end", class: "chart-axis"},
+      parts.push(svg("text", {x: L - 6, y: y + fs * 0.35, "text-anchor": "end", class: "chart-axis"},
                      number(maxCount * f)));
-      parts.push(svg("text", {x: W - R + 6, y: y + 5, class: "chart-axis chart-axis-total"},
+      parts.push(svg("text", {x: W - R + 6, y: y + fs * 0.35, class: "chart-axis chart-axis-total"},
                      number(maxTotal * f)));
     }
-    const every = Math.max(1, Math.ceil(n / 8));
+    // As many time labels as fit side by side (a label is about 3.3em wide).
+    const every = Math.max(1, Math.ceil(n / Math.max(1, Math.floor((W - L - R) / (fs * 3.6)))));
     let peak = t.buckets[0];
     t.buckets.forEach((b, i) => {
       if (b.count > peak.count) peak = b;
@@ -198,7 +201,7 @@
       parts.push(svg("rect", {x: x(i) + slot * 0.12, y: H - B - h, width: slot * 0.76,
                               height: h, class: "chart-bar"}));
       if (i % every === 0) {
-        parts.push(svg("text", {x: x(i) + slot / 2, y: H - B + 24, "text-anchor": "middle",
+        parts.push(svg("text", {x: x(i) + slot / 2, y: H - B + fs * 1.3, "text-anchor": "middle",
                                 class: "chart-axis"}, b.label));
       }
     });
@@ -206,11 +209,18 @@
     points.unshift(`${x(0).toFixed(1)},${yTotal(0).toFixed(1)}`);
     parts.push(svg("polyline", {points: points.join(" "), class: "chart-line"}));
     const last = t.buckets[n - 1];
-    parts.push(svg("circle", {cx: x(n), cy: yTotal(last.total), r: 6, class: "chart-dot"}));
+    parts.push(svg("circle", {cx: x(n), cy: yTotal(last.total), r: fs * 0.3, class: "chart-dot"}));
     desc.textContent = fmt(S.chart_summary, {total: number(t.total), count: number(peak.count),
                                              label: peak.label});
     chart.replaceChildren(...parts);
   }
+
+  let lastTimeline = null;
+  let resizeTimer = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { if (lastTimeline) renderTimeline(lastTimeline); }, 200);
+  });
 
   function renderArrivals(data) {
     renderTimeline(data.timeline);
@@ -239,10 +249,30 @@
     reconnectionDelayMax: 5000,
   });
 
+  // The true state within seconds: a heartbeat besides the socket (a socket notices a
+  // stopped server or a cut network only after its ping timeout, tens of seconds).
+  const conn = JSON.parse(el("conn-strings").textContent);
+  window.CheckinUI.banner(conn);
+  window.CheckinUI.watch({token: deviceToken});
+  window.CheckinUI.onChange((s) => {
+    if (!s.online) setConnection("lost", S.reconnecting);
+    else if (socket.connected) setConnection("live", S.live);
+  });
   socket.on("connect", () => {
     unpaired.hidden = true;
-    setConnection("live", S.live);
+    // Names in this screen's language; the room cards take them at the next push.
+    window.CheckinUI.loadNames(deviceToken()).then((got) => {
+      if (!got) return;
+      for (const card of document.querySelectorAll("#rooms li[data-checkpoint]")) {
+        const name = card.querySelector(".place-name");
+        name.textContent = window.CheckinUI.checkpointName(card.dataset.checkpoint,
+                                                           name.textContent);
+      }
+    });
+    if (window.CheckinUI.isOnline()) setConnection("live", S.live);
+    window.CheckinUI.fresh();
   });
+  socket.onAny(() => window.CheckinUI.fresh());
   socket.on("disconnect", (reason) => {
     setConnection("lost", S.reconnecting);
     // The server hung up on purpose (this screen's device was revoked): socket.io does not

@@ -70,6 +70,11 @@
       });
     }
     const loaded = await loadMe();
+    // A device that holds a token and is refused was removed: never a scan screen again.
+    if (loaded.denied && Store.device()) {
+      window.CheckinUI.showRemoved();
+      return;
+    }
     if (loaded.denied || !loaded.me) {
       const dev = Store.device();
       // The heading already says "not paired"; the line below only adds a why.
@@ -82,6 +87,7 @@
     }
     ui.me = loaded.me;
     ui.checkpoints = await loadCheckpoints();
+    await window.CheckinUI.loadNames((Store.device() || {}).token);
     const dev = ui.me.device;
     $("device-name").textContent = dev ? dev.name : "";
     if (dev && dev.role === "display") {
@@ -94,6 +100,10 @@
       show("unpaired");
       return;
     }
+    // The true connection state (and a live revocation) within seconds, not at the next scan.
+    window.CheckinUI.banner(JSON.parse($("conn-strings").textContent));
+    window.CheckinUI.onChange(refreshWaiting);
+    window.CheckinUI.watch({token: () => (Store.device() || {}).token});
     buildSetup();
     renderRecent();
     refreshWaiting();
@@ -134,7 +144,7 @@
       input.value = c.id;
       input.checked = fixed ? true : (current ? current === c.id : i === 0);
       const span = document.createElement("span");
-      span.textContent = c.name;
+      span.textContent = window.CheckinUI.checkpointName(c.id, c.name);
       const small = document.createElement("small");
       small.textContent = kindName(c.kind);
       span.appendChild(small);
@@ -151,7 +161,8 @@
 
   function beginScanning() {
     const cp = ui.checkpoints.find((c) => c.id === ui.choice.checkpoint);
-    $("where-name").textContent = cp ? cp.name : ui.choice.checkpoint;
+    $("where-name").textContent = cp ? window.CheckinUI.checkpointName(cp.id, cp.name)
+                                     : ui.choice.checkpoint;
     const tag = $("where-direction");
     tag.textContent = ui.choice.direction === "in" ? "→ " + S.direction_in : "← " + S.direction_out;
     tag.dataset.direction = ui.choice.direction;
@@ -221,9 +232,11 @@
     $("dropped").hidden = dropped === 0;
     $("dropped-text").textContent =
       dropped ? fill(dropped === 1 ? S.dropped_one : S.dropped, {n: dropped}) : "";
-    const offline = Store.isOffline();
+    const offline = Store.isOffline() || !window.CheckinUI.isOnline();
     $("net").dataset.state = offline ? "offline" : "online";
     $("net-text").textContent = offline ? S.offline : S.online;
+    $("net-icon").replaceChildren(window.CheckinUI.icon(offline ? "offline" : "online"));
+    if (removedProblem(problem)) window.CheckinUI.showRemoved();
     renderCount();
   }
 
@@ -243,7 +256,8 @@
   window.addEventListener("offline", refreshWaiting);
 
   // ------------------------------------------------------------------ the answer
-  const ICONS = {accepted: "✓", warning: "!", rejected: "✕"};
+  // Inline SVG (checkin-ui.js), never emoji: tablets without an emoji font show empty boxes.
+  const ICONS = {accepted: "ok", warning: "warn", rejected: "bad"};
 
   function reasonText(result, direction) {
     const r = result.reason;
@@ -278,7 +292,17 @@
     return p.name || [p.first_name, p.last_name].filter(Boolean).join(" ");
   }
 
+  /** The server refused this device itself (401): it was removed. */
+  function removedProblem(problem) {
+    return !!(problem && problem.status === 401 && Store.device());
+  }
+
   function display(result, body, offline, problem) {
+    // A refused device never shows an answer, least of all a green welcome.
+    if (removedProblem(problem) || window.CheckinUI.isRemoved()) {
+      window.CheckinUI.showRemoved();
+      return;
+    }
     const panel = $("result");
     panel.dataset.status = result.status;
     panel.dataset.reason = result.reason || "";
@@ -289,7 +313,7 @@
     const icon = document.createElement("span");
     icon.className = "result-icon";
     icon.setAttribute("aria-hidden", "true");
-    icon.textContent = ICONS[result.status] || "?";
+    icon.replaceChildren(window.CheckinUI.icon(ICONS[result.status] || "question"));
     const title = document.createElement("span");
     title.className = "result-title";
     // Rejected says so in words before the reason; the other answers are their reason.
@@ -366,7 +390,7 @@
       const icon = document.createElement("span");
       icon.className = "recent-icon";
       icon.setAttribute("aria-hidden", "true");
-      icon.textContent = e.undone ? "↶" : (ICONS[e.status] || "…");
+      icon.replaceChildren(window.CheckinUI.icon(e.undone ? "undo" : (ICONS[e.status] || "wait")));
       const text = document.createElement("span");
       text.className = "recent-text";
       const what = e.undone ? S.undone : (e.status === "pending" ? S.queued
@@ -421,7 +445,8 @@
     panel.textContent = "";
     const head = document.createElement("p");
     head.className = "result-head";
-    head.innerHTML = '<span class="result-icon" aria-hidden="true">↶</span> <span class="result-title"></span>';
+    head.innerHTML = '<span class="result-icon" aria-hidden="true"></span> <span class="result-title"></span>';
+    head.querySelector(".result-icon").append(window.CheckinUI.icon("undo"));
     head.querySelector(".result-title").textContent = S.undone;
     panel.appendChild(head);
     try { await Store.undo(id); } catch (e) { console.error(e); }
@@ -471,7 +496,19 @@
   const found = $("search-results");
   let searchTimer = null;
   let searchSeq = 0;
+  // The answer panel as it stands before any scan ("Ready to scan").
+  const idleAnswer = $("result").cloneNode(true);
+  /** Back to "Ready to scan": the last answer (a red "Not admitted") is not about this search. */
+  function clearAnswer() {
+    const panel = $("result");
+    if (panel.dataset.status === "idle") return;
+    panel.replaceChildren(...idleAnswer.cloneNode(true).childNodes);
+    panel.dataset.status = "idle";
+    panel.dataset.reason = "";
+    $("undo").hidden = true;
+  }
   search.addEventListener("input", () => {
+    if (search.value.trim()) clearAnswer();
     clearTimeout(searchTimer);
     searchTimer = setTimeout(runSearch, 250);
   });

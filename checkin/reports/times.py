@@ -1,0 +1,59 @@
+"""Times in exports: the event's time zone, as ISO 8601 with offset (CSV) or as real
+date-times (Excel, which has no time zones: the event's wall clock, said in the header)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+# Report columns that hold a moment (stored as UTC ISO 8601 text).
+TIME_COLUMNS = ("arrived_at", "departed_at", "returned_at")
+
+
+def _moment(value: Any) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else None
+
+
+def csv_times(rows: list[dict[str, Any]], zone: ZoneInfo) -> list[dict[str, Any]]:
+    """Return rows with their times as ISO 8601 in the event's zone, with its offset."""
+    out = []
+    for row in rows:
+        row = dict(row)
+        for column in TIME_COLUMNS:
+            moment = _moment(row.get(column))
+            if moment is not None:
+                row[column] = moment.astimezone(zone).isoformat(timespec="seconds")
+        out.append(row)
+    return out
+
+
+def excel_times(rows: list[dict[str, Any]], zone: ZoneInfo) -> list[dict[str, Any]]:
+    """Return rows with their times as the event's local date-times (Excel cells)."""
+    out = []
+    for row in rows:
+        row = dict(row)
+        for column in TIME_COLUMNS:
+            moment = _moment(row.get(column))
+            if moment is not None:
+                row[column] = moment.astimezone(zone).replace(tzinfo=None, microsecond=0)
+        out.append(row)
+    return out
+
+
+def report_for_csv(report: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    """Return the attendance report with CSV times (ISO 8601, the event's offset)."""
+    return {**report, "participants": csv_times(report["participants"], zone),
+            "totals": csv_times(report["totals"], zone)}
+
+
+def report_for_excel(report: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    """Return the attendance report with Excel date-times (the event's wall clock)."""
+    return {**report, "participants": excel_times(report["participants"], zone),
+            "totals": excel_times(report["totals"], zone)}
