@@ -116,6 +116,37 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, Any], tuple[int | str, ...]]] = {
     ("/api/v1/excursions/<excursion_id>/events", "POST"):
         ({"path": "/api/v1/excursions/bike-tour/events", "json": "walk_on"},
          (401, 403, 200, 403, 403, 401, 200)),
+    # Desk and kiosk (issue 12): only desks (and organisers) register and print; only kiosks
+    # check themselves in. No printer is set here, so an organiser's print is refused (409).
+    ("/api/v1/participants", "POST"): ({"path": "/api/v1/participants", "json": {}},
+                                       (401, 403, 403, 403, 403, 401, 400)),
+    ("/api/v1/participants/<int:participant_id>/print", "POST"):
+        ({"path": "/api/v1/participants/{person}/print", "json": {}},
+         (401, 403, 403, 403, 403, 401, 409)),
+    ("/api/v1/participants/<int:participant_id>/reissue-and-print", "POST"):
+        ({"path": "/api/v1/participants/{person}/reissue-and-print", "json": {"confirm": True}},
+         (401, 403, 403, 403, 403, 401, 409)),
+    ("/api/v1/print-jobs/<job_id>", "GET"): ({"path": "/api/v1/print-jobs/no-such-job"},
+                                             (401, 403, 403, 403, 403, 401, 404)),
+    ("/api/v1/kiosk/check-in", "POST"): ({"path": "/api/v1/kiosk/check-in", "json": {}},
+                                         (401, 403, 403, 403, 403, 401, 400)),
+    # A kiosk follows only the jobs it started: any other job is "no such job" for anyone.
+    ("/api/v1/kiosk/print-jobs/<job_id>", "GET"):
+        ({"path": "/api/v1/kiosk/print-jobs/no-such-job"}, (401, 404, 404, 404, 404, 401, 404)),
+    ("/kiosk", "GET"): ({"path": "/kiosk"}, PUBLIC),
+    ("/participants/mail", "GET"): ({"path": "/participants/mail"}, PAGE),
+    ("/participants/mail", "POST"): ({"path": "/participants/mail", "form": {}},
+                                     (L, L, L, L, L, L, 400)),
+    ("/participants/mail/progress", "GET"): ({"path": "/participants/mail/progress"}, PAGE),
+    # Import columns (issue 13): an unknown upload goes back to the upload page.
+    ("/participants/upload/columns", "POST"): ({"path": "/participants/upload/columns",
+                                                "form": {"token": "x"}}, OTHERWISE),
+    # Continuity and paper (issue 10).
+    ("/continuity/status", "GET"): ({"path": "/continuity/status"}, PAGE),
+    ("/lists.pdf", "GET"): ({"path": "/lists.pdf"}, DOWNLOAD),
+    # Screens (issue 11): names in the device's language for any paired device.
+    ("/api/v1/event-names", "GET"): ({"path": "/api/v1/event-names"}, API_READ),
+    ("/favicon.ico", "GET"): ({"path": "/favicon.ico"}, PUBLIC),
     ("/api/v1/", "GET"): ({"path": "/api/v1/"}, GONE),
     ("/api/v1/<path:rest>", "GET"): ({"path": "/api/v1/nothing/here"}, GONE),
 }
