@@ -420,7 +420,7 @@ def test_the_replicator_is_restarted_when_it_dies(db_path: Path, tmp_path: Path)
                 time.sleep(0.1)
 
         wait(lambda s: s.get("running") and s.get("last_synced"), "in sync")
-        children = subprocess.run(["pgrep", "-P", str(server.proc.pid), "-f", "litestream"],
+        children = subprocess.run(["pgrep", "-f", f"litestream replicate -config {db_path}"],
                                   capture_output=True, text=True).stdout.split()
         assert len(children) == 1
         os.kill(int(children[0]), signal.SIGKILL)

@@ -51,9 +51,7 @@ class Server:
     def kill(self) -> None:
         """Kill every process of the server at once, as a dying laptop does (Litestream too,
         which runs in a session of its own: no last sync)."""
-        children = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True,
-                                  text=True).stdout.split()
-        for pid in children:
+        for pid in descendants(self.proc.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid), signal.SIGKILL)
         os.killpg(self.proc.pid, signal.SIGKILL)
@@ -69,6 +67,17 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.log.close()
+
+
+def descendants(pid: int) -> list[str]:
+    """Every process below `pid` (the keeper, Litestream, the workers)."""
+    found, todo = [], [str(pid)]
+    while todo:
+        children = subprocess.run(["pgrep", "-P", todo.pop()], capture_output=True,
+                                  text=True).stdout.split()
+        found += children
+        todo += children
+    return found
 
 
 class Device:

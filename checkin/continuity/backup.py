@@ -6,7 +6,6 @@ import contextlib
 import os
 import shutil
 import sqlite3
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -82,20 +81,3 @@ def rolling_seconds() -> float:
         return max(1.0, float(os.environ.get("CHECKIN_BACKUP_SECONDS") or ROLLING_SECONDS))
     except ValueError:
         return ROLLING_SECONDS
-
-
-def start_rolling(db_path: str | Path, seconds: float | None = None) -> threading.Event:
-    """Back the database up now and every `seconds` in a thread, until the event is set."""
-    stop = threading.Event()
-    interval = seconds or rolling_seconds()
-
-    def loop() -> None:
-        # The first copy at once: the state before the day starts is worth keeping too.
-        while not stop.is_set():
-            # A full disk or a locked file must not end the loop: the next round tries again.
-            with contextlib.suppress(OSError, sqlite3.Error):
-                rolling_backup(db_path)
-            stop.wait(interval)
-
-    threading.Thread(target=loop, name="rolling-backup", daemon=True).start()
-    return stop
