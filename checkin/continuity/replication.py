@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import json
 import os
 import re
@@ -27,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 SYNC_INTERVAL = "100ms"
+SHUTDOWN_SYNC = "5s"
 RESTART_SECONDS = 2.0
 # The status file is rewritten at most this often (the log says "in sync" ten times a second).
 STATUS_EVERY_SECONDS = 1.0
@@ -100,10 +102,17 @@ def status_path(db_path: str | Path) -> Path:
 def write_config(db_path: str | Path, destination: str) -> Path:
     """Write the Litestream configuration for replicating `db_path` and return its path."""
     db_path = Path(db_path).resolve()
+    # Litestream keeps local state per database; one folder per destination, because state
+    # left from replicating to another destination broke replication (seen here: "open ltx
+    # file ... no such file or directory" on every sync).
+    tag = hashlib.sha256(_shown(destination).encode()).hexdigest()[:8]
     config = {
         # debug: the "replica sync" lines are how the server knows the replica is current.
         "logging": {"level": "debug"},
-        "dbs": [{"path": str(db_path), "replicas": [replica_config(destination)]}],
+        # A stopping server waits this long at most for Litestream's last sync.
+        "shutdown-sync-timeout": SHUTDOWN_SYNC,
+        "dbs": [{"path": str(db_path), "replicas": [replica_config(destination)],
+                 "meta-path": str(db_path.with_name(f".{db_path.name}-litestream-{tag}"))}],
     }
     path = db_path.with_name(db_path.name + ".litestream.yml")
     # JSON is YAML, and needs no YAML library.
