@@ -161,7 +161,7 @@ def serve(db_path: Path, host: str, port: int, http: bool, threads: int,
     from checkin.continuity.serving import before_start
 
     continuity = before_start(db_path, host, port, _url("http" if http else "https", host, port),
-                              os.environ.get("CHECKIN_MESSAGE_QUEUE"))
+                              os.environ.get("CHECKIN_MESSAGE_QUEUE"), replicate_to)
     db = connect(db_path)  # creates or migrates the database before the worker starts
     try:
         setup_token = None if has_organisers(db) else new_setup_token(db)

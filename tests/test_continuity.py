@@ -211,6 +211,12 @@ def test_a_file_that_is_no_database_is_refused(tmp_path: Path):
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "is damaged" in result.stderr and "checkin restore --from" in result.stderr
+    replicating = subprocess.run(
+        serve_args("--db", str(bad), "serve", "--http", "--port", str(free_port()),
+                   "--replicate-to", str(tmp_path / "usb")),
+        capture_output=True, text=True, timeout=60)
+    assert replicating.returncode == 1
+    assert f"checkin restore --from {tmp_path / 'usb'} --db RESTORED.db" in replicating.stderr
 
 
 # --------------------------------------------------------------------------- a full disk

@@ -89,14 +89,15 @@ def _message_queue_option() -> str | None:
 
 
 def before_start(db_path: Path, host: str, port: int, url: str | None = None,
-                 message_queue: str | None = None) -> Continuity:
+                 message_queue: str | None = None,
+                 replicate_to: str | None = None) -> Continuity:
     """Refuse a damaged database or a second server; otherwise take the event's server lock."""
     message_queue = message_queue or _message_queue_option()
     problems = quick_check(db_path)
     if problems:
         backup = latest_backup(db_path)
-        raise click.ClickException(damage_message(db_path, problems,
-                                                  str(backup) if backup else None))
+        source = replicate_to or (str(backup) if backup else None)
+        raise click.ClickException(damage_message(db_path, problems, source))
     try:
         lock = acquire(db_path, host, port, url=url, message_queue=message_queue)
     except ServerRunning as exc:
