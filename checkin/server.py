@@ -252,7 +252,7 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
     from checkin.continuity.serving import before_start
 
     continuity = before_start(db_path, host, port, _url("http" if http else "https", host, port),
-                              limits.message_queue)
+                              limits.message_queue, replicate_to)
     db = connect(db_path)  # creates or migrates the database before the worker starts
     try:
         setup_token = None if has_organisers(db) else new_setup_token(db)

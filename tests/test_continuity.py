@@ -211,6 +211,12 @@ def test_a_file_that_is_no_database_is_refused(tmp_path: Path):
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "is damaged" in result.stderr and "checkin restore --from" in result.stderr
+    replicating = subprocess.run(
+        serve_args("--db", str(bad), "serve", "--http", "--port", str(free_port()),
+                   "--replicate-to", str(tmp_path / "usb")),
+        capture_output=True, text=True, timeout=60)
+    assert replicating.returncode == 1
+    assert f"checkin restore --from {tmp_path / 'usb'} --db RESTORED.db" in replicating.stderr
 
 
 # --------------------------------------------------------------------------- a full disk
@@ -420,7 +426,7 @@ def test_the_replicator_is_restarted_when_it_dies(db_path: Path, tmp_path: Path)
                 time.sleep(0.1)
 
         wait(lambda s: s.get("running") and s.get("last_synced"), "in sync")
-        children = subprocess.run(["pgrep", "-P", str(server.proc.pid), "-f", "litestream"],
+        children = subprocess.run(["pgrep", "-f", f"litestream replicate -config {db_path}"],
                                   capture_output=True, text=True).stdout.split()
         assert len(children) == 1
         os.kill(int(children[0]), signal.SIGKILL)
@@ -534,3 +540,33 @@ def test_two_servers_on_one_message_queue_both_serve(db_path: Path, tmp_path: Pa
         first.stop()
         redis.terminate()
         redis.wait(10)
+
+
+def test_restore_brings_the_ca_and_never_overwrites_another(db_path: Path, tmp_path: Path):
+    from checkin.continuity.replication import copy_tls, litestream_binary, write_config
+    from checkin.tls.certs import ensure_certificates
+
+    replica = tmp_path / "usb"
+    config = write_config(db_path, str(replica))
+    once = subprocess.run([litestream_binary(), "replicate", "-config", str(config), "-once"],
+                          capture_output=True, text=True, timeout=60)
+    assert once.returncode == 0, once.stderr
+    ensure_certificates(db_path.parent / "tls", ["127.0.0.1"])
+    assert copy_tls(db_path.parent / "tls", str(replica)) == replica / "tls"
+    ca = (db_path.parent / "tls" / "ca.crt").read_bytes()
+
+    result = CliRunner().invoke(cli, ["restore", "--from", str(replica), "--db",
+                                      str(tmp_path / "standby" / "event.db")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "standby" / "tls" / "ca.crt").read_bytes() == ca
+    assert oct((tmp_path / "standby" / "tls" / "ca.key").stat().st_mode & 0o777) == "0o600"
+    assert len(codes(tmp_path / "standby" / "event.db")) == 60
+
+    other = tmp_path / "laptop2"
+    ensure_certificates(other / "tls", ["127.0.0.1"])  # this machine's own, different CA
+    theirs = (other / "tls" / "ca.crt").read_bytes()
+    result = CliRunner().invoke(cli, ["restore", "--from", str(replica), "--db",
+                                      str(other / "event.db")])
+    assert result.exit_code == 0, result.output
+    assert f"serve with --tls-dir {replica / 'tls'}" in result.output
+    assert (other / "tls" / "ca.crt").read_bytes() == theirs

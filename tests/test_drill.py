@@ -51,9 +51,7 @@ class Server:
     def kill(self) -> None:
         """Kill every process of the server at once, as a dying laptop does (Litestream too,
         which runs in a session of its own: no last sync)."""
-        children = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True,
-                                  text=True).stdout.split()
-        for pid in children:
+        for pid in descendants(self.proc.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid), signal.SIGKILL)
         os.killpg(self.proc.pid, signal.SIGKILL)
@@ -69,6 +67,17 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.log.close()
+
+
+def descendants(pid: int) -> list[str]:
+    """Every process below `pid` (the keeper, Litestream, the workers)."""
+    found, todo = [], [str(pid)]
+    while todo:
+        children = subprocess.run(["pgrep", "-P", todo.pop()], capture_output=True,
+                                  text=True).stdout.split()
+        found += children
+        todo += children
+    return found
 
 
 class Device:
@@ -312,3 +321,62 @@ def stored_ids_in_replica(replica: Path, tmp_path: Path) -> list[str]:
     subprocess.run([sys.executable, "-m", "checkin.cli", "restore", "--from", str(replica),
                     "--db", str(out)], capture_output=True, check=False, timeout=60)
     return stored_ids(out) if out.exists() else []
+
+
+@pytest.mark.browser
+def test_guide_page_resends_to_a_restored_server(live_server, browser, db_path: Path,
+                                                 tmp_path: Path):
+    """A guide confirms someone and departs; the server is restored from a backup made
+    before that; the phone sees the new instance and sends both again, each stored once."""
+    import re
+
+    from checkin.continuity.backup import backup
+
+    db = connect(db_path)
+    device = add_device(db, "Guide Forum", "guide", "excursion:forum")
+    first = db.execute("SELECT id, first_name || ' ' || last_name FROM participants "
+                       "WHERE excursion = 'forum' ORDER BY last_name LIMIT 1").fetchone()
+    db.conn.close()
+    page = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
+                               locale="en").new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(live_server.url + "/pair/" + device["pairing_code"])
+    page.wait_for_url(re.compile(r".*/guide$"), timeout=15000)
+    page.wait_for_selector("#roster .person")
+    before = backup(db_path, tmp_path / "before.db")  # the replica's point: paired, nothing more
+
+    page.locator(f".person[data-id='{first[0]}']").click()
+    page.click("#depart")
+    page.click("#depart-yes")
+
+    def counts(path: Path) -> tuple[int, int]:
+        conn = sqlite3.connect(path)
+        try:
+            return (conn.execute("SELECT count(*) FROM scans WHERE participant_id = ? AND "
+                                 "checkpoint = 'excursion:forum'", [first[0]]).fetchone()[0],
+                    conn.execute("SELECT count(*) FROM excursion_events WHERE action = "
+                                 "'depart'").fetchone()[0])
+        finally:
+            conn.close()
+
+    deadline = time.monotonic() + 20
+    while counts(db_path) != (1, 1):
+        assert time.monotonic() < deadline, counts(db_path)
+        time.sleep(0.2)
+    live_server.stop()
+    restore = subprocess.run(
+        [sys.executable, "-m", "checkin.cli", "restore", "--from", str(before), "--db",
+         str(db_path), "--force"], capture_output=True, text=True, timeout=120)
+    assert restore.returncode == 0, restore.stderr
+    assert counts(db_path) == (0, 0)
+    live_server.start()  # the same address
+    deadline = time.monotonic() + 45
+    while counts(db_path) != (1, 1):
+        assert time.monotonic() < deadline, counts(db_path)
+        time.sleep(0.3)
+    page.wait_for_function("() => document.querySelector('#status').dataset.status === "
+                           "'departed'", timeout=20000)
+    time.sleep(2)
+    assert counts(db_path) == (1, 1)  # exactly once
+    assert errors == []

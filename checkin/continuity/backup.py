@@ -6,9 +6,6 @@ import contextlib
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -89,30 +86,3 @@ def rolling_seconds() -> float:
         return max(1.0, float(os.environ.get("CHECKIN_BACKUP_SECONDS") or ROLLING_SECONDS))
     except ValueError:
         return ROLLING_SECONDS
-
-
-def start_rolling(db_path: str | Path, seconds: float | None = None) -> threading.Event:
-    """Back the database up now and every `seconds` in a thread, until the event is set."""
-    stop = threading.Event()
-    interval = seconds or rolling_seconds()
-
-    def loop() -> None:
-        # The first copy at once: the state before the day starts is worth keeping too.
-        while not stop.is_set():
-            # Each copy is made by a process of its own. This thread runs in the server's
-            # master process, which forks its workers: a worker forked while an SQLite
-            # connection was open here inherits SQLite's per-process lock bookkeeping and
-            # then failed with "disk I/O error". A failed copy (full disk, locked file)
-            # must not end the loop: the next round tries again.
-            with contextlib.suppress(OSError, subprocess.SubprocessError):
-                subprocess.run([sys.executable, "-m", "checkin.continuity.backup", str(db_path)],
-                               check=False, timeout=max(interval, 60),
-                               stdout=subprocess.DEVNULL)
-            stop.wait(interval)
-
-    threading.Thread(target=loop, name="rolling-backup", daemon=True).start()
-    return stop
-
-
-if __name__ == "__main__":  # one rolling copy, run by start_rolling() in a process of its own
-    rolling_backup(sys.argv[1])

@@ -85,13 +85,17 @@ def restore(source: str, db_path: Path, force: bool = False) -> dict[str, Any]:
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     os.chmod(tmp, 0o600)
     os.replace(tmp, db_path)
-    tls = None
+    tls = conflict = None
     if local is not None and local.is_dir() and (local / "tls" / "ca.key").exists():
         tls = db_path.parent / "tls"
         if not (tls / "ca.key").exists():
             shutil.copytree(local / "tls", tls, dirs_exist_ok=True)
             os.chmod(tls, 0o700)
-    return {"scans": scans[0], "last_scan": scans[1], "instance": instance, "tls": tls}
+        elif (tls / "ca.crt").read_bytes() != (local / "tls" / "ca.crt").read_bytes():
+            # Never overwrite a CA: other events' devices may trust it.
+            conflict, tls = tls, None
+    return {"scans": scans[0], "last_scan": scans[1], "instance": instance, "tls": tls,
+            "tls_conflict": conflict, "tls_source": local / "tls" if local else None}
 
 
 @click.command("restore")
@@ -110,7 +114,11 @@ def restore_command(ctx: Any, source: str, db_path: Path | None, force: bool) ->
     done = restore(source, target, force=force)
     last = done["last_scan"] or "none"
     click.echo(f"Restored {target}: {done['scans']} scan(s), the last received {last}.")
-    if done["tls"] is not None:
+    if done["tls_conflict"] is not None:
+        click.echo(f"{done['tls_conflict']} holds another CA than the replica's, and the "
+                   "tablets trust the replica's: serve with "
+                   f"--tls-dir {done['tls_source']}", err=True)
+    elif done["tls"] is not None:
         click.echo(f"The certificate authority is in {done['tls']}: tablets trust this server "
                    "as before.")
     else:

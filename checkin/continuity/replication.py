@@ -10,6 +10,8 @@ database, where the organisers' overview (another process) reads it (checkin.con
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import hashlib
 import json
 import os
 import re
@@ -26,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 SYNC_INTERVAL = "100ms"
+SHUTDOWN_SYNC = "5s"
 RESTART_SECONDS = 2.0
 # The status file is rewritten at most this often (the log says "in sync" ten times a second).
 STATUS_EVERY_SECONDS = 1.0
@@ -99,10 +102,17 @@ def status_path(db_path: str | Path) -> Path:
 def write_config(db_path: str | Path, destination: str) -> Path:
     """Write the Litestream configuration for replicating `db_path` and return its path."""
     db_path = Path(db_path).resolve()
+    # Litestream keeps local state per database; one folder per destination, because state
+    # left from replicating to another destination broke replication (seen here: "open ltx
+    # file ... no such file or directory" on every sync).
+    tag = hashlib.sha256(_shown(destination).encode()).hexdigest()[:8]
     config = {
         # debug: the "replica sync" lines are how the server knows the replica is current.
         "logging": {"level": "debug"},
-        "dbs": [{"path": str(db_path), "replicas": [replica_config(destination)]}],
+        # A stopping server waits this long at most for Litestream's last sync.
+        "shutdown-sync-timeout": SHUTDOWN_SYNC,
+        "dbs": [{"path": str(db_path), "replicas": [replica_config(destination)],
+                 "meta-path": str(db_path.with_name(f".{db_path.name}-litestream-{tag}"))}],
     }
     path = db_path.with_name(db_path.name + ".litestream.yml")
     # JSON is YAML, and needs no YAML library.
@@ -111,12 +121,19 @@ def write_config(db_path: str | Path, destination: str) -> Path:
     return path
 
 
-def _die_with_parent() -> None:
-    # The replicator must not outlive the server (Linux: ask the kernel to SIGTERM it).
-    with contextlib.suppress(Exception):
-        import ctypes
+try:
+    _LIBC: Any = ctypes.CDLL("libc.so.6", use_errno=True)
+except OSError:  # not Linux: the copies then rely on being stopped by the server
+    _LIBC = None
+PR_SET_PDEATHSIG = 1
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+def die_with_parent() -> None:
+    """Ask the kernel to SIGTERM this (child) process when its parent dies (Linux)."""
+    # Run between fork and exec (so nothing here may import or allocate much): the copies
+    # must not outlive the server.
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _now() -> str:
@@ -139,20 +156,17 @@ class Replicator:
             "last_synced": None, "last_error": None, "restarts": 0, "pid": os.getpid()}
         self._written = 0.0
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> Replicator:
-        """Start the replicator and its supervising thread."""
+    def run(self) -> None:
+        """Run and supervise Litestream in this thread until stop() is called."""
         self.write_status(force=True)
-        self._thread = threading.Thread(target=self._supervise, name="litestream", daemon=True)
-        self._thread.start()
-        return self
+        self._supervise()
 
     def _spawn(self) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [litestream_binary(), "replicate", "-config", str(self.config)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            text=True, bufsize=1, preexec_fn=_die_with_parent,  # noqa: PLW1509
+            text=True, bufsize=1, preexec_fn=die_with_parent,  # noqa: PLW1509
             # Its own session: Ctrl+C in the terminal stops the server, which then stops
             # Litestream with SIGTERM (its last sync) instead of both racing to exit.
             start_new_session=True)
@@ -211,18 +225,18 @@ class Replicator:
             tmp.write_text(json.dumps(data) + "\n", encoding="utf-8")
             os.replace(tmp, self.status_file)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop Litestream (it finishes its last sync on SIGTERM) and mark replication off."""
+    def stop(self) -> None:
+        """Ask Litestream to stop (it finishes its last sync on SIGTERM); run() then returns.
+
+        Safe in a signal handler: it only sets a flag and sends a signal.
+        """
         self.stopping.set()
         process = self.process
         if process is not None and process.poll() is None:
             process.terminate()
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        if self._thread is not None:
-            self._thread.join(timeout)
+
+    def remove_status(self) -> None:
+        """Remove the status file: replication is off, not stopped by a fault."""
         with contextlib.suppress(OSError):
             self.status_file.unlink()
 

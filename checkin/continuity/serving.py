@@ -5,46 +5,50 @@ from __future__ import annotations
 
 import atexit
 import os
+import subprocess
 import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 
-from checkin.continuity.backup import latest_backup, start_rolling
+from checkin.continuity.backup import latest_backup
 from checkin.continuity.faults import damage_message, quick_check
 from checkin.continuity.lock import ServerLock, ServerRunning, acquire
 from checkin.continuity.replication import (
     ReplicationError,
-    Replicator,
     copy_tls,
+    die_with_parent,
+    litestream_binary,
     replica_config,
     status_path,
 )
 
+KEEPER_STOP_SECONDS = 10
+
 
 @dataclass
 class Continuity:
-    """The running server's lock, and its replicator or rolling backups."""
+    """The running server's lock, and the keeper process that makes the copies."""
 
     db_path: Path
     lock: ServerLock
-    replicator: Replicator | None = None
-    rolling: threading.Event | None = None
+    keeper: subprocess.Popen[bytes] | None = None
     # The server's worker processes are forks that inherit atexit handlers: only the process
-    # that started the copies may stop them and release the lock.
+    # that started the keeper may stop it and release the lock.
     owner: int = field(default_factory=os.getpid)
 
     def start_copies(self, replicate_to: str | None, tls_folder: Path | None) -> None:
         """Start replicating to `replicate_to` (and copy the CA there), else rolling backups."""
+        command = [sys.executable, "-m", "checkin.continuity.keeper", str(self.db_path)]
         if replicate_to:
             try:
                 replica_config(replicate_to)
-                self.replicator = Replicator(self.db_path, replicate_to).start()
+                litestream_binary()
             except ReplicationError as exc:
                 self.stop()
                 raise click.ClickException(str(exc)) from None
+            command += ["--replicate-to", replicate_to]
             if tls_folder is not None:
                 copied = copy_tls(tls_folder, replicate_to)
                 if copied is None and "://" in replicate_to:
@@ -54,18 +58,24 @@ class Continuity:
         else:
             # A crashed replicating server's status would show a false alert.
             status_path(self.db_path).unlink(missing_ok=True)
-            self.rolling = start_rolling(self.db_path)
+        # A process, not a thread: see checkin/continuity/keeper.py. Its own session, so that
+        # Ctrl+C reaches only the server, which then stops the keeper in order.
+        self.keeper = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                       preexec_fn=die_with_parent,  # noqa: PLW1509
+                                       start_new_session=True)
         atexit.register(self.stop)
 
     def stop(self) -> None:
-        """Stop replicating and backing up, and release the lock."""
+        """Stop the keeper (Litestream's last sync included) and release the lock."""
         if os.getpid() != self.owner:
             return
-        if self.rolling is not None:
-            self.rolling.set()
-        if self.replicator is not None:
-            self.replicator.stop()
-            self.replicator = None
+        if self.keeper is not None and self.keeper.poll() is None:
+            self.keeper.terminate()
+            try:
+                self.keeper.wait(KEEPER_STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.keeper.kill()
+        self.keeper = None
         self.lock.release()
 
 
@@ -79,14 +89,15 @@ def _message_queue_option() -> str | None:
 
 
 def before_start(db_path: Path, host: str, port: int, url: str | None = None,
-                 message_queue: str | None = None) -> Continuity:
+                 message_queue: str | None = None,
+                 replicate_to: str | None = None) -> Continuity:
     """Refuse a damaged database or a second server; otherwise take the event's server lock."""
     message_queue = message_queue or _message_queue_option()
     problems = quick_check(db_path)
     if problems:
         backup = latest_backup(db_path)
-        raise click.ClickException(damage_message(db_path, problems,
-                                                  str(backup) if backup else None))
+        source = replicate_to or (str(backup) if backup else None)
+        raise click.ClickException(damage_message(db_path, problems, source))
     try:
         lock = acquire(db_path, host, port, url=url, message_queue=message_queue)
     except ServerRunning as exc:
