@@ -13,6 +13,8 @@ class DomainError(Exception):
     """A request the domain refuses: `code` for machines, the message for people."""
 
     status = 400
+    # Which of the translated sentences below belong to this error's codes (None: its own).
+    domain: str | None = None
 
     def __init__(self, code: str, message: str, status: int | None = None):
         super().__init__(message)
@@ -21,15 +23,16 @@ class DomainError(Exception):
             self.status = status
 
 
-def _words() -> dict[str, str]:
-    """The translated sentence for each domain error code that people meet."""
-    return {
+def _words() -> dict[str, dict[str, str]]:
+    """The translated sentence for each domain error code that people meet, per domain."""
+    return {"excursion": {
         # Excursion events (the guide's phone).
         "unknown_code": _("This badge code is not valid."),
         "already_departed": _("This excursion has already departed."),
         "not_departed": _("The excursion has not departed yet."),
         "already_returned": _("This excursion has already returned."),
         "already_assigned": _("This person is already on this excursion."),
+    }, "correction": {
         # Corrections (the organisers' overview).
         "unknown_scan": _("There is no such scan."),
         "bad_action": _("A correction voids a scan or moves it."),
@@ -37,9 +40,9 @@ def _words() -> dict[str, str]:
         "rejected_scan": _("A rejected scan counts nowhere; it can only be voided."),
         "unknown_checkpoint": _("Choose the checkpoint the scan belongs to."),
         "same_checkpoint": _("The scan already counts there."),
-    }
+    }}
 
 
 def in_words(exc: DomainError) -> str:
     """Say a domain error in the reader's language (its own message where none is known)."""
-    return _words().get(exc.code, exc.message)
+    return _words().get(exc.domain or "", {}).get(exc.code, exc.message)

@@ -34,6 +34,8 @@ MAX_ID = 64
 class EventError(DomainError, ValueError):
     """An excursion event cannot be stored; `code` says why for machines, the text for people."""
 
+    domain = "excursion"
+
 
 def checkpoint_of(excursion_id: str) -> str:
     """Return the id checkin.event gives an excursion's checkpoint (reads use `checkpoints`)."""

@@ -77,6 +77,7 @@ def dashboard_strings() -> dict[str, str]:
         "arrived_of": _("{arrived} of {registered} arrived"),
         "in_venue": _("In the venue now"),
         "per_slot": _("Arrivals per {minutes} minutes"),
+        "outside_day": _("{n} arrivals outside the event's day are not shown"),
         "running_total": _("Arrived so far"),
         "chart_summary": _("{total} arrived; most arrivals ({count}) at {label}."),
         "chart_empty": _("No arrivals yet."),

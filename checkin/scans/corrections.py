@@ -21,6 +21,8 @@ from checkin.scans.record import correct_scan, get_scan
 class CorrectionError(DomainError, ValueError):
     """A correction is refused; `code` says why for machines, the text for people."""
 
+    domain = "correction"
+
 
 MAX_NOTE = 200
 

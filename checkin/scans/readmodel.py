@@ -225,12 +225,6 @@ def day_conflicts(db: Database, planned: Iterable[tuple[int, int, str | None]]
 
 # --------------------------------------------------------------------------- excursions
 
-def excursion_events(db: Database, excursion_id: str) -> list[dict[str, Any]]:
-    """Return an excursion's events in the order they were stored."""
-    return rows(db, "SELECT * FROM excursion_events WHERE excursion = ? ORDER BY seq",
-                [excursion_id])
-
-
 def excursion_statuses(db: Database) -> dict[str, dict[str, Any]]:
     """Return every excursion's status ('boarding', 'departed', 'returned') and its times."""
     out = {x: {"status": "boarding", "departed_at": None, "returned_at": None}

@@ -170,6 +170,9 @@
     chart.setAttribute("viewBox", `0 0 ${W} ${H}`);
     const parts = [desc];
     el("legend-slot").textContent = fmt(S.per_slot, {minutes: t.bucket_minutes});
+    // Arrivals far from the event's day are counted apart: they never stretch the axis.
+    el("outside-day").hidden = !t.outside_day;
+    el("outside-day").textContent = t.outside_day ? fmt(S.outside_day, {n: t.outside_day}) : "";
     if (!t.buckets.length) {
       desc.textContent = S.chart_empty;
       parts.push(svg("text", {x: W / 2, y: H / 2, "text-anchor": "middle", class: "chart-empty"},
