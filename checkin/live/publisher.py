@@ -57,6 +57,7 @@ COALESCE = 0.1
 TICK = 30.0
 IDLE_STOP = 60.0
 SETTLE = 0.3
+STATE_CACHE = 2.0
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,9 @@ class Publisher:
         self.queue: str | None = app.config.get("MESSAGE_QUEUE")
         self._settle: Work | None = None
         self._settle_at = 0.0
+        # Counts changes noted, for the newcomers' state cache (_headcounts_state).
+        self._version = 0
+        self._state_cache: tuple[int, float, list[tuple[str, Any]]] | None = None
         if self.queue:
             self._revoked_channel = f"{socketio.server.manager.channel}.revoked"
             socketio.start_background_task(self._listen_for_revocations)
@@ -132,6 +136,7 @@ class Publisher:
                 excursion = _excursion_of(scan.get("checkpoint"))
                 if excursion:
                     self._work.excursions.add(excursion)
+            self._version += 1
             self._wake()
 
     def on_scan_corrected(self, _sender: Any, correction: dict[str, Any] | None = None,
@@ -146,6 +151,7 @@ class Publisher:
                     self._work.excursions.add(excursion)
             if scan and scan.get("seq") is not None:
                 self._work.scans.add(scan["seq"])
+            self._version += 1
             self._wake()
 
     def on_excursion_changed(self, _sender: Any, excursion_id: str | None = None,
@@ -156,6 +162,7 @@ class Publisher:
             self._work.excursion_events = True
             if excursion_id:
                 self._work.excursions.add(excursion_id)
+            self._version += 1
             self._wake()
 
     # ------------------------------------------------------------------ clients
@@ -238,7 +245,7 @@ class Publisher:
     def room_state(self, db: Database, room: str) -> list[tuple[str, Any]]:
         """Return the (event, payload) pairs that give a newcomer a room's current state."""
         if room == HEADCOUNTS:
-            return [("headcounts", with_states(headcounts(db))), ("arrivals", stats.arrivals(db))]
+            return self._headcounts_state(db)
         if room == ORGANISERS:
             return ([("excursion", s) for s in all_excursion_states(db)]
                     + [("alerts", alerts(db))])
@@ -247,6 +254,26 @@ class Publisher:
             state = excursion_state(db, excursion)
             return [("excursion", state)] if state else []
         return []
+
+    def _headcounts_state(self, db: Database) -> list[tuple[str, Any]]:
+        """The headcounts room's state, computed once for a crowd of newcomers.
+
+        After a restart every display reconnects at once, and the arrivals chart alone
+        takes milliseconds per newcomer at a thousand arrivals. The state is reused while no
+        change has been noted and for at most STATE_CACHE seconds (changes that send no
+        signal, such as an import, show up after that). Not with a message queue: another
+        process's change would not be noted here.
+        """
+        with self._cond:
+            version = self._version
+        now = time.monotonic()
+        cached = self._state_cache
+        if (not self.queue and cached is not None and cached[0] == version
+                and now - cached[1] < STATE_CACHE):
+            return cached[2]
+        state = [("headcounts", with_states(headcounts(db))), ("arrivals", stats.arrivals(db))]
+        self._state_cache = (version, now, state)
+        return state
 
     # ------------------------------------------------------------------ the background task
     def _wake(self) -> None:
