@@ -149,7 +149,8 @@ def test_demo_emails_transliterate_umlauts():
 
 
 def test_the_arrivals_chart_shows_one_day(db):
-    """Arrivals on two days (a reused database): the axis covers one day, the total all."""
+    """Arrivals on two days (a rehearsal today on the event's database): the axis covers the
+    event's day; the others are counted apart, never stretching it."""
     import uuid
     from datetime import UTC, datetime, timedelta
 
@@ -158,16 +159,18 @@ def test_the_arrivals_chart_shows_one_day(db):
     from checkin.scans import organiser_actor, record_scans
 
     codes = [r[0] for r in db.execute("SELECT code FROM participants ORDER BY id LIMIT 6")]
-    today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
-    moments = [today - timedelta(days=3), today - timedelta(days=2)] + \
-        [today + timedelta(minutes=20 * n) for n in range(4)]
+    day = datetime(2019, 11, 12, 8, 0, tzinfo=UTC)  # the demo's day, 09:00 in Groningen
+    now = datetime.now(UTC).replace(microsecond=0)
+    moments = [now - timedelta(hours=2), now - timedelta(hours=1)] + \
+        [day + timedelta(minutes=20 * n) for n in range(4)]
     items = [{"id": str(uuid.uuid4()), "code": c, "checkpoint": "entrance", "direction": "in",
               "at": now_iso(m)} for c, m in zip(codes, moments, strict=True)]
     record_scans(db, organiser_actor("orga"), items)
     timeline = arrivals_timeline(db)
     starts = [datetime.fromisoformat(b["start"]) for b in timeline["buckets"]]
     assert max(starts) - min(starts) < timedelta(hours=2), timeline
-    assert timeline["total"] == 6 and timeline["buckets"][-1]["total"] == 6
+    assert timeline["total"] == 4 and timeline["buckets"][-1]["total"] == 4
+    assert timeline["outside_day"] == 2
     assert timeline["bucket_minutes"] == 15
 
 
