@@ -83,8 +83,9 @@ def test_revoked_scanner_wipes_token_queue_and_roster(browser, live_server, db_p
         "local": 'checkin.device={"removed":true}', "idb": ""},
         "the revoked scanner's storage to be empty")
     assert token not in json.dumps(stored(page, names))
-    page.wait_for_selector("#unpaired:not([hidden])")
-    assert "no longer allowed to scan" in page.inner_text("#unpaired")
+    # ... and the whole screen says so (issue 11's removed screen), never a welcome.
+    page.wait_for_selector("#removed:not([hidden])")
+    assert "This device was removed" in page.inner_text("#removed")
     # The server's refusal is what tells the page to wipe.
     refused = requests.get(live_server.url + "/api/v1/me", timeout=10,
                            headers={"Authorization": f"Bearer {token}"})

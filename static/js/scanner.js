@@ -179,6 +179,9 @@
     ui.choice = {checkpoint: cp.value, direction: dir.value};
     Store.writeJSON("checkin.choice", ui.choice);
     beginScanning();
+    // The setup may have been scrolled to reach Start: the scanner begins at its top, where
+    // the answer and the controls are.
+    window.scrollTo(0, 0);
   });
   $("change").addEventListener("click", () => { buildSetup(); show("setup"); });
 
