@@ -64,13 +64,14 @@ def guide_may_name(db: Database, checkpoint: str, excursion: str | None,
     """
     if not participant_ids:
         return True
-    wanted = sorted(set(participant_ids))
-    marks = ",".join("?" * len(wanted))
-    found = db.execute(
-        f"SELECT count(*) FROM participants p WHERE p.id IN ({marks}) AND "  # noqa: S608
-        "(p.excursion = ? OR EXISTS (SELECT 1 FROM scans s WHERE s.participant_id = p.id "
-        "AND s.checkpoint = ?))", [*wanted, excursion or "", checkpoint]).fetchone()[0]
-    return found == len(wanted)
+    # Imported here: the scan domain imports this policy.
+    from checkin.scans.readmodel import excursion_members, latest_scans_at
+
+    # Who is on the roster comes from the read model: the plan with the day's walk-ons
+    # over it, and the people whose (not voided) badge scans reached this checkpoint.
+    members = excursion_members(db, excursion) if excursion else {}
+    scanned = latest_scans_at(db, checkpoint)
+    return all(pid in members or pid in scanned for pid in set(participant_ids))
 
 
 def guide_walk_on(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -104,5 +105,6 @@ def may_read_roster(actor: dict[str, Any], state: dict[str, Any]) -> bool:
 
 def excursion_returned(db: Database, excursion_id: str) -> bool:
     """Say whether an excursion's return has been recorded."""
-    return db.execute("SELECT 1 FROM excursion_events WHERE excursion = ? AND action = 'return'",
-                      [excursion_id]).fetchone() is not None
+    from checkin.scans.readmodel import excursion_statuses
+
+    return excursion_statuses(db).get(excursion_id, {}).get("status") == "returned"
