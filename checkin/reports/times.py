@@ -21,30 +21,27 @@ def _moment(value: Any) -> datetime | None:
     return stamp if stamp.tzinfo else None
 
 
-def csv_times(rows: list[dict[str, Any]], zone: ZoneInfo) -> list[dict[str, Any]]:
-    """Return rows with their times as ISO 8601 in the event's zone, with its offset."""
+def _converted(rows: list[dict[str, Any]], convert: Any) -> list[dict[str, Any]]:
+    """Return copies of rows with every time column's moment passed through `convert`."""
     out = []
     for row in rows:
         row = dict(row)
         for column in TIME_COLUMNS:
             moment = _moment(row.get(column))
             if moment is not None:
-                row[column] = moment.astimezone(zone).isoformat(timespec="seconds")
+                row[column] = convert(moment)
         out.append(row)
     return out
+
+
+def csv_times(rows: list[dict[str, Any]], zone: ZoneInfo) -> list[dict[str, Any]]:
+    """Return rows with their times as ISO 8601 in the event's zone, with its offset."""
+    return _converted(rows, lambda m: m.astimezone(zone).isoformat(timespec="seconds"))
 
 
 def excel_times(rows: list[dict[str, Any]], zone: ZoneInfo) -> list[dict[str, Any]]:
     """Return rows with their times as the event's local date-times (Excel cells)."""
-    out = []
-    for row in rows:
-        row = dict(row)
-        for column in TIME_COLUMNS:
-            moment = _moment(row.get(column))
-            if moment is not None:
-                row[column] = moment.astimezone(zone).replace(tzinfo=None, microsecond=0)
-        out.append(row)
-    return out
+    return _converted(rows, lambda m: m.astimezone(zone).replace(tzinfo=None, microsecond=0))
 
 
 def report_for_csv(report: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
