@@ -143,9 +143,9 @@ class SessionGuard:
                         self._sweeping = False
                         return
                 for eio_sid in late:
-                    # The session may have gone meanwhile (Engine.IO raises KeyError then).
-                    with contextlib.suppress(Exception):
-                        self.eio.disconnect(eio_sid)
+                    # Each in a task of its own: a close waits until the session's queued
+                    # packets are written, and one slow peer must not hold up the sweep.
+                    self.server.start_background_task(self.eio.disconnect, eio_sid)
         finally:
             with self._lock:
                 # Whatever ended this task, the next session starts a new one.
