@@ -127,19 +127,26 @@ class SessionGuard:
 
     def _sweep(self) -> None:
         """Close sessions past their deadline without joining; end when none is pending."""
-        while True:
-            self.server.sleep(SWEEP_SECONDS)
-            now = time.monotonic()
-            late: list[str] = []
+        try:
+            while True:
+                self.server.sleep(SWEEP_SECONDS)
+                now = time.monotonic()
+                late: list[str] = []
+                with self._lock:
+                    for eio_sid, deadline in list(self._pending.items()):
+                        if self.server.manager.sid_from_eio_sid(eio_sid, self.namespace):
+                            del self._pending[eio_sid]
+                        elif now >= deadline:
+                            del self._pending[eio_sid]
+                            late.append(eio_sid)
+                    if not self._pending and not late:
+                        self._sweeping = False
+                        return
+                for eio_sid in late:
+                    # Each in a task of its own: a close waits until the session's queued
+                    # packets are written, and one slow peer must not hold up the sweep.
+                    self.server.start_background_task(self.eio.disconnect, eio_sid)
+        finally:
             with self._lock:
-                for eio_sid, deadline in list(self._pending.items()):
-                    if self.server.manager.sid_from_eio_sid(eio_sid, self.namespace):
-                        del self._pending[eio_sid]
-                    elif now >= deadline:
-                        del self._pending[eio_sid]
-                        late.append(eio_sid)
-                if not self._pending and not late:
-                    self._sweeping = False
-                    return
-            for eio_sid in late:
-                self.eio.disconnect(eio_sid)
+                # Whatever ended this task, the next session starts a new one.
+                self._sweeping = False

@@ -4,7 +4,8 @@ The scan API and the excursions domain send blinker signals after they commit. T
 publisher only notes what changed and wakes its background task, which computes each
 payload ONCE (not once per client) with its own database connection and emits it to the
 rooms. Bursts are coalesced: the first change after a quiet spell is pushed at once, further
-changes within COALESCE seconds of that push are pushed together when the window ends.
+changes within COALESCE seconds of that push are pushed together when the window ends
+(COALESCE more for every AUDIENCE connected clients: see _window).
 
 Every few seconds (TICK) the task also re-checks what changes with time alone: alerts (an
 excursion about to leave, a device gone silent), and whether connected devices were
@@ -58,6 +59,7 @@ TICK = 30.0
 IDLE_STOP = 60.0
 SETTLE = 0.3
 STATE_CACHE = 2.0
+AUDIENCE = 250
 
 log = logging.getLogger(__name__)
 
@@ -308,7 +310,7 @@ class Publisher:
                         self._cond.wait(min(until - now, IDLE_STOP))
                 # The first change after a quiet spell goes out at once; later ones wait
                 # for the window to close, so a burst of scans makes one push.
-                wait = self._last_push + COALESCE - time.monotonic()
+                wait = self._last_push + self._window() - time.monotonic()
                 if wait > 0 and self._work:
                     time.sleep(wait)
                 with self._cond:
@@ -331,6 +333,17 @@ class Publisher:
             with self._cond:
                 # After a failure the next change starts a fresh task.
                 self._running = False
+
+    def _window(self) -> float:
+        """The coalescing window: longer with a big audience, so pushes leave room for scans.
+
+        Sending one update to a client costs some tens of microseconds on the event loop; at
+        2,000 displays ten pushes a second would take most of it. The window grows by
+        COALESCE per AUDIENCE clients, so pushing stays a small share of the loop's time.
+        """
+        with self._cond:
+            clients = len(self._clients)
+        return COALESCE * max(1.0, clients / AUDIENCE)
 
     def _plan_settle(self, work: Work) -> None:
         """Check again SETTLE seconds after this push (message-queue mode, see above)."""
