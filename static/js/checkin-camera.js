@@ -6,7 +6,10 @@
   "use strict";
 
   const SAME_CODE_MS = 3000;  // the same code read again within this time is the same scan
-  const FRAME_MS = 120;       // decoding interval
+  // The pause between two decodes. A QR waits for the next decode about half of it on
+  // average: 50 ms keeps the answer within the 150 ms a volunteer reads as instant, at about
+  // a quarter of one core of a tablet while the camera is on.
+  const FRAME_MS = 50;
 
   function create(options) {
     const video = options.video;
