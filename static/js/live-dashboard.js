@@ -162,6 +162,10 @@
     const chart = el("timeline");
     lastTimeline = t;
     const desc = svg("desc", {id: "timeline-desc"});
+    // Arrivals far from the event's day are counted apart: they never stretch the axis.
+    // Shown before the chart is measured: the line takes room from the chart.
+    el("outside-day").hidden = !t.outside_day;
+    el("outside-day").textContent = t.outside_day ? fmt(S.outside_day, {n: t.outside_day}) : "";
     // Drawn at the chart's real size: labels keep the page's font size at any screen size.
     const box = chart.getBoundingClientRect();
     const fs = parseFloat(getComputedStyle(chart).fontSize) || 16;
@@ -170,9 +174,6 @@
     chart.setAttribute("viewBox", `0 0 ${W} ${H}`);
     const parts = [desc];
     el("legend-slot").textContent = fmt(S.per_slot, {minutes: t.bucket_minutes});
-    // Arrivals far from the event's day are counted apart: they never stretch the axis.
-    el("outside-day").hidden = !t.outside_day;
-    el("outside-day").textContent = t.outside_day ? fmt(S.outside_day, {n: t.outside_day}) : "";
     if (!t.buckets.length) {
       desc.textContent = S.chart_empty;
       parts.push(svg("text", {x: W / 2, y: H / 2, "text-anchor": "middle", class: "chart-empty"},
@@ -224,6 +225,18 @@
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => { if (lastTimeline) renderTimeline(lastTimeline); }, 200);
   });
+  // The chart's box also changes without a window resize (a line above it appears, the rooms
+  // wrap, a font loads): draw again at the new size, or the labels would be scaled with it.
+  if (window.ResizeObserver) {
+    new ResizeObserver(() => {
+      const chart = el("timeline");
+      const drawn = chart.viewBox && chart.viewBox.baseVal;
+      if (!lastTimeline || !drawn) return;
+      const box = chart.getBoundingClientRect();
+      const W = Math.max(300, Math.round(box.width)), H = Math.max(160, Math.round(box.height));
+      if (W !== drawn.width || H !== drawn.height) renderTimeline(lastTimeline);
+    }).observe(el("timeline"));
+  }
 
   function renderArrivals(data) {
     renderTimeline(data.timeline);
