@@ -218,3 +218,51 @@ def test_scans_are_answered_while_a_big_badge_pdf_renders(db_path, tmp_path):
         assert max(answered) < pdf["done"], "scans waited for the PDF"  # type: ignore[operator]
     finally:
         server.stop()
+
+
+def test_a_writer_waits_for_another_process_without_holding_the_loop(db_path, tmp_path):
+    """Writers of several server processes queue on an flock beside the database: while
+    another process holds it, a scan waits (in a real thread) and reads are still answered;
+    the moment it is let go, the scan is stored."""
+    import fcntl
+
+    server = _serve(db_path, tmp_path)
+    try:
+        db = connect(db_path)
+        tablet = add_device(db, "Entrance tablet", "scanner", "entrance")["token"]
+        db.conn.close()
+        person = _person(db_path)
+        headers = {"Authorization": "Bearer " + tablet}
+        # The first request notes the device as seen (a write); later ones only read.
+        assert _scan(server.url, tablet, "entrance", code=person["code"]).status_code == 200
+        lock_path = f"{db_path}.write-lock"
+        assert (os.stat(lock_path).st_mode & 0o777) == 0o600  # beside the event's data
+        fd = os.open(lock_path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # as another server process writing
+            stored: dict[str, object] = {}
+
+            def scan() -> None:
+                stored["response"] = _scan(server.url, tablet, "entrance", code=person["code"],
+                                           direction="out")
+                stored["at"] = time.monotonic()
+
+            writer = threading.Thread(target=scan)
+            writer.start()
+            time.sleep(0.5)
+            assert "response" not in stored, "the scan did not wait for the other process"
+            started = time.monotonic()
+            counts = requests.get(server.url + "/api/v1/headcounts", headers=headers, timeout=5)
+            assert counts.status_code == 200 and time.monotonic() - started < 1.0
+            assert "response" not in stored
+            released = time.monotonic()
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            writer.join(timeout=10)
+        finally:
+            os.close(fd)
+        assert stored["response"].status_code == 200  # type: ignore[attr-defined]
+        assert stored["at"] - released < 1.0  # type: ignore[operator]
+        results = stored["response"].json()["results"]  # type: ignore[attr-defined]
+        assert results[0]["status"] == "accepted"
+    finally:
+        server.stop()

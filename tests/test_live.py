@@ -18,7 +18,7 @@ from tests.conftest import ORGANISER
 
 pytestmark = pytest.mark.server
 
-EVENTS = ("hello", "headcounts", "arrivals", "excursion", "scan", "alerts")
+EVENTS = ("hello", "headcounts", "arrivals", "excursion", "scans", "alerts")
 
 
 class Listener:
@@ -67,6 +67,13 @@ class Listener:
                     raise AssertionError(f"no matching {name!r} within {timeout} s; got "
                                          f"{[e for _, e, _ in self.events]}")
                 self.cond.wait(left)
+
+    def wait_for_scan(self, match=lambda row: True, after: float = 0.0,
+                      timeout: float = 5.0) -> dict[str, Any]:
+        """Wait for a scan row matching `match` in a `scans` batch received after `after`."""
+        _, rows = self.wait_for("scans", lambda rows: any(match(r) for r in rows), after,
+                                timeout)
+        return next(r for r in rows if match(r))
 
     def received(self, name: str, after: float = 0.0) -> list[Any]:
         """Every payload of event `name` received after `after`."""
@@ -188,7 +195,7 @@ def test_clients_reconnect_after_a_restart_and_catch_up(live_server, db_path):
     try:
         _scan(live_server.url, devices["scanner"]["token"], "entrance", code=people[0]["code"])
         dashboard.wait_for("headcounts", lambda d: d["arrived"] == 1)
-        _, seen = organiser.wait_for("scan", lambda s: s["participant"] == people[0]["id"])
+        seen = organiser.wait_for_scan(lambda s: s["participant"] == people[0]["id"])
         last_seq = seen["seq"]
 
         live_server.stop()
@@ -210,7 +217,7 @@ def test_clients_reconnect_after_a_restart_and_catch_up(live_server, db_path):
         answer = organiser.client.call("catch_up", {"since": last_seq}, namespace="/live",
                                        timeout=5)
         assert answer["ok"] and answer["sent"] == 1
-        _, missed = organiser.wait_for("scan", lambda s: s["seq"] > last_seq, after=asked)
+        missed = organiser.wait_for_scan(lambda s: s["seq"] > last_seq, after=asked)
         assert missed["participant"] == people[1]["id"]
         assert missed["checkpoint"] == "entrance" and missed["device_name"] == "Entrance tablet"
     finally:
@@ -251,7 +258,7 @@ def test_roles_see_only_their_rooms(live_server, db_path):
         time.sleep(0.5)  # anything else would have arrived by now
         # ... the bike tour's guide gets nothing of it, and no headcounts at all.
         assert bike.received("excursion", after=posted) == []
-        assert bike.received("headcounts") == [] and bike.received("scan") == []
+        assert bike.received("headcounts") == [] and bike.received("scans") == []
         assert all(s["excursion"]["id"] == "bike-tour" for s in bike.received("excursion"))
         # A guide cannot ask for the scan log either.
         assert bike.client.call("catch_up", {"since": 0}, namespace="/live",

@@ -390,8 +390,10 @@ class Publisher:
                     self._last_excursions[excursion] = state
                     self._emit("excursion", state, [excursion_room(excursion), ORGANISERS])
         if organisers and work.scans:
-            for row in stats.scans_by_seq(db, sorted(work.scans)):
-                self._emit("scan", row, ORGANISERS)
+            # One event for the whole window, not one per scan: at a thousand scans a second
+            # an emit each (and with several processes, a Redis message each) cost the
+            # server more than the scans themselves.
+            self._emit("scans", stats.scans_by_seq(db, sorted(work.scans)), ORGANISERS)
         if organisers and (work.alerts or tick):
             current = alerts(db)
             if current != self._last_alerts:

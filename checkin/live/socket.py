@@ -1,9 +1,9 @@
 """The Socket.IO namespace /live: it only translates between Socket.IO and checkin.live.
 
 Client -> server: connect (auth={"token": ...} or the organiser's session cookie),
-`catch_up` {"since": <last scan seq seen>} (organisers: the missed `scan` events),
+`catch_up` {"since": <last scan seq seen>} (organisers: the missed scans, as one `scans` event),
 `join` {"room": "excursion:<id>"} (organisers any excursion; a guide only its own).
-Server -> client: `headcounts`, `arrivals`, `excursion`, `scan`, `alerts`.
+Server -> client: `headcounts`, `arrivals`, `excursion`, `scans` (a list of scan rows), `alerts`.
 """
 
 from __future__ import annotations
@@ -69,8 +69,8 @@ class LiveNamespace(Namespace):
             return {"ok": False, "error": "bad_since", "sent": 0}
         db = get_db()
         rows = stats.scans_since(db, since, MAX_CATCH_UP)
-        for row in rows:
-            emit("scan", row)
+        if rows:
+            emit("scans", rows)
         return {"ok": True, "sent": len(rows), "latest": stats.latest_seq(db)}
 
     def on_join(self, data: Any = None) -> dict[str, Any]:

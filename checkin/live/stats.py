@@ -160,7 +160,7 @@ LEFT JOIN devices d ON d.id = s.device_id
 
 
 def _scan_row(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
-    """Shape one SCAN_VIEW row as the `scan` event and the overview's tables carry it."""
+    """Shape one SCAN_VIEW row as the `scans` event and the overview's tables carry it."""
     device = row["device_name"] or ""
     if device.startswith("organiser:"):
         device = device.split(":", 1)[1]

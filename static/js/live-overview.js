@@ -161,7 +161,8 @@
       setStatus("lost", S.reconnecting);
     }
   });
-  socket.on("scan", showScan);
+  // Scans come in batches: all those stored within one push window, or a catch-up.
+  socket.on("scans", (rows) => rows.forEach(showScan));
   socket.on("headcounts", () => schedule("numbers", "missing"));
   socket.on("excursion", () => schedule("excursions"));
   socket.on("alerts", (list) => {
