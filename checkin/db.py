@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
 import sqlite3
 import threading
 import time
@@ -118,71 +116,6 @@ def set_meta(db: Database, key: str, value: str) -> None:
     )
 
 
-class WriteLock:
-    """Where the server's writers queue: this process's greenlets, then other server processes.
-
-    SQLite lets one connection write at a time. Inside a process, writers wait on a lock of
-    the event loop. Between the processes of `--workers N` (or several servers on one event)
-    they wait on an flock of a file beside the database, in a real thread, so a waiting
-    writer wakes the moment the other process commits. The alternative, polling SQLite's
-    lock with cooperative sleeps (see _begin_immediate), wakes up to 2 ms late and, with two
-    workers, let the second process add nothing to throughput (scripts/bench-capacity).
-    Other processes (the command line, imports in threads) still meet SQLite's own lock.
-    """
-
-    def __init__(self, database: str | Path | None = None):
-        self._local = threading.Lock()
-        self._path = f"{database}.write-lock" if database else None
-        self._fd: int | None = None
-        self._pid: int | None = None
-        self._held = False
-
-    def _file(self) -> int:
-        # Opened in each process, after the fork: an inherited descriptor would share one
-        # lock between the workers.
-        if self._fd is None or self._pid != os.getpid():
-            create_private(Path(self._path))  # type: ignore[arg-type]
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CLOEXEC)  # type: ignore[arg-type]
-            self._pid = os.getpid()
-        return self._fd
-
-    def _lock_file(self) -> None:
-        fd = self._file()
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            pass
-        import gevent
-
-        waiting = gevent.get_hub().threadpool.spawn(fcntl.flock, fd, fcntl.LOCK_EX)
-        try:
-            waiting.get()
-        except BaseException:
-            # Interrupted while the thread waits: let go of the lock once it is taken.
-            waiting.rawlink(lambda _r: fcntl.flock(fd, fcntl.LOCK_UN))
-            raise
-
-    def __enter__(self) -> WriteLock:
-        self._local.acquire()
-        try:
-            if self._path and cooperative():
-                self._lock_file()
-                self._held = True
-        except BaseException:
-            self._local.release()
-            raise
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        try:
-            if self._held:
-                self._held = False
-                fcntl.flock(self._fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
-        finally:
-            self._local.release()
-
-
 POOL = "checkin.db.connections"
 WRITE_LOCK = "checkin.db.write_lock"
 
@@ -222,5 +155,5 @@ def close_db(_exc: BaseException | None = None) -> None:
 def init_app(app: Flask) -> None:
     """Register the connection pool, the write lock and the teardown with the app."""
     app.extensions[POOL] = []
-    app.extensions[WRITE_LOCK] = WriteLock(app.config.get("DATABASE"))
+    app.extensions[WRITE_LOCK] = threading.Lock()
     app.teardown_appcontext(close_db)
