@@ -219,3 +219,17 @@ def test_scans_are_answered_while_a_big_badge_pdf_renders(db_path, tmp_path):
     finally:
         server.stop()
 
+
+
+def test_offloaded_work_runs_only_on_idle_cores():
+    """The child that renders badge PDFs runs at SCHED_IDLE: scans never wait for it."""
+    import pickle
+    import subprocess
+    import sys
+
+    from checkin.offload import CHILD
+
+    done = subprocess.run([sys.executable, "-c", CHILD],
+                          input=pickle.dumps((os.sched_getscheduler, (0,))),
+                          capture_output=True, check=True)
+    assert pickle.loads(done.stdout) == os.SCHED_IDLE  # noqa: S301 - our own child
