@@ -74,6 +74,25 @@ def stop_group(proc: subprocess.Popen) -> None:
     proc.wait(timeout=15)
 
 
+def left_behind(db: Path, seconds: float = 10) -> list[str]:
+    """Wait for every process naming the database (the server's keeper too) to end; kill and
+    return those still running after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        running = {}
+        for entry in Path("/proc").iterdir():
+            with contextlib.suppress(OSError):
+                if entry.name.isdigit() and str(db).encode() in (entry / "cmdline").read_bytes():
+                    running[int(entry.name)] = (entry / "cmdline").read_bytes()
+        if not running or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    for pid in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return [c.replace(b"\0", b" ").decode(errors="replace") for c in running.values()]
+
+
 @pytest.mark.server
 def test_plain_install_runs_help_demo_and_serves_https(plain: Path, tmp_path: Path) -> None:
     """`checkin --help`, `demo` and `serve` (HTTPS) work from runtime dependencies alone."""
@@ -118,3 +137,5 @@ def test_plain_install_runs_help_demo_and_serves_https(plain: Path, tmp_path: Pa
         assert f"Location: https://127.0.0.1:{port}/login".encode() in answer
     finally:
         stop_group(proc)
+        left = left_behind(db)
+    assert left == [], f"still running after the server stopped: {left}"
