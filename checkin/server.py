@@ -327,6 +327,18 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
     run_gunicorn(app_config, options)
 
 
+def removed_threads(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """Refuse --threads (removed in 0.2.0) with a message that says what replaced it."""
+    if value is not None:
+        # Not mapped to --connections: a thread count (default 256) is no connection limit,
+        # and a smaller limit than the default would only turn devices away.
+        raise click.UsageError(
+            "--threads was removed in 0.2.0: the server no longer needs a thread per "
+            "connection. Leave it out (the server holds "
+            f"{DEFAULT_CONNECTIONS:,} open connections per worker), or set that number with "
+            "--connections N.")
+
+
 @click.command("serve")
 @click.option("--host", default=None,
               help="Address to listen on (default: 0.0.0.0 for HTTPS, 127.0.0.1 with --http).")
@@ -344,6 +356,8 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
 @click.option("--connections", type=click.IntRange(100, 1_000_000),
               default=DEFAULT_CONNECTIONS, show_default=True,
               help="Open connections per worker (live WebSockets and idle keep-alive).")
+@click.option("--threads", hidden=True, expose_value=False, is_eager=True,
+              callback=removed_threads)
 @click.option("--max-per-address", type=click.IntRange(1), default=PER_ADDRESS,
               show_default=True,
               help="Live (Socket.IO) sessions one client address may hold; generous for a "

@@ -21,9 +21,8 @@ from checkin.excursions import (
 from checkin.excursions.signals import excursion_changed
 from checkin.scanner.views import worker_response
 from checkin.security.policy import (
-    counts_only,
+    excursion_view,
     guide_walk_on,
-    may_read_roster,
     parse_device_time,
     time_allowed,
 )
@@ -43,7 +42,7 @@ def _allowed(who: dict[str, Any], excursion_id: str) -> None:
 
 def for_role(who: dict[str, Any], state: Any) -> Any:
     """Return what the caller may read of an excursion's state (see security.policy)."""
-    return counts_only(state) if state and not may_read_roster(who, state) else state
+    return excursion_view(who, state) if state else state
 
 
 def get_excursion(excursion_id: str) -> Any:

@@ -1,7 +1,10 @@
 """Who may listen to what on /live: plain functions, testable without Flask or Socket.IO.
 
 Rooms: "headcounts" (displays, scanners, organisers), "excursion:<id>" (that excursion's
-guide, organisers), "organisers" (organisers only: recent scans and alerts).
+guide), "organisers" (organisers only: recent scans, alerts, and every excursion's state).
+An organiser who joins an excursion's room is sent its state but not put in it: the room
+carries what a guide may read (no names once the group has returned), and organisers hear
+every change of every excursion in "organisers" anyway.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from checkin import devices
 HEADCOUNTS = "headcounts"
 ORGANISERS = "organisers"
 EXCURSION_PREFIX = "excursion:"
+#: Whom an excursion's room reaches, as security.policy sees an actor: its guide's phones.
+EXCURSION_AUDIENCE: dict[str, Any] = {"role": "guide"}
 
 
 def identify(db: Database, auth: Any, organiser: str | None) -> dict[str, Any] | None:
@@ -59,3 +64,11 @@ def may_join(identity: dict[str, Any], room: Any) -> bool:
     if identity["role"] == "organiser":
         return room in (HEADCOUNTS, ORGANISERS) or room.startswith(EXCURSION_PREFIX)
     return room in rooms_for(identity)
+
+
+def joins(identity: dict[str, Any], room: str) -> bool:
+    """Say whether a permitted join puts the client in `room` (else it is sent the state once).
+
+    Organisers stay out of excursion rooms, which carry a guide's view (see above).
+    """
+    return not (identity["role"] == "organiser" and room.startswith(EXCURSION_PREFIX))

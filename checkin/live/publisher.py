@@ -43,12 +43,19 @@ from checkin.devices.signals import device_revoked
 from checkin.excursions import all_excursion_states, excursion_state
 from checkin.excursions.signals import excursion_changed
 from checkin.live import stats
-from checkin.live.access import EXCURSION_PREFIX, HEADCOUNTS, ORGANISERS, excursion_room
+from checkin.live.access import (
+    EXCURSION_AUDIENCE,
+    EXCURSION_PREFIX,
+    HEADCOUNTS,
+    ORGANISERS,
+    excursion_room,
+)
 from checkin.live.alerts import alerts
 from checkin.offload import cooperative
 from checkin.places import with_states
 from checkin.scans import headcounts
 from checkin.scans.signals import scan_corrected, scans_recorded
+from checkin.security.policy import excursion_view
 from checkin.security.sessions import session_user
 from checkin.security.signals import session_ended
 
@@ -244,8 +251,10 @@ class Publisher:
             return out
 
     # ------------------------------------------------------------------ state for a room
-    def room_state(self, db: Database, room: str) -> list[tuple[str, Any]]:
-        """Return the (event, payload) pairs that give a newcomer a room's current state."""
+    def room_state(self, db: Database, room: str,
+                   identity: dict[str, Any]) -> list[tuple[str, Any]]:
+        """Return the (event, payload) pairs that give a newcomer a room's current state, as
+        far as this client may read it."""
         if room == HEADCOUNTS:
             return self._headcounts_state(db)
         if room == ORGANISERS:
@@ -254,7 +263,7 @@ class Publisher:
         excursion = _excursion_of(room)
         if excursion:
             state = excursion_state(db, excursion)
-            return [("excursion", state)] if state else []
+            return [("excursion", excursion_view(identity, state))] if state else []
         return []
 
     def _headcounts_state(self, db: Database) -> list[tuple[str, Any]]:
@@ -388,7 +397,7 @@ class Publisher:
                 if state is not None and (not work.settle
                                           or state != self._last_excursions.get(excursion)):
                     self._last_excursions[excursion] = state
-                    self._emit("excursion", state, [excursion_room(excursion), ORGANISERS])
+                    self._emit_excursion(excursion, state)
         if organisers and work.scans:
             # One event for the whole window, not one per scan: at a thousand scans a second
             # an emit each (and with several processes, a Redis message each) cost the
@@ -401,6 +410,19 @@ class Publisher:
                 self._emit("alerts", current, ORGANISERS)
         if tick:
             self._check_devices(db)
+
+    def _emit_excursion(self, excursion: str, state: dict[str, Any]) -> None:
+        """Send an excursion's state to organisers, and its guide what a guide may read.
+
+        The guide's view is decided here, from the stored state, by whichever process pushes,
+        so a guide's page gets no more names from the moment the return is stored.
+        """
+        guide_view = excursion_view(EXCURSION_AUDIENCE, state)
+        if guide_view is state:
+            self._emit("excursion", state, [excursion_room(excursion), ORGANISERS])
+        else:
+            self._emit("excursion", state, ORGANISERS)
+            self._emit("excursion", guide_view, excursion_room(excursion))
 
     def _excursions_touched(self, db: Database) -> set[str]:
         """Excursions changed by events since the last look (a walk-on changes two)."""

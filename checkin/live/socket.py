@@ -18,7 +18,7 @@ from checkin.continuity.instance import current_instance
 from checkin.db import get_db
 from checkin.event import event_info
 from checkin.live import stats
-from checkin.live.access import identify, may_join, rooms_for
+from checkin.live.access import identify, joins, may_join, rooms_for
 from checkin.live.publisher import NAMESPACE, get_publisher
 from checkin.socket_guard import EXTENSION as GUARD
 
@@ -52,7 +52,7 @@ class LiveNamespace(Namespace):
                        "event": (event_info(db) or {}).get("name"),
                        "latest_scan": stats.latest_seq(db), "instance": current_instance()})
         for room in rooms:
-            for event, payload in publisher.room_state(db, room):
+            for event, payload in publisher.room_state(db, room, identity):
                 emit(event, payload)
 
     def on_disconnect(self, reason: Any = None) -> None:
@@ -81,10 +81,11 @@ class LiveNamespace(Namespace):
         if identity is None or not may_join(identity, room):
             return {"ok": False, "error": "forbidden"}
         db = get_db()
-        state = publisher.room_state(db, room)
+        state = publisher.room_state(db, room, identity)
         if room.startswith("excursion:") and not state:
             return {"ok": False, "error": "not_found"}
-        join_room(room)
+        if joins(identity, room):
+            join_room(room)
         for event, payload in state:
             emit(event, payload)
         return {"ok": True, "room": room}

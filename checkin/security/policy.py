@@ -103,6 +103,11 @@ def may_read_roster(actor: dict[str, Any], state: dict[str, Any]) -> bool:
     return not (actor["role"] == "guide" and state["excursion"]["status"] == "returned")
 
 
+def excursion_view(actor: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    """Return what the actor may read of an excursion's state: all of it, or its counts only."""
+    return state if may_read_roster(actor, state) else counts_only(state)
+
+
 def excursion_returned(db: Database, excursion_id: str) -> bool:
     """Say whether an excursion's return has been recorded."""
     from checkin.scans.readmodel import excursion_statuses
