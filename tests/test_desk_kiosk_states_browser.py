@@ -1,0 +1,168 @@
+"""The registration desk and the kiosk show the shared device states, in headless Chromium
+against the real server: a removed desk or kiosk turns into the full-screen notice (never a
+welcome, never a form that seems to work), and a lost server is shown in words and an icon
+within 5 s, with what cannot be done until it is back."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+
+from checkin.devices import revoke
+from tests.conftest import ARTIFACTS
+from tests.test_scanner_browser import new_device, pair, start_scanning, wait_js
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+TABLET = {"width": 1024, "height": 768}
+
+
+def _revoke(db_path, device_id: str) -> None:
+    from checkin.db import connect
+
+    db = connect(db_path)
+    try:
+        revoke(db, device_id)
+    finally:
+        db.conn.close()
+
+
+def open_desk(browser, base: str, db_path, name: str = "Desk 1"):
+    """Pair a new desk device in its own context and wait for its desk panel."""
+    device = new_device(db_path, name, "desk")
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    pair(page, base, device)
+    start_scanning(page)
+    page.wait_for_selector("#desk:not([hidden])")
+    return device, context, page
+
+
+def open_kiosk(browser, base: str, db_path, name: str = "Kiosk 1"):
+    """Pair a new kiosk in its own context and wait for its start screen."""
+    device = new_device(db_path, name, "kiosk")
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    page.goto(f"{base}/pair/{device['pairing_code']}")
+    wait_js(page, "location.pathname === '/kiosk'")
+    page.wait_for_selector("#k-start:not([hidden])", timeout=15000)
+    return device, context, page
+
+
+def test_removed_desk_and_kiosk_show_the_notice_within_seconds(live_server, browser, db_path):
+    desk, _c1, desk_page = open_desk(browser, live_server.url, db_path)
+    kiosk, _c2, kiosk_page = open_kiosk(browser, live_server.url, db_path)
+    desk_page.get_by_text("Register walk-in").click()
+    _revoke(db_path, desk["id"])
+    _revoke(db_path, kiosk["id"])
+    started = time.monotonic()
+    desk_page.wait_for_selector("#removed:not([hidden])", timeout=5000)
+    kiosk_page.wait_for_selector("#removed:not([hidden])", timeout=5000)
+    took = time.monotonic() - started
+    assert took < 5.5, took
+    for page in (desk_page, kiosk_page):
+        assert "pair it again" in page.inner_text("#removed")
+        assert page.locator("#main").is_hidden()
+        assert page.locator("#walk-in-form, #k-form, #k-forgot").filter(visible=True).count() == 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    kiosk_page.screenshot(path=str(ARTIFACTS / "kiosk-removed.png"))
+
+
+def hide_revocation():
+    """A route handler that answers /api/v1/me with its last good answer once refused, as
+    if the heartbeat had not asked since the device was removed."""
+    saved: dict[str, str] = {}
+
+    def handle(route):
+        try:
+            response = route.fetch()
+        except PlaywrightError:  # the server stopped at the test's end
+            route.abort()
+            return
+        if response.status == 200:
+            saved["body"] = response.text()
+            route.fulfill(response=response)
+        else:
+            route.fulfill(status=200, content_type="application/json", body=saved["body"])
+
+    return handle
+
+
+def test_a_refused_walk_in_or_check_in_shows_the_notice(live_server, browser, db_path):
+    """The server refuses the device before the heartbeat noticed: the desk's form and the
+    kiosk's look-up turn into the notice, not an error line under a form that seems fine."""
+    desk, desk_context, desk_page = open_desk(browser, live_server.url, db_path)
+    kiosk, kiosk_context, kiosk_page = open_kiosk(browser, live_server.url, db_path)
+    for context in (desk_context, kiosk_context):
+        context.route(re.compile(r".*/api/v1/me$"), hide_revocation())
+    desk_page.wait_for_timeout(2500)  # a heartbeat of each went through the route
+    _revoke(db_path, desk["id"])
+    _revoke(db_path, kiosk["id"])
+
+    desk_page.get_by_text("Register walk-in").click()
+    desk_page.get_by_label("First name *").fill("Hinrich")
+    desk_page.get_by_label("Last name *").fill("Brandt")
+    desk_page.get_by_role("button", name="Register", exact=True).click()
+    desk_page.wait_for_selector("#removed:not([hidden])", timeout=5000)
+    assert desk_page.locator("#desk").is_hidden()
+
+    statuses: list[str] = []
+    kiosk_page.expose_function("seen", lambda status: statuses.append(status))
+    kiosk_page.evaluate("""() => new MutationObserver(() => window.seen(
+        document.getElementById('k-result').dataset.status)).observe(
+        document.getElementById('k-result'), {attributes: true})""")
+    kiosk_page.get_by_role("button", name="Forgot your badge?").click()
+    kiosk_page.get_by_label("Last name").fill("Brandt")
+    kiosk_page.get_by_label("E-mail address").fill("brandt@example.org")
+    kiosk_page.get_by_role("button", name="Check me in").click()
+    kiosk_page.wait_for_selector("#removed:not([hidden])", timeout=5000)
+    kiosk_page.wait_for_timeout(200)
+    assert statuses == [] and kiosk_page.locator("#k-answer").is_hidden()
+
+
+def test_lost_server_is_plain_on_desk_and_kiosk_within_five_seconds(live_server, browser,
+                                                                     db_path):
+    _d, _c1, desk_page = open_desk(browser, live_server.url, db_path)
+    _k, _c2, kiosk_page = open_kiosk(browser, live_server.url, db_path)
+    desk_page.get_by_text("Register walk-in").click()
+    for page in (desk_page, kiosk_page):
+        assert page.get_attribute("#net", "data-state") == "online"
+        assert page.inner_text("#net-text") == "Online"
+        assert page.locator("#net-icon svg.icon-online").is_visible()
+    assert desk_page.locator("#desk-offline").is_hidden()
+    assert desk_page.locator("#walk-in-form button[type=submit]").is_enabled()
+
+    live_server.stop()
+    started = time.monotonic()
+    wait_js(desk_page, "document.getElementById('net').dataset.state === 'offline'", timeout=6)
+    wait_js(kiosk_page, "document.getElementById('net').dataset.state === 'offline'", timeout=6)
+    took = time.monotonic() - started
+    assert took <= 5.5, took
+    for page in (desk_page, kiosk_page):
+        # In words and with an icon, not by colour alone.
+        assert page.inner_text("#net-text").startswith("Offline")
+        assert page.locator("#net-icon svg.icon-offline").is_visible()
+        assert page.locator("#net-icon svg.icon-online").is_hidden()
+        assert page.locator("#conn-banner").is_visible()
+    # The desk says what cannot be done offline, and its buttons do not pretend to work.
+    wait_js(desk_page, "!document.getElementById('desk-offline').hidden", timeout=2)
+    notice = desk_page.inner_text("#desk-offline")
+    assert "walk-ins" in notice and "print" in notice, notice
+    assert desk_page.locator("#walk-in-form button[type=submit]").is_disabled()
+    assert desk_page.locator("#desk-print").is_disabled()
+    # The kiosk sends people to the desk instead of offering a look-up that cannot work.
+    assert "desk" in kiosk_page.inner_text("#conn-banner")
+    assert kiosk_page.locator("#k-forgot").is_disabled()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    desk_page.screenshot(path=str(ARTIFACTS / "desk-offline.png"), full_page=True)
+    kiosk_page.screenshot(path=str(ARTIFACTS / "kiosk-offline.png"))
+
+    live_server.start()
+    wait_js(desk_page, "document.getElementById('net').dataset.state === 'online'", timeout=6)
+    wait_js(kiosk_page, "document.getElementById('net').dataset.state === 'online'", timeout=6)
+    assert desk_page.locator("#desk-offline").is_hidden()
+    assert desk_page.locator("#walk-in-form button[type=submit]").is_enabled()
+    assert kiosk_page.locator("#k-forgot").is_enabled()
