@@ -254,9 +254,14 @@ def _device_context(chromium, size: tuple[int, int], token: str, role: str):
 
 
 def _look(page, where: str, name: str, size: tuple[int, int], lang: str,
-          full_page: bool = True) -> list[str]:
-    """Screenshot a state and return its problems: sideways scrolling, small targets, axe."""
+          full_page: bool = True, needs: tuple[str, ...] = ()) -> list[str]:
+    """Screenshot a state and return its problems: sideways scrolling, small targets, axe,
+    and (tablet and up) controls in `needs` not fully on screen without scrolling."""
     problems = []
+    for selector in needs if size[0] >= 1024 else ():
+        box = page.locator(selector).bounding_box()
+        if box is None or box["y"] < 0 or box["y"] + box["height"] > size[1]:
+            problems.append(f"{where}: {selector} not fully visible ({box})")
     wide = page.evaluate(OVERFLOW_JS)
     if wide["width"] > size[0] + 1:
         problems.append(f"{where}: {wide['width']} px wide: {wide['wide']}")
@@ -318,13 +323,14 @@ def test_desk_and_kiosk_at_every_size_and_language(site, chromium):
             page.goto(f"{url}/kiosk?lang={lang}", wait_until="load")
             page.wait_for_selector("#k-start:not([hidden])", timeout=8000)
             page.wait_for_timeout(100)
-            problems += _look(page, where, "kiosk", size, lang, full_page=False)
+            problems += _look(page, where, "kiosk", size, lang, full_page=False,
+                              needs=("#k-forgot", "#net"))
             if lang != "de" and size[0] != 390:
                 continue  # the other screens: every language on a phone, German elsewhere
             page.click("#k-forgot")
             page.wait_for_selector("#k-lookup:not([hidden])")
             problems += _look(page, where + " look-up", "kiosk-lookup", size, lang,
-                              full_page=False)
+                              full_page=False, needs=("#k-email", "#k-submit", "#k-cancel"))
             page.click("#k-cancel")
             page.wait_for_selector("#k-start:not([hidden])")
             page.evaluate("document.activeElement && document.activeElement.blur()")
@@ -332,7 +338,7 @@ def test_desk_and_kiosk_at_every_size_and_language(site, chromium):
             page.keyboard.press("Enter")
             page.wait_for_selector("#k-answer:not([hidden])", timeout=8000)
             problems += _look(page, where + " welcome", "kiosk-welcome", size, lang,
-                              full_page=False)
+                              full_page=False, needs=("#k-result", "#k-done"))
         kiosk_context.close()
         problems += [f"{size}: script error {e}" for e in errors]
     assert problems == [], "\n".join(problems)

@@ -111,7 +111,7 @@
 
   function onCode(text) {
     // Only from the start screen: a code seen while a welcome shows is the same person.
-    if ($("k-start").hidden || busy) return;
+    if ($("k-start").hidden || busy || UI.isRemoved()) return;
     checkIn({code: text});
   }
 
