@@ -287,7 +287,8 @@ def test_desk_and_kiosk_at_every_size_and_language(site, chromium):
     try:
         desk = add_device(db, "Desk 1", "desk")
         kiosk = add_device(db, "Kiosk 1", "kiosk")
-        code = db.execute("SELECT code FROM participants ORDER BY id LIMIT 1").fetchone()[0]
+        code, last_name = db.execute("SELECT code, last_name FROM participants ORDER BY id "
+                                     "LIMIT 1").fetchone()
     finally:
         db.conn.close()
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -306,6 +307,9 @@ def test_desk_and_kiosk_at_every_size_and_language(site, chromium):
             page.wait_for_selector("#desk:not([hidden])", timeout=5000)
             page.evaluate("document.querySelectorAll('#desk details')"
                           ".forEach((d) => { d.open = true; })")
+            page.fill("#lost-q", last_name)
+            page.press("#lost-q", "Enter")
+            page.wait_for_selector("#lost-results li button")
             problems += _look(page, where, "desk", size, lang)
             if lang == "en":
                 desk_context.set_offline(True)
