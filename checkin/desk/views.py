@@ -216,7 +216,7 @@ def kiosk_page() -> Response:
 
     html = render_template("kiosk/kiosk.html", strings={
         **{k: v for k, v in scanner_strings().items()
-           if k in ("not_paired", "revoked_device", "camera_unavailable", "camera_insecure",
+           if k in ("not_paired", "camera_unavailable", "camera_insecure",
                     "error_network", "loading", "online")},
         "offline": _("Offline"),
         # For the connection banner: an attendee needs where to go, not since when.
