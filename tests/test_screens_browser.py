@@ -7,6 +7,7 @@ whole sweep is about 150 page loads. Screenshots go to $CHECKIN_ARTIFACTS/screen
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -222,4 +223,126 @@ def test_every_page_at_every_size_and_language(site, chromium):
                                  for t in small[:8]]
         problems += [f"{width}x{height}: script error {e}" for e in errors]
         context.close()
+    assert problems == [], "\n".join(problems)
+
+
+# Every visible control's box, for the 24 px target size (WCAG 2.5.8; links inside a
+# sentence are exempt there and here).
+SMALL_TARGETS_JS = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll('a, button, input, select, summary, [tabindex]')) {
+    if (el.closest('[hidden]') || el.tabIndex < 0) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (el.tagName === 'A' && el.closest('p, li') && !el.closest('nav, .languages')) continue;
+    if (r.width < 24 || r.height < 24)
+      out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' '
+               + Math.round(r.width) + 'x' + Math.round(r.height));
+  }
+  return out;
+}"""
+
+
+def _device_context(chromium, size: tuple[int, int], token: str, role: str):
+    """A browser context that is already a paired device (its token in localStorage)."""
+    context = chromium.new_context(viewport={"width": size[0], "height": size[1]})
+    device = json.dumps({"token": token, "device": {"role": role}})
+    context.add_init_script("try { if (!localStorage.getItem('checkin.device')) "
+                            f"localStorage.setItem('checkin.device', {json.dumps(device)}); }} "
+                            "catch (e) {}")
+    return context
+
+
+def _look(page, where: str, name: str, size: tuple[int, int], lang: str,
+          full_page: bool = True, needs: tuple[str, ...] = ()) -> list[str]:
+    """Screenshot a state and return its problems: sideways scrolling, small targets, axe,
+    and (tablet and up) controls in `needs` not fully on screen without scrolling."""
+    problems = []
+    for selector in needs if size[0] >= 1024 else ():
+        box = page.locator(selector).bounding_box()
+        if box is None or box["y"] < 0 or box["y"] + box["height"] > size[1]:
+            problems.append(f"{where}: {selector} not fully visible ({box})")
+    wide = page.evaluate(OVERFLOW_JS)
+    if wide["width"] > size[0] + 1:
+        problems.append(f"{where}: {wide['width']} px wide: {wide['wide']}")
+    problems += [f"{where}: target {t}" for t in page.evaluate(SMALL_TARGETS_JS)]
+    page.screenshot(path=str(SHOTS / f"{name}-{lang}-{size[0]}x{size[1]}.png"),
+                    full_page=full_page)
+    if size in AXE_SIZES and (lang == "de" or size[0] == 390):
+        problems += [f"{where}: axe {v}" for v in _axe(page)]
+    if name.startswith("kiosk") and size == (1920, 1080):
+        # A kiosk on a TV is read from 2 m, like the dashboard.
+        small = [t for t in page.evaluate(TEXT_SIZES_JS) if t["size"] < 24]
+        problems += [f"{where}: {t['size']} px text {t['text']!r} ({t['where']})"
+                     for t in small[:8]]
+    return problems
+
+
+def test_desk_and_kiosk_at_every_size_and_language(site, chromium):
+    """The registration desk (a desk device on /scan, its forms open, online and offline)
+    and the kiosk (start, look-up and welcome) swept like every other page; on a TV the
+    kiosk's text is legible from 2 m (24 px and more)."""
+    url = site["server"].url
+    db = connect(site["server"].db_path)
+    try:
+        desk = add_device(db, "Desk 1", "desk")
+        kiosk = add_device(db, "Kiosk 1", "kiosk")
+        code, last_name = db.execute("SELECT code, last_name FROM participants ORDER BY id "
+                                     "LIMIT 1").fetchone()
+    finally:
+        db.conn.close()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    for size in SIZES:
+        errors: list[str] = []
+        desk_context = _device_context(chromium, size, desk["token"], "desk")
+        page = desk_context.new_page()
+        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+        for lang in LANGS:
+            where = f"desk {lang} {size[0]}x{size[1]}"
+            page.goto(f"{url}/scan?lang={lang}", wait_until="load")
+            page.wait_for_selector("#loading", state="hidden", timeout=8000)
+            if page.locator("#setup").is_visible():
+                page.click("#start")
+            page.wait_for_selector("#desk:not([hidden])", timeout=5000)
+            page.evaluate("document.querySelectorAll('#desk details')"
+                          ".forEach((d) => { d.open = true; })")
+            page.fill("#lost-q", last_name)
+            page.press("#lost-q", "Enter")
+            page.wait_for_selector("#lost-results li button")
+            problems += _look(page, where, "desk", size, lang)
+            if lang == "en":
+                desk_context.set_offline(True)
+                page.wait_for_selector("#desk-offline:not([hidden])", timeout=5000)
+                page.wait_for_selector("#conn-banner:not([hidden])", timeout=5000)
+                problems += _look(page, where + " offline", "desk-offline", size, lang)
+                desk_context.set_offline(False)
+        desk_context.close()
+
+        kiosk_context = _device_context(chromium, size, kiosk["token"], "kiosk")
+        page = kiosk_context.new_page()
+        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+        for lang in LANGS:
+            where = f"kiosk {lang} {size[0]}x{size[1]}"
+            page.goto(f"{url}/kiosk?lang={lang}", wait_until="load")
+            page.wait_for_selector("#k-start:not([hidden])", timeout=8000)
+            page.wait_for_timeout(100)
+            problems += _look(page, where, "kiosk", size, lang, full_page=False,
+                              needs=("#k-forgot", "#net"))
+            if lang != "de" and size[0] != 390:
+                continue  # the other screens: every language on a phone, German elsewhere
+            page.click("#k-forgot")
+            page.wait_for_selector("#k-lookup:not([hidden])")
+            problems += _look(page, where + " look-up", "kiosk-lookup", size, lang,
+                              full_page=False, needs=("#k-email", "#k-submit", "#k-cancel"))
+            page.click("#k-cancel")
+            page.wait_for_selector("#k-start:not([hidden])")
+            page.evaluate("document.activeElement && document.activeElement.blur()")
+            page.keyboard.type(code)
+            page.keyboard.press("Enter")
+            page.wait_for_selector("#k-answer:not([hidden])", timeout=8000)
+            problems += _look(page, where + " welcome", "kiosk-welcome", size, lang,
+                              full_page=False, needs=("#k-result", "#k-done"))
+        kiosk_context.close()
+        problems += [f"{size}: script error {e}" for e in errors]
     assert problems == [], "\n".join(problems)

@@ -216,8 +216,11 @@ def kiosk_page() -> Response:
 
     html = render_template("kiosk/kiosk.html", strings={
         **{k: v for k, v in scanner_strings().items()
-           if k in ("not_paired", "revoked_device", "camera_unavailable", "camera_insecure",
-                    "error_network", "loading")},
+           if k in ("not_paired", "camera_unavailable", "camera_insecure",
+                    "error_network", "loading", "online")},
+        "offline": _("Offline"),
+        # For the connection banner: an attendee needs where to go, not since when.
+        "lost": _("No connection to the server. Please check in at the desk."),
         "unknown_code": _("This badge is not known. Please ask at the desk."),
         "revoked_code": _("This badge was replaced. Please ask at the desk."),
         "invalid": _("That is not a badge code. Please try again."),

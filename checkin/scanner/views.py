@@ -14,10 +14,12 @@ from flask_babel import gettext as _
 from checkin.auth.views import current_organiser
 from checkin.paths import STATIC, TEMPLATES
 
-# Files the service worker keeps so that a reload without network still shows the page.
+# Files the service worker keeps so that a reload without network still shows the page
+# (the registration desk's panel too: offline it says what waits for the server).
 SHELL_ASSETS = ("css/app.css", "css/scanner.css", "js/checkin-wipe.js", "js/checkin-idb.js",
                 "js/scanner-store.js", "js/checkin-camera.js", "js/scanner.js",
-                "vendor/jsqr/jsQR.js", "js/checkin-ui.js", "img/icons.svg")
+                "vendor/jsqr/jsQR.js", "js/checkin-ui.js", "img/icons.svg", "css/desk.css",
+                "js/desk.js")
 SW_SOURCE = "js/scanner-sw.js"
 NO_STORE = {"Cache-Control": "no-store, private"}
 
@@ -157,7 +159,8 @@ def service_worker() -> Response:
     """The scanner's service worker, with the list of files it caches and their version."""
     return worker_response(url_for("scanner.scan"), SHELL_ASSETS,
                            ("scanner/scan.html", "base.html", "_languages.html",
-                            "_device_states.html", "_icon.html"))
+                            "_device_states.html", "_icon.html", "desk/_panel.html",
+                            "_refused.html"))
 
 
 def register(app: Flask) -> None:

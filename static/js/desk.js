@@ -11,6 +11,30 @@
   const FIELDS = ["first_name", "last_name", "organisation", "city", "email", "language"];
   let current = null;   // {id, name}
   let pollTimer = null;
+  const UI = window.CheckinUI;
+
+  class Removed extends Error {}
+
+  /** One desk request; a device the server refuses was removed: the full-screen notice
+      replaces the form (an organiser's 401 is an ended session, not a removal). */
+  async function call(method, path, body) {
+    const res = await Store.api(method, path, body);
+    if (res.status === 401 && Store.device()) {
+      UI.showRemoved();
+      throw new Removed();
+    }
+    return res;
+  }
+
+  /** A desk request whose failure is said on the panel: resolves null when it failed. */
+  async function attempt(method, path, body) {
+    try {
+      return await call(method, path, body);
+    } catch (e) {
+      if (!(e instanceof Removed)) say(fill(S.failed, {message: e.message}));
+      return null;
+    }
+  }
 
   function fill(text, values) {
     return text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
@@ -36,16 +60,19 @@
     if (job.state === "queued") {
       pollTimer = setTimeout(async () => {
         try {
-          const res = await Store.api("GET", job.url);
+          const res = await call("GET", job.url);
           if (res.status === 200) showJob(res.data.job, name);
-        } catch (e) { pollTimer = setTimeout(() => showJob(job, name), 2000); }
+        } catch (e) {
+          if (!(e instanceof Removed)) pollTimer = setTimeout(() => showJob(job, name), 2000);
+        }
       }, 1000);
     }
   }
 
   async function print(person, confirmed) {
-    const res = await Store.api("POST", `/api/v1/participants/${person.id}/print`,
-                                {confirm: !!confirmed});
+    const res = await attempt("POST", `/api/v1/participants/${person.id}/print`,
+                              {confirm: !!confirmed});
+    if (!res) return;
     if (res.status === 202) { showJob(res.data.job, person.name); return; }
     const error = (res.data && res.data.error) || {};
     if (res.status === 409 && error.code === "printed_before") {
@@ -59,8 +86,9 @@
 
   async function reissue(person) {
     if (!window.confirm(fill(S.reissue_confirm, {name: person.name}))) return;
-    const res = await Store.api("POST", `/api/v1/participants/${person.id}/reissue-and-print`,
-                                {confirm: true});
+    const res = await attempt("POST", `/api/v1/participants/${person.id}/reissue-and-print`,
+                              {confirm: true});
+    if (!res) return;
     if (res.status === 202) { showJob(res.data.job, person.name); return; }
     const error = (res.data && res.data.error) || {};
     say(error.code === "printing_off" ? S.printing_off
@@ -83,13 +111,8 @@
       form.elements[name].removeAttribute("aria-invalid");
       $(`wi-${name}-error`).textContent = "";
     }
-    let res;
-    try {
-      res = await Store.api("POST", "/api/v1/participants", body);
-    } catch (e) {
-      say(fill(S.failed, {message: e.message}));
-      return;
-    }
+    const res = await attempt("POST", "/api/v1/participants", body);
+    if (!res) return;
     const data = res.data || {};
     if (res.status === 201) {
       const p = data.participant;
@@ -132,9 +155,8 @@
     const list = $("lost-results");
     list.textContent = "";
     if (q.length < 2) return;
-    let res;
-    try { res = await Store.api("GET", "/api/v1/participants?q=" + encodeURIComponent(q)); }
-    catch (e) { say(fill(S.failed, {message: e.message})); return; }
+    const res = await attempt("GET", "/api/v1/participants?q=" + encodeURIComponent(q));
+    if (!res) return;
     const found = (res.data && res.data.participants) || [];
     if (!found.length) { say(S.none_found); return; }
     for (const p of found) {
@@ -163,7 +185,19 @@
     }
   });
 
+  /** Offline: say what waits for the server, and no button pretends to work. */
+  function connection() {
+    const offline = !navigator.onLine || !UI.isOnline();
+    $("desk-offline").hidden = !offline;
+    panel.dataset.offline = String(offline);
+    for (const button of panel.querySelectorAll("button")) button.disabled = offline;
+  }
+
   function update() { panel.hidden = !isDesk(); }
   update();
+  connection();
+  UI.onChange(connection);
   window.addEventListener("storage", update);
+  window.addEventListener("offline", connection);
+  window.addEventListener("online", connection);
 })();

@@ -14,6 +14,8 @@
   let typed = "";
   let typedAt = 0;
   let pollTimer = null;
+  let camera = null;
+  const UI = window.CheckinUI;
 
   function show(id) {
     for (const panel of PANELS) $(panel).hidden = panel !== id;
@@ -77,10 +79,15 @@
       res = await Store.api("POST", "/api/v1/kiosk/check-in", body, 10000);
     } catch (e) {
       busy = false;
-      answer("rejected", S.error_network, "");
+      answer("rejected", S.lost, "");
       return;
     }
     busy = false;
+    // The server refused this kiosk itself: it was removed; never a welcome after that.
+    if (res.status === 401) {
+      UI.showRemoved();
+      return;
+    }
     const data = res.data || {};
     if (res.status !== 200) {
       answer("rejected", (data.error && data.error.message) || S.error_network, "");
@@ -104,7 +111,7 @@
 
   function onCode(text) {
     // Only from the start screen: a code seen while a welcome shows is the same person.
-    if ($("k-start").hidden || busy) return;
+    if ($("k-start").hidden || busy || UI.isRemoved()) return;
     checkIn({code: text});
   }
 
@@ -144,6 +151,16 @@
     checkIn({last_name: $("k-last-name").value, email: $("k-email").value});
   });
 
+  /** The connection in words and an icon; what needs the server waits for it. */
+  function connection(s) {
+    const offline = !s.online;
+    $("net").dataset.state = offline ? "offline" : "online";
+    $("net-text").textContent = offline ? S.offline : S.online;
+    $("k-forgot").disabled = offline;
+    $("k-submit").disabled = offline;
+    if (s.removed && camera) camera.stop();
+  }
+
   async function start() {
     const dev = Store.device();
     if (!dev || !dev.token) {
@@ -154,8 +171,7 @@
     let res;
     try { res = await Store.api("GET", "/api/v1/me"); } catch (e) { res = null; }
     if (res && res.status === 401) {
-      $("k-unpaired-reason").textContent = S.revoked_device;
-      show("k-unpaired");
+      UI.showRemoved();
       return;
     }
     if (res && res.status === 200 && res.data.device.role !== "kiosk") {
@@ -164,7 +180,12 @@
       return;
     }
     show("k-start");
-    const camera = window.CheckinCamera.create({
+    // The shared device states: the true connection within seconds, a removal at once.
+    UI.banner({lost: S.lost, lost_since: S.lost});
+    UI.onChange(connection);
+    connection({online: UI.isOnline(), removed: UI.isRemoved()});
+    UI.watch({token: () => (Store.device() || {}).token});
+    camera = window.CheckinCamera.create({
       video: $("k-video"), canvas: $("k-frame"), onCode,
       onState: (state) => {
         const msg = $("k-camera-msg");
