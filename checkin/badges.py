@@ -42,6 +42,7 @@ from checkin.badge_text import (
 )
 from checkin.db import get_meta
 from checkin.event import event_info
+from checkin.scans.readmodel import ASSIGNED_EXCURSION
 from checkin.texts import all_texts, localized
 
 DPI = 300  # the drawing unit is a pixel at 300 dpi: the layout predates the vector PDF
@@ -105,13 +106,15 @@ CITY_STYLES = {"groningen": ("solid", "circle"), "bremen": ("stripes", "triangle
                "oldenburg": ("split", "square")}
 OTHER_STYLE = ("plain", "diamond")
 
+# The excursion printed is the one the person is on today: a badge reprinted for a walk-on
+# shows where they go, not the plan they registered with.
 PERSON_SQL = (
-    "SELECT p.id, p.title, p.first_name, p.last_name, p.organisation, p.city, p.language, "
-    "p.role, p.code, p.working_group, p.excursion, w.title AS working_group_title, "
+    "SELECT p.id, p.title, p.first_name, p.last_name, p.organisation, p.city, p.language, "  # noqa: S608
+    "p.role, p.code, p.working_group, x.id AS excursion, w.title AS working_group_title, "
     "x.title AS excursion_title "
     "FROM participants p "
     "LEFT JOIN working_groups w ON w.id = p.working_group "
-    "LEFT JOIN excursions x ON x.id = p.excursion")
+    f"LEFT JOIN excursions x ON x.id = {ASSIGNED_EXCURSION}")
 
 
 # --- QR codes ---------------------------------------------------------------------------
@@ -650,7 +653,9 @@ def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable
             raise LookupError(f"no {column.replace('_', ' ')} "
                               f"{', '.join(map(repr, unknown))} "
                               f"(known: {', '.join(sorted(known))})")
-        where.append(f"p.{column} IN ({', '.join('?' * len(values))})")
+        # An excursion selects the people on it today (the day's walk-ons over the plan).
+        target = ASSIGNED_EXCURSION if column == "excursion" else f"p.{column}"
+        where.append(f"{target} IN ({', '.join('?' * len(values))})")
         params.extend(values)
     sql = "SELECT p.id, p.city, p.last_name, p.first_name FROM participants p"
     if where:

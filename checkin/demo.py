@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlite_utils import Database
 from checkin.event import apply_event, parse_event
 from checkin.participants.csvfile import import_file
 from checkin.participants.records import COLUMNS
+from checkin.security.erase import mark_fictional
 
 EVENT_TOML = """\
 # The event file: copy it as a template for your own meeting.
@@ -273,10 +275,17 @@ def create_demo(db: Database, folder: Path) -> dict[str, int]:
     event_path = folder / "demo-event.toml"
     csv_path = folder / "demo-participants.csv"
     event_path.write_text(EVENT_TOML, encoding="utf-8")
-    csv_path.write_bytes(participants_csv().encode("utf-8-sig"))
+    people = participants_csv()
+    csv_path.write_bytes(people.encode("utf-8-sig"))
     apply_event(db, parse_event(EVENT_TOML))
     result = import_file(db, csv_path.read_bytes())
     if result["problems"]:
         raise RuntimeError("demo participants do not import: " + "; ".join(result["problems"]))
+    # Its people are invented: a demo dated 2019 must not ask a new user to purge them (who
+    # adds real people, by import or at the desk, is reminded as for any event).
+    emails = [row["email"].lower() for row in csv.DictReader(io.StringIO(people), delimiter=";")]
+    mark_fictional(db, [r[0] for r in db.execute(
+        "SELECT id FROM participants WHERE lower(email) IN (SELECT value FROM json_each(?))",
+        [json.dumps(emails)])])
     return {**{k: result[k] for k in ("created", "updated", "unchanged")},
             "day_wins": result.get("day_wins", [])}

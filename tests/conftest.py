@@ -19,6 +19,7 @@ from checkin import create_app
 from checkin.auth.accounts import add_organiser
 from checkin.db import connect
 from checkin.demo import create_demo
+from tests import processes
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
@@ -87,28 +88,33 @@ class LiveServer:
     unless other serve options are given)."""
 
     def __init__(self, db_path: Path, port: int, log: Path,
-                 args: Sequence[str] = ("--http", "--host", "127.0.0.1"), scheme: str = "http"):
+                 args: Sequence[str] = ("--http", "--host", "127.0.0.1"), scheme: str = "http",
+                 start_timeout: float = 30):
         self.db_path, self.port, self.log_path, self.args = db_path, port, log, tuple(args)
         self.url = f"{scheme}://127.0.0.1:{port}"
+        self.start_timeout = start_timeout
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        """Start the server and wait until it is ready."""
+        """Start the server and wait until it is ready; if it is not, stop all of it."""
         self.log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
+        self.proc = processes.spawn(
             [sys.executable, "-m", "checkin.cli", "--db", str(self.db_path), "serve", *self.args,
              "--port", str(self.port)],
             stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.ready():
-                return
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
-            time.sleep(0.1)
-        self.proc.kill()  # no orphan server when the fixture gives up
-        self.proc.wait()
-        raise RuntimeError(f"server did not start: {self.log_path.read_text()[-3000:]}")
+        try:
+            started = time.monotonic()
+            while not self.ready():
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+                if time.monotonic() - started > self.start_timeout:
+                    raise RuntimeError("server did not start: "
+                                       + self.log_path.read_text()[-3000:])
+                time.sleep(0.1)
+        except BaseException:
+            # No orphan: its workers and keeper go with it (an interrupt included).
+            self.stop()
+            raise
 
     def ready(self) -> bool:
         """Whether the server answers a request."""
@@ -120,14 +126,9 @@ class LiveServer:
             return False
 
     def stop(self) -> None:
-        """Stop the server and wait for it to exit."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        """Stop the server (SIGTERM), then whatever of its process tree is left; wait for it."""
+        if self.proc is not None:
+            processes.stop(self.proc, timeout=15)
         self.log.close()
 
 
@@ -138,6 +139,15 @@ def live_server(db_path: Path, tmp_path: Path) -> Iterator[LiveServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_process_outlives_its_test() -> Iterator[None]:
+    """Stop every process the test spawned and left running, also when it failed between
+    starting one and the `try` that stops it."""
+    mark = processes.spawned()
+    yield
+    processes.stop_spawned_since(mark)
 
 
 @pytest.fixture(scope="session")

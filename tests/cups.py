@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import processes
 from tests.conftest import free_port
 
 PPD = "lsb/usr/cups-pdf/CUPS-PDF_opt.ppd"
@@ -91,9 +92,9 @@ def private_cups() -> Iterator[Cups]:
         "<Policy default>\n  <Limit All>\n    Order allow,deny\n    Allow all\n  </Limit>\n"
         "</Policy>\n")
     log = (folder / "log" / "stdout").open("wb")
-    proc = subprocess.Popen(["cupsd", "-f", "-c", str(folder / "cupsd.conf"),
-                             "-s", str(folder / "cups-files.conf")],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = processes.spawn(["cupsd", "-f", "-c", str(folder / "cupsd.conf"),
+                            "-s", str(folder / "cups-files.conf")],
+                           stdout=log, stderr=subprocess.STDOUT)
     cups = Cups(f"127.0.0.1:{port}", "CheckinPDF", folder)
     try:
         deadline = time.monotonic() + 20
@@ -106,11 +107,6 @@ def private_cups() -> Iterator[Cups]:
         assert added.returncode == 0, added.stderr
         yield cups
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        processes.stop(proc, timeout=10)  # with its filters and backends
         log.close()
         shutil.rmtree(folder, ignore_errors=True)

@@ -26,6 +26,7 @@ from checkin.continuity.replication import status_path
 from checkin.continuity.status import STALE_SECONDS, continuity_status
 from checkin.db import connect
 from checkin.devices import add_device
+from tests import processes
 from tests.conftest import LiveServer, free_port
 
 
@@ -135,7 +136,7 @@ def test_a_clean_stop_releases_the_lock(db_path: Path, tmp_path: Path):
 
 def test_a_stale_lock_from_a_killed_server_is_taken_over(db_path: Path, tmp_path: Path):
     # A real process takes the lock and dies by SIGKILL, as a crashed server would.
-    child = subprocess.Popen(
+    child = processes.spawn(
         [sys.executable, "-c",
          "import sys, time; from checkin.continuity.lock import acquire; "
          "lock = acquire(sys.argv[1], '127.0.0.1', 1234); print('locked', flush=True); "
@@ -463,22 +464,23 @@ def sshd(tmp_path: Path):
         "PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\n")
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation directory
-    proc = subprocess.Popen([binary, "-D", "-e", "-f", str(folder / "sshd_config")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 10
+    proc = processes.spawn([binary, "-D", "-e", "-f", str(folder / "sshd_config")],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     import socket
 
-    while True:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-        time.sleep(0.1)
-    host_key = " ".join((folder / "host.pub").read_text().split()[:2])
-    yield {"url": f"sftp://{getpass.getuser()}@127.0.0.1:{port}{tmp_path / 'remote'}",
-           "key": str(folder / "client"), "host_key": host_key}
-    proc.terminate()
-    proc.wait(10)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.1)
+        host_key = " ".join((folder / "host.pub").read_text().split()[:2])
+        yield {"url": f"sftp://{getpass.getuser()}@127.0.0.1:{port}{tmp_path / 'remote'}",
+               "key": str(folder / "client"), "host_key": host_key}
+    finally:
+        processes.stop(proc, timeout=10)  # with its sessions' processes
 
 
 def test_replicate_over_sftp_and_restore_from_it(db_path: Path, tmp_path: Path, sshd,
@@ -522,13 +524,14 @@ def test_two_servers_on_one_message_queue_both_serve(db_path: Path, tmp_path: Pa
         pytest.skip("redis-server is not installed")
     # A real queue: once the servers use it (issue 9), they must be able to reach it.
     port = free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                              "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    redis = processes.spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                             "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL)
     monkeypatch.setenv("CHECKIN_MESSAGE_QUEUE", f"redis://127.0.0.1:{port}/0")
     first = LiveServer(db_path, free_port(), tmp_path / "a.log")
+    second = LiveServer(db_path, free_port(), tmp_path / "b.log")
     try:
-        first.start()
-        second = LiveServer(db_path, free_port(), tmp_path / "b.log")
+        first.start()  # a failed start stops all of that server itself
         second.start()
         try:
             assert "running beside it" in (tmp_path / "b.log").read_text()
@@ -538,8 +541,7 @@ def test_two_servers_on_one_message_queue_both_serve(db_path: Path, tmp_path: Pa
         assert holder(db_path)["pid"] == first.proc.pid  # the second left the lock alone
     finally:
         first.stop()
-        redis.terminate()
-        redis.wait(10)
+        processes.stop(redis, timeout=10)
 
 
 def test_restore_brings_the_ca_and_never_overwrites_another(db_path: Path, tmp_path: Path):

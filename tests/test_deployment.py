@@ -18,6 +18,7 @@ import websocket
 from checkin.db import connect
 from checkin.devices import add_device
 from checkin.tls.certs import ensure_certificates
+from tests import processes
 from tests.conftest import ROOT, free_port
 from tests.test_scale_out import _serve, redis_url  # noqa: F401 - the fixture
 
@@ -58,8 +59,8 @@ def test_nginx_in_front_of_two_servers_and_redis(db_path, tmp_path, redis_url): 
     (tmp_path / "nginx").mkdir()
     conf = nginx_config(tmp_path / "nginx", port, [first.port, second.port],
                         certs.server_cert, certs.server_key)
-    nginx = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(tmp_path / "nginx")],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    nginx = processes.spawn([NGINX, "-c", str(conf), "-p", str(tmp_path / "nginx")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"https://127.0.0.1:{port}"
     session = requests.Session()
     session.trust_env = False
@@ -127,7 +128,6 @@ def test_nginx_in_front_of_two_servers_and_redis(db_path, tmp_path, redis_url): 
                 break
         assert '"hello"' in received and '"Hall TV"' in received
     finally:
-        nginx.terminate()
-        nginx.wait(timeout=10)
+        processes.stop(nginx, timeout=10)  # with its worker
         first.stop()
         second.stop()

@@ -4,9 +4,6 @@ the new instance, re-send what they sent lately, and every scan is stored exactl
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +19,7 @@ import requests
 from checkin.continuity.replication import status_path
 from checkin.db import connect
 from checkin.devices import add_device
+from tests import processes
 from tests.conftest import free_port
 
 DEVICES = 3
@@ -35,15 +33,19 @@ class Server:
         self.url = f"{'http' if '--http' in args else 'https'}://127.0.0.1:{port}"
         self.log_path = db_path.parent / f"serve-{port}-{time.monotonic_ns()}.log"
         self.log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
+        self.proc = processes.spawn(
             [sys.executable, "-m", "checkin.cli", "--db", str(db_path), "serve",
              "--host", "127.0.0.1", "--port", str(port), *args],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 40
-        while "Stop with Ctrl+C." not in self.output():
-            assert self.proc.poll() is None, self.output()[-3000:]
-            assert time.monotonic() < deadline, self.output()[-3000:]
-            time.sleep(0.1)
+            stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 40
+            while "Stop with Ctrl+C." not in self.output():
+                assert self.proc.poll() is None, self.output()[-3000:]
+                assert time.monotonic() < deadline, self.output()[-3000:]
+                time.sleep(0.1)
+        except BaseException:
+            self.stop()  # a server that failed to start leaves no process behind
+            raise
 
     def output(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -51,33 +53,12 @@ class Server:
     def kill(self) -> None:
         """Kill every process of the server at once, as a dying laptop does (Litestream too,
         which runs in a session of its own: no last sync)."""
-        for pid in descendants(self.proc.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(pid), signal.SIGKILL)
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
+        processes.kill(self.proc)
         self.log.close()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        processes.stop(self.proc, timeout=15)
         self.log.close()
-
-
-def descendants(pid: int) -> list[str]:
-    """Every process below `pid` (the keeper, Litestream, the workers)."""
-    found, todo = [], [str(pid)]
-    while todo:
-        children = subprocess.run(["pgrep", "-P", todo.pop()], capture_output=True,
-                                  text=True).stdout.split()
-        found += children
-        todo += children
-    return found
 
 
 class Device:

@@ -121,6 +121,9 @@ def test_purge_keeps_statistics_and_leaves_no_bytes(db, db_path):
 
 
 def test_serve_reminds_to_purge_30_days_after(db):
+    # A real person beside the demo's fictional ones (the demo alone asks for no purge).
+    assert import_file(db, b"first_name;last_name;city;email\r\n"
+                           b"Wiebke;Oltmanns;Oldenburg;w.oltmanns@example.org\r\n")["created"] == 1
     assert purge_reminder(db, today=date(2019, 12, 12)) is None
     reminder = purge_reminder(db, today=date(2019, 12, 13))
     assert reminder and "checkin purge --yes" in reminder

@@ -30,6 +30,7 @@ from sqlite_utils import Database
 from checkin.event import event_info, event_zone
 from checkin.paths import FONTS, TRANSLATIONS
 from checkin.reports import attendance
+from checkin.scans.readmodel import assignments
 
 LANGUAGES = ("en", "de", "nl")
 FONT, BOLD = "NotoSans", "NotoSans-Bold"
@@ -77,9 +78,12 @@ def list_data(db: Database, arrived: bool = False) -> dict[str, Any]:
     people.sort(key=sort_key)
     came = {r["id"] for r in attendance(db)["participants"] if r["arrived_at"]} \
         if arrived else set()
+    # Each excursion's roster lists the people on it today: a walk-on under its new bus.
+    today = assignments(db)
     for p in people:
         p["code4"] = (p["code"] or "")[-4:]
         p["arrived"] = p["id"] in came
+        p["excursion"] = today.get(p["id"])
     rooms = {r["id"]: r["name"] for r in db.query("SELECT id, name FROM rooms")}
     excursions = [dict(x, people=[p for p in people if p["excursion"] == x["id"]])
                   for x in db.query("SELECT * FROM excursions ORDER BY departs_at, title")]

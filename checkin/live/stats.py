@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from checkin.event import event_info, event_zone  # noqa: F401 (event_zone: used by callers)
+from checkin.scans.corrections import corrections_of
 from checkin.scans.readmodel import (  # noqa: F401 (arrival_times: the dashboard's name)
     ASSIGNED_EXCURSION,
     MOVED_TO,
@@ -223,11 +224,7 @@ def participant_day(db: Database, participant_id: int) -> dict[str, Any] | None:
     names = _checkpoint_names(db)
     scans = [_scan_row(r, names) for r in db.query(
         SCAN_VIEW + " WHERE s.participant_id = ? ORDER BY s.sort_at, s.seq", [participant_id])]
-    corrections: dict[str, list[dict[str, Any]]] = {}
-    for c in db.query("SELECT * FROM corrections WHERE scan_id IN (SELECT id FROM scans "
-                      "WHERE participant_id = ?) ORDER BY seq", [participant_id]):
-        c["checkpoint_name"] = names.get(c["checkpoint"] or "", c["checkpoint"])
-        corrections.setdefault(c["scan_id"], []).append(c)
+    corrections = corrections_of(db, [scan["id"] for scan in scans])
     for scan in scans:
         scan["corrections"] = corrections.get(scan["id"], [])
     where = where_now(db, participant_id)

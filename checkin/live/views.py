@@ -30,7 +30,7 @@ from checkin.excursions import all_excursion_states
 from checkin.live import stats
 from checkin.live.alerts import alerts
 from checkin.scans import get_scan, headcounts
-from checkin.scans.corrections import CorrectionError, correct
+from checkin.scans.corrections import CorrectionError, correct, corrections_of
 from checkin.scans.signals import scan_corrected
 from checkin.signals import send
 
@@ -199,8 +199,7 @@ def scan(scan_id: str) -> Any:
         return redirect(url_for("live.participant", participant_id=row["participant_id"])
                         + f"#scan-{row['seq']}")
     shown = stats.scans_by_seq(db, [row["seq"]])[0]
-    shown["corrections"] = list(db.query("SELECT * FROM corrections WHERE scan_id = ? "
-                                         "ORDER BY seq", [scan_id]))
+    shown["corrections"] = corrections_of(db, [scan_id]).get(scan_id, [])
     html = render_template("live/scan.html", scan=shown, **_correction_context(db))
     return Response(html, headers=NO_STORE)
 

@@ -27,6 +27,7 @@ from checkin.badges import qr_png
 from checkin.db import now_iso, writing
 from checkin.desk.printing import render_badge
 from checkin.event import event_info
+from checkin.scans.readmodel import ASSIGNED_EXCURSION
 
 DEFAULTS = Path(__file__).parent / "templates"
 LANGUAGES = ("de", "nl", "en")
@@ -94,12 +95,13 @@ class Templates:
             raise TemplateProblem(f"badge.{language}.txt: {exc}") from exc
 
 
+# The excursion mailed is the one the person is on today (a walk-on wins over the plan).
 PERSON_SQL = (
-    "SELECT p.id, p.first_name, p.last_name, p.email, p.language, p.code, "
+    "SELECT p.id, p.first_name, p.last_name, p.email, p.language, p.code, "  # noqa: S608
     "w.title AS working_group, r.name AS working_group_room, x.title AS excursion, "
     "x.departure_place AS excursion_place, x.departs_at AS excursion_departs_at "
     "FROM participants p LEFT JOIN working_groups w ON w.id = p.working_group "
-    "LEFT JOIN rooms r ON r.id = w.room LEFT JOIN excursions x ON x.id = p.excursion")
+    f"LEFT JOIN rooms r ON r.id = w.room LEFT JOIN excursions x ON x.id = {ASSIGNED_EXCURSION}")
 
 
 def recipients(db: Database, only_ids: list[int] | None = None,

@@ -215,32 +215,40 @@ def find_by_reference(db: Database, text: str) -> int | None:
 
 
 def get_participant(db: Database, participant_id: int) -> dict[str, Any] | None:
-    """Return one participant with their working group's and excursion's titles."""
+    """Return one participant with their working group's and (today's) excursion's titles."""
+    from checkin.scans.readmodel import ASSIGNED_EXCURSION  # checkin.scans imports this module
+
     rows = list(db.query(
-        "SELECT p.*, w.title AS working_group_title, w.area AS working_group_area, "
+        "SELECT p.*, w.title AS working_group_title, w.area AS working_group_area, "  # noqa: S608
         "x.title AS excursion_title FROM participants p "
         "LEFT JOIN working_groups w ON w.id = p.working_group "
-        "LEFT JOIN excursions x ON x.id = p.excursion WHERE p.id = ?", [participant_id]))
+        f"LEFT JOIN excursions x ON x.id = {ASSIGNED_EXCURSION} WHERE p.id = ?",
+        [participant_id]))
     return rows[0] if rows else None
 
 
 def search(db: Database, q: str = "", *, city: str = "", working_group: str = "",
            excursion: str = "", limit: int = 500) -> list[dict[str, Any]]:
-    """Find participants whose name or organisation contains every word of `q`, with filters."""
+    """Find participants whose name or organisation contains every word of `q`, with filters.
+
+    The excursion filter and title are the person's excursion today (walk-ons over the plan).
+    """
+    from checkin.scans.readmodel import ASSIGNED_EXCURSION  # checkin.scans imports this module
+
     where, params = [], []
     for word in q.split()[:5]:
         # instr on casefolded text: LIKE would treat % and _ in the query as wildcards.
         where.append("(instr(casefold(p.first_name || ' ' || p.last_name || ' ' || "
                      "p.organisation), ?) > 0)")
         params.append(word.casefold())
-    for col, value in (("city", city), ("working_group", working_group),
-                       ("excursion", excursion)):
+    for target, value in (("p.city", city), ("p.working_group", working_group),
+                          (ASSIGNED_EXCURSION, excursion)):
         if value:
-            where.append(f"p.{col} = ?")
+            where.append(f"{target} = ?")
             params.append(value)
-    sql = ("SELECT p.*, w.title AS working_group_title, x.title AS excursion_title "
+    sql = ("SELECT p.*, w.title AS working_group_title, x.title AS excursion_title "  # noqa: S608
            "FROM participants p LEFT JOIN working_groups w ON w.id = p.working_group "
-           "LEFT JOIN excursions x ON x.id = p.excursion")
+           f"LEFT JOIN excursions x ON x.id = {ASSIGNED_EXCURSION}")
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE LIMIT ?"

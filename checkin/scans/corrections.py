@@ -8,6 +8,8 @@ a clear reason and stores nothing.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +32,18 @@ MAX_NOTE = 200
 def scan_state(db: Database, scan_id: str) -> dict[str, Any]:
     """Return whether a scan is voided and where moves put it now."""
     return correction_state(db, scan_id)
+
+
+def corrections_of(db: Database, scan_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """Return each given scan's corrections, oldest first, with the moved-to checkpoint's name."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for c in db.query(
+            "SELECT c.*, coalesce(k.name, c.checkpoint) AS checkpoint_name FROM corrections c "
+            "LEFT JOIN checkpoints k ON k.id = c.checkpoint "
+            "WHERE c.scan_id IN (SELECT value FROM json_each(?)) ORDER BY c.seq",
+            [json.dumps(sorted(set(scan_ids)))]):
+        found.setdefault(c["scan_id"], []).append(c)
+    return found
 
 
 def correct(db: Database, scan_id: str, action: str, organiser: str, *,

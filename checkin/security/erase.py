@@ -7,7 +7,9 @@ were. City (the delegation) and organisation type stay: the summary's statistics
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,6 +21,8 @@ from checkin.event import event_info
 
 #: How long after the event day `checkin serve` starts reminding to purge.
 REMIND_AFTER = timedelta(days=30)
+# The meta key listing people who are not real (the demo's): their data needs no purge.
+FICTIONAL = "fictional_participants"
 _BLANK = ("first_name = '', last_name = '', organisation = '', email = NULL, "
           "updated_at = :now, erased_at = coalesce(erased_at, :now)")
 
@@ -87,8 +91,16 @@ def purge(db: Database, uploads: Path | None = None, now: datetime | None = None
     return Purged(participants=count, uploads=removed, wal_emptied=emptied)
 
 
+def mark_fictional(db: Database, participant_ids: Iterable[int]) -> None:
+    """Record people as fictional (the demo's), so that no purge is asked for them alone."""
+    with writing(db):
+        known = set(json.loads(get_meta(db, FICTIONAL) or "[]"))
+        set_meta(db, FICTIONAL, json.dumps(sorted(known | set(participant_ids))))
+
+
 def purge_reminder(db: Database, today: date | None = None) -> str | None:
-    """Return a reminder to purge when the event is over 30 days past and not purged."""
+    """Return a reminder to purge when the event is over 30 days past, not purged, and holds
+    real people's data (the demo's fictional people alone need none)."""
     if get_meta(db, "purged_at"):
         return None
     try:
@@ -98,7 +110,9 @@ def purge_reminder(db: Database, today: date | None = None) -> str | None:
     today = today or datetime.now(UTC).date()
     if today - day <= REMIND_AFTER:
         return None
-    if not db.execute("SELECT 1 FROM participants WHERE erased_at IS NULL LIMIT 1").fetchone():
+    if not db.execute("SELECT 1 FROM participants WHERE erased_at IS NULL AND id NOT IN "
+                      "(SELECT value FROM json_each(?)) LIMIT 1",
+                      [get_meta(db, FICTIONAL) or "[]"]).fetchone():
         return None
     return (f"The event was {(today - day).days} days ago and its participants' personal "
             "data is still here. When the reports are done, erase it with: checkin purge --yes")
