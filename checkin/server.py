@@ -298,6 +298,11 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
                                   "PRINTER": printer, "BADGE_SIZE": badge_size,
                                   # where devices can reach us, for pairing QR codes
                                   "LAN_ADDRESSES": reachable_addresses(host, addresses)}
+    if limits.workers > 1:
+        from checkin.db import WriteTurn
+
+        # The workers take turns at SQLite's write lock (see WriteTurn); they inherit it.
+        app_config["WRITE_TURN"] = WriteTurn.create()
     scheme = "http" if http else "https"
     ca_url = fingerprint = None
     urls = server_urls(scheme, host, port, addresses)
