@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from checkin import db, i18n, routes
 from checkin.extensions import babel, csrf, socketio
+from checkin.live.frames import DeclineCompression
 from checkin.paths import STATIC, TEMPLATES, TRANSLATIONS, default_database
 from checkin.security import web as security_web
 
@@ -93,6 +94,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # cors_allowed_origins=None keeps Socket.IO's same-origin check ([] would switch it off).
     socketio.init_app(app, cors_allowed_origins=app.config.get("SOCKETIO_CORS"),
                       **live_server_options(app.config))
+    app.wsgi_app = DeclineCompression(app.wsgi_app)  # type: ignore[method-assign]
     security_web.trust_proxies(app)
     routes.register(app)
     # [continuity] faults, instance id, replica status; the paper lists

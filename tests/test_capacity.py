@@ -28,21 +28,29 @@ pytestmark = pytest.mark.server
 STRANGERS = int(os.environ.get("CHECKIN_FLOOD_SOCKETS", "300"))
 
 
-def open_raw_websocket(port: int) -> tuple[socket.socket, bool]:
+def open_raw_websocket(port: int, extra: str = "") -> tuple[socket.socket, bool]:
     """Open an Engine.IO WebSocket with no credentials, as an adversary's script would;
     return the socket and whether the server upgraded it."""
+    sock, head = _upgrade(port, extra)
+    return sock, b" 101 " in head.split(b"\r\n", 1)[0]
+
+
+def _upgrade(port: int, extra: str = "") -> tuple[socket.socket, bytes]:
+    """Send a WebSocket upgrade to /socket.io/ (with `extra` header lines); return the
+    socket and the answer's head."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
                   f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}"
+                  "\r\n").encode())
     head = b""
     while b"\r\n\r\n" not in head:
         chunk = sock.recv(4096)
         if not chunk:
             break
         head += chunk
-    return sock, b" 101 " in head.split(b"\r\n", 1)[0]
+    return sock, head
 
 
 def closed_by_server(sock: socket.socket, timeout: float) -> bool:
@@ -233,3 +241,17 @@ def test_offloaded_work_runs_only_on_idle_cores():
                           input=pickle.dumps((os.sched_getscheduler, (0,))),
                           capture_output=True, check=True)
     assert pickle.loads(done.stdout) == os.SCHED_IDLE  # noqa: S301 - our own child
+
+
+def test_websockets_decline_compression(db_path, tmp_path):
+    """A browser offers permessage-deflate; the server declines it (a zlib context of about
+    260 KB per connection, and every push compressed once per client on the event loop)."""
+    server = _serve(db_path, tmp_path)
+    try:
+        sock, head = _upgrade(server.port, "Sec-WebSocket-Extensions: permessage-deflate; "
+                                           "client_max_window_bits\r\n")
+        sock.close()
+        assert b" 101 " in head.split(b"\r\n", 1)[0]
+        assert b"sec-websocket-extensions" not in head.lower()
+    finally:
+        server.stop()
