@@ -11,23 +11,13 @@ import time
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from checkin.devices import revoke
 from tests.conftest import ARTIFACTS
+from tests.test_device_states_browser import _revoke
 from tests.test_scanner_browser import new_device, pair, start_scanning, wait_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 TABLET = {"width": 1024, "height": 768}
-
-
-def _revoke(db_path, device_id: str) -> None:
-    from checkin.db import connect
-
-    db = connect(db_path)
-    try:
-        revoke(db, device_id)
-    finally:
-        db.conn.close()
 
 
 def open_desk(browser, base: str, db_path, name: str = "Desk 1"):
