@@ -142,11 +142,10 @@ class WriteTurn:
 
     @classmethod
     def create(cls) -> tuple[int, int]:
-        """Make the pipe with its one token (before the workers are forked: they inherit it)."""
+        """Make the pipe with its one token (before the workers are forked: they inherit it;
+        programs started with exec do not)."""
         read_fd, write_fd = os.pipe()
         os.set_blocking(read_fd, False)
-        os.set_inheritable(read_fd, True)
-        os.set_inheritable(write_fd, True)
         os.write(write_fd, b"t")
         return read_fd, write_fd
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -268,7 +267,7 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
     options: dict[str, Any] = {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
         "workers": limits.workers,
-        "worker_class": os.environ.get("CHECKIN_WORKER_CLASS", "gevent"),
+        "worker_class": "gevent",
         "worker_connections": limits.connections,
         "keepalive": KEEPALIVE_SECONDS,
         "graceful_timeout": GRACEFUL_SECONDS,
