@@ -47,6 +47,10 @@ def _read_head(sock: socket.socket) -> bytes:
     return data
 
 
+class Redirected(ssl.SSLError):
+    """A plain HTTP connection that was answered with a redirect and ended (not a fault)."""
+
+
 class SniffingContext:
     """An SSLContext stand-in whose wrap_socket answers plain HTTP before TLS starts."""
 
@@ -67,12 +71,20 @@ class SniffingContext:
         if first and first[0] != TLS_HANDSHAKE:
             with contextlib.suppress(OSError):
                 sock.sendall(redirect_answer(_read_head(sock)))
-            # gunicorn closes the connection quietly on an SSL "EOF" error.
-            raise ssl.SSLError(ssl.SSL_ERROR_EOF, "plain HTTP on the HTTPS port: redirected")
+            # Ends the connection; gevent's server prints no traceback for it (see below).
+            raise Redirected(ssl.SSL_ERROR_EOF, "plain HTTP on the HTTPS port: redirected")
         sock.settimeout(timeout)
         return self._context.wrap_socket(sock, **kwargs)
 
 
 def ssl_context_hook(_config: Any, default_ssl_context_factory: Any) -> SniffingContext:
     """Gunicorn's ssl_context hook: its usual context, able to answer plain HTTP."""
+    # Called in each worker. The TLS wrap runs in the greenlet gevent starts per connection,
+    # whose hub prints every exception but these: a redirected visitor is not a fault, and a
+    # traceback in the organiser's terminal for each http:// typed would look like one.
+    with contextlib.suppress(ImportError):
+        from gevent.hub import Hub
+
+        if Redirected not in Hub.NOT_ERROR:
+            Hub.NOT_ERROR = (*Hub.NOT_ERROR, Redirected)
     return SniffingContext(default_ssl_context_factory())

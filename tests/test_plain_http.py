@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 import requests
@@ -37,3 +38,6 @@ def test_plain_http_on_the_https_port_is_redirected(db_path):
         ca = db_path.parent / "tls" / "ca.crt"
         ok = requests.get(f"https://127.0.0.1:{server.port}/login", verify=str(ca), timeout=10)
         assert ok.status_code == 200
+        # A redirected visitor is not a fault: no traceback in the organiser's terminal.
+        time.sleep(0.5)
+        assert "Traceback" not in server.output() and "SSLError" not in server.output()
