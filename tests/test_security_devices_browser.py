@@ -79,9 +79,16 @@ def test_revoked_scanner_wipes_token_queue_and_roster(browser, live_server, db_p
     # The next time it reaches the server (here: opening the page again) it forgets all.
     page.reload()
     # Only a tombstone stays, so the page can say "removed" rather than "never paired".
-    wait_until(lambda: stored(page, names) == {
-        "local": 'checkin.device={"removed":true}', "idb": ""},
-        "the revoked scanner's storage to be empty")
+    seen: list[dict[str, str]] = []
+
+    def wiped() -> bool:
+        seen.append(stored(page, names))
+        return seen[-1] == {"local": 'checkin.device={"removed":true}', "idb": ""}
+
+    try:
+        wait_until(wiped, "the revoked scanner's storage to be empty")
+    except AssertionError:
+        raise AssertionError(f"storage seen: {seen[:3]} ... {seen[-3:]}; url {page.url}") from None
     assert token not in json.dumps(stored(page, names))
     # ... and the whole screen says so (issue 11's removed screen), never a welcome.
     page.wait_for_selector("#removed:not([hidden])")

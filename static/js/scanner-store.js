@@ -270,6 +270,8 @@
   async function noteInstance(instance) {
     if (!instance) return;
     const dev = device();
+    // A removed device keeps nothing but its tombstone (an answer may land after the wipe).
+    if (dev && dev.removed) return;
     const deviceId = dev && dev.device ? dev.device.id : null;
     const known = readJSON(INSTANCE_KEY, null);
     writeJSON(INSTANCE_KEY, {instance, device: deviceId});
