@@ -101,7 +101,7 @@ def test_nginx_in_front_of_two_servers_and_redis(db_path, tmp_path, redis_url): 
                                                       "code": code,
                                                       "checkpoint": "entrance",
                                                       "direction": "in",
-                                                      "at": "2026-11-30T09:00:00.000Z"}]})
+                                                      "at": "2019-11-12T09:00:00.000Z"}]})
             assert response.status_code == 200
             deadline = time.monotonic() + 3
             while True:

@@ -22,7 +22,7 @@ from checkin.devices import (
 )
 from tests.conftest import ARTIFACTS, axe_violations, browser_login, csrf_token
 
-T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+T0 = datetime(2019, 11, 12, 8, 0, tzinfo=UTC)
 
 
 def test_add_returns_secrets_that_are_stored_only_hashed(db):
@@ -67,7 +67,7 @@ def test_pairing_code_expires_after_ten_minutes(db):
     added = add_device(db, "Door", "scanner", now=T0)
     assert pair(db, added["pairing_code"], now=T0 + timedelta(minutes=10, seconds=1)) is None
     code, expires = new_pairing_code(db, added["id"], now=T0 + timedelta(minutes=20))
-    assert expires.startswith("2026-11-26T08:30")
+    assert expires.startswith("2019-11-12T08:30")
     assert pair(db, added["pairing_code"], now=T0 + timedelta(minutes=21)) is None
     assert pair(db, code, now=T0 + timedelta(minutes=29)) is not None
 
@@ -92,11 +92,11 @@ def test_last_seen_is_written_at_most_every_30_seconds(db):
 
     assert seen() is None
     authenticate(db, added["token"], now=T0)
-    assert seen().startswith("2026-11-26T08:00:00")
+    assert seen().startswith("2019-11-12T08:00:00")
     authenticate(db, added["token"], now=T0 + timedelta(seconds=20))
-    assert seen().startswith("2026-11-26T08:00:00")
+    assert seen().startswith("2019-11-12T08:00:00")
     authenticate(db, added["token"], now=T0 + timedelta(seconds=31))
-    assert seen().startswith("2026-11-26T08:00:31")
+    assert seen().startswith("2019-11-12T08:00:31")
 
 
 def test_wrong_tokens_are_refused(db):

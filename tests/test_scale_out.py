@@ -141,7 +141,7 @@ def test_four_workers_store_every_resent_scan_exactly_once(db_path, tmp_path, re
                                                     ("room:raadzaal", "out")][:1 + n % 3]):
                 plan.append({"id": str(uuid.uuid4()), "code": code, "checkpoint": cp,
                              "direction": direction,
-                             "at": f"2026-11-30T08:{step:02d}:{n % 60:02d}.000Z"})
+                             "at": f"2019-11-12T08:{step:02d}:{n % 60:02d}.000Z"})
         owner = {s["id"]: rng.randrange(DEVICES) for s in plan}
         work: list[list[dict]] = [[] for _ in range(DEVICES)]
         for s in plan:

@@ -127,13 +127,13 @@ def test_devices_list_hides_revoked_shows_event_time_and_asks_before_revoking(or
     kept = add_device(db, "Door", "scanner", "entrance")
     gone = add_device(db, "Old tablet", "scanner", None)
     revoke(db, gone["id"])
-    db.execute("UPDATE devices SET last_seen_at = '2026-11-30T08:05:00.000000+00:00' "
+    db.execute("UPDATE devices SET last_seen_at = '2019-11-12T08:05:00.000000+00:00' "
                "WHERE id = ?", [kept["id"]])
     db.conn.commit()
     page = organiser.get("/devices").get_data(as_text=True)
     assert "Door" in page and "Old tablet" not in page and "Show 1 revoked device" in page
     # The demo event is in Europe/Amsterdam: 08:05 UTC is 09:05 there; no "UTC" shown.
-    assert "2026-11-30 09:05" in page and "UTC" not in page
+    assert "2019-11-12 09:05" in page and "UTC" not in page
     # Revoke is a question first (a <details>), the real button inside it.
     assert re.search(r'<details class="confirm">\s*<summary class="button danger">Revoke', page)
     assert "Yes, revoke" in page
@@ -177,7 +177,7 @@ def test_the_arrivals_chart_shows_one_day(db):
 def test_event_names_in_three_languages_parse_and_plain_text_still_works():
     from checkin.event import EventFileError, parse_event
 
-    base = ('[event]\nname = "E"\ndate = 2026-05-04\nvenue = "Hall"\nhost_city = "X"\n'
+    base = ('[event]\nname = "E"\ndate = 2019-11-12\nvenue = "Hall"\nhost_city = "X"\n'
             'languages = ["de", "nl", "en"]\ntimezone = "Europe/Amsterdam"\n')
     event = parse_event(base + '[[rooms]]\nid = "a"\nname = "Room A"\n'
                         '[[rooms]]\nid = "b"\nname = {de = "Raum B", nl = "Zaal B"}\n'
