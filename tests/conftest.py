@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -25,6 +26,33 @@ ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 ORGANISER = ("orga", "correct horse battery")
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+SEED_VARIABLE = "CHECKIN_HYPOTHESIS_SEED"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give every run one hypothesis seed, chosen here unless `--hypothesis-seed` names one.
+
+    Without it each property test draws its own random seed and a failure seen in CI cannot
+    be replayed; with it the header names the seed and one command replays the whole run. The
+    seed travels in the environment, so processes this run starts draw the same one.
+    """
+    from hypothesis import core
+
+    given = config.getoption("hypothesis_seed", None)
+    seed = given if given is not None else os.environ.get(SEED_VARIABLE)
+    if seed is None:
+        seed = str(secrets.randbelow(2**32))
+    os.environ[SEED_VARIABLE] = str(seed)
+    core.global_force_seed = int(seed) if str(seed).isdigit() else seed
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # At the end, also under -q (which hides the header), where a failure is read.
+    seed = os.environ[SEED_VARIABLE]
+    terminalreporter.write_line(
+        f"hypothesis seed {seed}: replay with scripts/test --hypothesis-seed={seed}")
 
 
 @pytest.fixture
