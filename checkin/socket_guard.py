@@ -11,6 +11,12 @@ gevent an idle one costs a few kilobytes, not a thread, but they should still no
 - one address may hold at most `per_address` sessions at once; the next one is refused
   with 401 before any Socket.IO work. The default is generous: behind a NAT'd venue
   network every tablet, phone and display may share one address.
+
+Strangers must never crowd out a paired device, so a session whose handshake already shows
+who it is (`vouch`: a device's token hash in the query, a bearer token, or an organiser's
+session cookie) counts against a budget of its own, the same size, per address. Being vouched
+for buys a place and nothing more: the session must still join /live with its real token or
+session within `auth_seconds`, or it is closed like a stranger's.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 EXTENSION = "checkin.socket_guard"
@@ -34,15 +41,19 @@ REFUSED_SECONDS = 1.0
 class SessionGuard:
     """Counts Engine.IO sessions per address and closes those that never authenticate."""
 
-    def __init__(self, server: Any, namespace: str, auth_seconds: float, per_address: int):
+    def __init__(self, server: Any, namespace: str, auth_seconds: float, per_address: int,
+                 vouch: Callable[[dict[str, Any]], bool] | None = None):
         self.server = server
+        self.vouch = vouch
         self.eio = server.eio
         self.namespace = namespace
         self.auth_seconds = auth_seconds
         self.per_address = per_address
         self._lock = threading.Lock()
-        self._address: dict[str, str] = {}
-        self._count: dict[str, int] = {}
+        # Session -> (address, budget); (address, budget) -> sessions held. The budget is
+        # "member" for a session vouched for at its handshake, "stranger" otherwise.
+        self._address: dict[str, tuple[str, str]] = {}
+        self._count: dict[tuple[str, str], int] = {}
         # Session -> the moment it is closed unless it has joined the namespace by then.
         self._pending: dict[str, float] = {}
         self._sweeping = False
@@ -56,13 +67,16 @@ class SessionGuard:
         self._connect_packet = "0" + namespace
 
     def connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
-        """Refuse the session when its address holds too many; else note it as pending."""
+        """Refuse the session when its address holds too many of its budget; else note it."""
         address = environ.get("REMOTE_ADDR") or "unknown"
+        # Asked only of sessions that offer something: a bare stranger costs no look-up.
+        member = self.vouch is not None and self.vouch(environ)
+        key = (address, "member" if member else "stranger")
         with self._lock:
-            if self._count.get(address, 0) >= self.per_address:
+            if self._count.get(key, 0) >= self.per_address:
                 return False  # Engine.IO answers 401 and keeps nothing
-            self._count[address] = self._count.get(address, 0) + 1
-            self._address[eio_sid] = address
+            self._count[key] = self._count.get(key, 0) + 1
+            self._address[eio_sid] = key
             self._pending[eio_sid] = time.monotonic() + self.auth_seconds
             start = not self._sweeping
             self._sweeping = True
@@ -100,13 +114,13 @@ class SessionGuard:
             self.server.start_background_task(self._hard_close, sock)
         with self._lock:
             self._pending.pop(eio_sid, None)
-            address = self._address.pop(eio_sid, None)
-            if address is not None:
-                left = self._count.get(address, 1) - 1
+            key = self._address.pop(eio_sid, None)
+            if key is not None:
+                left = self._count.get(key, 1) - 1
                 if left > 0:
-                    self._count[address] = left
+                    self._count[key] = left
                 else:
-                    self._count.pop(address, None)
+                    self._count.pop(key, None)
         return self._on_disconnect(eio_sid, *args)
 
     def _hard_close(self, sock: Any) -> None:
@@ -121,9 +135,9 @@ class SessionGuard:
             sock.shutdown(socket.SHUT_RDWR)
 
     def open_sessions(self, address: str) -> int:
-        """Return how many sessions `address` holds now."""
+        """Return how many sessions `address` holds now, of both budgets."""
         with self._lock:
-            return self._count.get(address, 0)
+            return sum(n for (held, _), n in self._count.items() if held == address)
 
     def _sweep(self) -> None:
         """Close sessions past their deadline without joining; end when none is pending."""

@@ -5,6 +5,7 @@ badge PDF) runs off the event loop."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import os
 import socket
@@ -16,10 +17,10 @@ import pytest
 import requests
 
 from checkin.db import connect
-from checkin.devices import add_device
+from checkin.devices import add_device, revoke
 from checkin.participants.csvfile import import_file
 from tests.conftest import LiveServer, free_port
-from tests.test_live import Listener, _organiser_session, _person, _scan
+from tests.test_live import Listener, _organiser_cookie, _organiser_session, _person, _scan
 
 pytestmark = pytest.mark.server
 
@@ -28,19 +29,19 @@ pytestmark = pytest.mark.server
 STRANGERS = int(os.environ.get("CHECKIN_FLOOD_SOCKETS", "300"))
 
 
-def open_raw_websocket(port: int, extra: str = "") -> tuple[socket.socket, bool]:
+def open_raw_websocket(port: int, extra: str = "", query: str = "") -> tuple[socket.socket, bool]:
     """Open an Engine.IO WebSocket with no credentials, as an adversary's script would;
     return the socket and whether the server upgraded it."""
-    sock, head = _upgrade(port, extra)
+    sock, head = _upgrade(port, extra, query)
     return sock, b" 101 " in head.split(b"\r\n", 1)[0]
 
 
-def _upgrade(port: int, extra: str = "") -> tuple[socket.socket, bytes]:
+def _upgrade(port: int, extra: str = "", query: str = "") -> tuple[socket.socket, bytes]:
     """Send a WebSocket upgrade to /socket.io/ (with `extra` header lines); return the
     socket and the answer's head."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+    sock.sendall((f"GET /socket.io/?EIO=4&transport=websocket{query} HTTP/1.1\r\n"
                   f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}"
                   "\r\n").encode())
@@ -122,7 +123,7 @@ def test_a_flood_of_idle_unauthenticated_sockets_does_not_take_the_door_down(db_
 
 
 def test_one_address_holds_at_most_its_cap_of_sessions(db_path, tmp_path):
-    """Past --max-per-address, the next session is refused; closing one frees its slot."""
+    """Past --max-per-address, the next stranger is refused; closing one frees its slot."""
     server = _serve(db_path, tmp_path, "--max-per-address", "20", "--socket-auth-seconds", "60")
     held: list[socket.socket] = []
     try:
@@ -136,9 +137,10 @@ def test_one_address_holds_at_most_its_cap_of_sessions(db_path, tmp_path):
         db = connect(db_path)
         display = add_device(db, "Hall TV", "display")["token"]
         db.conn.close()
+        # A client that shows nothing at its handshake is a stranger until it joins /live.
         with pytest.raises(Exception):  # noqa: B017 - python-socketio's ConnectionError
             Listener(server.url, auth={"token": display}).connect()
-        # One stranger goes away: a display fits again.
+        # One stranger goes away: it fits again.
         held.pop().close()
         deadline = time.monotonic() + 5
         while True:
@@ -152,6 +154,56 @@ def test_one_address_holds_at_most_its_cap_of_sessions(db_path, tmp_path):
         hall.wait_for("hello")
         hall.close()
     finally:
+        for s in held:
+            s.close()
+        server.stop()
+
+
+def test_strangers_flooding_an_address_never_crowd_out_its_paired_devices(db_path, tmp_path):
+    """Strangers fill their address's cap; a display from that address still connects, by the
+    hash of its token in the handshake's query (as the pages send it) or a bearer header, and
+    an organiser by their session cookie: a budget of their own, which strangers cannot take
+    with a made-up hash."""
+    server = _serve(db_path, tmp_path, "--max-per-address", "20", "--socket-auth-seconds", "60")
+    held: list[socket.socket] = []
+    listeners: list[Listener] = []
+    try:
+        db = connect(db_path)
+        display = add_device(db, "Hall TV", "display")["token"]
+        gone = add_device(db, "Old TV", "display")["token"]
+        db.conn.close()
+        db = connect(db_path)
+        revoke(db, db.execute("SELECT id FROM devices WHERE name = 'Old TV'").fetchone()[0])
+        db.conn.close()
+        for _ in range(20):
+            sock, ok = open_raw_websocket(server.port)
+            held.append(sock)
+            assert ok
+        # A stranger who invents a hash, or shows a revoked device's, is still a stranger.
+        for fake in ("0" * 64, hashlib.sha256(gone.encode()).hexdigest()):
+            sock, ok = open_raw_websocket(server.port, query=f"&device={fake}")
+            sock.close()
+            assert not ok
+        digest = hashlib.sha256(display.encode()).hexdigest()
+        by_query = Listener(f"{server.url}?device={digest}", auth={"token": display})
+        listeners.append(by_query.connect())
+        by_query.wait_for("hello")
+        by_header = Listener(server.url, auth={"token": display},
+                             headers={"Authorization": "Bearer " + display})
+        listeners.append(by_header.connect())
+        by_header.wait_for("hello")
+        desk = Listener(server.url, headers={"Cookie": _organiser_cookie(server.url)})
+        listeners.append(desk.connect())
+        desk.wait_for("hello")
+        # The door is answered meanwhile.
+        db = connect(db_path)
+        scanner = add_device(db, "Door", "scanner", "entrance")["token"]
+        db.conn.close()
+        answer = _scan(server.url, scanner, "entrance", code=_person(db_path)["code"])
+        assert answer.json()["results"][0]["status"] == "accepted"
+    finally:
+        for listener in listeners:
+            listener.close()
         for s in held:
             s.close()
         server.stop()
@@ -254,4 +306,33 @@ def test_websockets_decline_compression(db_path, tmp_path):
         assert b" 101 " in head.split(b"\r\n", 1)[0]
         assert b"sec-websocket-extensions" not in head.lower()
     finally:
+        server.stop()
+
+
+@pytest.mark.browser
+def test_a_paired_dashboard_connects_from_an_address_full_of_strangers(db_path, tmp_path,
+                                                                       browser):
+    """The page itself shows its device at the handshake: a dashboard paired in Chromium goes
+    live while strangers hold every stranger's place of its address."""
+    server = _serve(db_path, tmp_path, "--max-per-address", "20", "--socket-auth-seconds", "60")
+    held: list[socket.socket] = []
+    try:
+        db = connect(db_path)
+        display = add_device(db, "Hall TV", "display")
+        db.conn.close()
+        for _ in range(20):
+            sock, ok = open_raw_websocket(server.port)
+            held.append(sock)
+            assert ok
+        page = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
+        page.goto(f"{server.url}/pair/{display['pairing_code']}")
+        page.wait_for_url("**/dashboard", timeout=10000)
+        page.wait_for_selector('#dash-connection[data-state="live"]', timeout=15000)
+        # Still no place for one more stranger.
+        sock, ok = open_raw_websocket(server.port)
+        sock.close()
+        assert not ok
+    finally:
+        for s in held:
+            s.close()
         server.stop()

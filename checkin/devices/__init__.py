@@ -8,6 +8,7 @@ a time: pairing gives it a fresh token and the previous one stops working, so a 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ PAIRING_MINUTES = 10
 LAST_SEEN_EVERY = timedelta(seconds=30)
 MAX_NAME = 80
 PUBLIC = ("id", "name", "role", "checkpoint")
+HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class DeviceError(ValueError):
@@ -143,6 +145,21 @@ def pair(db: Database, code: str, now: datetime | None = None
     if not row:
         return None
     return token, dict(zip(PUBLIC, row[0], strict=True))
+
+
+def holds_active_token(db: Database, token: str | None = None,
+                       token_hash: str | None = None) -> bool:
+    """Say whether a token (or the SHA-256 hex of one) belongs to an active device.
+
+    Reads only: the socket guard asks it at every handshake that offers one, so it must not
+    write `last_seen_at` as `authenticate` does.
+    """
+    if isinstance(token, str) and 20 <= len(token) <= 200:
+        token_hash = _hash(token)
+    if not isinstance(token_hash, str) or not HEX64.fullmatch(token_hash):
+        return False
+    return db.execute("SELECT 1 FROM devices WHERE token_hash = ? AND revoked_at IS NULL",
+                      [token_hash.lower()]).fetchone() is not None
 
 
 def authenticate(db: Database, token: str, now: datetime | None = None) -> dict[str, Any] | None:

@@ -197,6 +197,27 @@
     return (x && x[field]) || fallback;
   }
 
+  /**
+   * Open a /live socket that shows at its handshake which paired device it is: the SHA-256 of
+   * the token goes in the query (never the token itself), so the server counts it against the
+   * devices' own budget per address, where a crowd of strangers cannot take its place. Pages
+   * served without HTTPS have no crypto.subtle and connect as before.
+   */
+  function liveSocket(namespace, options, token) {
+    const socket = window.io(namespace, Object.assign({}, options, {autoConnect: false}));
+    const pass = async () => {
+      const t = token();
+      if (!t || !(window.crypto && crypto.subtle)) return {};
+      const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(t));
+      return {device: Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("")};
+    };
+    const refresh = () => pass().then((q) => { socket.io.opts.query = q; }, () => {});
+    // Read again before each reconnection: a device paired again in another tab has a new token.
+    socket.io.on("reconnect_attempt", refresh);
+    refresh().then(() => socket.connect());
+    return socket;
+  }
+
   window.CheckinUI = {checkpointName, excursionText, loadNames, icon, watch, fresh, onChange, banner, showRemoved, isRemoved,
-                      isOnline: () => state.online};
+                      liveSocket, isOnline: () => state.online};
 })();

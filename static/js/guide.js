@@ -552,7 +552,7 @@
     const options = {transports: ["websocket", "polling"], tryAllTransports: true,
                      reconnectionDelayMax: 10000};
     if (dev && dev.token) options.auth = {token: dev.token};
-    const socket = window.io("/live", options);
+    const socket = window.CheckinUI.liveSocket("/live", options, () => (dev && dev.token) || null);
     ui.socket = socket;
     socket.on("connect", () => {
       ui.live = true;

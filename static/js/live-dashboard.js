@@ -254,7 +254,7 @@
     }
   }
 
-  const socket = io(config.namespace, {
+  const socket = window.CheckinUI.liveSocket(config.namespace, {
     // WebSocket first (no sticky sessions needed with several server processes), long-polling
     // only if WebSocket fails: see docs/deployment.md.
     transports: ["websocket", "polling"],
@@ -263,7 +263,7 @@
     auth: (cb) => { const token = deviceToken(); cb(token ? {token} : {}); },
     reconnectionDelay: 1000,
     reconnectionDelayMax: 5000,
-  });
+  }, deviceToken);
 
   // The true state within seconds: a heartbeat besides the socket (a socket notices a
   // stopped server or a cut network only after its ping timeout, tens of seconds).
