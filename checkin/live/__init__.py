@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from checkin.auth.views import organiser_required
 from checkin.extensions import socketio
+from checkin.security.permissions import organiser_required
 
 
 def register(app: Flask) -> None:
