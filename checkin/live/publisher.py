@@ -55,6 +55,7 @@ from checkin.offload import cooperative
 from checkin.places import with_states
 from checkin.scans import headcounts
 from checkin.scans.signals import scan_corrected, scans_recorded
+from checkin.security.permissions import is_organiser
 from checkin.security.policy import excursion_view
 from checkin.security.sessions import session_user
 from checkin.security.signals import session_ended
@@ -216,7 +217,7 @@ class Publisher:
         """Disconnect the live connections of an organiser session that has ended."""
         with self._cond:
             sids = [sid for sid, token in self._tokens.items() if session_id and
-                    token == session_id and self._clients.get(sid, {}).get("role") == "organiser"]
+                    token == session_id and is_organiser(self._clients.get(sid))]
         for sid in sids:
             self.server.disconnect(sid, namespace=NAMESPACE)
 
@@ -446,9 +447,10 @@ class Publisher:
         ended (signed out elsewhere, removed, new password, idle); keep the others fresh."""
         with self._cond:
             tokens = dict(self._tokens)
-            roles = {sid: who.get("role") for sid, who in self._clients.items()}
+            # An organiser is checked by their session, a device by its token.
+            organiser = {sid: is_organiser(who) for sid, who in self._clients.items()}
         for sid, token in tokens.items():
-            if roles.get(sid) == "organiser":
+            if organiser.get(sid):
                 alive = session_user(db, token) is not None
             else:
                 alive = devices.authenticate(db, token) is not None
