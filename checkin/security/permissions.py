@@ -1,5 +1,8 @@
 """Who may do what: one table of roles and actions, consulted by every view and /live handler.
 
+The command line is not in it: whoever runs `checkin` holds the event's file, and with it
+everything an organiser may do.
+
 A role's row names the actions it may take and how far each reaches (its scope): everything,
 only its own (excursion, scans, print jobs), only counts, or only certain checkpoints. An
 action missing from a row is refused. Adding a role is adding a row (and, for a device role,
@@ -135,12 +138,7 @@ def organiser_actor(username: str) -> Actor:
 
 def is_organiser(actor: Actor | None) -> bool:
     """Say whether the actor is a signed-in organiser (whose acts are logged by name)."""
-    return bool(actor) and actor.get("role") == ORGANISER  # type: ignore[union-attr]
-
-
-def own_excursion_checkpoint(actor: Actor, excursion_checkpoint: str | None) -> bool:
-    """Say whether an excursion's checkpoint ("excursion:<id>") is the actor's own."""
-    return bool(excursion_checkpoint) and actor.get("checkpoint") == excursion_checkpoint
+    return actor is not None and actor.get("role") == ORGANISER
 
 
 def scan_places(actor: Actor) -> str | None:
@@ -191,7 +189,6 @@ def organiser_page(action: str = MANAGE) -> Callable[[Callable[..., Any]], Calla
                 abort(403)
             return view(**kwargs)
 
-        wrapped.permission = action  # type: ignore[attr-defined]
         return wrapped
 
     return decorate
