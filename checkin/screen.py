@@ -102,8 +102,9 @@ def names_api() -> Any:
     """GET /api/v1/event-names: the event's names in the caller's language (?lang=), for
     device pages; like every device API call it needs a device token or an organiser."""
     from checkin.api.views import actor
+    from checkin.security.permissions import IDENTIFY, require
 
-    actor()
+    require(actor(), IDENTIFY)
     return event_names()
 
 

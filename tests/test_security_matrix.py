@@ -1,8 +1,11 @@
-"""Issue 8: the authorisation matrix. Every URL rule and every /live event, asked by every role.
+"""Issues 8 and 20: the authorisation matrix. Every URL rule and every /live event, asked by
+every role.
 
-The expected answer of every cell is written down once, below. A new URL rule (or a new
-method on one) without a row makes test_every_rule_has_a_row fail, so nobody adds a route
-without deciding who may use it.
+The expected answer of every cell is written down once, below, from what each role's job
+needs (not computed from checkin.security.permissions, which is the code under test). The
+rules come from the app's URL map and the events from the /live handlers registered: a new
+URL rule (or method), a new event or a new role without its row here fails the tests, so
+nobody adds one without deciding who may use it.
 """
 
 from __future__ import annotations
@@ -17,31 +20,38 @@ from checkin import create_app
 from checkin.devices import add_device, revoke
 from checkin.extensions import socketio
 from checkin.scans import organiser_actor, record_scans
+from checkin.security.permissions import POLICY
 from tests.conftest import ORGANISER, csrf_token
 
-ROLES = ("anonymous", "scanner", "guide", "guide_other", "display", "revoked", "organiser")
+ROLES = ("anonymous", "scanner", "guide", "guide_other", "display", "desk", "kiosk", "revoked",
+         "organiser")
+#: The roles of the permission table each test role stands for (the others are not signed in).
+PLAYS = {"scanner": "scanner", "guide": "guide", "guide_other": "guide", "display": "display",
+         "desk": "desk", "kiosk": "kiosk", "organiser": "organiser"}
 AT = "2019-11-12T12:50:00.000Z"
 
 # Answers in ROLES order: anonymous, scanner, guide of bike-tour, guide of another excursion,
-# display, revoked device, organiser.
+# display, registration desk, self check-in kiosk, revoked device, organiser.
 L = "to sign-in"                                 # a 302 to /login
-PAGE = (L, L, L, L, L, L, 200)                   # organisers' pages: others go to sign-in
+PAGE = (L,) * 8 + (200,)                         # organisers' pages: others go to sign-in
 DOWNLOAD = PAGE
-ACTION = (L, L, L, L, L, L, 303)                 # organisers' POST actions
-OTHERWISE = (L, L, L, L, L, L, 302)              # organisers' actions that redirect
-PUBLIC = (200,) * 7                              # shells that show nothing until paired
-GONE = (404,) * 7
-API_READ = (401, 200, 200, 200, 200, 401, 200)   # any paired device or organiser
-API_PEOPLE = (401, 200, 200, 200, 403, 401, 200)  # displays never read names
+ACTION = (L,) * 8 + (303,)                       # organisers' POST actions
+OTHERWISE = (L,) * 8 + (302,)                    # organisers' actions that redirect
+PUBLIC = (200,) * 9                              # shells that show nothing until paired
+GONE = (404,) * 9
+#   anonymous, scanner, guide, guide_other, display, desk, kiosk, revoked, organiser
+API_READ = (401, 200, 200, 200, 200, 200, 200, 401, 200)    # who am I, the event's names
+API_COUNTS = (401, 200, 200, 200, 200, 200, 403, 401, 200)  # a kiosk needs no numbers
+API_PEOPLE = (401, 200, 200, 200, 403, 200, 403, 401, 200)  # displays, kiosks: no names
 
-#: (rule, method) -> (what to send, expected answers by role).
-MATRIX: dict[tuple[str, str], tuple[dict[str, Any], tuple[int | str, ...]]] = {
-    ("/", "GET"): ({"path": "/"}, (302,) * 7),
+#: (rule, method) -> (what to send, expected answers by role), or a list of them.
+MATRIX: dict[tuple[str, str], Any] = {
+    ("/", "GET"): ({"path": "/"}, (302,) * 9),
     ("/login", "GET"): ({"path": "/login"}, PUBLIC),
     ("/login", "POST"): ({"path": "/login", "form": {"username": "orga",
                                                      "password": "wrong password!"}},
-                         (401,) * 7),
-    ("/logout", "POST"): ({"path": "/logout", "form": {}}, (L,) * 7),
+                         (401,) * 9),
+    ("/logout", "POST"): ({"path": "/logout", "form": {}}, (L,) * 9),
     ("/setup/<token>", "GET"): ({"path": "/setup/not-a-valid-token"}, GONE),
     ("/setup/<token>", "POST"): ({"path": "/setup/not-a-valid-token", "form": {}}, GONE),
     ("/ca.crt", "GET"): ({"path": "/ca.crt"}, GONE),  # no CA made in this test
@@ -72,7 +82,7 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, Any], tuple[int | str, ...]]] = {
     ("/participants/export.csv", "GET"): ({"path": "/participants/export.csv"}, DOWNLOAD),
     ("/participants/upload", "GET"): ({"path": "/participants/upload"}, PAGE),
     ("/participants/upload", "POST"): ({"path": "/participants/upload", "form": {}},
-                                       (L, L, L, L, L, L, 400)),
+                                       (L,) * 8 + (400,)),
     ("/participants/upload/cancel", "POST"): ({"path": "/participants/upload/cancel",
                                                "form": {"token": "x"}}, OTHERWISE),
     ("/participants/upload/confirm", "POST"): ({"path": "/participants/upload/confirm",
@@ -102,41 +112,54 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, Any], tuple[int | str, ...]]] = {
     ("/api/v1/pair", "POST"): ({"path": "/api/v1/pair", "json": {"code": "no-such-code"}},
                                GONE),
     ("/api/v1/me", "GET"): ({"path": "/api/v1/me"}, API_READ),
-    ("/api/v1/checkpoints", "GET"): ({"path": "/api/v1/checkpoints"}, API_READ),
-    ("/api/v1/headcounts", "GET"): ({"path": "/api/v1/headcounts"}, API_READ),
+    ("/api/v1/checkpoints", "GET"): ({"path": "/api/v1/checkpoints"}, API_COUNTS),
+    ("/api/v1/headcounts", "GET"): ({"path": "/api/v1/headcounts"}, API_COUNTS),
     ("/api/v1/participants", "GET"): ({"path": "/api/v1/participants?q=ba"}, API_PEOPLE),
     ("/api/v1/roster", "GET"): ({"path": "/api/v1/roster"}, API_PEOPLE),
-    ("/api/v1/scans", "POST"): ({"path": "/api/v1/scans", "json": "scan"},
-                                (401, 403, 200, 403, 403, 401, 200)),
+    # Scans: at its excursion a guide; at the entrance scanners and desks, by code or by
+    # participant id (a name search). A kiosk never: it checks in only through its own route.
+    ("/api/v1/scans", "POST"): [
+        ({"path": "/api/v1/scans", "json": "scan"},
+         (401, 403, 200, 403, 403, 403, 403, 401, 200)),
+        ({"path": "/api/v1/scans", "json": "scan_entrance"},
+         (401, 200, 403, 403, 403, 200, 403, 401, 200)),
+        ({"path": "/api/v1/scans", "json": "scan_by_id"},
+         (401, 200, 403, 403, 403, 200, 403, 401, 200)),
+        ({"path": "/api/v1/scans", "json": "scan_out"},
+         (401, 200, 403, 403, 403, 200, 403, 401, 200))],
+    # Someone else's (an organiser's) scan: only organisers undo any scan.
     ("/api/v1/scans/<scan_id>/undo", "POST"): ({"path": "/api/v1/scans/{scan}/undo",
                                                 "json": {}},
-                                               (401, 403, 403, 403, 403, 401, 200)),
+                                               (401, 403, 403, 403, 403, 403, 403, 401, 200)),
     ("/api/v1/excursions/<excursion_id>", "GET"): ({"path": "/api/v1/excursions/bike-tour"},
-                                                   (401, 403, 200, 403, 200, 401, 200)),
+                                                   (401, 403, 200, 403, 200, 403, 403, 401,
+                                                    200)),
     ("/api/v1/excursions/<excursion_id>/events", "POST"):
         ({"path": "/api/v1/excursions/bike-tour/events", "json": "walk_on"},
-         (401, 403, 200, 403, 403, 401, 200)),
-    # Desk and kiosk (issue 12): only desks (and organisers) register and print; only kiosks
-    # check themselves in. No printer is set here, so an organiser's print is refused (409).
+         (401, 403, 200, 403, 403, 403, 403, 401, 200)),
+    # Desk and kiosk (issues 12, 20): only desks (and organisers) register and print; only
+    # kiosks check themselves in. No printer is set here, so a print is refused (409); an
+    # empty walk-in is 400.
     ("/api/v1/participants", "POST"): ({"path": "/api/v1/participants", "json": {}},
-                                       (401, 403, 403, 403, 403, 401, 400)),
+                                       (401, 403, 403, 403, 403, 400, 403, 401, 400)),
     ("/api/v1/participants/<int:participant_id>/print", "POST"):
         ({"path": "/api/v1/participants/{person}/print", "json": {}},
-         (401, 403, 403, 403, 403, 401, 409)),
+         (401, 403, 403, 403, 403, 409, 403, 401, 409)),
     ("/api/v1/participants/<int:participant_id>/reissue-and-print", "POST"):
         ({"path": "/api/v1/participants/{person}/reissue-and-print", "json": {"confirm": True}},
-         (401, 403, 403, 403, 403, 401, 409)),
+         (401, 403, 403, 403, 403, 409, 403, 401, 409)),
     ("/api/v1/print-jobs/<job_id>", "GET"): ({"path": "/api/v1/print-jobs/no-such-job"},
-                                             (401, 403, 403, 403, 403, 401, 404)),
+                                             (401, 403, 403, 403, 403, 404, 403, 401, 404)),
     ("/api/v1/kiosk/check-in", "POST"): ({"path": "/api/v1/kiosk/check-in", "json": {}},
-                                         (401, 403, 403, 403, 403, 401, 400)),
-    # A kiosk follows only the jobs it started: any other job is "no such job" for anyone.
+                                         (401, 403, 403, 403, 403, 403, 400, 401, 400)),
+    # A kiosk follows only the jobs it started: any other job is "no such job".
     ("/api/v1/kiosk/print-jobs/<job_id>", "GET"):
-        ({"path": "/api/v1/kiosk/print-jobs/no-such-job"}, (401, 404, 404, 404, 404, 401, 404)),
+        ({"path": "/api/v1/kiosk/print-jobs/no-such-job"},
+         (401, 403, 403, 403, 403, 403, 404, 401, 404)),
     ("/kiosk", "GET"): ({"path": "/kiosk"}, PUBLIC),
     ("/participants/mail", "GET"): ({"path": "/participants/mail"}, PAGE),
     ("/participants/mail", "POST"): ({"path": "/participants/mail", "form": {}},
-                                     (L, L, L, L, L, L, 400)),
+                                     (L,) * 8 + (400,)),
     ("/participants/mail/progress", "GET"): ({"path": "/participants/mail/progress"}, PAGE),
     # Import columns (issue 13): an unknown upload goes back to the upload page.
     ("/participants/upload/columns", "POST"): ({"path": "/participants/upload/columns",
@@ -156,10 +179,11 @@ for _method in ("POST", "PUT", "PATCH", "DELETE"):
     MATRIX[("/api/v1/", _method)] = ({"path": "/api/v1/", "json": {}}, GONE)
     MATRIX[("/api/v1/<path:rest>", _method)] = ({"path": "/api/v1/nothing", "json": {}}, GONE)
 
-#: /live: on connect, the rooms each role is put in (None: refused); then what it may do.
+#: /live: on connect, the rooms each role is put in (None: refused: a desk and a kiosk hear
+#: nothing live); then what it may do.
 LIVE_ROOMS = {"anonymous": None, "scanner": ["headcounts"], "guide": ["excursion:bike-tour"],
-              "guide_other": ["excursion:forum"], "display": ["headcounts"], "revoked": None,
-              "organiser": ["headcounts", "organisers"]}
+              "guide_other": ["excursion:forum"], "display": ["headcounts"], "desk": None,
+              "kiosk": None, "revoked": None, "organiser": ["headcounts", "organisers"]}
 LIVE_EVENTS = {
     # event, payload -> answers (ok?) by role, for roles that could connect.
     ("join", "excursion:bike-tour"): {"scanner": False, "guide": True, "guide_other": False,
@@ -171,6 +195,13 @@ LIVE_EVENTS = {
     ("catch_up", 0): {"scanner": False, "guide": False, "guide_other": False,
                       "display": False, "organiser": True},
 }
+#: Handlers that are not events a client sends.
+LIFECYCLE = {"connect", "disconnect"}
+
+
+def probes(row: Any) -> list[tuple[dict[str, Any], tuple[int | str, ...]]]:
+    """Return a matrix row's probes: one (what to send, answers), or a list of them."""
+    return row if isinstance(row, list) else [row]
 
 
 def test_every_rule_has_a_row(app):
@@ -178,6 +209,31 @@ def test_every_rule_has_a_row(app):
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert routes - MATRIX.keys() == set(), "routes without a row in the matrix"
     assert MATRIX.keys() - routes == set(), "rows for routes that no longer exist"
+    for key, row in MATRIX.items():
+        for _probe, answers in probes(row):
+            assert len(answers) == len(ROLES), key
+
+
+def test_every_live_event_has_a_row(app):
+    # Every handler the Socket.IO server holds: class-based namespaces and decorated ones.
+    server = socketio.server
+    registered = set()
+    for namespace, handler in server.namespace_handlers.items():
+        registered |= {(namespace, name[3:]) for name in dir(handler)
+                       if name.startswith("on_") and callable(getattr(handler, name))}
+    for namespace, events in server.handlers.items():
+        registered |= {(namespace, name) for name in events}
+    events = {(namespace, name) for namespace, name in registered if name not in LIFECYCLE}
+    assert events == {("/live", event) for event, _payload in LIVE_EVENTS}
+
+
+def test_every_role_of_the_policy_is_asked():
+    # A new role (the marshal of a later issue) needs its column in this matrix.
+    assert set(POLICY) == set(PLAYS.values())
+    assert set(PLAYS) | {"anonymous", "revoked"} == set(ROLES)
+    assert set(LIVE_ROOMS) == set(ROLES)
+    for answers in LIVE_EVENTS.values():
+        assert set(answers) == {r for r in ROLES if LIVE_ROOMS[r] is not None}
 
 
 class World:
@@ -190,6 +246,8 @@ class World:
                                        ("guide", "guide", "excursion:bike-tour"),
                                        ("guide_other", "guide", "excursion:forum"),
                                        ("display", "display", None),
+                                       ("desk", "desk", None),
+                                       ("kiosk", "kiosk", None),
                                        ("revoked", "scanner", None)):
             added = add_device(db, role, kind, checkpoint)
             self.tokens[role] = added["token"]
@@ -222,6 +280,15 @@ class World:
             return {"scans": [{"id": str(uuid.uuid4()), "code": self.bike[1],
                                "checkpoint": "excursion:bike-tour", "direction": "in",
                                "at": AT}]}
+        if kind in ("scan_entrance", "scan_out", "scan_by_id"):
+            item: dict[str, Any] = {"id": str(uuid.uuid4()), "checkpoint": "entrance",
+                                    "direction": "out" if kind == "scan_out" else "in",
+                                    "at": AT}
+            if kind == "scan_by_id":
+                item["participant"] = self.ids["person"]
+            else:
+                item["code"] = self.bike[2]
+            return {"scans": [item]}
         if kind == "walk_on":
             return {"id": str(uuid.uuid4()), "action": "walk_on",
                     "code": next(self.walk_on_codes), "at": AT}
@@ -248,11 +315,13 @@ class World:
 def test_every_url_rule_by_every_role(app, db):
     world = World(app, db)
     wrong = []
-    for (rule, method), (probe, expected) in MATRIX.items():
-        for role, want in zip(ROLES, expected, strict=True):
-            got = world.ask(role, method, probe)
-            if got != want:
-                wrong.append(f"{method} {rule} as {role}: {got}, expected {want}")
+    for (rule, method), row in MATRIX.items():
+        for probe, expected in probes(row):
+            for role, want in zip(ROLES, expected, strict=True):
+                got = world.ask(role, method, probe)
+                if got != want:
+                    wrong.append(f"{method} {rule} ({probe.get('json')}) as {role}: {got}, "
+                                 f"expected {want}")
     assert wrong == [], "\n".join(wrong)
 
 

@@ -25,7 +25,6 @@ from checkin.event import event_info
 from checkin.extensions import csrf
 from checkin.places import with_states
 from checkin.scans import (
-    Forbidden,
     checkpoint_headcount,
     find_people,
     get_scan,
@@ -37,6 +36,15 @@ from checkin.scans import (
     visible_checkpoints,
 )
 from checkin.scans.signals import scan_corrected, scans_recorded
+from checkin.security.permissions import (
+    CHECKPOINTS,
+    HEADCOUNTS,
+    IDENTIFY,
+    PEOPLE,
+    SCAN,
+    UNDO,
+    require,
+)
 from checkin.signals import send  # noqa: F401 (also importable from here, as before)
 
 MAX_BODY = 1024 * 1024
@@ -44,7 +52,7 @@ MAX_BODY = 1024 * 1024
 WIPE_HEADER = "X-Checkin-Wipe"
 PREFIX = "/api/v1"
 PATHS = ("/pair", "/me", "/scans", "/checkpoints", "/headcounts", "/participants", "/roster")
-UNDO = re.compile(r"^/api/v1/scans/[^/]+/undo$")
+UNDO_PATH = re.compile(r"^/api/v1/scans/[^/]+/undo$")
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 413: "body_too_large", 500: "internal_error"}
 
@@ -118,6 +126,7 @@ def pair() -> Any:
 def me() -> Any:
     """Say which device (or organiser) is calling, and which event this is."""
     who = actor()
+    require(who, IDENTIFY)
     # instance: a restored server has a new one; devices then re-send their recent scans.
     return {"device": devices.public(who), "event": event_info(get_db()),
             "instance": current_instance()}
@@ -126,8 +135,8 @@ def me() -> Any:
 def post_scans() -> Any:
     """Record a batch of scans and answer each, plus the last checkpoint's headcount."""
     who = actor()
-    if who["role"] == "display":
-        raise Forbidden(_("A display device cannot scan."))
+    # A kiosk checks people in only through /api/v1/kiosk/check-in, never here.
+    require(who, SCAN)
     body = json_body()
     db = get_db()
     recorded = record_scans(db, who, body.get("scans"))
@@ -140,6 +149,7 @@ def post_scans() -> Any:
 def undo(scan_id: str) -> Any:
     """Void one of the caller's scans (idempotent)."""
     who = actor()
+    require(who, UNDO)
     db = get_db()
     try:
         correction, new = undo_scan(db, who, scan_id)
@@ -152,12 +162,14 @@ def undo(scan_id: str) -> Any:
 
 def checkpoints() -> Any:
     """List the checkpoints the caller may scan at (displays and organisers: all)."""
-    return {"checkpoints": visible_checkpoints(get_db(), actor())}
+    who = actor()
+    require(who, CHECKPOINTS)
+    return {"checkpoints": visible_checkpoints(get_db(), who)}
 
 
 def get_headcounts() -> Any:
     """Every checkpoint's headcount, how many arrived and how many are registered."""
-    actor()
+    require(actor(), HEADCOUNTS)
     # With each place's fullness, exactly as the live dashboards get it.
     return with_states(headcounts(get_db()))
 
@@ -165,6 +177,7 @@ def get_headcounts() -> Any:
 def participants() -> Any:
     """Find people by name for a manual check-in (at most 20; no e-mail, no code)."""
     who = actor()
+    require(who, PEOPLE)
     try:
         found = find_people(get_db(), who, request.args.get("q", ""))
     except ValueError as exc:
@@ -174,13 +187,15 @@ def participants() -> Any:
 
 def get_roster() -> Any:
     """The encrypted offline roster the caller may hold."""
-    return roster(get_db(), actor())
+    who = actor()
+    require(who, PEOPLE)
+    return roster(get_db(), who)
 
 
 def not_found(rest: str = "") -> Any:
     """Answer unknown API addresses (and known ones with a wrong method) in JSON."""
     path = request.path.rstrip("/")
-    if path[len(PREFIX):] in PATHS or UNDO.match(path):
+    if path[len(PREFIX):] in PATHS or UNDO_PATH.match(path):
         return error_response(405, "method_not_allowed", _("This method is not allowed here."))
     return error_response(404, "not_found", _("There is no such API address."))
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,19 +44,6 @@ def sign_in(username: str) -> None:
     session[SESSION_ID] = sessions.start_session(get_db(), username)
     session.permanent = True
     g.organiser = username
-
-
-def organiser_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Send visitors who are not signed in as organisers to the sign-in page."""
-
-    @functools.wraps(view)
-    def wrapped(**kwargs: Any) -> Any:
-        if current_organiser() is None:
-            # full_path ends in a bare "?" when there is no query string.
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return view(**kwargs)
-
-    return wrapped
 
 
 def _safe_next(target: str | None) -> str:

@@ -11,8 +11,6 @@ from sqlite_utils import Database
 from checkin.db import now_iso, writing
 from checkin.participants.records import COLUMNS, check_rows, find_existing, save_rows
 
-#: Who may register walk-ins and print badges.
-DESK_ROLES = ("desk", "organiser")
 # Filled in for each field checked alone, so that a problem names only the field it is about.
 _NEUTRAL = {"first_name": "Walk", "last_name": "In"}
 

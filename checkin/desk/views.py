@@ -13,7 +13,6 @@ from checkin.api.views import ApiError, actor, api_blueprint, json_body
 from checkin.auth.throttle import LoginThrottle
 from checkin.db import get_db
 from checkin.desk import (
-    DESK_ROLES,
     AlreadyRegistered,
     WalkInInvalid,
     printing,
@@ -21,9 +20,9 @@ from checkin.desk import (
     who,
 )
 from checkin.desk import kiosk as kiosk_domain
-from checkin.scans import Forbidden
 from checkin.scans.access import actor_ref
 from checkin.scans.signals import scans_recorded
+from checkin.security.permissions import PRINT, SELF_CHECK_IN, WALK_IN, require
 from checkin.signals import send
 
 PRINTER = "checkin.desk.printer"
@@ -46,11 +45,10 @@ def printer() -> printing.Printer:
     return found
 
 
-def _desk() -> dict[str, Any]:
-    """Return the caller if a desk device or an organiser, else answer 403."""
+def _desk(action: str) -> dict[str, Any]:
+    """Return the caller if it may take this desk `action` (a desk, an organiser), else 403."""
     who_calls = actor()
-    if who_calls["role"] not in DESK_ROLES:
-        raise Forbidden(_("Only a registration desk or an organiser may do this."))
+    require(who_calls, action, _("Only a registration desk or an organiser may do this."))
     return who_calls
 
 
@@ -60,7 +58,7 @@ def _job(job: dict[str, Any]) -> dict[str, Any]:
 
 def create_participant() -> Any:
     """Register a walk-in: 201 with the new person and code; 400 names each bad field."""
-    who_calls = _desk()
+    who_calls = _desk(WALK_IN)
     db = get_db()
     try:
         person = register_walk_in(db, json_body(), actor_ref(who_calls))
@@ -95,7 +93,7 @@ def _print_answer(fn: Any, *args: Any) -> Any:
 
 def print_badge(participant_id: int) -> Any:
     """Print a person's badge: 202 with the job; 409 asks first if it was printed before."""
-    who_calls = _desk()
+    who_calls = _desk(PRINT)
     confirm = json_body().get("confirm") is True
     db = get_db()
 
@@ -108,7 +106,7 @@ def print_badge(participant_id: int) -> Any:
 
 def reissue_and_print(participant_id: int) -> Any:
     """A lost badge: a new code (the old one stops at once), printed; needs confirm: true."""
-    who_calls = _desk()
+    who_calls = _desk(PRINT)
     if json_body().get("confirm") is not True:
         raise ApiError(400, "confirm_needed", _(
             "Reissuing stops the old badge at once: send {\"confirm\": true}."))
@@ -123,7 +121,7 @@ def reissue_and_print(participant_id: int) -> Any:
 
 def print_job(job_id: str) -> Any:
     """A print job's state as CUPS sees it now: queued, printed, or failed with the reason."""
-    _desk()
+    _desk(PRINT)
     job = printing.refresh(get_db(), job_id[:40])
     if job is None:
         raise ApiError(404, "unknown_job", _("There is no such print job."))
@@ -153,8 +151,7 @@ def _lookup_throttle() -> LoginThrottle:
 def kiosk_check_in() -> Any:
     """Check the kiosk's attendee in by code, or by last name and e-mail."""
     who_calls = actor()
-    if who_calls["role"] not in ("kiosk", "organiser"):
-        raise Forbidden(_("Only a kiosk may do this."))
+    require(who_calls, SELF_CHECK_IN, _("Only a kiosk may do this."))
     body = json_body()
     db = get_db()
     code = body.get("code")
@@ -194,6 +191,7 @@ def kiosk_check_in() -> Any:
 def kiosk_job(job_id: str) -> Any:
     """A kiosk may follow the print jobs it started, and nothing else."""
     who_calls = actor()
+    require(who_calls, SELF_CHECK_IN, _("Only a kiosk may do this."))
     db = get_db()
     job = printing.get_job(db, job_id[:40])
     if job is None or job["requested_by"] != actor_ref(who_calls):

@@ -16,10 +16,12 @@ from typing import Any
 from sqlite_utils import Database
 
 from checkin.db import now_iso, writing
+from checkin.security.permissions import DEVICE_ROLES, DOORS, ENTRANCE, OWN, scan_places
 from checkin.security.text import invisible_character
 
 # desk: a scanner that also registers walk-ins and prints badges; kiosk: self check-in.
-ROLES = ("scanner", "guide", "display", "desk", "kiosk")
+# The roles are the rows of the permission table.
+ROLES = DEVICE_ROLES
 PAIRING_MINUTES = 10
 # Writing last_seen_at on every request would turn each scan into two write transactions.
 LAST_SEEN_EVERY = timedelta(seconds=30)
@@ -81,12 +83,14 @@ def _check(db: Database, name: str, role: str, checkpoint: str | None) -> str:
         if row is None:
             raise DeviceError("unknown_checkpoint", f"There is no checkpoint {checkpoint!r}.")
         kind = row[0]
-    if role == "guide" and kind != "excursion":
+    # Its checkpoint must be one the role's scans may land at (permissions.scan_places).
+    where = scan_places({"role": role})
+    if where == OWN and kind != "excursion":
         raise DeviceError("guide_needs_excursion",
                           "A guide device needs an excursion checkpoint (excursion:<id>).")
-    if role == "kiosk" and kind not in (None, "entrance"):
+    if where == ENTRANCE and kind not in (None, "entrance"):
         raise DeviceError("kiosk_at_entrance", "A kiosk checks people in at the entrance.")
-    if role in ("scanner", "desk") and kind == "excursion":
+    if where == DOORS and kind == "excursion":
         raise DeviceError("scanner_not_at_excursion",
                           "A scanner works at the entrance and rooms; use a guide device "
                           "for an excursion.")

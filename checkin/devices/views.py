@@ -23,11 +23,11 @@ from markupsafe import Markup
 from qrcode.image.svg import SvgPathImage
 
 from checkin import devices
-from checkin.auth.views import organiser_required
 from checkin.db import get_db, now_iso
 from checkin.devices.signals import device_revoked
 from checkin.event import event_zone
 from checkin.reach import device_base_url, lan_addresses_from_config
+from checkin.security.permissions import organiser_required
 from checkin.signals import send
 
 # Pairing codes are stored only hashed; the organiser's own (signed) session keeps the plain

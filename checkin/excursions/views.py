@@ -20,6 +20,8 @@ from checkin.excursions import (
 )
 from checkin.excursions.signals import excursion_changed
 from checkin.scanner.views import worker_response
+from checkin.scans.access import actor_ref
+from checkin.security.permissions import EXCURSION, EXCURSION_EVENTS, OWN, require
 from checkin.security.policy import (
     excursion_view,
     guide_walk_on,
@@ -31,13 +33,12 @@ from checkin.signals import send
 NO_STORE = {"Cache-Control": "no-store, private"}
 
 
-def _allowed(who: dict[str, Any], excursion_id: str) -> None:
-    """Let organisers and displays see any excursion, a guide only its own; else 403."""
-    if who["role"] in ("organiser", "display"):
-        return
-    if who["role"] == "guide" and excursion_of(get_db(), who["checkpoint"]) == excursion_id:
-        return
-    raise ApiError(403, "forbidden", _("This device may not see this excursion."))
+def _allowed(who: dict[str, Any], action: str, excursion_id: str) -> str:
+    """Return the caller's scope for `action` on this excursion (a guide: its own); else 403."""
+    reach = require(who, action)
+    if reach == OWN and excursion_of(get_db(), who["checkpoint"]) != excursion_id:
+        raise ApiError(403, "forbidden", _("This device may not see this excursion."))
+    return reach
 
 
 def for_role(who: dict[str, Any], state: Any) -> Any:
@@ -48,7 +49,7 @@ def for_role(who: dict[str, Any], state: Any) -> Any:
 def get_excursion(excursion_id: str) -> Any:
     """The excursion's state: status, roster (confirmed or missing) and counts."""
     who = actor()
-    _allowed(who, excursion_id)
+    _allowed(who, EXCURSION, excursion_id)
     state = excursion_state(get_db(), excursion_id)
     if state is None:
         raise ApiError(404, "not_found", _("There is no such excursion."))
@@ -58,17 +59,15 @@ def get_excursion(excursion_id: str) -> Any:
 def post_event(excursion_id: str) -> Any:
     """Record a departure, a return or a walk-on, exactly once by the event's id."""
     who = actor()
-    if who["role"] == "display":
-        raise ApiError(403, "forbidden", _("A display device cannot change an excursion."))
-    _allowed(who, excursion_id)
+    reach = _allowed(who, EXCURSION_EVENTS, excursion_id)
     db = get_db()
-    device = who["id"] if who["role"] != "organiser" else "organiser:" + who["name"]
+    device = actor_ref(who)
     body = json_body()
     moment = parse_device_time(body.get("at"))
     if moment is not None and not time_allowed(db, moment):
         raise ApiError(400, "bad_field", _("The time is not within a day of the event's day: "
                                            "is the phone's clock right?"))
-    if who["role"] == "guide" and body.get("action") == "walk_on":
+    if reach == OWN and body.get("action") == "walk_on":
         by_badge = guide_walk_on(body)
         if by_badge is None and type(body.get("participant")) is int:
             raise ApiError(403, "forbidden", _("Scan the person's badge to add them."))

@@ -7,8 +7,8 @@ from urllib.parse import parse_qs
 
 from flask import Blueprint, Flask
 
-from checkin.auth.views import organiser_required
 from checkin.extensions import socketio
+from checkin.security.permissions import organiser_required
 
 
 def register(app: Flask) -> None:

@@ -14,28 +14,44 @@ from typing import Any
 from sqlite_utils import Database
 
 from checkin import devices
+from checkin.security.permissions import (
+    ALL,
+    LIVE_EXCURSION,
+    LIVE_HEADCOUNTS,
+    LIVE_ORGANISERS,
+    ORGANISER,
+    OWN,
+    may,
+    scope,
+)
 
 HEADCOUNTS = "headcounts"
 ORGANISERS = "organisers"
 EXCURSION_PREFIX = "excursion:"
 #: Whom an excursion's room reaches, as security.policy sees an actor: its guide's phones.
 EXCURSION_AUDIENCE: dict[str, Any] = {"role": "guide"}
+#: The /live actions: a role with none of them is refused on connecting.
+LIVE_ACTIONS = (LIVE_HEADCOUNTS, LIVE_EXCURSION, LIVE_ORGANISERS)
 
 
 def identify(db: Database, auth: Any, organiser: str | None) -> dict[str, Any] | None:
     """Return who connects: the device holding auth["token"], else the signed-in organiser.
 
-    An identity is {"role", "name", "device", "checkpoint"}; None means refuse.
+    An identity is {"role", "name", "device", "checkpoint"}; None means refuse, also for a
+    role that may hear nothing on /live (a kiosk, a desk).
     """
     token = auth.get("token") if isinstance(auth, dict) else None
+    found = None
     if token:
         device = devices.authenticate(db, token)
         if device is not None:
-            return {"role": device["role"], "name": device["name"], "device": device["id"],
-                    "checkpoint": device["checkpoint"]}
-    if organiser:
-        return {"role": "organiser", "name": organiser, "device": None, "checkpoint": None}
-    return None
+            found = {"role": device["role"], "name": device["name"], "device": device["id"],
+                     "checkpoint": device["checkpoint"]}
+    if found is None and organiser:
+        found = {"role": ORGANISER, "name": organiser, "device": None, "checkpoint": None}
+    if found is None or not any(may(found, action) for action in LIVE_ACTIONS):
+        return None
+    return found
 
 
 def excursion_room(excursion_id: str) -> str:
@@ -45,30 +61,32 @@ def excursion_room(excursion_id: str) -> str:
 
 def rooms_for(identity: dict[str, Any]) -> list[str]:
     """Return the rooms a client joins on connecting."""
-    role = identity["role"]
-    if role == "organiser":
-        return [HEADCOUNTS, ORGANISERS]
-    if role == "guide":
+    rooms = []
+    if may(identity, LIVE_HEADCOUNTS):
+        rooms.append(HEADCOUNTS)
+    if may(identity, LIVE_ORGANISERS):
+        rooms.append(ORGANISERS)
+    if scope(identity, LIVE_EXCURSION) == OWN:
         checkpoint = identity.get("checkpoint") or ""
         # A guide's checkpoint id "excursion:<id>" is also its room's name.
-        return [checkpoint] if checkpoint.startswith(EXCURSION_PREFIX) else []
-    if role in ("display", "scanner"):
-        return [HEADCOUNTS]
-    return []
+        if checkpoint.startswith(EXCURSION_PREFIX):
+            rooms.append(checkpoint)
+    return rooms
 
 
 def may_join(identity: dict[str, Any], room: Any) -> bool:
     """Say whether a client may join `room` later (organisers: any excursion; others: their own)."""
     if not isinstance(room, str):
         return False
-    if identity["role"] == "organiser":
-        return room in (HEADCOUNTS, ORGANISERS) or room.startswith(EXCURSION_PREFIX)
+    if room.startswith(EXCURSION_PREFIX) and scope(identity, LIVE_EXCURSION) == ALL:
+        return True
     return room in rooms_for(identity)
 
 
 def joins(identity: dict[str, Any], room: str) -> bool:
     """Say whether a permitted join puts the client in `room` (else it is sent the state once).
 
-    Organisers stay out of excursion rooms, which carry a guide's view (see above).
+    Organisers (every excursion's state) stay out of excursion rooms, which carry a guide's
+    view (see above).
     """
-    return not (identity["role"] == "organiser" and room.startswith(EXCURSION_PREFIX))
+    return not (room.startswith(EXCURSION_PREFIX) and scope(identity, LIVE_EXCURSION) == ALL)

@@ -55,6 +55,14 @@ from checkin.offload import cooperative
 from checkin.places import with_states
 from checkin.scans import headcounts
 from checkin.scans.signals import scan_corrected, scans_recorded
+from checkin.security.permissions import (
+    LIVE_EXCURSION,
+    LIVE_HEADCOUNTS,
+    LIVE_ORGANISERS,
+    POLICY,
+    is_organiser,
+    may,
+)
 from checkin.security.policy import excursion_view
 from checkin.security.sessions import session_user
 from checkin.security.signals import session_ended
@@ -216,7 +224,7 @@ class Publisher:
         """Disconnect the live connections of an organiser session that has ended."""
         with self._cond:
             sids = [sid for sid, token in self._tokens.items() if session_id and
-                    token == session_id and self._clients.get(sid, {}).get("role") == "organiser"]
+                    token == session_id and is_organiser(self._clients.get(sid))]
         for sid in sids:
             self.server.disconnect(sid, namespace=NAMESPACE)
 
@@ -369,9 +377,14 @@ class Publisher:
         who = self.listening()
         if self.queue:
             # The listeners may be connected to another process: push everything.
-            who = {"organiser": 1, "display": 1, "guide": 1, "scanner": 1}
-        organisers = who.get("organiser", 0)
-        if work.headcounts and (organisers or who.get("display") or who.get("scanner")):
+            who = dict.fromkeys(POLICY, 1)
+
+        def heard(action: str) -> bool:
+            # Whether a connected role may hear what `action` pushes (the rooms follow it).
+            return any(n and may({"role": role}, action) for role, n in who.items())
+
+        organisers = heard(LIVE_ORGANISERS)
+        if work.headcounts and heard(LIVE_HEADCOUNTS):
             # Both are computed before either is sent: once sent, a hundred dashboards'
             # sockets are written by their own threads, which should not have to wait for
             # the interpreter lock while this thread computes.
@@ -391,7 +404,7 @@ class Publisher:
         excursions = set(work.excursions)
         if work.excursion_events:
             excursions |= self._excursions_touched(db)
-        if organisers or who.get("guide"):
+        if organisers or heard(LIVE_EXCURSION):
             for excursion in sorted(excursions):
                 state = excursion_state(db, excursion)
                 if state is not None and (not work.settle
@@ -446,9 +459,10 @@ class Publisher:
         ended (signed out elsewhere, removed, new password, idle); keep the others fresh."""
         with self._cond:
             tokens = dict(self._tokens)
-            roles = {sid: who.get("role") for sid, who in self._clients.items()}
+            # An organiser is checked by their session, a device by its token.
+            organiser = {sid: is_organiser(who) for sid, who in self._clients.items()}
         for sid, token in tokens.items():
-            if roles.get(sid) == "organiser":
+            if organiser.get(sid):
                 alive = session_user(db, token) is not None
             else:
                 alive = devices.authenticate(db, token) is not None

@@ -20,6 +20,7 @@ from checkin.event import event_info
 from checkin.live import stats
 from checkin.live.access import identify, joins, may_join, rooms_for
 from checkin.live.publisher import NAMESPACE, get_publisher
+from checkin.security.permissions import LIVE_ORGANISERS, may
 from checkin.socket_guard import EXTENSION as GUARD
 
 MAX_CATCH_UP = 200
@@ -62,7 +63,7 @@ class LiveNamespace(Namespace):
     def on_catch_up(self, data: Any = None) -> dict[str, Any]:
         """Send an organiser the scans stored after `since`; answer how many were sent."""
         identity = get_publisher(current_app).identity(request.sid)  # type: ignore[attr-defined]
-        if identity is None or identity["role"] != "organiser":
+        if not may(identity, LIVE_ORGANISERS):
             return {"ok": False, "error": "forbidden", "sent": 0}
         since = data.get("since") if isinstance(data, dict) else None
         if not isinstance(since, int) or isinstance(since, bool) or since < 0:

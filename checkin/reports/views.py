@@ -8,7 +8,6 @@ from flask import Blueprint, Flask, Response, current_app, render_template
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
-from checkin.auth.views import organiser_required
 from checkin.db import get_db
 from checkin.desk import walk_in_count
 from checkin.event import event_zone
@@ -24,6 +23,7 @@ from checkin.reports import (
 )
 from checkin.reports.charts import bar_chart, line_chart
 from checkin.reports.times import report_for_csv, report_for_excel
+from checkin.security.permissions import organiser_required
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -1,4 +1,4 @@
-"""Who may scan where and see what: organisers, scanners, guides and displays."""
+"""Where an actor may scan and whose people it may see, as checkin.security.permissions says."""
 
 from __future__ import annotations
 
@@ -6,49 +6,28 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.errors import DomainError
 from checkin.scans.sql import rows
+from checkin.security.permissions import (
+    ALL,
+    CHECKPOINTS,
+    PEOPLE,
+    Actor,
+    Forbidden,
+    is_organiser,
+    organiser_actor,
+    scope,
+)
+from checkin.security.permissions import may_scan_at as may_scan
 
-#: An actor is a device as returned by checkin.devices.authenticate (id, name, role,
-#: checkpoint), or an organiser made by organiser_actor().
-Actor = dict[str, Any]
-
-
-class Forbidden(DomainError, PermissionError):
-    """The actor's role or checkpoint does not allow this."""
-
-    status = 403
-
-    def __init__(self, message: str):
-        super().__init__("forbidden", message)
-
-
-def organiser_actor(username: str) -> Actor:
-    """Return the actor for a signed-in organiser."""
-    return {"id": None, "name": username, "role": "organiser", "checkpoint": None}
+__all__ = ["Actor", "Forbidden", "actor_ref", "checkpoints", "may_scan", "organiser_actor",
+           "roster_excursion", "visible_checkpoints"]
 
 
 def actor_ref(actor: Actor) -> str:
     """Return what the scan log stores as the scan's device: the device id or the organiser."""
-    if actor["role"] == "organiser":
+    if is_organiser(actor):
         return "organiser:" + actor["name"]
     return actor["id"]
-
-
-def may_scan(actor: Actor, checkpoint: dict[str, Any]) -> bool:
-    """Say whether the actor may record scans at `checkpoint` (a checkpoints row)."""
-    role = actor["role"]
-    if role == "organiser":
-        return True
-    if role == "guide":
-        return checkpoint["id"] == actor["checkpoint"]
-    if role == "kiosk":
-        return checkpoint["kind"] == "entrance"
-    if role in ("scanner", "desk"):
-        if actor["checkpoint"]:
-            return checkpoint["id"] == actor["checkpoint"]
-        return checkpoint["kind"] in ("entrance", "room")
-    return False
 
 
 def checkpoints(db: Database) -> dict[str, dict[str, Any]]:
@@ -58,19 +37,22 @@ def checkpoints(db: Database) -> dict[str, dict[str, Any]]:
 
 
 def visible_checkpoints(db: Database, actor: Actor) -> list[dict[str, Any]]:
-    """Return the checkpoints the actor may scan at (displays and organisers: all)."""
+    """Return the checkpoints the actor may list: all, or those it may scan at (CHECKPOINTS)."""
     found = list(checkpoints(db).values())
-    if actor["role"] not in ("display", "organiser"):
+    if scope(actor, CHECKPOINTS) != ALL:
         found = [row for row in found if may_scan(actor, row)]
     return [{k: row[k] for k in ("id", "kind", "name", "capacity")} for row in found]
 
 
 def roster_excursion(db: Database, actor: Actor) -> str | None:
-    """Return the excursion whose people a guide may see; refuse displays; None means all."""
-    if actor["role"] in ("display", "kiosk"):
-        # A kiosk stands in public: it never shows a list of people.
-        raise Forbidden("A display or kiosk does not look people up.")
-    if actor["role"] != "guide":
+    """Return the excursion whose people the actor may see (PEOPLE); None means all.
+
+    Raises Forbidden for roles that never look people up (displays, kiosks).
+    """
+    reach = scope(actor, PEOPLE)
+    if reach is None:
+        raise Forbidden("This device does not look people up.")
+    if reach == ALL:
         return None
     row = db.execute("SELECT ref FROM checkpoints WHERE id = ? AND kind = 'excursion'",
                      [actor["checkpoint"]]).fetchone()

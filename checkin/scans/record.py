@@ -20,6 +20,7 @@ from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_s
 from checkin.scans.presence import refresh_location
 from checkin.scans.readmodel import ASSIGNED_EXCURSION, history_before, in_venue, inside
 from checkin.scans.sql import rows
+from checkin.security.permissions import ALL, OWN, PEOPLE, UNDO, is_organiser, scope
 from checkin.security.policy import guide_may_name, time_allowed
 
 MAX_BATCH = 500
@@ -224,7 +225,7 @@ def record_scans(db: Database, actor: Actor, items: Any,
         if not time_allowed(db, datetime.fromisoformat(item["at"]), now):
             raise ScanInputError("bad_field", f"scans[{n}].at is not within a day of the "
                                               "event's day (is the device's clock right?).")
-    if actor["role"] == "guide":
+    if scope(actor, PEOPLE) == OWN:
         ids = [item["participant"] for item in batch if item["participant"] is not None]
         if not guide_may_name(db, actor["checkpoint"], known[actor["checkpoint"]]["ref"]
                               if actor["checkpoint"] in known else None, ids):
@@ -331,9 +332,9 @@ def undo_scan(db: Database, actor: Actor, scan_id: str,
     scan = get_scan(db, scan_id)
     if scan is None:
         raise LookupError(f"no scan {scan_id!r}")
-    if actor["role"] != "organiser" and scan["device_id"] != actor_ref(actor):
+    if scope(actor, UNDO) != ALL and scan["device_id"] != actor_ref(actor):
         raise Forbidden("A device may only undo its own scans.")
     # One fixed id per scan makes repeated undo requests store one correction.
     return correct_scan(db, scan_id, "void", correction_id="undo:" + scan_id,
-                        organiser=actor["name"] if actor["role"] == "organiser" else None,
+                        organiser=actor["name"] if is_organiser(actor) else None,
                         note="undo", now=now)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from checkin.event import event_info, event_zone
+from checkin.security.permissions import may_read_names
 
 #: How far a device's time may lie before or after the event's day (or the server's now).
 SLACK = timedelta(days=1)
@@ -94,13 +95,8 @@ def counts_only(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def may_read_roster(actor: dict[str, Any], state: dict[str, Any]) -> bool:
-    """Say whether the actor may read an excursion's names (its state otherwise: counts only).
-
-    Displays never; a guide only until its excursion has returned (then the phone forgets).
-    """
-    if actor["role"] == "display":
-        return False
-    return not (actor["role"] == "guide" and state["excursion"]["status"] == "returned")
+    """Say whether the actor may read an excursion's names (its state otherwise: counts only)."""
+    return may_read_names(actor, state["excursion"]["status"] == "returned")
 
 
 def excursion_view(actor: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,210 @@
+"""Who may do what: one table of roles and actions, consulted by every view and /live handler.
+
+The command line is not in it: whoever runs `checkin` holds the event's file, and with it
+everything an organiser may do.
+
+A role's row names the actions it may take and how far each reaches (its scope): everything,
+only its own (excursion, scans, print jobs), only counts, or only certain checkpoints. An
+action missing from a row is refused. Adding a role is adding a row (and, for a device role,
+a migration that lets the devices table store it). docs/security.md shows this table; a
+test keeps the two the same.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from checkin.errors import DomainError
+
+#: An actor is a device as returned by checkin.devices.authenticate (id, name, role,
+#: checkpoint), an organiser made by organiser_actor(), or a /live identity (role,
+#: checkpoint, ...): the policy reads only its role and checkpoint.
+Actor = dict[str, Any]
+
+ORGANISER = "organiser"
+
+# --- Actions -----------------------------------------------------------------------------
+IDENTIFY = "identify"
+CHECKPOINTS = "checkpoints"
+HEADCOUNTS = "headcounts"
+SCAN = "scan"
+UNDO = "undo"
+PEOPLE = "people"
+EXCURSION = "excursion"
+EXCURSION_EVENTS = "excursion_events"
+SELF_CHECK_IN = "self_check_in"
+WALK_IN = "walk_in"
+PRINT = "print"
+LIVE_HEADCOUNTS = "live_headcounts"
+LIVE_EXCURSION = "live_excursion"
+LIVE_ORGANISERS = "live_organisers"
+MANAGE = "manage"
+
+#: Every action, with what it covers (the docs' table shows these words).
+ACTIONS: dict[str, str] = {
+    IDENTIFY: "ask who it is and the event's names (`/api/v1/me`, `/api/v1/event-names`)",
+    CHECKPOINTS: "list checkpoints (`/api/v1/checkpoints`)",
+    HEADCOUNTS: "read headcounts (`/api/v1/headcounts`)",
+    SCAN: "record scans by badge code (`POST /api/v1/scans`)",
+    UNDO: "undo scans (`/api/v1/scans/<id>/undo`)",
+    PEOPLE: "look people up: name search, offline roster, check-in by participant id",
+    EXCURSION: "read an excursion's state (`/api/v1/excursions/<id>`)",
+    EXCURSION_EVENTS: "depart, return, add walk-ons (`/api/v1/excursions/<id>/events`)",
+    SELF_CHECK_IN: "check one person in by their code or last name + e-mail "
+                   "(`/api/v1/kiosk/check-in`), follow the print jobs it started",
+    WALK_IN: "register walk-ins (`POST /api/v1/participants`)",
+    PRINT: "print and reissue badges, follow print jobs",
+    LIVE_HEADCOUNTS: "/live: headcounts pushed",
+    LIVE_EXCURSION: "/live: an excursion's state pushed",
+    LIVE_ORGANISERS: "/live: recent scans, alerts, every excursion; `catch_up`",
+    MANAGE: "the organisers' pages: participants, e-mail addresses, badges, devices, "
+            "corrections, overview, reports, exports, erasure",
+}
+
+# --- Scopes: how far a permitted action reaches ----------------------------------------------
+ALL = "all"
+#: Its own: a guide's excursion (and the people on it), a device's own scans, a kiosk's jobs.
+OWN = "own"
+#: Numbers only, never a name.
+COUNTS = "counts"
+#: Entrance and rooms, or only its one checkpoint if it has one.
+DOORS = "doors"
+#: The entrance only.
+ENTRANCE = "entrance"
+
+#: The table: role -> {action: scope}. One row per role; what a row lacks is refused.
+POLICY: dict[str, dict[str, str]] = {
+    ORGANISER: dict.fromkeys(ACTIONS, ALL),
+    "scanner": {IDENTIFY: ALL, CHECKPOINTS: OWN, HEADCOUNTS: ALL, SCAN: DOORS, UNDO: OWN,
+                PEOPLE: ALL, LIVE_HEADCOUNTS: ALL},
+    "guide": {IDENTIFY: ALL, CHECKPOINTS: OWN, HEADCOUNTS: ALL, SCAN: OWN, UNDO: OWN,
+              PEOPLE: OWN, EXCURSION: OWN, EXCURSION_EVENTS: OWN, LIVE_EXCURSION: OWN},
+    "display": {IDENTIFY: ALL, CHECKPOINTS: ALL, HEADCOUNTS: ALL, EXCURSION: COUNTS,
+                LIVE_HEADCOUNTS: ALL},
+    "desk": {IDENTIFY: ALL, CHECKPOINTS: OWN, HEADCOUNTS: ALL, SCAN: DOORS, UNDO: OWN,
+             PEOPLE: ALL, WALK_IN: ALL, PRINT: ALL},
+    # A kiosk stands in public: it checks in the one person in front of it and learns
+    # nothing about anyone else (no search, no roster, no scans by id, no counts).
+    "kiosk": {IDENTIFY: ALL, SELF_CHECK_IN: ENTRANCE},
+}
+
+#: The roles a device can have (organisers sign in with a password instead).
+DEVICE_ROLES = tuple(role for role in POLICY if role != ORGANISER)
+
+#: What each scope means in the docs' table.
+SCOPE_WORDS = {ALL: "yes", OWN: "own", COUNTS: "counts", DOORS: "doors", ENTRANCE: "entrance"}
+
+
+class Forbidden(DomainError, PermissionError):
+    """The actor's role or checkpoint does not allow this."""
+
+    status = 403
+
+    def __init__(self, message: str):
+        super().__init__("forbidden", message)
+
+
+def scope(actor: Actor | None, action: str) -> str | None:
+    """Return how far the actor may take `action` (ALL, OWN, ...), or None if not at all."""
+    assert action in ACTIONS, f"unknown action {action!r}"
+    if not actor:
+        return None
+    return POLICY.get(actor.get("role") or "", {}).get(action)
+
+
+def may(actor: Actor | None, action: str) -> bool:
+    """Say whether the actor may take `action` at all (its scope may narrow it further)."""
+    return scope(actor, action) is not None
+
+
+def require(actor: Actor | None, action: str, message: str | None = None) -> str:
+    """Return the actor's scope for `action`, or raise Forbidden (403) if it has none."""
+    found = scope(actor, action)
+    if found is None:
+        if message is None:
+            from flask_babel import gettext as _
+
+            message = _("This device may not do this.")
+        raise Forbidden(message)
+    return found
+
+
+def organiser_actor(username: str) -> Actor:
+    """Return the actor for a signed-in organiser."""
+    return {"id": None, "name": username, "role": ORGANISER, "checkpoint": None}
+
+
+def is_organiser(actor: Actor | None) -> bool:
+    """Say whether the actor is a signed-in organiser (whose acts are logged by name)."""
+    return actor is not None and actor.get("role") == ORGANISER
+
+
+def scan_places(actor: Actor) -> str | None:
+    """Return where the actor's scans may land: its SCAN scope, else its self check-in's."""
+    return scope(actor, SCAN) or scope(actor, SELF_CHECK_IN)
+
+
+def may_scan_at(actor: Actor, checkpoint: dict[str, Any]) -> bool:
+    """Say whether the actor's scans may land at `checkpoint` (a checkpoints row)."""
+    where = scan_places(actor)
+    if where == ALL:
+        return True
+    if where == OWN:
+        return checkpoint["id"] == actor.get("checkpoint")
+    if where == ENTRANCE:
+        return checkpoint["kind"] == "entrance"
+    if where == DOORS:
+        if actor.get("checkpoint"):
+            return checkpoint["id"] == actor["checkpoint"]
+        return checkpoint["kind"] in ("entrance", "room")
+    return False
+
+
+def may_read_names(actor: Actor, returned: bool) -> bool:
+    """Say whether the actor may read an excursion's names (else its counts only).
+
+    Displays never; a guide only until its excursion has returned (then the phone forgets).
+    """
+    reach = scope(actor, EXCURSION)
+    return reach == ALL or (reach == OWN and not returned)
+
+
+def organiser_page(action: str = MANAGE) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Return a decorator for organisers' pages: visitors go to sign-in, others get 403."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapped(**kwargs: Any) -> Any:
+            from flask import abort, redirect, request, url_for
+
+            from checkin.auth.views import current_organiser
+
+            username = current_organiser()
+            if username is None:
+                # full_path ends in a bare "?" when there is no query string.
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if not may(organiser_actor(username), action):
+                abort(403)
+            return view(**kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+#: The decorator of every organisers' page.
+organiser_required = organiser_page(MANAGE)
+
+
+def markdown_table() -> str:
+    """Return the policy as the Markdown table docs/security.md shows (roles as columns)."""
+    roles = list(POLICY)
+    lines = ["| action | " + " | ".join(roles) + " |",
+             "| --- |" + " --- |" * len(roles)]
+    for action, words in ACTIONS.items():
+        cells = [SCOPE_WORDS[POLICY[role][action]] if action in POLICY[role] else "–"
+                 for role in roles]
+        lines.append(f"| {words} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
