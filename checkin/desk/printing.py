@@ -29,6 +29,10 @@ from checkin.offload import run_blocking, with_database
 
 LP_TIMEOUT = 30
 REQUEST_ID = re.compile(r"request id is (\S+)")
+# The folders badges are rendered into before CUPS takes them (deleted once `lp` returns).
+SPOOL_PREFIX = "checkin-print-"
+
+
 class PrintingOff(RuntimeError):
     """No printer is set for this server."""
 
@@ -202,7 +206,7 @@ class Printer:
             job = get_job(db, job_id)
             if job is None:
                 return
-            with tempfile.TemporaryDirectory(prefix="checkin-print-") as folder:
+            with tempfile.TemporaryDirectory(prefix=SPOOL_PREFIX) as folder:
                 path = os.path.join(folder, f"badge-{job_id}.pdf")
                 try:
                     # Rendering is CPU work: off the event loop, on a connection of its own.
@@ -245,3 +249,35 @@ def refresh(db: Database, job_id: str) -> dict[str, Any] | None:
                        [state, reason, now_iso(), job_id])
         job = get_job(db, job_id)
     return job
+
+
+def sent_jobs(db: Database) -> list[str]:
+    """Return the CUPS job ids of every badge sent to a printer (the printer is in the id)."""
+    return [r[0] for r in db.execute("SELECT cups_job FROM print_jobs WHERE cups_job IS NOT NULL")]
+
+
+def forget_print_files(cups_job_ids: list[str]) -> tuple[int, list[str]]:
+    """Delete the badge files this server left for printing: CUPS's copies and history of the
+    given jobs, and render folders a crash left behind. Return (files deleted, problems)."""
+    import shutil
+    from pathlib import Path
+
+    removed = 0
+    for folder in Path(tempfile.gettempdir()).glob(SPOOL_PREFIX + "*"):
+        if folder.is_dir() and folder.stat().st_uid == os.getuid():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    problems = []
+    for job in cups_job_ids:
+        # -x: CUPS deletes the job's document and its history, finished or not.
+        try:
+            answer = _run(["cancel", "-x", job])
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            problems.append(f"print job {job}: {exc}")
+            continue
+        text = (answer.stderr or answer.stdout).strip()
+        if answer.returncode != 0 and "does not exist" not in text:
+            problems.append(f"print job {job}: {text[:200] or 'cancel failed'}")
+        else:
+            removed += 1
+    return removed, problems
