@@ -256,6 +256,44 @@ def sent_jobs(db: Database) -> list[str]:
     return [r[0] for r in db.execute("SELECT cups_job FROM print_jobs WHERE cups_job IS NOT NULL")]
 
 
+# Purge-Jobs with job-ids: CUPS deletes these finished jobs' documents and history, and no
+# other job (`cancel` refuses finished jobs; `cancel -a -x` would take everyone's).
+_PURGE_JOBS = """{
+  OPERATION Purge-Jobs
+  GROUP operation-attributes-tag
+  ATTR charset attributes-charset utf-8
+  ATTR naturalLanguage attributes-natural-language en
+  ATTR uri printer-uri $uri
+  ATTR name requesting-user-name $user
+  ATTR integer job-ids $job
+  STATUS successful-ok
+}
+"""
+
+
+def _purge_cups_job(job: str, folder: str) -> str | None:
+    """Ask CUPS to delete one job's document and history; None, or why it could not."""
+    queue, _, number = job.rpartition("-")
+    if not queue or not number.isdigit():
+        return None
+    try:
+        host = _run(["lpstat", "-H"]).stdout.strip()
+        # A local socket path means this machine's scheduler, which also listens on IPP.
+        host = "localhost" if not host or host.startswith("/") else host
+        test = os.path.join(folder, "purge-jobs.test")
+        with open(test, "w", encoding="utf-8") as f:
+            f.write(_PURGE_JOBS)
+        answer = _run(["ipptool", "-d", f"job={number}",
+                       f"ipp://{host}/printers/{queue}", test])
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"print job {job}: {exc}"
+    # A job CUPS has already forgotten is as good as purged.
+    if answer.returncode != 0 and "not-found" not in answer.stdout + answer.stderr:
+        return (f"print job {job}: CUPS did not delete it (an administrator can: "
+                f"cancel -a -x {queue}) {(answer.stderr or answer.stdout).strip()[-200:]}")
+    return None
+
+
 def forget_print_files(cups_job_ids: list[str]) -> tuple[int, list[str]]:
     """Delete the badge files this server left for printing: CUPS's copies and history of the
     given jobs, and render folders a crash left behind. Return (files deleted, problems)."""
@@ -268,16 +306,11 @@ def forget_print_files(cups_job_ids: list[str]) -> tuple[int, list[str]]:
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     problems = []
-    for job in cups_job_ids:
-        # -x: CUPS deletes the job's document and its history, finished or not.
-        try:
-            answer = _run(["cancel", "-x", job])
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            problems.append(f"print job {job}: {exc}")
-            continue
-        text = (answer.stderr or answer.stdout).strip()
-        if answer.returncode != 0 and "does not exist" not in text:
-            problems.append(f"print job {job}: {text[:200] or 'cancel failed'}")
-        else:
-            removed += 1
+    with tempfile.TemporaryDirectory(prefix="checkin-ipp-") as folder:
+        for job in cups_job_ids:
+            problem = _purge_cups_job(job, folder)
+            if problem:
+                problems.append(problem)
+            else:
+                removed += 1
     return removed, problems

@@ -49,8 +49,6 @@ def _forget(db: Database, participant_id: int | None, stamp: str) -> int:
     one = participant_id is not None
     params = {"pid": participant_id} if one else {}
     rows, linked = ("WHERE id = :pid", "WHERE participant_id = :pid") if one else ("", "")
-    codes = [r[0] for r in db.execute(f"SELECT code FROM codes {linked}",  # noqa: S608
-                                      params)]
     count = db.execute(f"UPDATE participants SET {_BLANK} {rows}",  # noqa: S608
                        {"now": stamp, **params}).rowcount
     if one and not count:
@@ -59,7 +57,7 @@ def _forget(db: Database, participant_id: int | None, stamp: str) -> int:
         # Codes are deleted, not revoked: a revoked code still leads from the badge to the
         # person's row and scans. Mails and print jobs hold the address and the code.
         db.execute(f"DELETE FROM {table} {linked}", params)  # noqa: S608
-    erase_from_log(db, participant_id, codes)
+    erase_from_log(db, participant_id)
     return count
 
 
