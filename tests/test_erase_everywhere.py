@@ -341,6 +341,9 @@ def test_participant_delete_erases_mails_codes_print_jobs_and_notes(event: Path,
     text = _rows_text(event)
     assert [s for s in person if s in text] == []
     assert all(s in text for s in others)  # only this person is erased
+    # An erased person gets no new badge either.
+    again = CliRunner().invoke(cli, ["--db", str(event), "reissue", str(marked[0])])
+    assert again.exit_code == 1 and "is erased" in again.output
     db = connect(event)
     try:
         assert _figures(db) == before
