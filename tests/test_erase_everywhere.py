@@ -39,6 +39,7 @@ from checkin.scans import correct_scan, organiser_actor, record_scans
 from checkin.security.erase import erase_participant
 from tests.conftest import ORGANISER, LiveServer, free_port
 from tests.cups import why_no_cups
+from tests.test_continuity import sshd  # noqa: F401 - the real sshd fixture
 from tests.test_mail import SENDER, Inbox
 from tests.test_security_data import _figures
 
@@ -356,3 +357,52 @@ def test_participant_delete_erases_mails_codes_print_jobs_and_notes(event: Path,
         assert old and not erase_participant(db, 999_999)
     finally:
         db.conn.close()
+
+
+@pytest.mark.server
+def test_purge_renews_a_replica_over_sftp(event: Path, tmp_path: Path, sshd,  # noqa: F811
+                                          monkeypatch):
+    """The standby's replica over SFTP (a real sshd): the old files go, a new one restores."""
+    monkeypatch.setenv("CHECKIN_SFTP_KEY", sshd["key"])
+    monkeypatch.setenv("CHECKIN_SFTP_HOST_KEY", sshd["host_key"])
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    db = connect(event)
+    try:
+        token = add_device(db, "Door", "scanner", "entrance")["token"]
+        codes = [r[0] for r in db.execute("SELECT code FROM participants")]
+    finally:
+        db.conn.close()
+    server = LiveServer(event, free_port(), tmp_path / "s.log",
+                        ("--http", "--host", "127.0.0.1", "--replicate-to", sshd["url"]))
+    server.start()
+    try:
+        sent = requests.post(server.url + "/api/v1/scans", timeout=10,
+                             headers={"Authorization": f"Bearer {token}"},
+                             json={"scans": [_scan(c, at=NOW.isoformat()) for c in codes[:30]]})
+        assert sent.status_code == 200, sent.text
+        deadline = time.monotonic() + 30
+        while continuity_status(event)["state"] != "ok":
+            assert time.monotonic() < deadline, (tmp_path / "s.log").read_text()[-2000:]
+            time.sleep(0.2)
+        time.sleep(1)  # past Litestream's 100 ms sync interval
+    finally:
+        server.stop()
+    db = connect(event)
+    try:
+        secrets = _secrets(db)
+    finally:
+        db.conn.close()
+    old = {hashlib.sha256(d).hexdigest() for d in _files(remote).values()}
+    assert old
+
+    purged = CliRunner().invoke(cli, ["--db", str(event), "purge", "--yes"])
+    assert purged.exit_code == 0, purged.output
+    assert f"Replica {sshd['url']}" in purged.output
+    now = _files(remote)
+    assert now and not old & {hashlib.sha256(d).hexdigest() for d in now.values()}
+    restored = tmp_path / "standby" / "event.db"
+    result = CliRunner().invoke(cli, ["restore", "--from", sshd["url"], "--db", str(restored)])
+    assert result.exit_code == 0, result.output
+    assert _found(_files(restored.parent), secrets) == []
+    assert _found(_files(event.parent), secrets) == []
