@@ -1,8 +1,11 @@
 """The right to erasure and the purge after the event, as plain functions over the database.
 
-A person's row is kept, emptied of what identifies them (names, e-mail, organisation name),
-so that their scans, headcounts, working group and excursion figures stay exactly as they
-were. City (the delegation) and organisation type stay: the summary's statistics use them.
+A person's row is kept, emptied of what identifies them (names, e-mail, organisation name,
+badge codes), so that their scans, headcounts, working group and excursion figures stay
+exactly as they were. City (the delegation) and organisation type stay: the summary's
+statistics use them. Their codes, mail and print records go; the log's part is done by
+checkin.scans.erase. The purge also reaches the files the product wrote beside the database
+(backups, replicas, Litestream's state, print files): see docs/security.md.
 """
 
 from __future__ import annotations
