@@ -406,3 +406,32 @@ def test_purge_renews_a_replica_over_sftp(event: Path, tmp_path: Path, sshd,  # 
     assert result.exit_code == 0, result.output
     assert _found(_files(restored.parent), secrets) == []
     assert _found(_files(event.parent), secrets) == []
+
+
+def test_purge_finds_the_replica_of_an_event_replicated_by_0_3_0(event: Path, tmp_path: Path):
+    """0.3.0 kept no list of replicas: the last configuration names the one to renew."""
+    import subprocess
+
+    from checkin.continuity.replication import destinations_path, litestream_binary, write_config
+
+    usb = tmp_path / "usb"
+    config = write_config(event, str(usb))
+    once = subprocess.run([litestream_binary(), "replicate", "-config", str(config), "-once"],
+                          capture_output=True, text=True, timeout=60)
+    assert once.returncode == 0, once.stderr
+    destinations_path(event).unlink()  # as 0.3.0 left the folder
+    old = {hashlib.sha256(d).hexdigest() for d in _files(usb).values()}
+    purged = CliRunner().invoke(cli, ["--db", str(event), "purge", "--yes"])
+    assert purged.exit_code == 0, purged.output
+    assert f"Replica {usb}" in purged.output
+    assert not old & {hashlib.sha256(d).hexdigest() for d in _files(usb).values()}
+
+
+def test_purge_names_a_replica_it_cannot_reach_and_exits_2(event: Path, tmp_path: Path):
+    from checkin.continuity.replication import remember_destination
+
+    remember_destination(event, str(tmp_path / "unplugged-stick"))
+    purged = CliRunner().invoke(cli, ["--db", str(event), "purge", "--yes"])
+    assert purged.exit_code == 2
+    assert "unplugged-stick is not reachable" in purged.output
+    assert "Erased the personal data of 63 participant(s)" in purged.output

@@ -298,8 +298,24 @@ def replica_destinations(db_path: str | Path) -> list[str]:
     try:
         found = json.loads(destinations_path(db_path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return []
-    return [d for d in found if isinstance(d, str)] if isinstance(found, list) else []
+        found = []
+    known = [d for d in found if isinstance(d, str)] if isinstance(found, list) else []
+    # An event replicated before the list existed (0.3.0) still has its last configuration.
+    last = _configured_destination(db_path)
+    return known + [last] if last and last not in known else known
+
+
+def _configured_destination(db_path: str | Path) -> str | None:
+    """Return the destination in the database's Litestream configuration, if there is one."""
+    db_path = Path(db_path)
+    try:
+        config = json.loads(db_path.with_name(db_path.name + ".litestream.yml")
+                            .read_text(encoding="utf-8"))
+        replica = config["dbs"][0]["replicas"][0]
+        found = replica.get("url") or replica.get("path")
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return None
+    return _shown(found) if isinstance(found, str) else None
 
 
 def remember_destination(db_path: str | Path, destination: str) -> None:
@@ -328,7 +344,11 @@ def renew_replica(db_path: str | Path, destination: str) -> str | None:
     replica could not be reached (then nothing there was changed).
     """
     db_path = Path(db_path)
-    config = replica_config(destination)
+    try:
+        config = replica_config(destination)
+        litestream_binary()  # before anything is deleted: the new replica needs it
+    except ReplicationError as exc:
+        return f"{_shown(destination)}: {exc}"
     if "path" in config:
         folder = Path(config["path"])
         if not folder.is_dir():
@@ -341,12 +361,18 @@ def renew_replica(db_path: str | Path, destination: str) -> str | None:
             return problem
     for shadow in shadow_folders(db_path):
         remove_tree(shadow)
-    result = subprocess.run(
-        [litestream_binary(), "replicate", "-config", str(write_config(db_path, destination)),
-         "-once"], capture_output=True, text=True, timeout=600, check=False)
-    if result.returncode != 0:
+    try:
+        result = subprocess.run(
+            [litestream_binary(), "replicate", "-config",
+             str(write_config(db_path, destination)), "-once"],
+            capture_output=True, text=True, timeout=600, check=False)
+        problem = None if result.returncode == 0 else \
+            (result.stderr or result.stdout).strip()[-300:]
+    except (OSError, subprocess.SubprocessError, ReplicationError) as exc:
+        problem = str(exc)
+    if problem is not None:
         return (f"the old replica at {_shown(destination)} is deleted, but no new one could be "
-                f"written: {(result.stderr or result.stdout).strip()[-300:]}")
+                f"written: {problem}")
     return None
 
 

@@ -54,8 +54,9 @@ def participant_delete_command(obj: object, participant: str, yes: bool) -> None
         click.confirm(f"Erase the personal data of {name} (#{pid})? This cannot be undone",
                       abort=True)
     erase_participant(db, pid)
-    click.echo(f"Participant #{pid}: personal data erased; their badge no longer works; "
-               "their scans stay, anonymous.")
+    click.echo(f"Participant #{pid}: personal data, codes, mail and print records erased; "
+               "their badge no longer works; their scans stay, anonymous. The backups and "
+               "the replica keep them until `checkin purge --yes` after the event.")
 
 
 @click.command("purge")
