@@ -435,3 +435,21 @@ def test_purge_names_a_replica_it_cannot_reach_and_exits_2(event: Path, tmp_path
     assert purged.exit_code == 2
     assert "unplugged-stick is not reachable" in purged.output
     assert "Erased the personal data of 63 participant(s)" in purged.output
+
+
+def test_badge_files_a_crashed_print_left_are_deleted_new_ones_kept(tmp_path: Path,
+                                                                     monkeypatch):
+    import os
+    import tempfile
+
+    from checkin.desk.printing import SPOOL_LEFTOVER_SECONDS, SPOOL_PREFIX, forget_print_files
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    left, busy = tmp_path / f"{SPOOL_PREFIX}crashed", tmp_path / f"{SPOOL_PREFIX}printing"
+    for folder in (left, busy):
+        folder.mkdir()
+        (folder / "badge-j1.pdf").write_bytes(b"%PDF Xavierqq Zwolleqqer")
+    old = time.time() - SPOOL_LEFTOVER_SECONDS - 60
+    os.utime(left, (old, old))
+    assert forget_print_files([]) == (1, [])
+    assert not left.exists() and busy.exists()  # another server may be printing that one

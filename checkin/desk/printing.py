@@ -13,9 +13,12 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlite_utils import Database
@@ -31,6 +34,8 @@ LP_TIMEOUT = 30
 REQUEST_ID = re.compile(r"request id is (\S+)")
 # The folders badges are rendered into before CUPS takes them (deleted once `lp` returns).
 SPOOL_PREFIX = "checkin-print-"
+# A render folder older than this was left by a crash (rendering and `lp` take seconds).
+SPOOL_LEFTOVER_SECONDS = 10 * 60
 
 
 class PrintingOff(RuntimeError):
@@ -253,7 +258,8 @@ def refresh(db: Database, job_id: str) -> dict[str, Any] | None:
 
 def sent_jobs(db: Database) -> list[str]:
     """Return the CUPS job ids of every badge sent to a printer (the printer is in the id)."""
-    return [r[0] for r in db.execute("SELECT cups_job FROM print_jobs WHERE cups_job IS NOT NULL")]
+    return [r[0] for r in db.execute("SELECT cups_job FROM print_jobs "
+                                     "WHERE cups_job IS NOT NULL")]
 
 
 # Purge-Jobs with job-ids: CUPS deletes these finished jobs' documents and history, and no
@@ -297,12 +303,12 @@ def _purge_cups_job(job: str, folder: str) -> str | None:
 def forget_print_files(cups_job_ids: list[str]) -> tuple[int, list[str]]:
     """Delete the badge files this server left for printing: CUPS's copies and history of the
     given jobs, and render folders a crash left behind. Return (files deleted, problems)."""
-    import shutil
-    from pathlib import Path
-
     removed = 0
+    # Only old ones: another event's server on this machine may be printing right now.
+    before = time.time() - SPOOL_LEFTOVER_SECONDS
     for folder in Path(tempfile.gettempdir()).glob(SPOOL_PREFIX + "*"):
-        if folder.is_dir() and folder.stat().st_uid == os.getuid():
+        info = folder.stat()
+        if folder.is_dir() and info.st_uid == os.getuid() and info.st_mtime < before:
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     problems = []
