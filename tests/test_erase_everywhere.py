@@ -216,6 +216,12 @@ def test_purge_leaves_no_personal_byte_under_the_event_folder(event: Path, tmp_p
             # A purge while the server serves is refused and changes nothing.
             refused = CliRunner().invoke(cli, ["--db", str(event), "purge", "--yes"])
             assert refused.exit_code == 1 and "stop it first" in refused.output
+            check = connect(event)
+            try:
+                assert check.execute("SELECT count(*) FROM participants WHERE erased_at "
+                                     "IS NULL").fetchone()[0] == 63
+            finally:
+                check.conn.close()
             deadline = time.monotonic() + 30
             while continuity_status(event)["state"] != "ok":
                 assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-2000:]
