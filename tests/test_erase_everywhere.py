@@ -285,14 +285,21 @@ def test_purge_leaves_no_personal_byte_under_the_event_folder(event: Path, tmp_p
             history = cups.run("lpstat", "-W", "completed", "-o", cups.queue).stdout
             assert cups_jobs and not set(cups_jobs) & set(history.split())
             assert not list((cups.folder / "spool").glob("d*"))
-        # Devices are told to wipe what they stored at their next contact.
-        server = LiveServer(event, free_port(), tmp_path / "again.log")
+        # Serving again, the new replica carries on; devices are told to wipe what they
+        # stored at their next contact.
+        server = LiveServer(event, free_port(), tmp_path / "again.log",
+                            ("--http", "--host", "127.0.0.1", "--replicate-to", str(replica)))
         server.start()
         try:
             answer = requests.get(server.url + "/api/v1/me", timeout=10, headers={
                 "Authorization": f"Bearer {devices['scanner']}"})
             assert answer.status_code == 401
             assert answer.headers.get("X-Checkin-Wipe") == "storage"
+            deadline = time.monotonic() + 30
+            while continuity_status(event)["state"] != "ok":
+                assert time.monotonic() < deadline, (tmp_path / "again.log").read_text()[-2000:]
+                time.sleep(0.2)
+            assert "litestream:" not in (tmp_path / "again.log").read_text()  # no error, no warning
         finally:
             server.stop()
 
