@@ -36,6 +36,7 @@ from checkin.excursions import record_event
 from checkin.participants.csvfile import import_file
 from checkin.participants.upload import keep_upload
 from checkin.scans import correct_scan, organiser_actor, record_scans
+from checkin.scans.reset import backup as reset_backup
 from checkin.security.erase import erase_participant
 from tests.conftest import ORGANISER, LiveServer, free_port
 from tests.cups import why_no_cups
@@ -230,7 +231,18 @@ def test_purge_leaves_no_personal_byte_under_the_event_folder(event: Path, tmp_p
         finally:
             server.stop()
 
-        rolling_backup(event)  # what a server without a replica keeps every 5 minutes
+        # Every other copy checkin writes beside the database: a rolling backup (what a server
+        # without a replica keeps every 5 minutes), `reset --scans`' copy, and the file
+        # `restore --force` keeps aside.
+        made = rolling_backup(event)
+        db = connect(event)
+        try:
+            reset_backup(db, folder / "event.before-reset-20191112T200000Z.db")
+        finally:
+            db.conn.close()
+        restored = CliRunner().invoke(cli, ["restore", "--from", str(made), "--db", str(event),
+                                            "--force"])
+        assert restored.exit_code == 0, restored.output
         db = connect(event)
         try:
             empty = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = "
@@ -252,7 +264,9 @@ def test_purge_leaves_no_personal_byte_under_the_event_folder(event: Path, tmp_p
         assert missing == []
         ltx = {hashlib.sha256(d).hexdigest() for p, d in files.items() if p.suffix == ".ltx"}
         assert ltx and any(p.name.startswith(".event.db-litestream") for p in folder.iterdir())
-        assert list((folder / "backups").glob("*.db"))
+        copies = [*folder.glob("event.db.replaced-*"), *folder.glob("event.before-reset-*"),
+                  *(folder / "backups").glob("*.db")]
+        assert len(copies) == 3
 
         purged = CliRunner().invoke(cli, ["--db", str(event), "purge", "--yes"])
         assert purged.exit_code == 0, purged.output
@@ -262,6 +276,9 @@ def test_purge_leaves_no_personal_byte_under_the_event_folder(event: Path, tmp_p
 
         after = _files(folder)
         assert _found(after, secrets) == []
+        # The one backup left is the purged event's (in the same second it may reuse a name).
+        assert [p.name for p in copies if p.exists() and p.parent.name != "backups"] == []
+        assert len(list((folder / "backups").glob("*.db"))) == 1  # the purged event's
         # Litestream's files are compressed: a byte search proves nothing there. The old ones
         # are gone, and the new replica restores to a database without any of it.
         assert not ltx & {hashlib.sha256(d).hexdigest() for p, d in after.items()
