@@ -153,7 +153,11 @@ def reissue_command(ctx: Context, participant: str) -> None:
     if pid is None:
         click.echo(f"No participant {participant!r} (give an id, e-mail or code).", err=True)
         sys.exit(1)
-    code = reissue(db, pid)
+    try:
+        code = reissue(db, pid)
+    except LookupError:
+        click.echo(f"Participant #{pid} is erased: an erased person gets no new code.", err=True)
+        sys.exit(1)
     person = get_participant(db, pid) or {}
     click.echo(f"{person.get('first_name')} {person.get('last_name')} has a new code: {code} "
                "(print a new badge).")

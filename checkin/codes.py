@@ -43,11 +43,16 @@ def issue_code(db: Database, participant_id: int) -> str:
 
 
 def reissue(db: Database, participant_id: int) -> str:
-    """Give a participant a new code; the old one stops working at once."""
+    """Give a participant a new code; the old one stops working at once.
+
+    Raises LookupError for an unknown person and for an erased one (an erased person has no
+    badge that works).
+    """
     with writing(db):
-        row = db.execute("SELECT code FROM participants WHERE id = ?", [participant_id]).fetchone()
+        row = db.execute("SELECT code FROM participants WHERE id = ? AND erased_at IS NULL",
+                         [participant_id]).fetchone()
         if row is None:
-            raise LookupError(f"no participant {participant_id}")
+            raise LookupError(f"no participant {participant_id} with personal data")
         db.execute("UPDATE codes SET revoked_at = ? WHERE participant_id = ? "
                    "AND revoked_at IS NULL", [now_iso(), participant_id])
         code = issue_code(db, participant_id)

@@ -86,3 +86,40 @@ def rolling_seconds() -> float:
         return max(1.0, float(os.environ.get("CHECKIN_BACKUP_SECONDS") or ROLLING_SECONDS))
     except ValueError:
         return ROLLING_SECONDS
+
+
+def own_copies(db_path: str | Path) -> list[Path]:
+    """Return every copy of the database the product wrote beside it: the rolling backups,
+    `reset --scans`' copies, files `restore --force` kept aside, and unfinished ones."""
+    db_path = Path(db_path)
+    folder, stem, name = db_path.parent, db_path.stem, db_path.name
+    patterns = [(rolling_folder(db_path), f"{stem}-*.db*"), (folder, f"{stem}.before-reset-*"),
+                (folder, f"{name}.replaced-*"), (folder, f"{name}.restoring*"),
+                (folder, f"{name}.part")]
+    return sorted({p for where, pattern in patterns for p in where.glob(pattern) if p.is_file()})
+
+
+def shred(path: Path) -> None:
+    """Overwrite a file with zeros, then delete it (so its bytes do not wait in free space)."""
+    # On a copy-on-write or flash disk the old blocks may survive the overwrite; the docs say
+    # so. Deleting alone would leave them on every disk.
+    try:
+        size = path.stat().st_size
+        with path.open("r+b") as f:
+            while f.tell() < size:
+                f.write(bytes(min(1 << 20, size - f.tell())))
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError:
+        pass
+    path.unlink(missing_ok=True)
+
+
+def replace_backups(db_path: str | Path) -> int:
+    """Delete every copy `own_copies` finds and keep one new backup of the database as it is
+    now (after a purge: the copies held what it erased); return how many were deleted."""
+    old = own_copies(db_path)
+    for path in old:
+        shred(path)
+    rolling_backup(db_path)
+    return len(old)

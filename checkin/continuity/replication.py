@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime
@@ -114,6 +115,7 @@ def write_config(db_path: str | Path, destination: str) -> Path:
         "dbs": [{"path": str(db_path), "replicas": [replica_config(destination)],
                  "meta-path": str(db_path.with_name(f".{db_path.name}-litestream-{tag}"))}],
     }
+    remember_destination(db_path, destination)
     path = db_path.with_name(db_path.name + ".litestream.yml")
     # JSON is YAML, and needs no YAML library.
     path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
@@ -282,3 +284,149 @@ def restore_replica(source: str, output: Path) -> None:
     if result.returncode != 0 or not output.exists():
         raise ReplicationError(f"Litestream could not restore from {source}: "
                                f"{(result.stderr or result.stdout).strip()[-500:]}")
+
+
+def destinations_path(db_path: str | Path) -> Path:
+    """Return the file beside the database that lists every replica it was ever copied to."""
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".replicas.json")
+
+
+def replica_destinations(db_path: str | Path) -> list[str]:
+    """Return every destination the database was replicated to (without passwords), oldest
+    first: a purge must reach them all, not only the last."""
+    try:
+        found = json.loads(destinations_path(db_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        found = []
+    known = [d for d in found if isinstance(d, str)] if isinstance(found, list) else []
+    # An event replicated before the list existed (0.3.0) still has its last configuration.
+    last = _configured_destination(db_path)
+    return known + [last] if last and last not in known else known
+
+
+def _configured_destination(db_path: str | Path) -> str | None:
+    """Return the destination in the database's Litestream configuration, if there is one."""
+    db_path = Path(db_path)
+    try:
+        config = json.loads(db_path.with_name(db_path.name + ".litestream.yml")
+                            .read_text(encoding="utf-8"))
+        replica = config["dbs"][0]["replicas"][0]
+        found = replica.get("url") or replica.get("path")
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return None
+    return _shown(found) if isinstance(found, str) else None
+
+
+def remember_destination(db_path: str | Path, destination: str) -> None:
+    """Add a destination to the database's list of replicas (once)."""
+    known = replica_destinations(db_path)
+    shown = _shown(destination)
+    if shown in known:
+        return
+    path = destinations_path(db_path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps([*known, shown], indent=1) + "\n", encoding="utf-8")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def shadow_folders(db_path: str | Path) -> list[Path]:
+    """Return Litestream's local state folders of the database (one per destination)."""
+    db_path = Path(db_path)
+    return sorted(p for p in db_path.parent.glob(f".{db_path.name}-litestream*") if p.is_dir())
+
+
+def renew_replica(db_path: str | Path, destination: str) -> str | None:
+    """Delete a replica's files and write a new one of the database as it is now.
+
+    For a purge: the old files hold what it erased. Returns None when done, else why the
+    replica could not be reached (then nothing there was changed).
+    """
+    db_path = Path(db_path)
+    try:
+        config = replica_config(destination)
+        litestream_binary()  # before anything is deleted: the new replica needs it
+    except ReplicationError as exc:
+        return f"{_shown(destination)}: {exc}"
+    if "path" in config:
+        folder = Path(config["path"])
+        if not folder.is_dir():
+            return f"{_shown(destination)} is not reachable (is the stick plugged in?)"
+        if (folder / "ltx").exists():
+            remove_tree(folder / "ltx")
+    else:
+        problem = _sftp_remove_ltx(destination, config)
+        if problem:
+            return problem
+    for shadow in shadow_folders(db_path):
+        remove_tree(shadow)
+    try:
+        result = subprocess.run(
+            [litestream_binary(), "replicate", "-config",
+             str(write_config(db_path, destination)), "-once"],
+            capture_output=True, text=True, timeout=600, check=False)
+        problem = None if result.returncode == 0 else \
+            (result.stderr or result.stdout).strip()[-300:]
+    except (OSError, subprocess.SubprocessError, ReplicationError) as exc:
+        problem = str(exc)
+    if problem is not None:
+        return (f"the old replica at {_shown(destination)} is deleted, but no new one could be "
+                f"written: {problem}")
+    return None
+
+
+def remove_tree(folder: Path) -> None:
+    """Shred every file below `folder`, then remove the folder."""
+    from checkin.continuity.backup import shred
+
+    for item in sorted(folder.rglob("*"), reverse=True):
+        if item.is_dir() and not item.is_symlink():
+            item.rmdir()
+        else:
+            shred(item)
+    folder.rmdir()
+
+
+def _sftp_remove_ltx(destination: str, config: dict[str, Any]) -> str | None:
+    """Delete the ltx/ tree of an SFTP replica with OpenSSH's sftp; None, or why it failed."""
+    parts = urlsplit(destination)
+    root = parts.path.rstrip("/")
+    with tempfile.TemporaryDirectory(prefix="checkin-sftp-") as folder:
+        options = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"]
+        if parts.port:
+            options += ["-P", str(parts.port)]
+        if config.get("key-path"):
+            options += ["-i", config["key-path"]]
+        if config.get("host-key"):
+            # The host key checked as Litestream checks it; else ~/.ssh/known_hosts.
+            known = Path(folder) / "known_hosts"
+            name = parts.hostname if parts.port in (None, 22) else \
+                f"[{parts.hostname}]:{parts.port}"
+            known.write_text(f"{name} {config['host-key']}\n", encoding="utf-8")
+            options += ["-o", f"UserKnownHostsFile={known}"]
+        target = f"{parts.username}@{parts.hostname}" if parts.username else str(parts.hostname)
+
+        def sftp(commands: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(["sftp", *options, "-b", "-", target], input=commands,
+                                  capture_output=True, text=True, timeout=120, check=False)
+
+        try:
+            listing = sftp(f"ls -1 {root}/ltx\n")
+        except (OSError, subprocess.SubprocessError) as exc:
+            return f"{_shown(destination)} could not be reached ({exc})"
+        if listing.returncode != 0:
+            if "not found" in listing.stderr.lower() and "ltx" in listing.stderr:
+                return None  # no replica there yet: nothing to delete
+            return (f"{_shown(destination)} could not be reached: "
+                    f"{listing.stderr.strip()[-300:]}")
+        levels = [line.rsplit("/", 1)[-1] for line in listing.stdout.splitlines()
+                  if line.strip() and not line.startswith("sftp>")]
+        # "-" before a command: a level without files is no error.
+        batch = "".join(f"-rm {root}/ltx/{level}/*\nrmdir {root}/ltx/{level}\n"
+                        for level in levels) + f"rmdir {root}/ltx\n"
+        removed = sftp(batch)
+        if removed.returncode != 0:
+            return (f"the replica at {_shown(destination)} could not be deleted: "
+                    f"{removed.stderr.strip()[-300:]}")
+    return None

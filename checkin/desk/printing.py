@@ -13,9 +13,12 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlite_utils import Database
@@ -29,6 +32,12 @@ from checkin.offload import run_blocking, with_database
 
 LP_TIMEOUT = 30
 REQUEST_ID = re.compile(r"request id is (\S+)")
+# The folders badges are rendered into before CUPS takes them (deleted once `lp` returns).
+SPOOL_PREFIX = "checkin-print-"
+# A render folder older than this was left by a crash (rendering and `lp` take seconds).
+SPOOL_LEFTOVER_SECONDS = 10 * 60
+
+
 class PrintingOff(RuntimeError):
     """No printer is set for this server."""
 
@@ -202,7 +211,7 @@ class Printer:
             job = get_job(db, job_id)
             if job is None:
                 return
-            with tempfile.TemporaryDirectory(prefix="checkin-print-") as folder:
+            with tempfile.TemporaryDirectory(prefix=SPOOL_PREFIX) as folder:
                 path = os.path.join(folder, f"badge-{job_id}.pdf")
                 try:
                     # Rendering is CPU work: off the event loop, on a connection of its own.
@@ -245,3 +254,69 @@ def refresh(db: Database, job_id: str) -> dict[str, Any] | None:
                        [state, reason, now_iso(), job_id])
         job = get_job(db, job_id)
     return job
+
+
+def sent_jobs(db: Database) -> list[str]:
+    """Return the CUPS job ids of every badge sent to a printer (the printer is in the id)."""
+    return [r[0] for r in db.execute("SELECT cups_job FROM print_jobs "
+                                     "WHERE cups_job IS NOT NULL")]
+
+
+# Purge-Jobs with job-ids: CUPS deletes these finished jobs' documents and history, and no
+# other job (`cancel` refuses finished jobs; `cancel -a -x` would take everyone's).
+_PURGE_JOBS = """{
+  OPERATION Purge-Jobs
+  GROUP operation-attributes-tag
+  ATTR charset attributes-charset utf-8
+  ATTR naturalLanguage attributes-natural-language en
+  ATTR uri printer-uri $uri
+  ATTR name requesting-user-name $user
+  ATTR integer job-ids $job
+  STATUS successful-ok
+}
+"""
+
+
+def _purge_cups_job(job: str, folder: str) -> str | None:
+    """Ask CUPS to delete one job's document and history; None, or why it could not."""
+    queue, _, number = job.rpartition("-")
+    if not queue or not number.isdigit():
+        return None
+    try:
+        host = _run(["lpstat", "-H"]).stdout.strip()
+        # A local socket path means this machine's scheduler, which also listens on IPP.
+        host = "localhost" if not host or host.startswith("/") else host
+        test = os.path.join(folder, "purge-jobs.test")
+        with open(test, "w", encoding="utf-8") as f:
+            f.write(_PURGE_JOBS)
+        answer = _run(["ipptool", "-d", f"job={number}",
+                       f"ipp://{host}/printers/{queue}", test])
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"print job {job}: {exc}"
+    # A job CUPS has already forgotten is as good as purged.
+    if answer.returncode != 0 and "not-found" not in answer.stdout + answer.stderr:
+        return (f"print job {job}: CUPS did not delete it (an administrator can: "
+                f"cancel -a -x {queue}) {(answer.stderr or answer.stdout).strip()[-200:]}")
+    return None
+
+
+def forget_print_files(cups_job_ids: list[str]) -> tuple[int, list[str]]:
+    """Delete the badge files this server left for printing: CUPS's copies and history of the
+    given jobs, and render folders a crash left behind. Return (files deleted, problems)."""
+    removed = 0
+    # Only old ones: another event's server on this machine may be printing right now.
+    before = time.time() - SPOOL_LEFTOVER_SECONDS
+    for folder in Path(tempfile.gettempdir()).glob(SPOOL_PREFIX + "*"):
+        info = folder.stat()
+        if folder.is_dir() and info.st_uid == os.getuid() and info.st_mtime < before:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="checkin-ipp-") as folder:
+        for job in cups_job_ids:
+            problem = _purge_cups_job(job, folder)
+            if problem:
+                problems.append(problem)
+            else:
+                removed += 1
+    return removed, problems

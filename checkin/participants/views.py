@@ -193,7 +193,10 @@ def reissue(participant_id: int) -> Any:
     if person is None:
         abort(404)
     if request.method == "POST" and request.form.get("confirm") == "yes":
-        reissue_code(db, participant_id)
+        try:
+            reissue_code(db, participant_id)
+        except LookupError:  # erased: no new badge
+            abort(404)
         flash(_("%(name)s has a new code. The old badge no longer works: print the new one.",
                 name=f"{person['first_name']} {person['last_name']}"))
         return redirect(url_for("participants.detail", participant_id=participant_id))

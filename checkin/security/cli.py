@@ -54,30 +54,60 @@ def participant_delete_command(obj: object, participant: str, yes: bool) -> None
         click.confirm(f"Erase the personal data of {name} (#{pid})? This cannot be undone",
                       abort=True)
     erase_participant(db, pid)
-    click.echo(f"Participant #{pid}: personal data erased; their badge no longer works; "
-               "their scans stay, anonymous.")
+    click.echo(f"Participant #{pid}: personal data, codes, mail and print records erased; "
+               "their badge no longer works; their scans stay, anonymous. The backups and "
+               "the replica keep them until `checkin purge --yes` after the event.")
 
 
 @click.command("purge")
 @click.option("--yes", is_flag=True, help="Really erase (without it, nothing happens).")
 @click.pass_obj
 def purge_command(obj: object, yes: bool) -> None:
-    """After the event: erase every participant's personal data; statistics stay as they are.
+    """After the event: erase every participant's personal data everywhere checkin wrote it;
+    statistics stay as they are.
 
     Example: checkin --db event.db purge --yes
     """
-    from checkin.security.erase import purge
+    from checkin.continuity.lock import holder
+    from checkin.desk.printing import sent_jobs
+    from checkin.security.erase import OUT_OF_REACH, purge, purge_files
 
     if not yes:
-        click.echo("This erases every participant's name, e-mail and organisation for good; "
-                   "the reports' numbers stay. Run again with --yes to do it.", err=True)
+        click.echo("This erases every participant's name, e-mail, organisation and badge code "
+                   "for good, also from the backups and the replica; the reports' numbers "
+                   "stay. Run again with --yes to do it.", err=True)
         sys.exit(1)
     db_path = obj.db_path  # type: ignore[attr-defined]
-    done = purge(obj.db(), uploads=db_path.parent / "uploads")  # type: ignore[attr-defined]
-    click.echo(f"Erased the personal data of {done.participants} participant(s); deleted "
-               f"{done.uploads} waiting upload(s).")
+    serving = holder(db_path)
+    if serving is not None:
+        # A running server writes backups and replicates while the purge deletes them, and
+        # its devices would keep sending codes: the purge is for after the event.
+        click.echo(f"A server is serving this event (pid {serving.get('pid', '?')}): stop it "
+                   "first, then run `checkin purge --yes` again. Nothing was changed.", err=True)
+        sys.exit(1)
+    db = obj.db()  # type: ignore[attr-defined]
+    jobs = sent_jobs(db)
+    done = purge(db, uploads=db_path.parent / "uploads")
+    files = purge_files(db, db_path, jobs)
+    click.echo(f"Erased the personal data of {done.participants} participant(s): names, "
+               "e-mail addresses, organisations, badge codes, mail and print records, notes. "
+               "City, organisation type, working group and excursion stay for the report.")
+    click.echo(f"Revoked {done.devices} device(s): each deletes what it stored at its next "
+               "contact with the server.")
+    click.echo(f"Deleted {done.uploads} waiting upload(s), {files.backups} backup copy(ies) "
+               f"and {files.print_files} print file(s); one new backup of the erased event is "
+               "in backups/.")
+    for replica in files.replicas:
+        click.echo(f"Replica {replica}: its old files are deleted, a new one is written.")
+    for problem in files.problems:
+        click.echo(f"Not done: {problem}", err=True)
+    click.echo("Out of checkin's reach, erase these yourself:")
+    for item in OUT_OF_REACH:
+        click.echo(f"- {item}")
     if not done.wal_emptied:
-        click.echo("The server still holds the database open: stop it and run "
+        click.echo("Something still holds the database open: close it and run "
                    "`checkin purge --yes` again, so that no old bytes stay in the -wal file.",
                    err=True)
+        sys.exit(2)
+    if files.problems:
         sys.exit(2)
