@@ -71,6 +71,7 @@ from checkin.scans.timeline import (
     attended_group,
     day_window,
     group_attendance,
+    outside_day,
     split_by_day,
 )
 
@@ -81,6 +82,6 @@ __all__ = [
     "correction_state", "day_assignments", "day_conflicts", "day_window", "effective_scans",
     "effective_sql", "excursion_members", "excursion_outcome", "excursion_state",
     "excursion_statuses", "expected", "group_attendance", "headcounts", "history_before",
-    "in_venue", "inside", "latest_scan", "latest_scans_at", "split_by_day", "timelines",
-    "venue_count", "where_now",
+    "in_venue", "inside", "latest_scan", "latest_scans_at", "outside_day", "split_by_day",
+    "timelines", "venue_count", "where_now",
 ]

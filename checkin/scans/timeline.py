@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from checkin.event import event_info, event_zone
-from checkin.scans.log import timelines
+from checkin.scans.log import effective_sql, timelines
 from checkin.scans.sql import rows
 
 # --------------------------------------------------------------------------- arrivals
@@ -74,6 +74,23 @@ def split_by_day(db: Database, times: list[str]) -> tuple[list[str], list[str]]:
     on = [t for t in times if window[0] <= t < window[1]]
     return on, [t for t in times if not window[0] <= t < window[1]]
 
+
+
+def outside_day(db: Database, limit: int = 20) -> dict[str, Any]:
+    """Return how many effective scans lie outside the shown day, and the first `limit`."""
+    window = day_window(db, arrival_times(db))
+    if window is None:
+        return {"count": 0, "scans": []}
+    # Effective scans only, as every other count: rejected and voided ones count nowhere.
+    # A move changes no time, so the window narrows the raw scans.
+    outside = effective_sql("(s.sort_at < :start OR s.sort_at >= :end)", kind=False)
+    params = {"start": window[0], "end": window[1], "limit": limit}
+    count = db.execute(f"SELECT count(*) FROM ({outside})", params).fetchone()[0]  # noqa: S608
+    found = rows(db, "SELECT e.id, e.sort_at, e.checkpoint, e.direction, e.participant_id, "  # noqa: S608
+                     "p.first_name || ' ' || p.last_name AS participant_name "
+                     f"FROM ({outside}) e LEFT JOIN participants p ON p.id = e.participant_id "
+                     "ORDER BY e.sort_at, e.seq LIMIT :limit", params)
+    return {"count": count, "scans": found}
 
 # --------------------------------------------------------------------------- working groups
 
