@@ -79,3 +79,42 @@ def excursion_statuses(db: Database) -> dict[str, dict[str, Any]]:
             state["returned_at"] = at
             state["status"] = "returned"
     return out
+
+
+# --------------------------------------------------------------------------- the events' log
+
+def stored_event(db: Database, event_id: str) -> dict[str, Any] | None:
+    """Return the stored excursion event with this id, or None."""
+    found = list(db.query("SELECT * FROM excursion_events WHERE id = ?", [event_id]))
+    return found[0] if found else None
+
+
+def excursion_actions(db: Database, excursion_id: str) -> set[str]:
+    """Return which actions (depart, return, walk_on) were recorded for an excursion."""
+    return {r[0] for r in db.execute(
+        "SELECT action FROM excursion_events WHERE excursion = ?", [excursion_id])}
+
+
+def store_event(db: Database, event: dict[str, Any]) -> None:
+    """Append one checked excursion event to the log (the caller holds the write lock)."""
+    db.execute(
+        "INSERT INTO excursion_events (id, excursion, action, participant_id, at, "
+        "received_at, device_id, detail) VALUES (:id, :excursion, :action, :participant_id, "
+        ":at, :received_at, :device_id, :detail)", event)
+
+
+def latest_event_seq(db: Database) -> int:
+    """Return the seq of the newest excursion event (0 when there is none)."""
+    return db.execute("SELECT coalesce(max(seq), 0) FROM excursion_events").fetchone()[0]
+
+
+def events_since(db: Database, seq: int) -> list[tuple[int, str, str | None]]:
+    """Return (seq, excursion, detail) of the excursion events stored after `seq`, in order."""
+    return db.execute("SELECT seq, excursion, detail FROM excursion_events WHERE seq > ? "
+                      "ORDER BY seq", [seq]).fetchall()
+
+
+def events_per_excursion(db: Database) -> dict[str, int]:
+    """Return how many events of the day were recorded per excursion."""
+    return dict(db.execute("SELECT excursion, count(*) FROM excursion_events "
+                           "GROUP BY excursion").fetchall())
