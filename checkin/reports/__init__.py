@@ -31,6 +31,7 @@ from checkin.scans.readmodel import (
     split_by_day,
     timelines,
 )
+from checkin.scans.scanlist import log_totals
 from checkin.security.cells import spreadsheet_cell
 
 PARTICIPANT_COLUMNS = ("id", "first_name", "last_name", "organisation", "organisation_type",
@@ -196,7 +197,7 @@ def summary(db: Database) -> dict[str, Any]:
         "over_the_day": over_the_day(db),
         # Scans far outside the event's day: listed apart, they never stretch an axis.
         "outside_day": outside_day(db),
-        "scans": db.execute("SELECT count(*) FROM scans").fetchone()[0],
+        "scans": log_totals(db)["scans"],
         "timezone": str(event_zone(db)),
     }
 
