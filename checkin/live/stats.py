@@ -101,8 +101,7 @@ def arrivals(db: Database) -> dict[str, Any]:
 
 def overview_numbers(db: Database) -> dict[str, Any]:
     """Return arrived against registered overall, per delegation, type, working group, excursion."""
-    registered = db.execute("SELECT count(*) FROM participants").fetchone()[0]
-    arrived = db.execute("SELECT count(*) FROM location").fetchone()[0]
+    registered, arrived = people_count(db), people_count(db, "v.arrived")
     groups = {r["id"]: r for r in db.query(
         "SELECT w.id, w.title, w.area, r.name AS room FROM working_groups w "
         "LEFT JOIN rooms r ON r.id = w.room")}
