@@ -42,7 +42,7 @@ from checkin.badge_text import (
 )
 from checkin.db import get_meta
 from checkin.event import event_info
-from checkin.scans.readmodel import ASSIGNED_EXCURSION
+from checkin.scans.people import people as view_people
 from checkin.texts import all_texts, localized
 
 DPI = 300  # the drawing unit is a pixel at 300 dpi: the layout predates the vector PDF
@@ -105,17 +105,6 @@ LABELS = {
 CITY_STYLES = {"groningen": ("solid", "circle"), "bremen": ("stripes", "triangle"),
                "oldenburg": ("split", "square")}
 OTHER_STYLE = ("plain", "diamond")
-
-# The excursion printed is the one the person is on today: a badge reprinted for a walk-on
-# shows where they go, not the plan they registered with.
-PERSON_SQL = (
-    "SELECT p.id, p.title, p.first_name, p.last_name, p.organisation, p.city, p.language, "  # noqa: S608
-    "p.role, p.code, p.working_group, x.id AS excursion, w.title AS working_group_title, "
-    "x.title AS excursion_title "
-    "FROM participants p "
-    "LEFT JOIN working_groups w ON w.id = p.working_group "
-    f"LEFT JOIN excursions x ON x.id = {ASSIGNED_EXCURSION}")
-
 
 # --- QR codes ---------------------------------------------------------------------------
 
@@ -587,13 +576,13 @@ def sort_key(person: dict[str, Any]) -> tuple[str, str, str, int]:
 def people(db: Database, participant_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
     """Return badge rows: everyone in `sort_key` order, or the given ids in the given order."""
     if participant_ids is None:
-        return _in_wearers_language(db, sorted(db.query(PERSON_SQL), key=sort_key))
+        return _in_wearers_language(db, sorted(view_people(db), key=sort_key))
     ids = [int(i) for i in participant_ids]
     found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):  # below SQLite's limit on parameters
         chunk = ids[start:start + 500]
-        sql = PERSON_SQL + f" WHERE p.id IN ({', '.join('?' * len(chunk))})"
-        found.update({row["id"]: row for row in db.query(sql, chunk)})
+        rows = view_people(db, f"v.id IN ({', '.join('?' * len(chunk))})", chunk)
+        found.update({row["id"]: row for row in rows})
     missing = [i for i in ids if i not in found]
     if missing:
         raise LookupError(f"no participant with id {', '.join(map(str, missing[:10]))}")
@@ -636,11 +625,11 @@ def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable
         if unknown:
             raise LookupError("no participant " + ", ".join(map(repr, unknown))
                               + " (give an id, e-mail or code)")
-        where.append(f"p.id IN ({', '.join('?' * len(ids))})")
+        where.append(f"v.id IN ({', '.join('?' * len(ids))})")
         params.extend(ids)
     cities = [c.strip().casefold() for c in cities if c.strip()]
     if cities:
-        where.append(f"casefold(p.city) IN ({', '.join('?' * len(cities))})")
+        where.append(f"casefold(v.city) IN ({', '.join('?' * len(cities))})")
         params.extend(cities)
     for column, table, values in (("working_group", "working_groups", working_groups),
                                   ("excursion", "excursions", excursions)):
@@ -653,14 +642,11 @@ def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable
             raise LookupError(f"no {column.replace('_', ' ')} "
                               f"{', '.join(map(repr, unknown))} "
                               f"(known: {', '.join(sorted(known))})")
-        # An excursion selects the people on it today (the day's walk-ons over the plan).
-        target = ASSIGNED_EXCURSION if column == "excursion" else f"p.{column}"
-        where.append(f"{target} IN ({', '.join('?' * len(values))})")
+        # The view's excursion selects the people on it today (walk-ons over the plan).
+        where.append(f"v.{column} IN ({', '.join('?' * len(values))})")
         params.extend(values)
-    sql = "SELECT p.id, p.city, p.last_name, p.first_name FROM participants p"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    return [p["id"] for p in sorted(db.query(sql, params), key=sort_key)]
+    return [p["id"] for p in sorted(view_people(db, " AND ".join(where), params),
+                                    key=sort_key)]
 
 
 # --- Pages ------------------------------------------------------------------------------

@@ -274,6 +274,8 @@ def _checkpoints(event: Event) -> list[dict[str, Any]]:
 
 def apply_event(db: Database, event: Event) -> dict[str, int]:
     """Create or update the event in the database; never duplicates and never touches scans."""
+    from checkin.scans.day import events_per_excursion  # the read model imports this module
+
     problems: list[str] = []
     with writing(db):
         for table, rows, col in (
@@ -293,8 +295,7 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
         # The day is never undone by the plan: an excursion with departures, returns or
         # walk-ons recorded stays until those are cleared (checkin reset --scans).
         keep_x = {r["id"] for r in event.excursions}
-        for (old, n) in db.execute("SELECT excursion, count(*) FROM excursion_events "
-                                   "GROUP BY excursion").fetchall():
+        for old, n in events_per_excursion(db).items():
             if old not in keep_x:
                 problems.append(f"excursion {old!r} is no longer in the file but {n} event(s) "
                                 "of the day were recorded for it")

@@ -30,7 +30,8 @@ from sqlite_utils import Database
 
 from checkin.db import connect, now_iso
 from checkin.event import event_info
-from checkin.scans.readmodel import ASSIGNED_EXCURSION
+from checkin.scans.people import people as view_people
+from checkin.scans.scanlist import scans_not_by_devices_named
 
 
 @dataclass(order=True)
@@ -54,9 +55,7 @@ SIMULATOR = "Simulator "  # the name prefix of the devices the simulator adds
 
 def real_scans(db: Database) -> int:
     """Count the scans in the log that no simulator device made (the day's real scans)."""
-    return db.execute(
-        "SELECT count(*) FROM scans s LEFT JOIN devices d ON d.id = s.device_id "
-        "WHERE d.name IS NULL OR d.name NOT LIKE ? || '%'", [SIMULATOR]).fetchone()[0]
+    return scans_not_by_devices_named(db, SIMULATOR)
 
 
 def copy_for_rehearsal(source: Database, target: Path) -> Database:
@@ -129,9 +128,7 @@ def plan_day(db: Database, seed: int = 2019, today: date | None = None) -> list[
         return at(local.strftime("%H:%M"))
 
     # The excursion each person is on today: the day's walk-ons over the plan.
-    people = list(db.query("SELECT p.id, p.first_name, p.last_name, p.code, "  # noqa: S608
-                           f"p.working_group, {ASSIGNED_EXCURSION} AS excursion "
-                           "FROM participants p ORDER BY p.id"))
+    people = view_people(db)
     if not people:
         raise SimulationError("The event has no participants: import some first.")
     groups = {g["id"]: g for g in db.query("SELECT * FROM working_groups")}

@@ -38,6 +38,7 @@ from checkin.demo import create_demo
 from checkin.devices import add_device
 from checkin.participants.csvfile import export_participants, import_file
 from checkin.scans.corrections import CorrectionError, correct
+from checkin.scans.people import people as people_view
 from tests.conftest import ORGANISER, csrf_token
 
 DAYS = int(os.environ.get("CHECKIN_MODEL_DAYS", "200"))
@@ -383,7 +384,11 @@ class Day(RuleBasedStateMachine):
             per_person = [p for p in people.values() if p["excursion"] == x]
             assert len(per_person) == counts["expected"]
 
+        # The people view every page, list and mail reads: today's excursion and presence.
+        view = {p["id"]: p for p in people_view(self.ENV.db)}
         for pid in self.ENV.cast:
+            assert view[pid]["excursion"] == m.on(pid), pid
+            assert bool(view[pid]["arrived"]) == (pid in arrived), pid
             row = people[pid]
             # The export writes the event's wall clock with its offset: the same moment.
             assert instant(row["arrived_at"]) == instant(arrived.get(pid)), pid

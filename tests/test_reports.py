@@ -213,6 +213,31 @@ def test_summary_page(organiser, db, day):
     assert "@media print" in organiser.get("/static/css/reports.css").get_data(as_text=True)
 
 
+
+def test_outside_the_day_counts_only_effective_scans(organiser, db, day):
+    """Scans outside the event's day are counted as every other number: a voided or rejected
+    scan there is no scan (the count once read every row of the log)."""
+    from checkin.db import now_iso
+
+    # The server accepts times near its own clock, which lie outside the demo's day.
+    person = day["never"]
+    kept = f"late-{uuid.uuid4()}"
+    voided = f"late-{uuid.uuid4()}"
+    at = now_iso()
+    record_scans(db, ORGA, [
+        {"id": kept, "participant": person, "checkpoint": "entrance", "direction": "in",
+         "at": at},
+        {"id": voided, "participant": person, "checkpoint": "entrance", "direction": "out",
+         "at": at},
+        {"id": f"late-{uuid.uuid4()}", "code": "UNKNOWN-CODE-1", "checkpoint": "entrance",
+         "direction": "in", "at": at}])
+    undo_scan(db, ORGA, voided)
+    assert db.execute("SELECT count(*) FROM scans WHERE id LIKE 'late-%'").fetchone()[0] == 3
+    html = organiser.get("/reports/summary").get_data(as_text=True)
+    footnote = re.search(r'<p class="footnote" id="outside-day">(.*?)</p>', html, re.S).group(1)
+    assert footnote.startswith("1 scans lie outside")
+    assert footnote.count("<time") == 1
+
 def test_spreadsheet_formulas_are_defused(db, tmp_path):
     from checkin.reports import csv_text
 

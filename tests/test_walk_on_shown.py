@@ -70,12 +70,16 @@ def test_a_walk_on_scanned_at_the_new_excursion_is_not_flagged(db):
     assert (old["status"], old["reason"]) == ("warning", "not_assigned")
 
 
-def test_the_badge_mail_names_the_new_excursion(db):
+def test_the_badge_mail_names_the_new_excursion(db, tmp_path):
     pid = walk_on_to_avebe(db)
     person = mail.recipients(db, [pid], resend=True)[0]
-    assert person["excursion"] == AVEBE
-    assert person["excursion_place"] == db.execute(
-        "SELECT departure_place FROM excursions WHERE id = 'avebe'").fetchone()[0]
+    assert person["excursion_title"] == AVEBE
+    place = db.execute("SELECT departure_place FROM excursions WHERE id = 'avebe'").fetchone()[0]
+    assert person["excursion_place"] == place
+    # ...and so does the text mailed, in the shipped templates.
+    mail.ensure_templates(tmp_path)
+    _subject, body = mail.preview(db, person, mail.Templates.load(tmp_path))
+    assert AVEBE in body and place in body and FORUM not in body
 
 
 def test_the_paper_roster_lists_a_walk_on_under_the_new_excursion(db):

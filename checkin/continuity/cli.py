@@ -45,6 +45,7 @@ def restore(source: str, db_path: Path, force: bool = False) -> dict[str, Any]:
     """Rebuild the event at `db_path` from a replica (folder or sftp URL) or a backup file."""
     from checkin.continuity.instance import new_instance
     from checkin.db import connect
+    from checkin.scans.scanlist import log_totals
 
     if holder(db_path) is not None:
         raise click.ClickException(f"A server is serving {db_path}: stop it before restoring "
@@ -75,7 +76,7 @@ def restore(source: str, db_path: Path, force: bool = False) -> dict[str, Any]:
     db = connect(tmp)  # migrates a copy from an older version, and makes it WAL
     try:
         instance = new_instance(db)  # devices see the new id and re-send their recent scans
-        scans = db.execute("SELECT count(*), max(received_at) FROM scans").fetchone()
+        totals = log_totals(db)
     finally:
         db.conn.close()
     if db_path.exists():
@@ -94,8 +95,9 @@ def restore(source: str, db_path: Path, force: bool = False) -> dict[str, Any]:
         elif (tls / "ca.crt").read_bytes() != (local / "tls" / "ca.crt").read_bytes():
             # Never overwrite a CA: other events' devices may trust it.
             conflict, tls = tls, None
-    return {"scans": scans[0], "last_scan": scans[1], "instance": instance, "tls": tls,
-            "tls_conflict": conflict, "tls_source": local / "tls" if local else None}
+    return {"scans": totals["scans"], "last_scan": totals["last_received"],
+            "instance": instance, "tls": tls, "tls_conflict": conflict,
+            "tls_source": local / "tls" if local else None}
 
 
 @click.command("restore")

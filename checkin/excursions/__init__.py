@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from checkin.codes import resolve
 from checkin.db import now_iso, writing
 from checkin.errors import DomainError
+from checkin.scans.day import excursion_actions, store_event, stored_event
 from checkin.scans.readmodel import (  # noqa: F401 (the excursions' public read names)
     all_excursion_states,
     assigned_excursion,
@@ -58,11 +59,6 @@ def parse_time(value: Any) -> str | None:
         return now_iso(moment) if moment.tzinfo is not None else None
     except (ValueError, OverflowError):  # year 1 at +01:00 cannot be moved to UTC
         return None
-
-
-def _stored(db: Database, event_id: str) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM excursion_events WHERE id = ?", [event_id]))
-    return rows[0] if rows else None
 
 
 def _check(db: Database, excursion_id: str, item: Any) -> dict[str, Any]:
@@ -109,14 +105,13 @@ def record_event(db: Database, excursion_id: str, item: Any, device_id: str | No
         # isprintable() also refuses a lone surrogate, which SQLite cannot even look up.
         if isinstance(item, dict) and isinstance(item.get("id"), str) \
                 and item["id"].isprintable():
-            earlier = _stored(db, item["id"])
+            earlier = stored_event(db, item["id"])
             if earlier is not None:
                 return earlier, True
         ev = _check(db, excursion_id, item)
         # A device with a fast clock cannot put an event in the future.
         at = min(ev["at"], received)
-        actions = {r[0] for r in db.execute(
-            "SELECT action FROM excursion_events WHERE excursion = ?", [excursion_id])}
+        actions = excursion_actions(db, excursion_id)
         detail: dict[str, Any] = {}
         if ev["action"] == "depart":
             if "depart" in actions:
@@ -141,12 +136,10 @@ def record_event(db: Database, excursion_id: str, item: Any, device_id: str | No
                 raise EventError("already_assigned",
                                  "This person is already on this excursion.", 409)
             detail = {"from": old, "to": excursion_id}
-        db.execute(
-            "INSERT INTO excursion_events (id, excursion, action, participant_id, at, "
-            "received_at, device_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [ev["id"], excursion_id, ev["action"], ev["participant"], at, received, device_id,
-             json.dumps(detail)])
-        stored = _stored(db, ev["id"])
+        store_event(db, {"id": ev["id"], "excursion": excursion_id, "action": ev["action"],
+                         "participant_id": ev["participant"], "at": at, "received_at": received,
+                         "device_id": device_id, "detail": json.dumps(detail)})
+        stored = stored_event(db, ev["id"])
     assert stored is not None
     return stored, False
 

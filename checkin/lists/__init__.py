@@ -29,8 +29,7 @@ from sqlite_utils import Database
 
 from checkin.event import event_info, event_zone
 from checkin.paths import FONTS, TRANSLATIONS
-from checkin.reports import attendance
-from checkin.scans.readmodel import assignments
+from checkin.scans.people import people as view_people
 
 LANGUAGES = ("en", "de", "nl")
 FONT, BOLD = "NotoSans", "NotoSans-Bold"
@@ -72,18 +71,12 @@ def sort_key(person: dict[str, Any]) -> tuple[str, str, int]:
 
 def list_data(db: Database, arrived: bool = False) -> dict[str, Any]:
     """Return what the lists show: people A–Z, excursions and working groups with their people."""
-    people = [dict(p) for p in db.query(
-        "SELECT id, first_name, last_name, organisation, city, code, working_group, excursion "
-        "FROM participants")]
-    people.sort(key=sort_key)
-    came = {r["id"] for r in attendance(db)["participants"] if r["arrived_at"]} \
-        if arrived else set()
-    # Each excursion's roster lists the people on it today: a walk-on under its new bus.
-    today = assignments(db)
+    # The people view: each excursion's roster lists the people on it today (a walk-on under
+    # its new bus), and "arrived" is an effective scan, as everywhere.
+    people = sorted(view_people(db), key=sort_key)
     for p in people:
         p["code4"] = (p["code"] or "")[-4:]
-        p["arrived"] = p["id"] in came
-        p["excursion"] = today.get(p["id"])
+        p["arrived"] = arrived and bool(p["arrived"])
     rooms = {r["id"]: r["name"] for r in db.query("SELECT id, name FROM rooms")}
     excursions = [dict(x, people=[p for p in people if p["excursion"] == x["id"]])
                   for x in db.query("SELECT * FROM excursions ORDER BY departs_at, title")]

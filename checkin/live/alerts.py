@@ -16,7 +16,7 @@ from checkin.db import now_iso
 from checkin.excursions import all_excursion_states
 from checkin.live.stats import parse_iso
 from checkin.scans import headcounts
-from checkin.scans.readmodel import VOIDED
+from checkin.scans.scanlist import bad_code_scans
 
 # An excursion still boarding this close to its departure with people missing needs a call.
 DUE_WITHIN = timedelta(minutes=10)
@@ -75,18 +75,7 @@ def excursion_alerts(db: Database, now: datetime) -> list[dict[str, Any]]:
 
 def bad_code_alerts(db: Database, now: datetime) -> list[dict[str, Any]]:
     """Unknown or revoked badges scanned in the last 30 minutes (not voided), newest first."""
-    # VOIDED is the read model's constant, not input.
-    rows = db.query(
-        "SELECT s.seq, s.id, s.reason, s.checkpoint, s.sort_at, s.received_at, "  # noqa: S608
-        "c.name AS checkpoint_name, coalesce(d.name, s.device_id) AS device_name, "
-        "p.first_name || ' ' || p.last_name AS participant_name FROM scans s "
-        "LEFT JOIN checkpoints c ON c.id = s.checkpoint "
-        "LEFT JOIN devices d ON d.id = s.device_id "
-        "LEFT JOIN participants p ON p.id = s.participant_id "
-        "WHERE s.reason IN ('unknown_code', 'revoked_code') AND s.received_at >= ? "
-        "AND s.received_at <= ? "
-        f"AND NOT {VOIDED} ORDER BY s.seq DESC LIMIT ?",
-        [now_iso(now - BAD_CODE_WITHIN), now_iso(now), BAD_CODES_SHOWN])
+    rows = bad_code_scans(db, now_iso(now - BAD_CODE_WITHIN), now_iso(now), BAD_CODES_SHOWN)
     out = []
     for r in rows:
         device = r["device_name"] or ""

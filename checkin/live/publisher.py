@@ -54,6 +54,7 @@ from checkin.live.alerts import alerts
 from checkin.offload import cooperative
 from checkin.places import with_states
 from checkin.scans import headcounts
+from checkin.scans.day import events_since, latest_event_seq
 from checkin.scans.signals import scan_corrected, scans_recorded
 from checkin.security.permissions import (
     LIVE_EXCURSION,
@@ -440,13 +441,10 @@ class Publisher:
     def _excursions_touched(self, db: Database) -> set[str]:
         """Excursions changed by events since the last look (a walk-on changes two)."""
         if self._event_seq is None:
-            self._event_seq = db.execute(
-                "SELECT coalesce(max(seq), 0) FROM excursion_events").fetchone()[0]
+            self._event_seq = latest_event_seq(db)
             return {r[0] for r in db.execute("SELECT id FROM excursions").fetchall()}
         touched: set[str] = set()
-        for seq, excursion, detail in db.execute(
-                "SELECT seq, excursion, detail FROM excursion_events WHERE seq > ? ORDER BY seq",
-                [self._event_seq]).fetchall():
+        for seq, excursion, detail in events_since(db, self._event_seq):
             self._event_seq = seq
             touched.add(excursion)
             moved_from = json.loads(detail or "{}").get("from")

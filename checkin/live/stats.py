@@ -17,13 +17,17 @@ from sqlite_utils import Database
 
 from checkin.event import event_info, event_zone  # noqa: F401 (event_zone: used by callers)
 from checkin.scans.corrections import corrections_of
+from checkin.scans.people import BY_NAME, name_matches, people, people_by, people_count, person
 from checkin.scans.readmodel import (  # noqa: F401 (arrival_times: the dashboard's name)
-    ASSIGNED_EXCURSION,
-    MOVED_TO,
-    VOIDED,
     arrival_times,
     split_by_day,
     where_now,
+)
+from checkin.scans.scanlist import (  # noqa: F401 (latest_seq: the live layer's name)
+    latest_seq,
+    scan_rows_by_seq,
+    scan_rows_of,
+    scan_rows_since,
 )
 
 # The chart's bars: a quarter of an hour each, wider when the day's arrivals span long.
@@ -85,17 +89,8 @@ def arrivals_timeline(db: Database) -> dict[str, Any]:
 
 def arrivals_by(db: Database, column: str) -> list[dict[str, Any]]:
     """Return registered and arrived people per value of a participants column, largest first."""
-    # The excursion a person is on today (the day's walk-ons over the plan).
-    allowed = {"city": "p.city", "organisation_type": "p.organisation_type",
-               "working_group": "p.working_group", "excursion": ASSIGNED_EXCURSION}
-    if column not in allowed:
-        raise ValueError(f"cannot group by {column!r}")
-    rows = db.execute(
-        f"SELECT coalesce({allowed[column]}, ''), count(*), count(l.participant_id) "  # noqa: S608
-        "FROM participants p LEFT JOIN location l ON l.participant_id = p.id "
-        "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
-    return [{"key": key, "registered": registered, "arrived": arrived}
-            for key, registered, arrived in rows]
+    # The people view's excursion is the one a person is on today (walk-ons over the plan).
+    return people_by(db, column)
 
 
 def arrivals(db: Database) -> dict[str, Any]:
@@ -106,8 +101,7 @@ def arrivals(db: Database) -> dict[str, Any]:
 
 def overview_numbers(db: Database) -> dict[str, Any]:
     """Return arrived against registered overall, per delegation, type, working group, excursion."""
-    registered = db.execute("SELECT count(*) FROM participants").fetchone()[0]
-    arrived = db.execute("SELECT count(*) FROM location").fetchone()[0]
+    registered, arrived = people_count(db), people_count(db, "v.arrived")
     groups = {r["id"]: r for r in db.query(
         "SELECT w.id, w.title, w.area, r.name AS room FROM working_groups w "
         "LEFT JOIN rooms r ON r.id = w.room")}
@@ -130,38 +124,15 @@ def overview_numbers(db: Database) -> dict[str, Any]:
 
 def not_arrived(db: Database, q: str = "", limit: int = 200) -> tuple[list[dict[str, Any]], int]:
     """Return people without any valid scan matching every word of `q`, and how many match."""
-    where, params = ["l.participant_id IS NULL"], []
-    for word in q.split()[:5]:
-        where.append("instr(casefold(p.first_name || ' ' || p.last_name || ' ' || "
-                     "p.organisation || ' ' || p.city), ?) > 0")
-        params.append(word.casefold())
-    base = (" FROM participants p LEFT JOIN location l ON l.participant_id = p.id "
-            "LEFT JOIN working_groups w ON w.id = p.working_group WHERE " + " AND ".join(where))
-    total = db.execute("SELECT count(*)" + base, params).fetchone()[0]  # noqa: S608
-    rows = list(db.query(
-        "SELECT p.id, p.first_name, p.last_name, p.organisation, p.city, "  # noqa: S608
-        "w.title AS working_group_title" + base +
-        " ORDER BY p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE LIMIT ?",
-        [*params, limit]))
-    return rows, total
-
-
-# One scan as organisers see it: who, where, which device, what it meant, and its corrections.
-SCAN_VIEW = f"""
-SELECT s.seq, s.id, s.participant_id, s.checkpoint, s.direction, s.at, s.received_at,
-  s.sort_at, s.device_id, s.source, s.status, s.reason, s.detail,
-  p.first_name || ' ' || p.last_name AS participant_name,
-  c.name AS checkpoint_name, coalesce(d.name, s.device_id) AS device_name,
-  {VOIDED} AS voided, {MOVED_TO} AS moved_to
-FROM scans s
-LEFT JOIN participants p ON p.id = s.participant_id
-LEFT JOIN checkpoints c ON c.id = s.checkpoint
-LEFT JOIN devices d ON d.id = s.device_id
-"""  # noqa: S608 (VOIDED and MOVED_TO are the read model's constants, not input)
+    where, params = name_matches(q.split()[:5],
+                                 ("first_name", "last_name", "organisation", "city"))
+    where.insert(0, "NOT v.arrived")
+    found = people(db, " AND ".join(where), params, BY_NAME, limit)
+    return found, people_count(db, " AND ".join(where), params)
 
 
 def _scan_row(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
-    """Shape one SCAN_VIEW row as the `scans` event and the overview's tables carry it."""
+    """Shape one of the read model's scan rows as the `scans` event and the overview carry it."""
     device = row["device_name"] or ""
     if device.startswith("organiser:"):
         device = device.split(":", 1)[1]
@@ -185,20 +156,15 @@ def _checkpoint_names(db: Database) -> dict[str, str]:
 
 def scans_by_seq(db: Database, seqs: list[int]) -> list[dict[str, Any]]:
     """Return the given scans (by seq) as organisers see them, oldest first."""
-    if not seqs:
-        return []
-    rows = db.query(SCAN_VIEW + " WHERE s.seq IN (SELECT value FROM json_each(?)) "  # noqa: S608
-                    "ORDER BY s.seq", [json.dumps(sorted(set(seqs)))])
-    names = _checkpoint_names(db)
-    return [_scan_row(r, names) for r in rows]
+    found = scan_rows_by_seq(db, seqs)
+    names = _checkpoint_names(db) if found else {}
+    return [_scan_row(r, names) for r in found]
 
 
 def scans_since(db: Database, since: int, limit: int = 200) -> list[dict[str, Any]]:
     """Return the scans stored after seq `since` (the newest `limit` of them), oldest first."""
-    rows = list(db.query(SCAN_VIEW + " WHERE s.seq > ? ORDER BY s.seq DESC LIMIT ?",
-                         [since, limit]))
     names = _checkpoint_names(db)
-    return [_scan_row(r, names) for r in reversed(rows)]
+    return [_scan_row(r, names) for r in scan_rows_since(db, since, limit)]
 
 
 def recent_scans(db: Database, limit: int = RECENT_SCANS) -> list[dict[str, Any]]:
@@ -206,26 +172,15 @@ def recent_scans(db: Database, limit: int = RECENT_SCANS) -> list[dict[str, Any]
     return list(reversed(scans_since(db, 0, limit)))
 
 
-def latest_seq(db: Database) -> int:
-    """Return the seq of the newest stored scan (0 when there is none)."""
-    return db.execute("SELECT coalesce(max(seq), 0) FROM scans").fetchone()[0]
-
-
 def participant_day(db: Database, participant_id: int) -> dict[str, Any] | None:
     """Return one person's day: every scan (with its corrections) and where they are now."""
-    people = list(db.query(
-        "SELECT p.*, w.title AS working_group_title, x.id AS excursion, "  # noqa: S608
-        "x.title AS excursion_title FROM participants p "
-        "LEFT JOIN working_groups w ON w.id = p.working_group "
-        f"LEFT JOIN excursions x ON x.id = {ASSIGNED_EXCURSION} WHERE p.id = ?",
-        [participant_id]))
-    if not people:
+    found = person(db, participant_id)
+    if found is None:
         return None
     names = _checkpoint_names(db)
-    scans = [_scan_row(r, names) for r in db.query(
-        SCAN_VIEW + " WHERE s.participant_id = ? ORDER BY s.sort_at, s.seq", [participant_id])]
+    scans = [_scan_row(r, names) for r in scan_rows_of(db, participant_id)]
     corrections = corrections_of(db, [scan["id"] for scan in scans])
     for scan in scans:
         scan["corrections"] = corrections.get(scan["id"], [])
     where = where_now(db, participant_id)
-    return {"participant": people[0], "scans": scans, "location": where}
+    return {"participant": found, "scans": scans, "location": where}

@@ -27,7 +27,7 @@ from checkin.badges import qr_png
 from checkin.db import now_iso, writing
 from checkin.desk.printing import render_badge
 from checkin.event import event_info
-from checkin.scans.readmodel import ASSIGNED_EXCURSION
+from checkin.scans.people import people
 
 DEFAULTS = Path(__file__).parent / "templates"
 LANGUAGES = ("de", "nl", "en")
@@ -95,30 +95,24 @@ class Templates:
             raise TemplateProblem(f"badge.{language}.txt: {exc}") from exc
 
 
-# The excursion mailed is the one the person is on today (a walk-on wins over the plan).
-PERSON_SQL = (
-    "SELECT p.id, p.first_name, p.last_name, p.email, p.language, p.code, "  # noqa: S608
-    "w.title AS working_group, r.name AS working_group_room, x.title AS excursion, "
-    "x.departure_place AS excursion_place, x.departs_at AS excursion_departs_at "
-    "FROM participants p LEFT JOIN working_groups w ON w.id = p.working_group "
-    f"LEFT JOIN rooms r ON r.id = w.room LEFT JOIN excursions x ON x.id = {ASSIGNED_EXCURSION}")
-
-
 def recipients(db: Database, only_ids: list[int] | None = None,
                resend: bool = False) -> list[dict[str, Any]]:
     """Return the people to mail: with an address, and (unless `resend`) not yet reached
-    with their current code at their current address. Ordered by id."""
-    sql = PERSON_SQL + " WHERE p.email IS NOT NULL AND p.email != ''"
+    with their current code at their current address. Ordered by id.
+
+    Rows of the people view: the excursion mailed is the one the person is on today.
+    """
+    where = ["v.email IS NOT NULL AND v.email != ''"]
     params: list[Any] = []
     if only_ids is not None:
-        sql += f" AND p.id IN ({', '.join('?' * len(only_ids))})"
+        where.append(f"v.id IN ({', '.join('?' * len(only_ids))})")
         params += only_ids
     if not resend:
-        sql += (" AND NOT EXISTS (SELECT 1 FROM mailings m WHERE m.participant_id = p.id "
-                "AND m.kind = ? AND m.status = 'sent' AND m.code = p.code "
-                "AND lower(m.email) = lower(p.email))")
+        where.append("NOT EXISTS (SELECT 1 FROM mailings m WHERE m.participant_id = v.id "
+                     "AND m.kind = ? AND m.status = 'sent' AND m.code = v.code "
+                     "AND lower(m.email) = lower(v.email))")
         params.append(KIND)
-    return list(db.query(sql + " ORDER BY p.id", params))
+    return people(db, " AND ".join(where), params)
 
 
 def _values(person: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
@@ -135,9 +129,9 @@ def _values(person: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     return {"first_name": person["first_name"], "last_name": person["last_name"],
             "event_name": event.get("name", ""), "date": date, "venue": event.get("venue", ""),
             "host_city": event.get("host_city", ""), "code": person["code"],
-            "working_group": person.get("working_group") or "",
+            "working_group": person.get("working_group_title") or "",
             "working_group_room": person.get("working_group_room") or "",
-            "excursion": person.get("excursion") or "",
+            "excursion": person.get("excursion_title") or "",
             "excursion_place": person.get("excursion_place") or "",
             "excursion_departs": departs, "language": language}
 

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from checkin.codes import issue_code
 from checkin.db import now_iso, writing
+from checkin.scans import people
 from checkin.security.text import describe, invisible_character
 
 COLUMNS = ("first_name", "last_name", "organisation", "organisation_type", "city", "email",
@@ -215,41 +216,12 @@ def find_by_reference(db: Database, text: str) -> int | None:
 
 
 def get_participant(db: Database, participant_id: int) -> dict[str, Any] | None:
-    """Return one participant with their working group's and (today's) excursion's titles."""
-    from checkin.scans.readmodel import ASSIGNED_EXCURSION  # checkin.scans imports this module
-
-    rows = list(db.query(
-        "SELECT p.*, w.title AS working_group_title, w.area AS working_group_area, "  # noqa: S608
-        "x.title AS excursion_title FROM participants p "
-        "LEFT JOIN working_groups w ON w.id = p.working_group "
-        f"LEFT JOIN excursions x ON x.id = {ASSIGNED_EXCURSION} WHERE p.id = ?",
-        [participant_id]))
-    return rows[0] if rows else None
+    """Return one participant as the people view has them (group, today's excursion, presence)."""
+    return people.person(db, participant_id)
 
 
 def search(db: Database, q: str = "", *, city: str = "", working_group: str = "",
            excursion: str = "", limit: int = 500) -> list[dict[str, Any]]:
-    """Find participants whose name or organisation contains every word of `q`, with filters.
-
-    The excursion filter and title are the person's excursion today (walk-ons over the plan).
-    """
-    from checkin.scans.readmodel import ASSIGNED_EXCURSION  # checkin.scans imports this module
-
-    where, params = [], []
-    for word in q.split()[:5]:
-        # instr on casefolded text: LIKE would treat % and _ in the query as wildcards.
-        where.append("(instr(casefold(p.first_name || ' ' || p.last_name || ' ' || "
-                     "p.organisation), ?) > 0)")
-        params.append(word.casefold())
-    for target, value in (("p.city", city), ("p.working_group", working_group),
-                          (ASSIGNED_EXCURSION, excursion)):
-        if value:
-            where.append(f"{target} = ?")
-            params.append(value)
-    sql = ("SELECT p.*, w.title AS working_group_title, x.title AS excursion_title "  # noqa: S608
-           "FROM participants p LEFT JOIN working_groups w ON w.id = p.working_group "
-           f"LEFT JOIN excursions x ON x.id = {ASSIGNED_EXCURSION}")
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE LIMIT ?"
-    return list(db.query(sql, [*params, limit]))
+    """Find participants by every word of `q` and the filters (see checkin.scans.people)."""
+    return people.search_people(db, q, city=city, working_group=working_group,
+                                excursion=excursion, limit=limit)

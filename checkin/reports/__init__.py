@@ -23,14 +23,15 @@ from sqlite_utils import Database
 from checkin.event import event_info, event_zone
 from checkin.scans.readmodel import (
     all_excursion_states,
-    arrival_times,
     day_window,
     excursion_outcome,
     group_attendance,
     in_venue,
+    outside_day,
     split_by_day,
     timelines,
 )
+from checkin.scans.scanlist import log_totals
 from checkin.security.cells import spreadsheet_cell
 
 PARTICIPANT_COLUMNS = ("id", "first_name", "last_name", "organisation", "organisation_type",
@@ -196,25 +197,9 @@ def summary(db: Database) -> dict[str, Any]:
         "over_the_day": over_the_day(db),
         # Scans far outside the event's day: listed apart, they never stretch an axis.
         "outside_day": outside_day(db),
-        "scans": db.execute("SELECT count(*) FROM scans").fetchone()[0],
+        "scans": log_totals(db)["scans"],
         "timezone": str(event_zone(db)),
     }
-
-
-def outside_day(db: Database, limit: int = 20) -> dict[str, Any]:
-    """Return how many effective scans lie outside the event's day, and the first few."""
-    window = day_window(db, arrival_times(db))
-    if window is None:
-        return {"count": 0, "scans": []}
-    where = "WHERE s.sort_at < ? OR s.sort_at >= ?"
-    count = db.execute("SELECT count(*) FROM scans s " + where,  # noqa: S608
-                       list(window)).fetchone()[0]
-    found = list(db.query(
-        "SELECT s.id, s.sort_at, s.checkpoint, s.direction, s.status, s.device_id, "  # noqa: S608
-        "p.first_name || ' ' || p.last_name AS participant_name FROM scans s "
-        "LEFT JOIN participants p ON p.id = s.participant_id " + where +
-        " ORDER BY s.sort_at LIMIT ?", [*window, limit]))
-    return {"count": count, "scans": found}
 
 
 def local_time(db: Database, value: str | None) -> str:

@@ -17,8 +17,9 @@ from checkin.codes import normalise
 from checkin.db import now_iso, writing
 from checkin.errors import DomainError
 from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_scan
+from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS
 from checkin.scans.presence import refresh_location
-from checkin.scans.readmodel import ASSIGNED_EXCURSION, history_before, in_venue, inside
+from checkin.scans.readmodel import history_before, in_venue, inside
 from checkin.scans.sql import rows
 from checkin.security.permissions import ALL, OWN, PEOPLE, UNDO, is_organiser, scope
 from checkin.security.policy import guide_may_name, time_allowed
@@ -28,14 +29,6 @@ MAX_ID = 64
 MAX_CODE = 1000
 RUN_LIMIT = 20
 SCAN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-# The excursion is the one the person is on today: a walk-on of the day wins over the plan.
-PERSON_COLUMNS = ("p.id, p.first_name, p.last_name, p.organisation, p.city, p.working_group, "
-                  "w.title AS working_group_title, x.id AS excursion, "
-                  "x.title AS excursion_title")
-PERSON_JOINS = ("LEFT JOIN working_groups w ON w.id = p.working_group "
-                f"LEFT JOIN excursions x ON x.id = {ASSIGNED_EXCURSION}")
-
-
 class ScanInputError(DomainError, ValueError):
     """A batch of scans is malformed; nothing of it was stored."""
 

@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlite_utils import Database
 
 from checkin.db import now_iso
-from checkin.participants.records import search
 from checkin.scans.access import Actor, roster_excursion
-from checkin.scans.readmodel import ASSIGNED_EXCURSION
-from checkin.scans.record import PERSON_COLUMNS, PERSON_JOINS, person_public
+from checkin.scans.day import ASSIGNED_EXCURSION
+from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS, search_people
+from checkin.scans.record import person_public
 from checkin.scans.sql import rows
 from checkin.security.policy import excursion_returned
 
@@ -55,7 +55,8 @@ def roster(db: Database, actor: Actor, now: datetime | None = None) -> dict[str,
     if excursion is not None and excursion_returned(db, excursion):
         # Back from the trip: the guide's phone needs no list any more, and drops its copy.
         return {"generated_at": now_iso(now), "entries": []}
-    sql = (f"SELECT c.code, c.revoked_at, {PERSON_COLUMNS} FROM codes c "  # noqa: S608
+    # Every issued code (the view's `code` is only the person's current one).
+    sql = (f"SELECT c.code AS badge_code, c.revoked_at, {PERSON_COLUMNS} FROM codes c "  # noqa: S608
            f"JOIN participants p ON p.id = c.participant_id {PERSON_JOINS}")
     params: list[Any] = []
     if excursion is not None:
@@ -64,7 +65,7 @@ def roster(db: Database, actor: Actor, now: datetime | None = None) -> dict[str,
         params.append(excursion)
     entries = []
     for row in rows(db, sql + " ORDER BY c.code", params):
-        code, revoked = row.pop("code"), row.pop("revoked_at")
+        code, revoked = row.pop("badge_code"), row.pop("revoked_at")
         entries.append(encrypt_entry(code, {"status": "revoked" if revoked else "valid",
                                             "participant": person_public(row)}))
     return {"generated_at": now_iso(now), "entries": entries}
@@ -79,7 +80,7 @@ def find_people(db: Database, actor: Actor, q: str) -> list[dict[str, Any]]:
     if len(q) < MIN_QUERY or len(q) > 200:
         raise ValueError(f"Type at least {MIN_QUERY} characters.")
     excursion = roster_excursion(db, actor)
-    rows = search(db, q, excursion=excursion or "", limit=MAX_RESULTS)
+    rows = search_people(db, q, excursion=excursion or "", limit=MAX_RESULTS)
     return [{"id": r["id"], "name": f"{r['first_name']} {r['last_name']}",
              "organisation": r["organisation"], "city": r["city"],
              "working_group_title": r["working_group_title"],

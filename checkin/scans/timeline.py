@@ -1,0 +1,125 @@
+"""The day over time: arrivals, the day the charts show, scans outside it, group attendance."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from checkin.event import event_info, event_zone
+from checkin.scans.log import effective_sql, timelines
+from checkin.scans.sql import rows
+
+# --------------------------------------------------------------------------- arrivals
+
+# The first effective scan of each person who arrived (= has a row in `location`). Moves
+# change no time, so only voids matter; per person the (participant_id, sort_at) index finds
+# the first scan at once: this runs on every arrival.
+_ARRIVALS = """
+SELECT l.participant_id, (SELECT min(s.sort_at) FROM scans s
+        WHERE s.participant_id = l.participant_id AND s.status != 'rejected'
+          AND s.id NOT IN (SELECT scan_id FROM corrections WHERE action = 'void'))
+FROM location l
+"""
+
+
+def arrivals_by_person(db: Database) -> dict[int, str]:
+    """Return each arrived person's arrival time (their first effective scan)."""
+    return dict(db.execute(_ARRIVALS).fetchall())
+
+
+def arrival_times(db: Database) -> list[str]:
+    """Return every arrived person's arrival time, sorted."""
+    return sorted(arrivals_by_person(db).values())
+
+
+def _window(day: str, zone: ZoneInfo) -> tuple[str, str]:
+    """Return a local calendar day as [start, end) UTC log strings."""
+    start = datetime.fromisoformat(day).replace(tzinfo=zone)
+    end = datetime.combine(start.date() + timedelta(days=1), start.time(), tzinfo=zone)
+    return (start.astimezone(UTC).isoformat(timespec="milliseconds"),
+            end.astimezone(UTC).isoformat(timespec="milliseconds"))
+
+
+def day_window(db: Database, times: list[str] | None = None) -> tuple[str, str] | None:
+    """Return the day that charts and the summary show, as [start, end) UTC log strings.
+
+    The event's date in its time zone; if nothing of `times` lies on it (a rehearsal
+    played on another date), the local day holding most of `times`. None: no date at all.
+    """
+    zone = event_zone(db)
+    day = (event_info(db) or {}).get("date")
+    window = None
+    if day:
+        try:
+            window = _window(day, zone)
+        except ValueError:
+            window = None
+    if times and (window is None or not any(window[0] <= t < window[1] for t in times)):
+        days: dict[str, int] = defaultdict(int)
+        for t in times:
+            days[datetime.fromisoformat(t).astimezone(zone).date().isoformat()] += 1
+        window = _window(max(sorted(days), key=lambda d: days[d]), zone)
+    return window
+
+
+def split_by_day(db: Database, times: list[str]) -> tuple[list[str], list[str]]:
+    """Split log times into those on the shown day (see day_window) and those outside it."""
+    window = day_window(db, times)
+    if window is None:
+        return list(times), []
+    on = [t for t in times if window[0] <= t < window[1]]
+    return on, [t for t in times if not window[0] <= t < window[1]]
+
+
+
+def outside_day(db: Database, limit: int = 20) -> dict[str, Any]:
+    """Return how many effective scans lie outside the shown day, and the first `limit`."""
+    window = day_window(db, arrival_times(db))
+    if window is None:
+        return {"count": 0, "scans": []}
+    # Effective scans only, as every other count: rejected and voided ones count nowhere.
+    # A move changes no time, so the window narrows the raw scans.
+    outside = effective_sql("(s.sort_at < :start OR s.sort_at >= :end)", kind=False)
+    params = {"start": window[0], "end": window[1], "limit": limit}
+    count = db.execute(f"SELECT count(*) FROM ({outside})", params).fetchone()[0]  # noqa: S608
+    found = rows(db, "SELECT e.id, e.sort_at, e.checkpoint, e.direction, e.participant_id, "  # noqa: S608
+                     "p.first_name || ' ' || p.last_name AS participant_name "
+                     f"FROM ({outside}) e LEFT JOIN participants p ON p.id = e.participant_id "
+                     "ORDER BY e.sort_at, e.seq LIMIT :limit", params)
+    return {"count": count, "scans": found}
+
+# --------------------------------------------------------------------------- working groups
+
+def attended_group(scans: list[dict[str, Any]], room: str, starts: str | None,
+                   ends: str | None) -> bool:
+    """Say whether a person's effective scans put them in `room` during [starts, ends)."""
+    for n, scan in enumerate(scans):
+        if scan["kind"] != "room" or scan["ref"] != room or scan["direction"] != "in":
+            continue
+        if starts is None or ends is None:
+            return True
+        left = scans[n + 1]["sort_at"] if n + 1 < len(scans) else None
+        if scan["sort_at"] < ends and (left is None or left > starts):
+            return True
+    return False
+
+
+def group_attendance(db: Database, timeline: dict[int, list[dict[str, Any]]] | None = None
+                     ) -> dict[int, str]:
+    """Return per person whether they attended their working group: 'yes', 'no' or ''."""
+    timeline = timelines(db) if timeline is None else timeline
+    groups = {g["id"]: g for g in rows(db, "SELECT id, room, starts_at, ends_at "
+                                           "FROM working_groups")}
+    out = {}
+    for pid, group_id in db.execute("SELECT id, working_group FROM participants").fetchall():
+        group = groups.get(group_id)
+        if not group or not group["room"]:
+            out[pid] = ""
+            continue
+        out[pid] = "yes" if attended_group(timeline.get(pid, []), group["room"],
+                                           group["starts_at"], group["ends_at"]) else "no"
+    return out

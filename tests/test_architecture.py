@@ -1,0 +1,182 @@
+"""One house: only checkin/scans/ reads the day's log (issue 18).
+
+The scan log is `scans`, `corrections` and `excursion_events`. Code outside checkin/scans/
+asks the read model's functions instead of writing SQL over these tables or pasting the SQL
+fragments checkin/scans/ uses itself, so that every number is counted by one rule. This test
+reads the source: the string literals (docstrings aside) of every module outside
+checkin/scans/, and what each imports from checkin.scans.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+from pathlib import Path
+
+import checkin
+
+PACKAGE = Path(checkin.__file__).parent
+ROOT = PACKAGE.parent
+LOG_TABLES = ("scans", "corrections", "excursion_events")
+# SQL naming a log table as a table: FROM/JOIN/INTO/UPDATE/TABLE scans ("DELETE FROM scans"
+# is caught by its FROM). Prose says "from scans" too: a lower-case keyword counts only in
+# text that also holds a statement's verb.
+SQL_OVER_LOG = re.compile(
+    r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+(?:" + "|".join(LOG_TABLES) + r")\b", re.IGNORECASE)
+SQL_VERB = re.compile(r"\b(?:SELECT|INSERT|UPDATE|DELETE|CREATE)\b", re.IGNORECASE)
+# What an imported string must look like to be a fragment of SQL.
+SQL_WORDS = re.compile(r"\b(?:SELECT|FROM|JOIN|WHERE|EXISTS|coalesce|LIMIT)\b", re.IGNORECASE)
+
+# Modules outside checkin/scans/ that may still name the log's tables, and why.
+EXCEPTIONS = {
+    "checkin/schema.py": "creates the log's tables, their indexes, and migrates them",
+    "checkin/security/erase.py": "the erasure and the purge clear organisers' notes in "
+                                 "`corrections`; these statements move to checkin/scans/erase.py "
+                                 "(the purge's branch of issue 18): drop this exception then",
+}
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """Return the ids of the docstring nodes of a module, its classes and functions."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                found.add(id(body[0].value))
+    return found
+
+
+def _text(node: ast.AST) -> str | None:
+    """Return the text a string expression spells, with '{}' for what is computed, or None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _text(node.left), _text(node.right)
+        if left is not None or right is not None:
+            return (left if left is not None else "{}") + (right if right is not None else "{}")
+    return None
+
+
+def _sql_fragment(module: str, name: str) -> bool:
+    """Say whether `name` in checkin.scans module `module` is a string of SQL."""
+    try:
+        value = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return False
+    return isinstance(value, str) and bool(SQL_WORDS.search(value))
+
+
+def log_sql_problems(source: str) -> list[str]:
+    """Return each place where `source` (a module's text) reads or writes the log itself:
+    SQL naming a log table, and SQL fragments taken from checkin.scans."""
+    tree = ast.parse(source)
+    skip = _docstrings(tree)
+    problems = []
+    # Names bound to checkin.scans modules, for fragments read as `module.NAME`.
+    modules: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("checkin.scans") and alias.asname:
+                    modules[alias.asname] = alias.name
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("checkin.scans"):
+            for alias in node.names:
+                if node.module == "checkin.scans" and \
+                        (PACKAGE / "scans" / f"{alias.name}.py").exists():
+                    modules[alias.asname or alias.name] = f"checkin.scans.{alias.name}"
+                elif _sql_fragment(node.module, alias.name):
+                    problems.append(f"line {node.lineno}: imports the SQL fragment "
+                                    f"{alias.name} from {node.module}")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id in modules and _sql_fragment(modules[node.value.id], node.attr):
+            problems.append(f"line {node.lineno}: uses the SQL fragment "
+                            f"{modules[node.value.id]}.{node.attr}")
+        if id(node) in skip or isinstance(node, ast.Constant) and _inside_joined(tree, node):
+            continue
+        text = _text(node)
+        # A BinOp's parts are visited on their own too: report the outermost text only once.
+        if text is None or _part_of_larger(tree, node):
+            continue
+        for found in SQL_OVER_LOG.finditer(text):
+            keyword = found.group(0).split()[0]
+            if keyword.isupper() or SQL_VERB.search(text):
+                problems.append(f"line {node.lineno}: SQL over the log: {found.group(0)!r}")
+                break
+    return problems
+
+
+def _parents(tree: ast.AST) -> dict[int, ast.AST]:
+    cached = getattr(tree, "_parents", None)
+    if cached is None:
+        cached = {id(child): parent for parent in ast.walk(tree)
+                  for child in ast.iter_child_nodes(parent)}
+        tree._parents = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _inside_joined(tree: ast.AST, node: ast.AST) -> bool:
+    """Say whether a constant is a piece of an f-string (read with the f-string instead)."""
+    return isinstance(_parents(tree).get(id(node)), ast.JoinedStr)
+
+
+def _part_of_larger(tree: ast.AST, node: ast.AST) -> bool:
+    """Say whether a string expression is one operand of a longer concatenation."""
+    parent = _parents(tree).get(id(node))
+    return isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add) \
+        and _text(parent) is not None
+
+
+def _modules() -> list[Path]:
+    """Every module of the package outside checkin/scans/."""
+    return sorted(p for p in PACKAGE.rglob("*.py")
+                  if p.relative_to(PACKAGE).parts[0] != "scans")
+
+
+def test_only_the_scans_package_reads_the_log():
+    """No module outside checkin/scans/ writes SQL over the log or pastes its fragments."""
+    found = {}
+    for path in _modules():
+        name = path.relative_to(ROOT).as_posix()
+        problems = log_sql_problems(path.read_text(encoding="utf-8"))
+        if problems and name not in EXCEPTIONS:
+            found[name] = problems
+    assert found == {}, "ask checkin.scans (the read model) instead:\n" + "\n".join(
+        f"{name}: {p}" for name, problems in found.items() for p in problems)
+
+
+def test_every_exception_is_still_needed():
+    """An exception whose module no longer names the log is removed, so the list stays true."""
+    for name in EXCEPTIONS:
+        path = ROOT / name
+        assert path.exists(), f"{name} is gone: remove its exception"
+        assert log_sql_problems(path.read_text(encoding="utf-8")), \
+            f"{name} no longer names the log: remove its exception"
+
+
+def test_the_checker_finds_sql_over_the_log():
+    """The checker is not blind: each way of reading the log around the read model is found."""
+    assert log_sql_problems('ROWS = "SELECT count(*) FROM scans WHERE status = ?"\n')
+    assert log_sql_problems('def f(db):\n    """Count."""\n'
+                            '    return db.execute("SELECT 1 FROM participants p "\n'
+                            '                      "LEFT JOIN corrections c ON 1")\n')
+    assert log_sql_problems('def f(db, t):\n    db.execute(f"DELETE FROM excursion_events '
+                            'WHERE at < {t}")\n')
+    assert log_sql_problems('def f(db):\n    db.execute("INSERT INTO " "scans (id) VALUES (1)")\n')
+    assert log_sql_problems('Q = "select id from scans where seq > ?"\n')
+    assert log_sql_problems('def f(db, w):\n    db.execute("SELECT * FROM " + "corrections" + w)\n')
+    assert log_sql_problems("from checkin.scans.readmodel import ASSIGNED_EXCURSION\n")
+    assert log_sql_problems("from checkin.scans.log import VOIDED, timelines\n")
+    assert log_sql_problems("from checkin.scans import people\n"
+                            "SQL = people.PERSON_JOINS\n")
+    # ...and quiet where there is nothing to find: prose, other tables, the read model's calls.
+    assert log_sql_problems('"""Counts derived from scans and corrections."""\n'
+                            'from checkin.scans.readmodel import timelines\n'
+                            'from checkin.scans.corrections import MAX_NOTE\n'
+                            'Q = "SELECT id FROM participants WHERE scans_seen = 1"\n'
+                            'MESSAGE = "Nothing was deleted from scans."\n') == []
