@@ -31,9 +31,6 @@ SQL_WORDS = re.compile(r"\b(?:SELECT|FROM|JOIN|WHERE|EXISTS|coalesce|LIMIT)\b", 
 # Modules outside checkin/scans/ that may still name the log's tables, and why.
 EXCEPTIONS = {
     "checkin/schema.py": "creates the log's tables, their indexes, and migrates them",
-    "checkin/security/erase.py": "the erasure and the purge clear organisers' notes in "
-                                 "`corrections`; these statements move to checkin/scans/erase.py "
-                                 "(the purge's branch of issue 18): drop this exception then",
 }
 
 
