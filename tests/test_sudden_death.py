@@ -66,9 +66,12 @@ def die_suddenly(server: Server, db_path: Path) -> None:
     lines = {pid: cmdline(pid) for pid in tree}
     # The tree holds all of the product: the arbiter, its worker, the keeper and Litestream
     # (the last two run in sessions of their own, found through their parents).
-    assert any("checkin.continuity.keeper" in line for line in lines.values()), lines
+    keepers = [pid for pid, line in lines.items() if "checkin.continuity.keeper" in line]
+    assert len(keepers) == 1, lines
     assert any("litestream replicate" in line for line in lines.values()), lines
-    assert sum("checkin.cli" in line and " serve " in line for line in lines.values()) >= 2, lines
+    workers = [pid for pid in tree if pid not in keepers
+               and (stat := processes._stat(pid)) is not None and stat.ppid == server.proc.pid]
+    assert workers, lines
     processes.kill(server.proc, tree)
     server.log.close()
     assert processes.running(tree) == {}, lines
