@@ -177,3 +177,18 @@ def test_the_checker_finds_sql_over_the_log():
                             'from checkin.scans.corrections import MAX_NOTE\n'
                             'Q = "SELECT id FROM participants WHERE scans_seen = 1"\n'
                             'MESSAGE = "Nothing was deleted from scans."\n') == []
+
+
+# A module a newcomer can read in one sitting; longer ones are split into a package.
+MAX_LINES = 500
+# Modules allowed over MAX_LINES, and why (none today).
+LONG_MODULES: dict[str, str] = {}
+
+
+def test_no_module_is_over_500_lines():
+    """Every module of the package has at most 500 lines, or a named exception."""
+    long = {p.relative_to(ROOT).as_posix(): n for p in sorted(PACKAGE.rglob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert {name: n for name, n in long.items() if name not in LONG_MODULES} == {}, \
+        "split these into smaller modules"
+    assert set(LONG_MODULES) <= set(long), "a listed long module is short now: remove it"

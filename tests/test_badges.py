@@ -440,12 +440,12 @@ def test_many_badges_for_the_server_are_rendered_in_a_child_process(db_path, tmp
 
     data, count = badges.render_pdf_bytes(str(db_path), None, count_hint=badges.CHILD_FROM)
     assert count == 60
-    assert badges._POOL is not None  # the child did the work
-    pid = badges._POOL.submit(os.getpid).result()
+    assert badges.pdf._POOL is not None  # the child did the work
+    pid = badges.pdf._POOL.submit(os.getpid).result()
     assert pid != os.getpid()
     pages = rasterise_150(data, tmp_path)
     assert len(pages) == 15 and sum(len(decode(p)) for p in pages) == 60
     small, one = badges.render_pdf_bytes(str(db_path), [1])
     assert one == 1 and small.startswith(b"%PDF")
     badges.shutdown_pool()  # the test stops what it started
-    assert badges._POOL is None
+    assert badges.pdf._POOL is None
