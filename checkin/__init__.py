@@ -12,10 +12,10 @@ from werkzeug.routing import IntegerConverter
 
 from checkin.core import db
 from checkin.core.paths import STATIC, TEMPLATES, TRANSLATIONS, default_database
+from checkin.http.extensions import babel, csrf, socketio
 from checkin.live.frames import DeclineCompression
 from checkin.security import web as security_web
 from checkin.web import i18n, routes
-from checkin.web.extensions import babel, csrf, socketio
 
 
 def _secret_key(path: str) -> str:

@@ -2,7 +2,7 @@
 every role.
 
 The expected answer of every cell is written down once, below, from what each role's job
-needs (not computed from checkin.security.permissions, which is the code under test). The
+needs (not computed from checkin.core.permissions, which is the code under test). The
 rules come from the app's URL map and the events from the /live handlers registered: a new
 URL rule (or method), a new event or a new role without its row here fails the tests, so
 nobody adds one without deciding who may use it.
@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from checkin import create_app
+from checkin.core.permissions import POLICY
 from checkin.devices import add_device, revoke
+from checkin.http.extensions import socketio
 from checkin.scans import organiser_actor, record_scans
-from checkin.security.permissions import POLICY
-from checkin.web.extensions import socketio
 from tests.conftest import ORGANISER, csrf_token
 
 ROLES = ("anonymous", "scanner", "guide", "guide_other", "display", "desk", "kiosk", "revoked",

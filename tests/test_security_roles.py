@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from checkin.core import permissions
 from checkin.devices import add_device
 from checkin.scans import organiser_actor, record_scans
-from checkin.security import permissions
 from tests.conftest import ORGANISER, csrf_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,7 +194,7 @@ ROLE_TEST = re.compile(r"""(\[["']role["']\]|\.get\(["']role["']\)|\brole)\s*"""
 
 #: Files that may name roles: the policy itself, and the badge (a participant's role, such as
 #: speaker, printed on it: not a permission).
-NAMES_ROLES = {"checkin/security/permissions.py", "checkin/badges/__init__.py"}
+NAMES_ROLES = {"checkin/core/permissions.py", "checkin/badges/card.py"}
 
 
 def test_no_module_decides_by_a_role_s_name_but_the_policy():

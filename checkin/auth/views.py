@@ -19,23 +19,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from checkin.auth import accounts
+from checkin.auth import SESSION_ID, accounts, sessions
+from checkin.auth.signals import session_ended
 from checkin.core.db import get_db
-from checkin.security import sessions
-from checkin.security.signals import session_ended
 
 THROTTLE = "checkin.login_throttle"
-
-
-SESSION_ID = "sid"
-
-
-def current_organiser() -> str | None:
-    """Return the signed-in organiser's username, if their server-side session is live."""
-    if "organiser" not in g:
-        sid = session.get(SESSION_ID)
-        g.organiser = sessions.session_user(get_db(), sid) if sid else None
-    return g.organiser
 
 
 def sign_in(username: str) -> None:
@@ -86,7 +74,7 @@ def login() -> Any:
 
 def logout() -> Any:
     """Sign the organiser out: the session ends for every copy of the cookie."""
-    from checkin.api.views import send
+    from checkin.http.signals import send
 
     sid = session.get(SESSION_ID)
     sessions.end_session(get_db(), sid)

@@ -11,7 +11,7 @@ the child process, previews). This module is their public face.
 """
 
 from checkin.badges.card import draw_badge
-from checkin.badges.draw import Logo, Pen, Style, badge_style, city_style
+from checkin.badges.draw import Pen, Style, badge_style, city_style
 from checkin.badges.layout import (
     BADGE,
     BAND_H,
@@ -36,6 +36,7 @@ from checkin.badges.pdf import (
 from checkin.badges.qr import qr_png, qr_runs, qr_svg
 from checkin.badges.selection import people, select_participants, sort_key
 from checkin.badges.text import missing_glyphs
+from checkin.core.logo import Logo
 
 __all__ = [
     "BADGE", "BAND_H", "CHILD_FROM", "DEFAULT_SIZE", "MARK_FROM", "MARK_TO", "PAD", "QR_MODULE",

@@ -70,7 +70,7 @@ def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable
     group ids and excursion ids; within one filter any value matches. Unknown people,
     groups or excursions raise LookupError naming them.
     """
-    from checkin.participants.records import find_by_reference
+    from checkin.core.codes import find_by_reference
 
     where: list[str] = []
     params: list[Any] = []

@@ -145,8 +145,8 @@ def reissue_command(ctx: Context, participant: str) -> None:
 
     Example: checkin --db event.db reissue anouk.bijl@example.nl
     """
-    from checkin.core.codes import reissue
-    from checkin.participants.records import find_by_reference, get_participant
+    from checkin.core.codes import find_by_reference, reissue
+    from checkin.participants.records import get_participant
 
     db = ctx.db()
     pid = find_by_reference(db, participant)

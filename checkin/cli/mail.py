@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import click
 
 from checkin import mail
+from checkin.core.codes import find_by_reference
 from checkin.mail.sending import Connection, send_all
-from checkin.participants.records import find_by_reference
 
 if TYPE_CHECKING:
     from checkin.cli import Context

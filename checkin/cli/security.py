@@ -15,7 +15,7 @@ def organiser_remove_command(obj: object, username: str) -> None:
 
     Example: checkin --db event.db organiser remove anna
     """
-    from checkin.security.sessions import remove_organiser
+    from checkin.auth.sessions import remove_organiser
 
     if not remove_organiser(obj.db(), username):  # type: ignore[attr-defined]
         click.echo(f"No organiser {username!r}.", err=True)
@@ -40,7 +40,8 @@ def participant_delete_command(obj: object, participant: str, yes: bool) -> None
 
     Example: checkin --db event.db participant delete 17 --yes
     """
-    from checkin.participants.records import find_by_reference, get_participant
+    from checkin.core.codes import find_by_reference
+    from checkin.participants.records import get_participant
     from checkin.security.erase import erase_participant
 
     db = obj.db()  # type: ignore[attr-defined]

@@ -8,9 +8,9 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, render_template
 from flask_babel import format_timedelta
 
+from checkin.auth import organiser_required
 from checkin.continuity import faults, instance
 from checkin.continuity.status import continuity_status
-from checkin.security.permissions import organiser_required
 
 
 def _status() -> dict[str, Any]:

@@ -74,3 +74,11 @@ def resolve(db: Database, text: str) -> tuple[str, dict[str, Any] | None]:
     person = rows[0]
     revoked = person.pop("code_revoked_at")
     return ("revoked" if revoked else "valid"), person
+
+
+def find_by_reference(db: Database, text: str) -> int | None:
+    """Return the id of the participant `text` names: their id, e-mail or current code."""
+    row = db.execute("SELECT id FROM participants WHERE CAST(id AS TEXT) = ? "
+                     "OR lower(email) = lower(?) OR code = ?",
+                     [text, text, normalise(text) or ""]).fetchone()
+    return row[0] if row else None

@@ -8,10 +8,11 @@ import sqlite3
 import termios
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
 from sqlite_utils import Database
@@ -19,6 +20,8 @@ from sqlite_utils import Database
 from checkin.core.files import create_private
 from checkin.core.offload import cooperative
 from checkin.core.schema import migrations
+
+T = TypeVar("T")
 
 BUSY_SECONDS = 10
 
@@ -243,3 +246,12 @@ def init_app(app: Flask) -> None:
     fds = app.config.get("WRITE_TURN")
     app.extensions[WRITE_LOCK] = WriteLock(WriteTurn(fds) if fds and cooperative() else None)
     app.teardown_appcontext(close_db)
+
+
+def with_database(database: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call `fn(db, *args, **kwargs)` on a connection of its own to `database`, then close it."""
+    db = connect(database)
+    try:
+        return fn(db, *args, **kwargs)
+    finally:
+        db.conn.close()

@@ -110,7 +110,7 @@ def _badges(raw: Any, base: Path | None, problems: list[str]) -> dict[str, Any]:
         if len(data) > 2 * 1024 * 1024:
             problems.append(f"[badges] logo {logo!r} is larger than 2 MB")
             return out
-        from checkin.badges import Logo
+        from checkin.core.logo import Logo
 
         try:
             Logo.load(kind, data)

@@ -129,14 +129,3 @@ def real_sleep(seconds: float) -> None:
         import time
 
         time.sleep(seconds)
-
-
-def with_database(database: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Call `fn(db, *args, **kwargs)` on a connection of its own to `database`, then close it."""
-    from checkin.core.db import connect
-
-    db = connect(database)
-    try:
-        return fn(db, *args, **kwargs)
-    finally:
-        db.conn.close()

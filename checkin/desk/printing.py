@@ -26,8 +26,8 @@ from sqlite_utils import Database
 from checkin import badges
 from checkin.badges import DEFAULT_SIZE
 from checkin.core.codes import reissue
-from checkin.core.db import connect, now_iso, writing
-from checkin.core.offload import run_blocking, with_database
+from checkin.core.db import connect, now_iso, with_database, writing
+from checkin.core.offload import run_blocking
 from checkin.desk.background import Worker
 
 LP_TIMEOUT = 30

@@ -9,9 +9,10 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from checkin.api.views import ApiError, actor, api_blueprint, json_body
+from checkin.api import ApiError, actor, api_blueprint, json_body
 from checkin.auth.throttle import LoginThrottle
 from checkin.core.db import get_db
+from checkin.core.permissions import PRINT, SELF_CHECK_IN, WALK_IN, require
 from checkin.desk import (
     AlreadyRegistered,
     WalkInInvalid,
@@ -20,10 +21,9 @@ from checkin.desk import (
     who,
 )
 from checkin.desk import kiosk as kiosk_domain
+from checkin.http.signals import send
 from checkin.scans.access import actor_ref
 from checkin.scans.signals import scans_recorded
-from checkin.security.permissions import PRINT, SELF_CHECK_IN, WALK_IN, require
-from checkin.web.signals import send
 
 PRINTER = "checkin.desk.printer"
 # Long enough to read the welcome and take the badge, short enough for the next person.
@@ -210,7 +210,7 @@ def idle_seconds(asked: str | None) -> int:
 
 def kiosk_page() -> Response:
     """The kiosk's start screen (the device token lives in the browser, as for scanners)."""
-    from checkin.scanner.views import strings as scanner_strings
+    from checkin.scanner import strings as scanner_strings
 
     html = render_template("kiosk/kiosk.html", strings={
         **{k: v for k, v in scanner_strings().items()

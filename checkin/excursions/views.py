@@ -8,10 +8,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, render_template, request, url_for
 from flask_babel import gettext as _
 
-from checkin.api.views import ApiError, actor, api_blueprint, json_body
-from checkin.auth.views import current_organiser
+from checkin.api import ApiError, actor, api_blueprint, json_body
+from checkin.auth import current_organiser
 from checkin.core.db import get_db
 from checkin.core.event import event_info
+from checkin.core.permissions import EXCURSION, EXCURSION_EVENTS, OWN, require
 from checkin.excursions import (
     event_detail,
     excursion_of,
@@ -19,16 +20,15 @@ from checkin.excursions import (
     record_event,
 )
 from checkin.excursions.signals import excursion_changed
-from checkin.scanner.views import worker_response
+from checkin.http.signals import send
+from checkin.scanner import worker_response
 from checkin.scans.access import actor_ref
-from checkin.security.permissions import EXCURSION, EXCURSION_EVENTS, OWN, require
-from checkin.security.policy import (
+from checkin.scans.policy import (
     excursion_view,
     guide_walk_on,
     parse_device_time,
     time_allowed,
 )
-from checkin.web.signals import send
 
 NO_STORE = {"Cache-Control": "no-store, private"}
 
@@ -42,7 +42,7 @@ def _allowed(who: dict[str, Any], action: str, excursion_id: str) -> str:
 
 
 def for_role(who: dict[str, Any], state: Any) -> Any:
-    """Return what the caller may read of an excursion's state (see security.policy)."""
+    """Return what the caller may read of an excursion's state (see checkin.scans.policy)."""
     return excursion_view(who, state) if state else state
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from flask import Blueprint, Flask, Response, request
 from flask_babel import get_locale
 
+from checkin.auth import organiser_required
 from checkin.core.db import get_db
 from checkin.lists import build_pdf
-from checkin.security.permissions import organiser_required
 
 
 def lists_pdf() -> Response:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from checkin import devices
-from checkin.security.permissions import (
+from checkin.core.permissions import (
     ALL,
     LIVE_EXCURSION,
     LIVE_HEADCOUNTS,
@@ -28,7 +28,7 @@ from checkin.security.permissions import (
 HEADCOUNTS = "headcounts"
 ORGANISERS = "organisers"
 EXCURSION_PREFIX = "excursion:"
-#: Whom an excursion's room reaches, as security.policy sees an actor: its guide's phones.
+#: Whom an excursion's room reaches, as checkin.scans.policy sees an actor: its guide's phones.
 EXCURSION_AUDIENCE: dict[str, Any] = {"role": "guide"}
 #: The /live actions: a role with none of them is refused on connecting.
 LIVE_ACTIONS = (LIVE_HEADCOUNTS, LIVE_EXCURSION, LIVE_ORGANISERS)

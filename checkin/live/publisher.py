@@ -38,8 +38,18 @@ from flask_socketio import SocketIO
 from sqlite_utils import Database
 
 from checkin import devices
+from checkin.auth.sessions import session_user
+from checkin.auth.signals import session_ended
 from checkin.core.db import connect
 from checkin.core.offload import cooperative
+from checkin.core.permissions import (
+    LIVE_EXCURSION,
+    LIVE_HEADCOUNTS,
+    LIVE_ORGANISERS,
+    POLICY,
+    is_organiser,
+    may,
+)
 from checkin.core.places import with_states
 from checkin.devices.signals import device_revoked
 from checkin.excursions import all_excursion_states, excursion_state
@@ -55,18 +65,8 @@ from checkin.live.access import (
 from checkin.live.alerts import alerts
 from checkin.scans import headcounts
 from checkin.scans.day import events_since, latest_event_seq
+from checkin.scans.policy import excursion_view
 from checkin.scans.signals import scan_corrected, scans_recorded
-from checkin.security.permissions import (
-    LIVE_EXCURSION,
-    LIVE_HEADCOUNTS,
-    LIVE_ORGANISERS,
-    POLICY,
-    is_organiser,
-    may,
-)
-from checkin.security.policy import excursion_view
-from checkin.security.sessions import session_user
-from checkin.security.signals import session_ended
 
 NAMESPACE = "/live"
 EXTENSION = "checkin.live"

@@ -22,11 +22,11 @@ from flask import (
 from flask_babel import gettext as _
 
 from checkin import mail
+from checkin.auth import organiser_required
 from checkin.core.db import connect, get_db
 from checkin.desk.background import Worker
 from checkin.mail.sending import Connection, send_all
 from checkin.participants.records import EMAIL
-from checkin.security.permissions import organiser_required
 
 RUN = "checkin.mail.run"
 SECURITY = ("starttls", "ssl", "plain")

@@ -205,16 +205,6 @@ def add_participant(db: Database, **fields: Any) -> dict[str, Any]:
     return found
 
 
-def find_by_reference(db: Database, text: str) -> int | None:
-    """Return the id of the participant `text` names: their id, e-mail or current code."""
-    from checkin.core.codes import normalise
-
-    row = db.execute("SELECT id FROM participants WHERE CAST(id AS TEXT) = ? "
-                     "OR lower(email) = lower(?) OR code = ?",
-                     [text, text, normalise(text) or ""]).fetchone()
-    return row[0] if row else None
-
-
 def get_participant(db: Database, participant_id: int) -> dict[str, Any] | None:
     """Return one participant as the people view has them (group, today's excursion, presence)."""
     return people.person(db, participant_id)

@@ -24,14 +24,13 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlite_utils import Database
 
-from checkin.auth.views import current_organiser
+from checkin.auth import current_organiser, organiser_required
 from checkin.core.codes import reissue as reissue_code
-from checkin.core.db import get_db
-from checkin.core.offload import run_blocking, run_in_process, with_database
+from checkin.core.db import get_db, with_database
+from checkin.core.offload import run_blocking, run_in_process
 from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants, import_file
 from checkin.participants.records import SHOWN_PROBLEMS, get_participant, search
-from checkin.security.permissions import organiser_required
 
 PER_PAGE = 100
 FILTERS = ("q", "city", "working_group", "excursion")

@@ -8,9 +8,10 @@ from flask import Blueprint, Flask, Response, current_app, render_template
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
-from checkin.core.db import get_db
+from checkin.auth import organiser_required
+from checkin.core.db import get_db, with_database
 from checkin.core.event import event_zone
-from checkin.core.offload import run_blocking, with_database
+from checkin.core.offload import run_blocking
 from checkin.desk import walk_in_count
 from checkin.reports import (
     GROUP_COLUMNS,
@@ -23,7 +24,6 @@ from checkin.reports import (
 )
 from checkin.reports.charts import bar_chart, line_chart
 from checkin.reports.times import report_for_csv, report_for_excel
-from checkin.security.permissions import organiser_required
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

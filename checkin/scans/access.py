@@ -1,4 +1,4 @@
-"""Where an actor may scan and whose people it may see, as checkin.security.permissions says."""
+"""Where an actor may scan and whose people it may see, as checkin.core.permissions says."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.scans.sql import rows
-from checkin.security.permissions import (
+from checkin.core.permissions import (
     ALL,
     CHECKPOINTS,
     PEOPLE,
@@ -17,7 +16,8 @@ from checkin.security.permissions import (
     organiser_actor,
     scope,
 )
-from checkin.security.permissions import may_scan_at as may_scan
+from checkin.core.permissions import may_scan_at as may_scan
+from checkin.scans.sql import rows
 
 __all__ = ["Actor", "Forbidden", "actor_ref", "checkpoints", "may_scan", "organiser_actor",
            "roster_excursion", "visible_checkpoints"]

@@ -16,13 +16,13 @@ from sqlite_utils import Database
 from checkin.core.codes import normalise
 from checkin.core.db import now_iso, writing
 from checkin.core.errors import DomainError
+from checkin.core.permissions import ALL, OWN, PEOPLE, UNDO, is_organiser, scope
 from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_scan
 from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS
+from checkin.scans.policy import guide_may_name, time_allowed
 from checkin.scans.presence import refresh_location
 from checkin.scans.readmodel import history_before, in_venue, inside
 from checkin.scans.sql import rows
-from checkin.security.permissions import ALL, OWN, PEOPLE, UNDO, is_organiser, scope
-from checkin.security.policy import guide_may_name, time_allowed
 
 MAX_BATCH = 500
 MAX_ID = 64

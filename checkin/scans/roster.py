@@ -22,9 +22,9 @@ from checkin.core.db import now_iso
 from checkin.scans.access import Actor, roster_excursion
 from checkin.scans.day import ASSIGNED_EXCURSION
 from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS, search_people
+from checkin.scans.policy import excursion_returned
 from checkin.scans.record import person_public
 from checkin.scans.sql import rows
-from checkin.security.policy import excursion_returned
 
 MAX_RESULTS = 20
 MIN_QUERY = 2

@@ -9,7 +9,7 @@ from flask import Flask, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from checkin.security.sessions import IDLE
+from checkin.auth.sessions import IDLE
 
 HSTS = "max-age=31536000"
 
@@ -24,7 +24,7 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def _signed_in() -> bool:
-    from checkin.auth.views import current_organiser
+    from checkin.auth import current_organiser
 
     return current_organiser() is not None
 

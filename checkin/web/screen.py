@@ -101,8 +101,8 @@ def favicon() -> Response:
 def names_api() -> Any:
     """GET /api/v1/event-names: the event's names in the caller's language (?lang=), for
     device pages; like every device API call it needs a device token or an organiser."""
-    from checkin.api.views import actor
-    from checkin.security.permissions import IDENTIFY, require
+    from checkin.api import actor
+    from checkin.core.permissions import IDENTIFY, require
 
     require(actor(), IDENTIFY)
     return event_names()
@@ -110,7 +110,7 @@ def names_api() -> Any:
 
 def register(app: Flask) -> None:
     """Attach the shared filters, the favicon and the error pages to the app."""
-    from checkin.api.views import api_blueprint
+    from checkin.api import api_blueprint
 
     bp = api_blueprint("event_names")
     bp.add_url_rule("/event-names", view_func=names_api)

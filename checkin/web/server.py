@@ -35,7 +35,7 @@ from typing import Any
 import click
 
 from checkin.core.offload import real_sleep, start_thread
-from checkin.web.socket_guard import AUTH_SECONDS, PER_ADDRESS
+from checkin.http.socket_guard import AUTH_SECONDS, PER_ADDRESS
 
 # Open connections per worker (WebSockets and idle keep-alive HTTP alike); each is a
 # greenlet of a few kilobytes. The process's open-files limit is raised to fit.

@@ -12,8 +12,6 @@ test keeps the two the same.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from checkin.core.errors import DomainError
@@ -169,33 +167,6 @@ def may_read_names(actor: Actor, returned: bool) -> bool:
     """
     reach = scope(actor, EXCURSION)
     return reach == ALL or (reach == OWN and not returned)
-
-
-def organiser_page(action: str = MANAGE) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Return a decorator for organisers' pages: visitors go to sign-in, others get 403."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(view)
-        def wrapped(**kwargs: Any) -> Any:
-            from flask import abort, redirect, request, url_for
-
-            from checkin.auth.views import current_organiser
-
-            username = current_organiser()
-            if username is None:
-                # full_path ends in a bare "?" when there is no query string.
-                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-            if not may(organiser_actor(username), action):
-                abort(403)
-            return view(**kwargs)
-
-        return wrapped
-
-    return decorate
-
-
-#: The decorator of every organisers' page.
-organiser_required = organiser_page(MANAGE)
 
 
 def markdown_table() -> str:
