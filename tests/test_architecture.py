@@ -192,3 +192,54 @@ def test_no_module_is_over_500_lines():
     assert {name: n for name, n in long.items() if name not in LONG_MODULES} == {}, \
         "split these into smaller modules"
     assert set(LONG_MODULES) <= set(long), "a listed long module is short now: remove it"
+
+
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+CODE = re.compile(r"`([^`\s]+)`")
+
+
+def named_in_architecture() -> list[str]:
+    """Return each file, folder, module or function docs/architecture.md names in code."""
+    found = []
+    for token in CODE.findall(ARCHITECTURE.read_text(encoding="utf-8")):
+        token = token.split("(")[0].rstrip(",.")
+        if "<" in token:  # a pattern such as checkin/<feature>/, not a name
+            continue
+        if token.startswith("checkin") or token.endswith((".py", ".js", "/")):
+            found.append(token)
+    return found
+
+
+def resolves(name: str) -> bool:
+    """Say whether a name from the doc exists: a path, a file name, or a dotted module/attribute."""
+    if "/" in name:
+        return (ROOT / name).exists()
+    if name.endswith((".py", ".js")):
+        return any(PACKAGE.rglob(name)) or any((ROOT / "static").rglob(name))
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            value = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            if not hasattr(value, attr):
+                return False
+            value = getattr(value, attr)
+        return True
+    return False
+
+
+def test_every_module_the_architecture_doc_names_exists():
+    """docs/architecture.md names only modules, files and functions that exist."""
+    names = named_in_architecture()
+    assert len(names) > 40  # the doc names the layers' modules and the scan's walk
+    assert [name for name in names if not resolves(name)] == []
+
+
+def test_the_doc_check_finds_a_missing_module():
+    """The check is not blind: a module, a file and a function that do not exist are caught."""
+    assert not resolves("checkin.scans.record.no_such_function")
+    assert not resolves("checkin/no_such_module.py")
+    assert not resolves("no_such_module.py")
+    assert resolves("checkin.scans.record.record_scans")
