@@ -303,6 +303,7 @@ BAD_BATCHES = [
     ("not a time", {"scans": [item("X", at="at nine")]}, "bad_field"),
     ("time as number", {"scans": [item("X", at=1764144000)]}, "bad_field"),
     ("absurd year", {"scans": [item("X", at="0001-01-01T00:00:00Z")]}, "bad_field"),
+    ("queued not true or false", {"scans": [item("X", queued="yes")]}, "bad_field"),
 ]
 
 
