@@ -227,7 +227,8 @@ def _judge(db: Database, item: dict[str, Any]
 def _same_scan(old: dict[str, Any], item: dict[str, Any], device: str) -> bool:
     """Say whether a stored scan is the one this item sends again (same content, same device).
 
-    The time and the queued mark are not compared: a re-send may correct neither.
+    The time and the queued mark are not compared: a re-send may differ in both (a scan
+    first sent live goes again, marked queued, to a restored server).
     """
     if item["participant"] is not None:
         # The person a search scan named: stored as participant_id, or in the detail when
