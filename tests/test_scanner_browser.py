@@ -458,3 +458,15 @@ def test_a_scan_id_reused_for_another_badge_is_sent_again(live_server, browser, 
     db.conn.close()
     assert problems == []
     context.close()
+
+
+@pytest.mark.parametrize("lang,words", [("en", "sent again under a new number"),
+                                        ("de", "unter einer neuen Nummer noch einmal"),
+                                        ("nl", "opnieuw verstuurd onder een nieuw nummer")])
+def test_the_id_conflict_note_in_three_languages(client, lang, words):
+    """The note a re-sent scan's answer carries is in the page's language."""
+    html = client.get(f"/scan?lang={lang}").get_data(as_text=True)
+    strings = json.loads(re.search(r'<script[^>]*id="strings"[^>]*>(.*?)</script>', html,
+                                   re.S).group(1))
+    assert words in strings["id_conflict_resent"]
+    assert strings["id_conflict"]
