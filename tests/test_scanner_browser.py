@@ -470,3 +470,52 @@ def test_the_id_conflict_note_in_three_languages(client, lang, words):
                                    re.S).group(1))
     assert words in strings["id_conflict_resent"]
     assert strings["id_conflict"]
+
+
+@pytest.mark.browser
+def test_an_offline_scan_whose_id_is_taken_is_sent_again_with_its_undo(live_server, browser,
+                                                                       db_path):
+    """Scanned offline under an id another scan holds, then undone offline: when the line is
+    back the scan goes under a fresh id and the undo follows it."""
+    a, b = people(db_path, 2, offset=44)
+    db = connect(db_path)
+    door = add_device(db, "Door", "scanner")
+    from checkin.scans import record_scans
+
+    record_scans(db, {**door, "role": "scanner", "checkpoint": None}, [{
+        "id": "taken-2", "code": a["code"], "checkpoint": "entrance", "direction": "in",
+        "at": "2019-11-12T08:00:00Z"}])
+    db.conn.close()
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    problems = watch(page)
+    pair(page, live_server.url, new_device(db_path, "Tablet"))
+    start_scanning(page, direction="in")
+    wait_js(page, "CheckinStore.metaGet('roster_at').then(v => !!v)")
+    page.evaluate("""() => {
+        const real = CheckinStore.uuid;
+        let first = true;
+        CheckinStore.uuid = () => (first ? (first = false, "taken-2") : real());
+    }""")
+    live_server.stop()
+    context.set_offline(True)
+    type_code(page, b["code"])
+    assert b["name"] in answer(page, "accepted")
+    page.get_by_role("button", name="Undo this scan").click()
+    page.wait_for_selector("#result[data-status=undone]")
+    live_server.start()
+    context.set_offline(False)
+    page.evaluate("CheckinStore.flush()")
+    page.wait_for_selector("#waiting[data-count='0']", state="attached", timeout=30000)
+    db = connect(db_path)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not db.execute(
+            "SELECT 1 FROM corrections").fetchone():
+        time.sleep(0.1)
+    stored = [(s["id"], s["participant_id"]) for s in db.query("SELECT * FROM scans "
+                                                               "ORDER BY seq")]
+    assert stored[0] == ("taken-2", a["id"]) and stored[1][1] == b["id"]
+    assert [r[0] for r in db.execute("SELECT scan_id FROM corrections")] == [stored[1][0]]
+    db.conn.close()
+    assert problems == []
+    context.close()

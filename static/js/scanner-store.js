@@ -348,8 +348,15 @@
       return;
     }
     const id = uuid();
-    await transact(["queue"], "readwrite", (q) => {
+    await transact(["queue", "seen"], "readwrite", async (q, seen) => {
       q.put({...item, id, body: {...item.body, id}, renames: (item.renames || 0) + 1});
+      // An undo made offline follows its scan to the new id (the old one is another's).
+      for (const other of await req(q.getAll())) {
+        if (other.kind === "undo" && other.id === item.id) q.put({...other, id});
+      }
+      for (const row of await req(seen.getAll())) {
+        if (row.scan === item.id) seen.put({...row, scan: id});
+      }
     });
     renamed.set(item.id, id);
     emit("renamed", item.id, id);
