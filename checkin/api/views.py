@@ -19,7 +19,7 @@ from wtforms.validators import ValidationError
 from checkin import devices
 from checkin.auth.views import current_organiser
 from checkin.continuity.instance import current_instance
-from checkin.db import get_db
+from checkin.db import get_db, now_iso
 from checkin.errors import DomainError, in_words
 from checkin.event import event_info
 from checkin.extensions import csrf
@@ -50,6 +50,8 @@ from checkin.signals import send  # noqa: F401 (also importable from here, as be
 MAX_BODY = 1024 * 1024
 #: On a refused device token: the device deletes everything it stored.
 WIPE_HEADER = "X-Checkin-Wipe"
+#: Every API answer carries the server's time: device pages keep their clock's offset by it.
+TIME_HEADER = "X-Checkin-Time"
 PREFIX = "/api/v1"
 PATHS = ("/pair", "/me", "/scans", "/checkpoints", "/headcounts", "/participants", "/roster")
 UNDO_PATH = re.compile(r"^/api/v1/scans/[^/]+/undo$")
@@ -143,7 +145,8 @@ def post_scans() -> Any:
     if recorded.stored:
         send(scans_recorded, scans=recorded.stored)
     return {"results": recorded.results,
-            "headcount": checkpoint_headcount(db, body["scans"][-1]["checkpoint"])}
+            "headcount": checkpoint_headcount(db, body["scans"][-1]["checkpoint"]),
+            "server_time": now_iso()}
 
 
 def undo(scan_id: str) -> Any:
@@ -207,6 +210,8 @@ def _limit_body() -> None:
 
 def _no_store(response: Any) -> Any:
     response.headers["Cache-Control"] = "no-store"
+    # Set last, so that it is as close as can be to the moment the answer leaves.
+    response.headers[TIME_HEADER] = now_iso()
     return response
 
 
