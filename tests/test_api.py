@@ -244,7 +244,8 @@ def test_a_removed_participant_checked_in_by_participant_id(client, db, device):
     for checkpoint in ("entrance", "room:kamer-a"):
         body = post(client, token, item(participant=p["id"], checkpoint=checkpoint)).get_json()
         result = body["results"][0]
-        assert (result["status"], result["reason"]) == ("rejected", "revoked_code")
+        assert (result["status"], result["reason"]) == ("rejected", "unknown_code")
+        assert result["participant"] is None
         assert (result["status"], result["reason"]) == (by_code["status"], by_code["reason"])
         assert body["headcount"]["inside"] == 0
     hc = client.get("/api/v1/headcounts", headers=auth(token)).get_json()

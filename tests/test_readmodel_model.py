@@ -145,7 +145,7 @@ class Model:
     def answer(self, pid: int, cp: str, direction: str) -> tuple[str, str | None, str | None]:
         """The answer to a new scan (status, reason, since), judged by the newest state."""
         if pid in self.erased:
-            return "rejected", "revoked_code", None
+            return "rejected", "unknown_code", None
         if direction != "in":
             return "accepted", None, None
         mine = [s for s in self.effective() if s["pid"] == pid]
@@ -395,7 +395,7 @@ class Day(RuleBasedStateMachine):
         pid = self.ENV.cast[who]
         status = self._event(x, action="walk_on", code=self.ENV.codes[pid])
         if pid in self.model.erased:
-            assert 400 <= status < 500  # a removed person's badge is revoked
+            assert 400 <= status < 500  # a removed person's badge is an unknown code
         elif self.model.on(pid) == x:
             assert status == 409
         else:

@@ -207,9 +207,14 @@ def _judge(db: Database, item: dict[str, Any]
             return "rejected", "unknown_code", {}, None
     person = found[0]
     # A removed (erased) person is refused by any path, before anything else is judged: an
-    # id from a name search made before the removal is their badge as much as the code.
+    # id from a name search made before the removal is their badge as much as the code. Their
+    # codes are deleted, so the badge is an unknown code; the id answers alike and the scan
+    # is tied to nobody (it must not lead back to the person the erasure removed).
     erased, revoked = person.pop("erased_at"), person.pop("revoked_at")
-    if erased or revoked:
+    if erased:
+        detail = {"participant": item["participant"]} if item["participant"] is not None else {}
+        return "rejected", "unknown_code", detail, None
+    if revoked:
         return "rejected", "revoked_code", {}, person
     return "accepted", None, {}, person
 
