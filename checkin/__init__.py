@@ -10,11 +10,12 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from checkin import db, i18n, routes
-from checkin.extensions import babel, csrf, socketio
+from checkin.core import db
+from checkin.core.paths import STATIC, TEMPLATES, TRANSLATIONS, default_database
 from checkin.live.frames import DeclineCompression
-from checkin.paths import STATIC, TEMPLATES, TRANSLATIONS, default_database
 from checkin.security import web as security_web
+from checkin.web import i18n, routes
+from checkin.web.extensions import babel, csrf, socketio
 
 
 def _secret_key(path: str) -> str:

@@ -18,7 +18,7 @@ import requests
 
 from checkin import create_app
 from checkin.auth.accounts import add_organiser
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.demo import create_demo
 from tests import processes
 

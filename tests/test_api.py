@@ -11,8 +11,8 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from checkin.codes import reissue
-from checkin.db import connect
+from checkin.core.codes import reissue
+from checkin.core.db import connect
 from checkin.devices import add_device, revoke
 from checkin.scans.signals import scans_recorded
 from tests.conftest import csrf_token

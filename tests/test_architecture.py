@@ -30,7 +30,7 @@ SQL_WORDS = re.compile(r"\b(?:SELECT|FROM|JOIN|WHERE|EXISTS|coalesce|LIMIT)\b", 
 
 # Modules outside checkin/scans/ that may still name the log's tables, and why.
 EXCEPTIONS = {
-    "checkin/schema.py": "creates the log's tables, their indexes, and migrates them",
+    "checkin/core/schema.py": "creates the log's tables, their indexes, and migrates them",
 }
 
 

@@ -2,7 +2,7 @@
 
 from checkin.auth.accounts import new_setup_token, use_setup_token
 from checkin.auth.throttle import MAX_FAILURES, WINDOW_SECONDS, LoginThrottle
-from checkin.db import connect
+from checkin.core.db import connect
 from tests.conftest import ORGANISER, csrf_token
 
 

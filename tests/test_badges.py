@@ -18,10 +18,10 @@ from sqlite_utils import Database
 
 from checkin import badges
 from checkin.cli import cli
-from checkin.codes import reissue
-from checkin.db import connect
+from checkin.core.codes import reissue
+from checkin.core.db import connect
+from checkin.core.event import apply_event, event_info, parse_event
 from checkin.demo import create_demo
-from checkin.event import apply_event, event_info, parse_event
 from tests.conftest import ARTIFACTS, ROOT
 
 A4_PT = (595.28, 841.89)
@@ -339,8 +339,8 @@ colors = {{ Groningen = "#00543c", Bremen = "#b00020" }}
     ('logo = "logo.gif"', ".png or .svg"),
 ])
 def test_bad_badge_settings_are_refused(tmp_path, badges_toml, message):
+    from checkin.core.event import EventFileError
     from checkin.demo import EVENT_TOML
-    from checkin.event import EventFileError
 
     with pytest.raises(EventFileError, match=message):
         parse_event(EVENT_TOML + "\n[badges]\n" + badges_toml + "\n", tmp_path)
@@ -417,7 +417,7 @@ def test_badge_previews_on_many_threads_at_once(demo):
     # The server answers on threads; PDFium must not be entered by two at once.
     from concurrent.futures import ThreadPoolExecutor
 
-    from checkin.db import connect as open_db
+    from checkin.core.db import connect as open_db
 
     path = demo.execute("PRAGMA database_list").fetchone()[2]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.devices import add_device, revoke
 from checkin.participants.csvfile import import_file
 from tests.conftest import LiveServer, free_port
@@ -287,7 +287,7 @@ def test_offloaded_work_runs_only_on_idle_cores():
     import subprocess
     import sys
 
-    from checkin.offload import CHILD
+    from checkin.core.offload import CHILD
 
     done = subprocess.run([sys.executable, "-c", CHILD],
                           input=pickle.dumps((os.sched_getscheduler, (0,))),

@@ -2,8 +2,8 @@
 
 import math
 
-from checkin.codes import ALPHABET, LENGTH, new_code, normalise, reissue, resolve
-from checkin.db import connect
+from checkin.core.codes import ALPHABET, LENGTH, new_code, normalise, reissue, resolve
+from checkin.core.db import connect
 from checkin.demo import create_demo
 
 

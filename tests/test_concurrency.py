@@ -11,7 +11,7 @@ from collections import defaultdict
 import pytest
 import requests
 
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.devices import add_device
 from checkin.scans import rebuild_locations
 from tests.test_scans import recount

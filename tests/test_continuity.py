@@ -24,7 +24,7 @@ from checkin.continuity.backup import backup, latest_backup, rolling_backup
 from checkin.continuity.lock import ServerRunning, acquire, holder, lock_path
 from checkin.continuity.replication import status_path
 from checkin.continuity.status import STALE_SECONDS, continuity_status
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.devices import add_device
 from tests import processes
 from tests.conftest import LiveServer, free_port

@@ -9,7 +9,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.devices import add_device
 from tests.conftest import ARTIFACTS, axe_violations, browser_login
 

@@ -8,9 +8,9 @@ from datetime import date
 from click.testing import CliRunner
 
 from checkin.cli import cli
-from checkin.db import connect
+from checkin.core.db import connect
+from checkin.core.event import apply_event, parse_event
 from checkin.demo import EVENT_TOML, participants_csv
-from checkin.event import apply_event, parse_event
 from checkin.participants.csvfile import import_file
 from checkin.security.erase import purge_reminder
 from tests.conftest import LiveServer, free_port

@@ -15,7 +15,7 @@ import pytest
 import requests
 import websocket
 
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.devices import add_device
 from checkin.tls.certs import ensure_certificates
 from tests import processes

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from checkin.cli import cli
+from checkin.core.schema import migrations
 from checkin.desk import walk_in_count
 from checkin.devices import DeviceError, add_device
-from checkin.schema import migrations
 from tests.conftest import csrf_token
 
 WALK_IN = {"first_name": "Jantje", "last_name": "Walker", "organisation": "Gemeente Assen",
@@ -219,7 +219,7 @@ def test_kiosk_forgot_badge_needs_the_exact_last_name_and_email(client, db, kios
 
 
 def test_kiosk_learns_nothing_about_unknown_or_replaced_badges(client, db, kiosk):
-    from checkin.codes import reissue
+    from checkin.core.codes import reissue
 
     person = next(db.query("SELECT id, code FROM participants LIMIT 1"))
     reissue(db, person["id"])

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.devices import add_device
 from tests.conftest import ARTIFACTS, LiveServer, axe_violations, free_port
 from tests.cups import private_cups

@@ -13,7 +13,7 @@ import requests
 import zxingcpp
 from PIL import Image
 
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.desk.printing import CupsJob, judge
 from checkin.devices import add_device
 from tests.conftest import LiveServer, free_port

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.devices import add_device, revoke
 from tests.conftest import ARTIFACTS, browser_login
 from tests.test_scanner_browser import pair, start_scanning, wait_js

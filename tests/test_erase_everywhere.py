@@ -25,10 +25,10 @@ from click.testing import CliRunner
 
 from checkin.auth.accounts import add_organiser
 from checkin.cli import cli
-from checkin.codes import reissue
 from checkin.continuity.backup import rolling_backup
 from checkin.continuity.status import continuity_status
-from checkin.db import connect
+from checkin.core.codes import reissue
+from checkin.core.db import connect
 from checkin.demo import EVENT_TOML, create_demo
 from checkin.desk.printing import Printer
 from checkin.devices import add_device

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from checkin.db import connect
+from checkin.core.db import connect
+from checkin.core.event import EventFileError, apply_event, event_info, parse_event
 from checkin.demo import EVENT_TOML
-from checkin.event import EventFileError, apply_event, event_info, parse_event
 
 
 def test_demo_event_file_parses():

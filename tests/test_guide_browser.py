@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.devices import add_device
 from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, axe_violations, browser_login
 from tests.qrvideo import write_y4m

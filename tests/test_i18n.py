@@ -5,7 +5,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from checkin.paths import TRANSLATIONS
+from checkin.core.paths import TRANSLATIONS
 from tests.conftest import ROOT
 
 METHOD_MAP = [("checkin/**.py", "python"), ("templates/**.html", "jinja2")]

@@ -251,8 +251,8 @@ def test_cli_dry_run_prints_the_mapping_and_changes_nothing(db_path, tmp_path, d
 
 def test_groups_and_excursions_by_their_title_in_any_of_the_events_languages(db, tmp_path):
     from checkin import badges
+    from checkin.core.event import apply_event, parse_event
     from checkin.demo import EVENT_TOML
-    from checkin.event import apply_event, parse_event
 
     toml = EVENT_TOML.replace(
         'title = "Wasserstoff und Mobilität"',
@@ -277,8 +277,8 @@ def test_groups_and_excursions_by_their_title_in_any_of_the_events_languages(db,
 
 
 def test_bad_titles_table_is_refused():
+    from checkin.core.event import EventFileError, parse_event
     from checkin.demo import EVENT_TOML
-    from checkin.event import EventFileError, parse_event
 
     toml = EVENT_TOML.replace('title = "Groninger Forum"',
                               'title = "Groninger Forum"\ntitles = { fr = "Forum" }')

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.devices import add_device
 from checkin.mail import Templates, build_message
 from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, axe_violations

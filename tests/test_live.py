@@ -12,7 +12,7 @@ import pytest
 import requests
 import socketio
 
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.devices import add_device, revoke
 from tests.conftest import ORGANISER
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.devices import add_device
 from tests.conftest import LiveServer
 from tests.test_live import Listener, _organiser_cookie, _scan

@@ -20,8 +20,8 @@ from PIL import Image
 from pypdf import PdfReader
 
 from checkin.cli import cli
-from checkin.codes import reissue
-from checkin.db import connect
+from checkin.core.codes import reissue
+from checkin.core.db import connect
 from tests.conftest import free_port
 
 SENDER = "orga@gbo-treffen.example"

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 
 def test_list_search_detail_and_upload_pages(live_server, browser, db_path):
-    from checkin.db import connect
+    from checkin.core.db import connect
 
     db = connect(db_path)
     bremen = db.execute("SELECT count(*) FROM participants WHERE city = 'Bremen'").fetchone()[0]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from checkin import create_app
-from checkin.codes import resolve
+from checkin.core.codes import resolve
 from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants
 from checkin.participants.records import COLUMNS, add_participant
@@ -27,7 +27,7 @@ def listed_ids(page: str) -> set[int]:
 
 
 def db_count(path) -> int:
-    from checkin.db import connect
+    from checkin.core.db import connect
 
     conn = connect(path)
     try:

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from checkin.plainhttp import redirect_answer
+from checkin.web.plainhttp import redirect_answer
 from tests.test_server import Served
 
 

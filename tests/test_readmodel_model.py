@@ -38,7 +38,7 @@ from hypothesis.stateful import (
 )
 
 from checkin import create_app
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.demo import create_demo
 from checkin.devices import add_device
 from checkin.participants.csvfile import export_participants, import_file

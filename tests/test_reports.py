@@ -217,7 +217,7 @@ def test_summary_page(organiser, db, day):
 def test_outside_the_day_counts_only_effective_scans(organiser, db, day):
     """Scans outside the event's day are counted as every other number: a voided or rejected
     scan there is no scan (the count once read every row of the log)."""
-    from checkin.db import now_iso
+    from checkin.core.db import now_iso
 
     # The server accepts times near its own clock, which lie outside the demo's day.
     person = day["never"]
@@ -250,7 +250,7 @@ def test_spreadsheet_formulas_are_defused(db, tmp_path):
 def test_summary_in_the_browser_and_as_one_pdf_page(live_server, browser, db_path):
     from pypdf import PdfReader
 
-    from checkin.db import connect
+    from checkin.core.db import connect
     from tests.conftest import ARTIFACTS, axe_violations, browser_login
 
     db = connect(db_path)

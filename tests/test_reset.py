@@ -7,7 +7,7 @@ import sqlite3
 from click.testing import CliRunner
 
 from checkin.cli import cli
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.demo import EVENT_TOML
 from checkin.excursions import record_event
 from checkin.scans import organiser_actor, record_scans

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.devices import add_device
 from tests import processes
 from tests.conftest import LiveServer, free_port

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from checkin.codes import reissue
-from checkin.db import connect
+from checkin.core.codes import reissue
+from checkin.core.db import connect
 from checkin.devices import add_device, revoke
 from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, axe_violations, browser_login
 from tests.qrvideo import write_y4m

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checkin.codes import reissue
-from checkin.db import connect
+from checkin.core.codes import reissue
+from checkin.core.db import connect
 from checkin.devices import add_device, authenticate
 from checkin.scans import (
     Forbidden,

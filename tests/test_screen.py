@@ -9,11 +9,11 @@ import re
 import pytest
 
 from checkin import create_app
+from checkin.core.places import place_state, with_states
 from checkin.demo import ascii_slug, participants_csv
 from checkin.devices import add_device, revoke
-from checkin.places import place_state, with_states
-from checkin.reach import device_base_url, is_loopback
-from checkin.server import reachable_addresses
+from checkin.tls.reach import device_base_url, is_loopback
+from checkin.web.server import reachable_addresses
 from tests.conftest import ORGANISER, csrf_token
 
 
@@ -154,7 +154,7 @@ def test_the_arrivals_chart_shows_one_day(db):
     import uuid
     from datetime import UTC, datetime, timedelta
 
-    from checkin.db import now_iso
+    from checkin.core.db import now_iso
     from checkin.live.stats import arrivals_timeline
     from checkin.scans import organiser_actor, record_scans
 
@@ -175,7 +175,7 @@ def test_the_arrivals_chart_shows_one_day(db):
 
 
 def test_event_names_in_three_languages_parse_and_plain_text_still_works():
-    from checkin.event import EventFileError, parse_event
+    from checkin.core.event import EventFileError, parse_event
 
     base = ('[event]\nname = "E"\ndate = 2019-11-12\nvenue = "Hall"\nhost_city = "X"\n'
             'languages = ["de", "nl", "en"]\ntimezone = "Europe/Amsterdam"\n')

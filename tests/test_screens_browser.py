@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.demo import create_demo
 from checkin.devices import add_device
 from tests.conftest import (

@@ -11,12 +11,12 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from checkin.cli import cli
-from checkin.db import connect
+from checkin.core.db import connect
+from checkin.core.files import make_private
 from checkin.participants.csvfile import import_file
 from checkin.reports import GROUP_COLUMNS, attendance, csv_text, summary
 from checkin.scans import headcounts, organiser_actor, record_scans
 from checkin.security.erase import purge_reminder
-from checkin.security.files import make_private
 from tests.conftest import csrf_token
 
 AT = "2019-11-12T09:00:00.000Z"

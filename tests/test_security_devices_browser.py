@@ -12,7 +12,7 @@ import pytest
 import requests
 from playwright.sync_api import Error as PlaywrightError
 
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.devices import add_device, revoke
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]

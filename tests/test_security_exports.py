@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from checkin.cli import cli
+from checkin.core.cells import spreadsheet_cell
 from checkin.participants.csvfile import import_file
-from checkin.security.cells import spreadsheet_cell
 from tests.conftest import csrf_token
 
 NASTY = {"organisation": "-2+3+cmd|' /C calc'!A0", "city": "-@SUM(1)"}

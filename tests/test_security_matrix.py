@@ -18,9 +18,9 @@ import pytest
 
 from checkin import create_app
 from checkin.devices import add_device, revoke
-from checkin.extensions import socketio
 from checkin.scans import organiser_actor, record_scans
 from checkin.security.permissions import POLICY
+from checkin.web.extensions import socketio
 from tests.conftest import ORGANISER, csrf_token
 
 ROLES = ("anonymous", "scanner", "guide", "guide_other", "display", "desk", "kiosk", "revoked",
@@ -328,7 +328,7 @@ def test_every_url_rule_by_every_role(app, db):
 @pytest.mark.parametrize("role", ROLES)
 def test_every_live_event_by_every_role(db_path, role):
     app = create_app({"TESTING": True, "DATABASE": str(db_path)})
-    from checkin.db import connect
+    from checkin.core.db import connect
 
     db = connect(db_path)
     try:

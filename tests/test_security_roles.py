@@ -194,7 +194,7 @@ ROLE_TEST = re.compile(r"""(\[["']role["']\]|\.get\(["']role["']\)|\brole)\s*"""
 
 #: Files that may name roles: the policy itself, and the badge (a participant's role, such as
 #: speaker, printed on it: not a permission).
-NAMES_ROLES = {"checkin/security/permissions.py", "checkin/badges.py"}
+NAMES_ROLES = {"checkin/security/permissions.py", "checkin/badges/__init__.py"}
 
 
 def test_no_module_decides_by_a_role_s_name_but_the_policy():

@@ -7,7 +7,7 @@ import stat
 import requests
 
 from checkin import create_app
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.participants.csvfile import import_file
 from checkin.security.logs import redact
 from tests.conftest import ORGANISER, LiveServer, csrf_token, free_port

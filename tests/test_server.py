@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from PIL import Image
 
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.demo import create_demo
 from checkin.tls.certs import ensure_certificates, lan_addresses
 from tests.conftest import ORGANISER, LiveServer, free_port

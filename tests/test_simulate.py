@@ -10,9 +10,9 @@ from collections import Counter
 import pytest
 import requests
 
-from checkin.db import connect
+from checkin.core.db import connect
+from checkin.demo.simulate import plan_day
 from checkin.excursions import all_excursion_states
-from checkin.simulate import plan_day
 from tests.conftest import ORGANISER
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from checkin.continuity.replication import status_path
-from checkin.db import connect
+from checkin.core.db import connect
 from checkin.devices import add_device
 from tests import processes
 from tests.conftest import free_port

@@ -8,8 +8,8 @@ import time
 import gevent
 import pytest
 
-from checkin import db as dbmod
-from checkin.db import WriteTurn
+from checkin.core import db as dbmod
+from checkin.core.db import WriteTurn
 
 
 @pytest.fixture()

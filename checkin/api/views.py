@@ -19,11 +19,10 @@ from wtforms.validators import ValidationError
 from checkin import devices
 from checkin.auth.views import current_organiser
 from checkin.continuity.instance import current_instance
-from checkin.db import get_db, now_iso
-from checkin.errors import DomainError, in_words
-from checkin.event import event_info
-from checkin.extensions import csrf
-from checkin.places import with_states
+from checkin.core.db import get_db, now_iso
+from checkin.core.errors import DomainError, in_words
+from checkin.core.event import event_info
+from checkin.core.places import with_states
 from checkin.scans import (
     checkpoint_headcount,
     find_people,
@@ -45,7 +44,8 @@ from checkin.security.permissions import (
     UNDO,
     require,
 )
-from checkin.signals import send  # noqa: F401 (also importable from here, as before)
+from checkin.web.extensions import csrf
+from checkin.web.signals import send  # noqa: F401 (also importable from here, as before)
 
 MAX_BODY = 1024 * 1024
 #: On a refused device token: the device deletes everything it stored.

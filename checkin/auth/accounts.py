@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlite_utils import Database
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from checkin.db import get_meta, now_iso, set_meta, writing
+from checkin.core.db import get_meta, now_iso, set_meta, writing
 
 MIN_PASSWORD = 10
 SETUP_HOURS = 24

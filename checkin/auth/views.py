@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from checkin.auth import accounts
-from checkin.db import get_db
+from checkin.core.db import get_db
 from checkin.security import sessions
 from checkin.security.signals import session_ended
 

@@ -7,7 +7,7 @@ import secrets
 from flask import Flask, current_app, request
 from sqlite_utils import Database
 
-from checkin.db import get_db, get_meta, set_meta, writing
+from checkin.core.db import get_db, get_meta, set_meta, writing
 
 META_KEY = "instance_id"
 HEADER = "X-Checkin-Instance"

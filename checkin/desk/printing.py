@@ -25,10 +25,10 @@ from sqlite_utils import Database
 
 from checkin import badges
 from checkin.badges import DEFAULT_SIZE
-from checkin.codes import reissue
-from checkin.db import connect, now_iso, writing
+from checkin.core.codes import reissue
+from checkin.core.db import connect, now_iso, writing
+from checkin.core.offload import run_blocking, with_database
 from checkin.desk.background import Worker
-from checkin.offload import run_blocking, with_database
 
 LP_TIMEOUT = 30
 REQUEST_ID = re.compile(r"request id is (\S+)")

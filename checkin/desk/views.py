@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from checkin.api.views import ApiError, actor, api_blueprint, json_body
 from checkin.auth.throttle import LoginThrottle
-from checkin.db import get_db
+from checkin.core.db import get_db
 from checkin.desk import (
     AlreadyRegistered,
     WalkInInvalid,
@@ -23,7 +23,7 @@ from checkin.desk import kiosk as kiosk_domain
 from checkin.scans.access import actor_ref
 from checkin.scans.signals import scans_recorded
 from checkin.security.permissions import PRINT, SELF_CHECK_IN, WALK_IN, require
-from checkin.signals import send
+from checkin.web.signals import send
 
 PRINTER = "checkin.desk.printer"
 # Long enough to read the welcome and take the badge, short enough for the next person.

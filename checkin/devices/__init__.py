@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.db import now_iso, writing
+from checkin.core.db import now_iso, writing
+from checkin.core.plaintext import invisible_character
 from checkin.security.permissions import DEVICE_ROLES, DOORS, ENTRANCE, OWN, scan_places
-from checkin.security.text import invisible_character
 
 # desk: a scanner that also registers walk-ins and prints badges; kiosk: self check-in.
 # The roles are the rows of the permission table.

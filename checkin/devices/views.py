@@ -23,12 +23,12 @@ from markupsafe import Markup
 from qrcode.image.svg import SvgPathImage
 
 from checkin import devices
-from checkin.db import get_db, now_iso
+from checkin.core.db import get_db, now_iso
+from checkin.core.event import event_zone
 from checkin.devices.signals import device_revoked
-from checkin.event import event_zone
-from checkin.reach import device_base_url, lan_addresses_from_config
 from checkin.security.permissions import organiser_required
-from checkin.signals import send
+from checkin.tls.reach import device_base_url, lan_addresses_from_config
+from checkin.web.signals import send
 
 # Pairing codes are stored only hashed; the organiser's own (signed) session keeps the plain
 # code for the few minutes it is valid, so the QR page survives a reload.

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.codes import resolve
-from checkin.db import now_iso, writing
-from checkin.errors import DomainError
+from checkin.core.codes import resolve
+from checkin.core.db import now_iso, writing
+from checkin.core.errors import DomainError
 from checkin.scans.day import excursion_actions, store_event, stored_event
 from checkin.scans.readmodel import (  # noqa: F401 (the excursions' public read names)
     all_excursion_states,
@@ -39,7 +39,7 @@ class EventError(DomainError, ValueError):
 
 
 def checkpoint_of(excursion_id: str) -> str:
-    """Return the id checkin.event gives an excursion's checkpoint (reads use `checkpoints`)."""
+    """Return the id checkin.core.event gives an excursion's checkpoint (reads: `checkpoints`)."""
     return f"excursion:{excursion_id}"
 
 

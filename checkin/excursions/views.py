@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 
 from checkin.api.views import ApiError, actor, api_blueprint, json_body
 from checkin.auth.views import current_organiser
-from checkin.db import get_db
-from checkin.event import event_info
+from checkin.core.db import get_db
+from checkin.core.event import event_info
 from checkin.excursions import (
     event_detail,
     excursion_of,
@@ -28,7 +28,7 @@ from checkin.security.policy import (
     parse_device_time,
     time_allowed,
 )
-from checkin.signals import send
+from checkin.web.signals import send
 
 NO_STORE = {"Cache-Control": "no-store, private"}
 

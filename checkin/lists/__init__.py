@@ -27,8 +27,8 @@ from reportlab.platypus import (
 )
 from sqlite_utils import Database
 
-from checkin.event import event_info, event_zone
-from checkin.paths import FONTS, TRANSLATIONS
+from checkin.core.event import event_info, event_zone
+from checkin.core.paths import FONTS, TRANSLATIONS
 from checkin.scans.people import people as view_people
 
 LANGUAGES = ("en", "de", "nl")

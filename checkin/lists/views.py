@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Flask, Response, request
 from flask_babel import get_locale
 
-from checkin.db import get_db
+from checkin.core.db import get_db
 from checkin.lists import build_pdf
 from checkin.security.permissions import organiser_required
 

@@ -7,15 +7,15 @@ from urllib.parse import parse_qs
 
 from flask import Blueprint, Flask
 
-from checkin.extensions import socketio
 from checkin.security.permissions import organiser_required
+from checkin.web.extensions import socketio
 
 
 def register(app: Flask) -> None:
     """Give the app its publisher, the /live namespace and the live pages."""
-    from checkin import socket_guard as guard
     from checkin.live import socket, views
     from checkin.live.publisher import EXTENSION, NAMESPACE, Publisher
+    from checkin.web import socket_guard as guard
 
     app.extensions[EXTENSION] = Publisher(app, socketio)
     socket.register(socketio)
@@ -46,7 +46,7 @@ def vouched(app: Flask, environ: dict[str, Any]) -> bool:
     send `Authorization: Bearer <token>`; an organiser's browser sends its session cookie.
     """
     from checkin.auth.views import current_organiser
-    from checkin.db import get_db
+    from checkin.core.db import get_db
     from checkin.devices import holds_active_token
 
     digest = parse_qs(environ.get("QUERY_STRING") or "").get("device", [None])[0]

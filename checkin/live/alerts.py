@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.db import now_iso
+from checkin.core.db import now_iso
 from checkin.excursions import all_excursion_states
 from checkin.live.stats import parse_iso
 from checkin.scans import headcounts

@@ -38,7 +38,9 @@ from flask_socketio import SocketIO
 from sqlite_utils import Database
 
 from checkin import devices
-from checkin.db import connect
+from checkin.core.db import connect
+from checkin.core.offload import cooperative
+from checkin.core.places import with_states
 from checkin.devices.signals import device_revoked
 from checkin.excursions import all_excursion_states, excursion_state
 from checkin.excursions.signals import excursion_changed
@@ -51,8 +53,6 @@ from checkin.live.access import (
     excursion_room,
 )
 from checkin.live.alerts import alerts
-from checkin.offload import cooperative
-from checkin.places import with_states
 from checkin.scans import headcounts
 from checkin.scans.day import events_since, latest_event_seq
 from checkin.scans.signals import scan_corrected, scans_recorded
@@ -310,7 +310,7 @@ class Publisher:
         db: Database | None = None
         try:
             db = connect(self.database)
-            db.cooperative = cooperative()  # type: ignore[attr-defined]  # see checkin.db
+            db.cooperative = cooperative()  # type: ignore[attr-defined]  # see checkin.core.db
             next_tick = time.monotonic() + TICK
             quiet_since = time.monotonic()
             while True:

@@ -15,13 +15,13 @@ from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room
 
 from checkin.auth.views import SESSION_ID, current_organiser
 from checkin.continuity.instance import current_instance
-from checkin.db import get_db
-from checkin.event import event_info
+from checkin.core.db import get_db
+from checkin.core.event import event_info
 from checkin.live import stats
 from checkin.live.access import identify, joins, may_join, rooms_for
 from checkin.live.publisher import NAMESPACE, get_publisher
 from checkin.security.permissions import LIVE_ORGANISERS, may
-from checkin.socket_guard import EXTENSION as GUARD
+from checkin.web.socket_guard import EXTENSION as GUARD
 
 MAX_CATCH_UP = 200
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from checkin.event import event_info, event_zone  # noqa: F401 (event_zone: used by callers)
+from checkin.core.event import event_info, event_zone  # noqa: F401 (event_zone: used by callers)
 from checkin.scans.corrections import corrections_of
 from checkin.scans.people import BY_NAME, name_matches, people, people_by, people_count, person
 from checkin.scans.readmodel import (  # noqa: F401 (arrival_times: the dashboard's name)

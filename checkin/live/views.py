@@ -22,17 +22,17 @@ from flask import (
 from flask_babel import gettext as _
 
 from checkin.auth.views import current_organiser
-from checkin.db import get_db
+from checkin.core.db import get_db
+from checkin.core.errors import in_words
+from checkin.core.event import event_info
 from checkin.desk import walk_in_count
-from checkin.errors import in_words
-from checkin.event import event_info
 from checkin.excursions import all_excursion_states
 from checkin.live import stats
 from checkin.live.alerts import alerts
 from checkin.scans import get_scan, headcounts
 from checkin.scans.corrections import CorrectionError, correct, corrections_of
 from checkin.scans.signals import scan_corrected
-from checkin.signals import send
+from checkin.web.signals import send
 
 NO_STORE = {"Cache-Control": "no-store, private"}
 PARTS = ("numbers", "alerts", "excursions", "missing")

@@ -24,9 +24,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlite_utils import Database
 
 from checkin.badges import qr_png
-from checkin.db import now_iso, writing
+from checkin.core.db import now_iso, writing
+from checkin.core.event import event_info
 from checkin.desk.printing import render_badge
-from checkin.event import event_info
 from checkin.scans.people import people
 
 DEFAULTS = Path(__file__).parent / "templates"

@@ -22,7 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from checkin import mail
-from checkin.db import connect, get_db
+from checkin.core.db import connect, get_db
 from checkin.desk.background import Worker
 from checkin.mail.sending import Connection, send_all
 from checkin.participants.records import EMAIL

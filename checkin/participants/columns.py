@@ -17,7 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
-from checkin.event import other_titles
+from checkin.core.event import other_titles
 from checkin.participants.records import COLUMNS
 
 IGNORE = "ignore"

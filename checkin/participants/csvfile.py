@@ -10,7 +10,8 @@ from typing import IO, Any
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
-from checkin.event import event_info
+from checkin.core.cells import spreadsheet_cell
+from checkin.core.event import event_info
 from checkin.participants.columns import Mapping, Values, apply_mapping, build_mapping
 from checkin.participants.records import (
     COLUMNS,
@@ -29,7 +30,6 @@ from checkin.participants.workbook import (
     read_workbook,
 )
 from checkin.scans.readmodel import day_assignments, day_conflicts
-from checkin.security.cells import spreadsheet_cell
 
 MAX_BYTES = 10 * 1024 * 1024
 # The first rows as they will be imported, shown before importing.

@@ -9,10 +9,10 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
-from checkin.codes import issue_code
-from checkin.db import now_iso, writing
+from checkin.core.codes import issue_code
+from checkin.core.db import now_iso, writing
+from checkin.core.plaintext import describe, invisible_character
 from checkin.scans import people
-from checkin.security.text import describe, invisible_character
 
 COLUMNS = ("first_name", "last_name", "organisation", "organisation_type", "city", "email",
            "language", "working_group", "excursion", "role", "title")
@@ -207,7 +207,7 @@ def add_participant(db: Database, **fields: Any) -> dict[str, Any]:
 
 def find_by_reference(db: Database, text: str) -> int | None:
     """Return the id of the participant `text` names: their id, e-mail or current code."""
-    from checkin.codes import normalise
+    from checkin.core.codes import normalise
 
     row = db.execute("SELECT id FROM participants WHERE CAST(id AS TEXT) = ? "
                      "OR lower(email) = lower(?) OR code = ?",

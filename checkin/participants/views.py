@@ -25,9 +25,9 @@ from markupsafe import Markup
 from sqlite_utils import Database
 
 from checkin.auth.views import current_organiser
-from checkin.codes import reissue as reissue_code
-from checkin.db import get_db
-from checkin.offload import run_blocking, run_in_process, with_database
+from checkin.core.codes import reissue as reissue_code
+from checkin.core.db import get_db
+from checkin.core.offload import run_blocking, run_in_process, with_database
 from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants, import_file
 from checkin.participants.records import SHOWN_PROBLEMS, get_participant, search

@@ -20,7 +20,8 @@ from typing import IO, Any
 
 from sqlite_utils import Database
 
-from checkin.event import event_info, event_zone
+from checkin.core.cells import spreadsheet_cell
+from checkin.core.event import event_info, event_zone
 from checkin.scans.readmodel import (
     all_excursion_states,
     day_window,
@@ -32,7 +33,6 @@ from checkin.scans.readmodel import (
     timelines,
 )
 from checkin.scans.scanlist import log_totals
-from checkin.security.cells import spreadsheet_cell
 
 PARTICIPANT_COLUMNS = ("id", "first_name", "last_name", "organisation", "organisation_type",
                        "city", "role", "arrived_at", "working_group", "working_group_attended",

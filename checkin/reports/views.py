@@ -8,10 +8,10 @@ from flask import Blueprint, Flask, Response, current_app, render_template
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
-from checkin.db import get_db
+from checkin.core.db import get_db
+from checkin.core.event import event_zone
+from checkin.core.offload import run_blocking, with_database
 from checkin.desk import walk_in_count
-from checkin.event import event_zone
-from checkin.offload import run_blocking, with_database
 from checkin.reports import (
     GROUP_COLUMNS,
     PARTICIPANT_COLUMNS,

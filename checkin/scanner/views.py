@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, Response, render_template, url_for
 from flask_babel import gettext as _
 
 from checkin.auth.views import current_organiser
-from checkin.paths import STATIC, TEMPLATES
+from checkin.core.paths import STATIC, TEMPLATES
 
 # Files the service worker keeps so that a reload without network still shows the page
 # (the registration desk's panel too: offline it says what waits for the server).

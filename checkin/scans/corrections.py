@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.errors import DomainError
+from checkin.core.errors import DomainError
 from checkin.scans.readmodel import correction_state
 from checkin.scans.record import correct_scan, get_scan
 

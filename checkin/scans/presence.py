@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.db import writing
+from checkin.core.db import writing
 from checkin.scans.readmodel import (  # noqa: F401 (the public names of presence)
     checkpoint_headcount,
     effective_sql,

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.codes import normalise
-from checkin.db import now_iso, writing
-from checkin.errors import DomainError
+from checkin.core.codes import normalise
+from checkin.core.db import now_iso, writing
+from checkin.core.errors import DomainError
 from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_scan
 from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS
 from checkin.scans.presence import refresh_location

@@ -16,7 +16,7 @@ from typing import Any
 import click
 from sqlite_utils import Database
 
-from checkin.db import connect, writing
+from checkin.core.db import connect, writing
 
 DAY_TABLES = ("corrections", "location", "scans", "excursion_events")
 

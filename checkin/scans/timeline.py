@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from checkin.event import event_info, event_zone
+from checkin.core.event import event_info, event_zone
 from checkin.scans.log import effective_sql, timelines
 from checkin.scans.sql import rows
 

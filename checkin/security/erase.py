@@ -26,10 +26,10 @@ from checkin.continuity.replication import (
     replica_destinations,
     shadow_folders,
 )
-from checkin.db import get_meta, now_iso, set_meta, writing
+from checkin.core.db import get_meta, now_iso, set_meta, writing
+from checkin.core.event import event_info
 from checkin.desk.printing import forget_print_files
 from checkin.devices import revoke
-from checkin.event import event_info
 from checkin.scans.erase import erase_from_log
 
 #: How long after the event day `checkin serve` starts reminding to purge.

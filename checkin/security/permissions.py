@@ -16,7 +16,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from checkin.errors import DomainError
+from checkin.core.errors import DomainError
 
 #: An actor is a device as returned by checkin.devices.authenticate (id, name, role,
 #: checkpoint), an organiser made by organiser_actor(), or a /live identity (role,

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.event import event_info, event_zone
+from checkin.core.event import event_info, event_zone
 from checkin.security.permissions import may_read_names
 
 #: How far a device's time may lie before or after the event's day (or the server's now).

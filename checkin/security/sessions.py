@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
-from checkin.db import now_iso, writing
+from checkin.core.db import now_iso, writing
 
 #: A session unused for this long has ended.
 IDLE = timedelta(hours=12)

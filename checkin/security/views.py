@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from checkin.db import get_db
+from checkin.core.db import get_db
 from checkin.participants.records import get_participant
 from checkin.security.erase import erase_participant
 from checkin.security.permissions import organiser_required

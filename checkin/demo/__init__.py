@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from checkin.event import apply_event, parse_event
+from checkin.core.event import apply_event, parse_event
 from checkin.participants.csvfile import import_file
 from checkin.participants.records import COLUMNS
 from checkin.security.erase import mark_fictional

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-EXTENSION = "checkin.socket_guard"
+EXTENSION = "checkin.web.socket_guard"
 # Defaults for `checkin serve` (see its --socket-auth-seconds and --max-per-address).
 AUTH_SECONDS = 5.0
 PER_ADDRESS = 500

@@ -14,8 +14,8 @@ def default_base_url() -> str:
     """Return the address a default `checkin serve` announces first (HTTPS on the LAN)."""
     # The organiser page uses the address it was opened at; the CLI cannot know it, so it
     # assumes the default server, which tablets reach on this machine's LAN address.
-    from checkin.server import HTTPS_PORT, server_urls
     from checkin.tls.certs import lan_addresses
+    from checkin.web.server import HTTPS_PORT, server_urls
 
     return server_urls("https", "0.0.0.0", HTTPS_PORT, lan_addresses())[0]  # noqa: S104
 

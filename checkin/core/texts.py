@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.db import get_meta, set_meta
+from checkin.core.db import get_meta, set_meta
 
 LANGUAGES = ("de", "nl", "en")
 META_KEY = "event_texts"

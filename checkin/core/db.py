@@ -16,9 +16,9 @@ from pathlib import Path
 from flask import Flask, current_app, g
 from sqlite_utils import Database
 
-from checkin.offload import cooperative
-from checkin.schema import migrations
-from checkin.security.files import create_private
+from checkin.core.files import create_private
+from checkin.core.offload import cooperative
+from checkin.core.schema import migrations
 
 BUSY_SECONDS = 10
 
@@ -200,8 +200,8 @@ class WriteLock:
             self._local.release()
 
 
-POOL = "checkin.db.connections"
-WRITE_LOCK = "checkin.db.write_lock"
+POOL = "checkin.core.db.connections"
+WRITE_LOCK = "checkin.core.db.write_lock"
 
 
 def get_db() -> Database:

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from checkin.db import connect
-from checkin.event import event_zone
+from checkin.core.db import connect
+from checkin.core.event import event_zone
 from checkin.reports import GROUP_COLUMNS, PARTICIPANT_COLUMNS, attendance, write_csv, xlsx_bytes
 from checkin.reports.times import report_for_csv, report_for_excel
 

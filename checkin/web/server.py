@@ -9,8 +9,8 @@ Why gunicorn with gevent workers:
   with simple-websocket is its documented deployment. `async_mode` is set explicitly.
 - The price: whatever holds the loop stops every request of the process. Long or CPU-bound
   work (badge PDFs, imports, Excel exports) runs in real threads through
-  checkin.offload.run_blocking; SQLite waits for another process's write lock with
-  cooperative sleeps (checkin.db); the WAL checkpoint's fsync runs in a real OS thread.
+  checkin.core.offload.run_blocking; SQLite waits for another process's write lock with
+  cooperative sleeps (checkin.core.db); the WAL checkpoint's fsync runs in a real OS thread.
 - One worker process by default, because Socket.IO keeps its clients and rooms in the
   process's memory. `--workers N` runs N processes on one port, joined through a message
   queue (`--message-queue redis://...`) so that a push from any process reaches every
@@ -34,8 +34,8 @@ from typing import Any
 
 import click
 
-from checkin.offload import real_sleep, start_thread
-from checkin.socket_guard import AUTH_SECONDS, PER_ADDRESS
+from checkin.core.offload import real_sleep, start_thread
+from checkin.web.socket_guard import AUTH_SECONDS, PER_ADDRESS
 
 # Open connections per worker (WebSockets and idle keep-alive HTTP alike); each is a
 # greenlet of a few kilobytes. The process's open-files limit is raised to fit.
@@ -51,7 +51,7 @@ KEEPALIVE_SECONDS = 30
 # inside whichever request commits then, with an fsync: measured here, that alone lifted a
 # single device's p99 from about 4 ms to 6-7 ms. The server does it in a thread instead,
 # every second, and sets SQLITE_WAL_AUTOCHECKPOINT=0 for the app's kept connections to
-# turn their automatic checkpoints off (checkin.db applies it when it opens them).
+# turn their automatic checkpoints off (checkin.core.db applies it when it opens them).
 CHECKPOINT_SECONDS = 1.0
 
 
@@ -144,7 +144,7 @@ def server_urls(scheme: str, host: str, port: int, addresses: list[str]) -> list
 
 def reachable_addresses(host: str, addresses: list[str]) -> list[str]:
     """Return the addresses other devices can use: the LAN's when listening on all of them."""
-    from checkin.reach import is_loopback
+    from checkin.tls.reach import is_loopback
 
     if host in ("0.0.0.0", "::", ""):  # noqa: S104 - listing where we listen, not binding
         return list(addresses)
@@ -230,9 +230,9 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
           printer: str | None = None, badge_size: str | None = None) -> None:
     """Prepare the database and certificate, print how to connect, and run until stopped."""
     from checkin.auth.accounts import has_organisers, new_setup_token
-    from checkin.db import connect
-    from checkin.plainhttp import ssl_context_hook
+    from checkin.core.db import connect
     from checkin.tls.certs import ensure_certificates, lan_addresses
+    from checkin.web.plainhttp import ssl_context_hook
 
     limits = limits or Limits()
     if limits.workers > 1 and not limits.message_queue:
@@ -244,8 +244,8 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
     if limits.message_queue:
         check_message_queue(limits.message_queue)
     check_port_free(host, port)
+    from checkin.core.files import make_private
     from checkin.security.erase import purge_reminder
-    from checkin.security.files import make_private
 
     make_private(db_path)
     # One server per event, a sound database file, and the copies: checkin/continuity.
@@ -298,7 +298,7 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
                                   # where devices can reach us, for pairing QR codes
                                   "LAN_ADDRESSES": reachable_addresses(host, addresses)}
     if limits.workers > 1:
-        from checkin.db import WriteTurn
+        from checkin.core.db import WriteTurn
 
         # The workers take turns at SQLite's write lock (see WriteTurn); they inherit it.
         app_config["WRITE_TURN"] = WriteTurn.create()

@@ -10,7 +10,7 @@ development server, the command line) the caller already has a thread of its own
 function simply runs.
 
 The function must not use the request's database connection (`get_db`): give it the
-database path and let it open its own with `checkin.db.connect` (see `with_database`). It
+database path and let it open its own with `checkin.core.db.connect` (see `with_database`). It
 may write: writers on the loop wait for SQLite's lock with cooperative sleeps meanwhile.
 Within a request it runs in a copy of the request's context, so translations still work.
 """
@@ -133,7 +133,7 @@ def real_sleep(seconds: float) -> None:
 
 def with_database(database: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call `fn(db, *args, **kwargs)` on a connection of its own to `database`, then close it."""
-    from checkin.db import connect
+    from checkin.core.db import connect
 
     db = connect(database)
     try:

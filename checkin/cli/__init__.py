@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 from sqlite_utils import Database
 
-from checkin.db import connect
-from checkin.paths import default_database
+from checkin.core.db import connect
+from checkin.core.paths import default_database
 
 
 class Context:
@@ -37,7 +37,7 @@ def cli(ctx: click.Context, db_path: Path | None) -> None:
 
     Example: checkin --db event.db demo
     """
-    from checkin.security.files import private_umask
+    from checkin.core.files import private_umask
 
     # Everything a command creates (database, WAL, exports, badges) is private to this account.
     private_umask()
@@ -52,7 +52,7 @@ def init_command(ctx: Context, event_file: Path) -> None:
 
     Example: checkin --db event.db init event.toml
     """
-    from checkin.event import EventFileError, apply_event, load_event
+    from checkin.core.event import EventFileError, apply_event, load_event
 
     try:
         counts = apply_event(ctx.db(), load_event(event_file))
@@ -145,7 +145,7 @@ def reissue_command(ctx: Context, participant: str) -> None:
 
     Example: checkin --db event.db reissue anouk.bijl@example.nl
     """
-    from checkin.codes import reissue
+    from checkin.core.codes import reissue
     from checkin.participants.records import find_by_reference, get_participant
 
     db = ctx.db()
@@ -215,37 +215,37 @@ def organiser_add_command(ctx: Context, username: str, password: str) -> None:
 
 
 # Commands that live with their features; each feature adds its own line here.
-from checkin.badges_cli import badges_command  # noqa: E402
+from checkin.cli.badges import badges_command  # noqa: E402
 
 cli.add_command(badges_command)
-from checkin.server import serve_command  # noqa: E402
+from checkin.web.server import serve_command  # noqa: E402
 
 cli.add_command(serve_command)
-from checkin.devices.commands import device_group  # noqa: E402
+from checkin.cli.devices import device_group  # noqa: E402
 
 cli.add_command(device_group)
 # [live]
-from checkin.reports.cli import attendance_command  # noqa: E402
-from checkin.simulate import simulate_command  # noqa: E402
+from checkin.cli.reports import attendance_command  # noqa: E402
+from checkin.demo.simulate import simulate_command  # noqa: E402
 
 export_group.add_command(attendance_command)
 cli.add_command(simulate_command)
-from checkin.continuity.cli import backup_command, restore_command  # noqa: E402
+from checkin.cli.continuity import backup_command, restore_command  # noqa: E402
 
 cli.add_command(backup_command)
 cli.add_command(restore_command)
-from checkin.lists.cli import lists_command  # noqa: E402
+from checkin.cli.lists import lists_command  # noqa: E402
 
 cli.add_command(lists_command)
 
 from checkin.scans.reset import reset_command  # noqa: E402
 
 cli.add_command(reset_command)
-from checkin.mail.commands import mail_group  # noqa: E402
+from checkin.cli.mail import mail_group  # noqa: E402
 
 cli.add_command(mail_group)
 # [security] issue 8: organiser remove, participant delete, purge
-from checkin.security.cli import (  # noqa: E402
+from checkin.cli.security import (  # noqa: E402
     organiser_remove_command,
     participant_group,
     purge_command,

@@ -62,6 +62,6 @@ def register(app: Flask) -> None:
 
     privacy.register(app)
     # --- Everyone: favicon, friendly error pages, event-time filters --------------------------
-    from checkin import screen
+    from checkin.web import screen
 
     screen.register(app)

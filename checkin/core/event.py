@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlite_utils import Database
 
-from checkin.db import get_meta, now_iso, set_meta, writing
-from checkin.texts import normalise_event_data
-from checkin.texts import store as store_texts
+from checkin.core.db import get_meta, now_iso, set_meta, writing
+from checkin.core.texts import normalise_event_data
+from checkin.core.texts import store as store_texts
 
 LANGUAGES = ("de", "nl", "en")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
@@ -45,7 +45,7 @@ class Event:
     excursions: list[dict[str, Any]] = field(default_factory=list)
     # Badge extras: {"colors": {city: "#RRGGBB"}, "logo": {"kind": "png"|"svg", "data": b64}}
     badges: dict[str, Any] = field(default_factory=dict)
-    # Names given in several languages: {kind: {id: {lang: text}}} (checkin/texts.py); a
+    # Names given in several languages: {kind: {id: {lang: text}}} (checkin/core/texts.py); a
     # working group's or excursion's `titles = {nl = "…"}` table lands here too.
     texts: dict[str, Any] = field(default_factory=dict)
 
@@ -348,7 +348,7 @@ def event_zone(db: Database) -> ZoneInfo:
 def other_titles(db: Database) -> dict[str, dict[str, dict[str, str]]]:
     """Working group and excursion titles in other languages, as the event file gives them:
     {"working_group"|"excursion": {id: {language: title}}}."""
-    from checkin.texts import all_texts
+    from checkin.core.texts import all_texts
 
     texts = all_texts(db)
     return {kind: texts.get(kind, {}) for kind in ("working_group", "excursion")}

@@ -44,7 +44,7 @@ def _is_sqlite_file(path: Path) -> bool:
 def restore(source: str, db_path: Path, force: bool = False) -> dict[str, Any]:
     """Rebuild the event at `db_path` from a replica (folder or sftp URL) or a backup file."""
     from checkin.continuity.instance import new_instance
-    from checkin.db import connect
+    from checkin.core.db import connect
     from checkin.scans.scanlist import log_totals
 
     if holder(db_path) is not None:

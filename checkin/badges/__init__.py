@@ -31,7 +31,7 @@ from reportlab.lib.colors import Color, HexColor, black, white
 from reportlab.pdfgen.canvas import Canvas
 from sqlite_utils import Database
 
-from checkin.badge_text import (
+from checkin.badges.text import (
     advance,
     cap_height,
     descent,
@@ -40,10 +40,10 @@ from checkin.badge_text import (
     get_font,
     missing_glyphs,
 )
-from checkin.db import get_meta
-from checkin.event import event_info
+from checkin.core.db import get_meta
+from checkin.core.event import event_info
+from checkin.core.texts import all_texts, localized
 from checkin.scans.people import people as view_people
-from checkin.texts import all_texts, localized
 
 DPI = 300  # the drawing unit is a pixel at 300 dpi: the layout predates the vector PDF
 PT = 72 / DPI  # PDF points per drawing unit
@@ -762,7 +762,7 @@ _POOL: Any = None
 def _render_file(db_path: str, path: str, participant_ids: list[int] | None,
                  size: str) -> int:
     """Render badges from the database at `db_path` into the file at `path` (in a child)."""
-    from checkin.db import connect
+    from checkin.core.db import connect
 
     db = connect(db_path)
     try:
@@ -782,7 +782,7 @@ def render_pdf_bytes(db_path: str, participant_ids: list[int] | None = None, *,
     global _POOL
     many = (len(participant_ids) if participant_ids is not None else count_hint) >= CHILD_FROM
     if not many:
-        from checkin.db import connect
+        from checkin.core.db import connect
 
         db = connect(db_path)
         try:

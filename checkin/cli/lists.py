@@ -13,7 +13,7 @@ from checkin.lists import LANGUAGES, build_pdf
 
 def default_language(db: Any) -> str:
     """The organiser's language: from LANG when it is one of ours, else the event's first."""
-    from checkin.event import event_info
+    from checkin.core.event import event_info
 
     wanted = (os.environ.get("LC_ALL") or os.environ.get("LANG") or "")[:2].lower()
     if wanted in LANGUAGES:

@@ -9,7 +9,7 @@ from flask import Flask, Response, current_app, render_template, request, send_f
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from checkin.event import event_zone
+from checkin.core.event import event_zone
 
 # The API answers errors in JSON itself; only pages get the friendly HTML.
 API_PREFIX = "/api/"
@@ -23,7 +23,7 @@ def local_time(value: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         stamp = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return str(value)
-    from checkin.db import get_db
+    from checkin.core.db import get_db
 
     return stamp.astimezone(event_zone(get_db())).strftime(fmt)
 
@@ -33,8 +33,8 @@ def event_text(kind: str, ident: str | None, fallback: str | None) -> str | None
     from flask import g
     from flask_babel import get_locale
 
-    from checkin.db import get_db
-    from checkin.texts import all_texts, localized
+    from checkin.core.db import get_db
+    from checkin.core.texts import all_texts, localized
 
     if "event_texts" not in g:
         g.event_texts = all_texts(get_db())
@@ -55,8 +55,8 @@ def event_names() -> dict[str, Any]:
     """Return the names device pages show, in the viewer's language, for their scripts."""
     from flask_babel import get_locale
 
-    from checkin.db import get_db
-    from checkin.texts import all_texts, checkpoint_names, localized
+    from checkin.core.db import get_db
+    from checkin.core.texts import all_texts, checkpoint_names, localized
 
     db, lang = get_db(), str(get_locale())
     texts = all_texts(db)
