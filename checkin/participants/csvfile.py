@@ -26,6 +26,7 @@ from checkin.participants.workbook import (
     HEADER_SEARCH,
     FileError,
     Table,
+    UnsupportedFormat,
     check_header,
     find_header,
     is_workbook,
@@ -136,8 +137,9 @@ def read_table(data: bytes, sheet: str | None = None,
         raise CSVFileError(_l("the file is larger than %(n)d MB", n=MAX_BYTES // (1024 * 1024)))
     if data[:4] == b"\xd0\xcf\x11\xe0":
         # Both are OLE compound files; only Excel can tell them apart.
-        raise CSVFileError(_l("this is an old Excel file (.xls) or a workbook with a "
-                              "password; save it as .xlsx without a password, or as CSV"))
+        raise UnsupportedFormat(_l("this is an old Excel file (.xls) or a workbook with a "
+                                   "password; save it as .xlsx without a password, or as "
+                                   "CSV"))
     if is_workbook(data):
         return read_workbook(data, sheet, overrides)
     if sheet is not None:

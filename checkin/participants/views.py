@@ -258,9 +258,9 @@ def log_refusal(status: int, filename: str, size: int | None, reason: str) -> No
 
 def _unreadable(exc: CSVFileError, filename: str, size: int, **context: Any) -> Any:
     """Answer a file that cannot be read as a participants list: the upload page saying why
-    (422), and one line in the server's log."""
-    log_refusal(422, filename, size, exc.in_english())
-    return _upload_page(422, filename=filename, error=_(
+    (415 for a format we do not read, else 422), and one line in the server's log."""
+    log_refusal(exc.status, filename, size, exc.in_english())
+    return _upload_page(exc.status, filename=filename, error=_(
         "This file cannot be read as a participants list: %(reason)s", reason=str(exc)),
         **context)
 

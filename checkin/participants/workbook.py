@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,10 @@ from flask_babel import lazy_gettext as _l
 
 from checkin.participants.columns import ALIASES, key
 from checkin.participants.records import MAX_LENGTH, Problem
+
+# openpyxl warns about what it skips in a file (extensions, invalid relationships, styles):
+# nothing an organiser can act on, and the server's terminal gets one line per refusal only.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl\.")
 
 MAX_ROWS = 100_000
 # More columns than any participants list has; the Upload page takes this many assignments.
@@ -31,6 +36,9 @@ class FileError(ValueError):
     (`in_english`). `detail` is the technical cause, for the log only.
     """
 
+    # Unprocessable: the format is one we read, the content is not.
+    status = 422
+
     def __init__(self, message: Any, detail: str = ""):
         super().__init__(message)
         self.message, self.detail = message, detail
@@ -42,6 +50,12 @@ class FileError(ValueError):
         with force_locale("en"):
             text = str(self.message)
         return f"{text} [{self.detail}]" if self.detail else text
+
+
+class UnsupportedFormat(FileError):
+    """The file is of a kind we do not read (.ods, .numbers, .xls, any other zip)."""
+
+    status = 415
 
 
 @contextmanager
@@ -98,16 +112,16 @@ def check_container(data: bytes) -> None:
             with archive.open("mimetype") as member:
                 mimetype = member.read(100)
     if mimetype.startswith(b"application/vnd.oasis.opendocument"):
-        raise FileError(_l("this is an OpenDocument spreadsheet (.ods); save it as an Excel "
-                           "workbook (.xlsx) or as CSV"))
+        raise UnsupportedFormat(_l("this is an OpenDocument spreadsheet (.ods); save it as an "
+                                   "Excel workbook (.xlsx) or as CSV"))
     if "Index.zip" in names or any(n.startswith("Index/") and n.endswith(".iwa") for n in names):
-        raise FileError(_l("this is an Apple Numbers file; export it as an Excel workbook "
-                           "(.xlsx) or as CSV"))
+        raise UnsupportedFormat(_l("this is an Apple Numbers file; export it as an Excel "
+                                   "workbook (.xlsx) or as CSV"))
     if "xl/workbook.bin" in names:
-        raise FileError(_l("this is a binary Excel workbook (.xlsb); save it as an Excel "
-                           "workbook (.xlsx) or as CSV"))
+        raise UnsupportedFormat(_l("this is a binary Excel workbook (.xlsb); save it as an "
+                                   "Excel workbook (.xlsx) or as CSV"))
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-        raise FileError(_l("the file is a zip archive, not an Excel workbook (.xlsx)"))
+        raise UnsupportedFormat(_l("the file is a zip archive, not an Excel workbook (.xlsx)"))
 
 
 def check_header(cells: list[str]) -> None:
