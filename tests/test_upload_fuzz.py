@@ -28,7 +28,7 @@ from tests.conftest import csrf_token
 from tests.test_import_columns import xlsx
 from tests.test_live import _organiser_session
 
-EXAMPLES = int(os.environ.get("CHECKIN_FUZZ_UPLOADS", "600"))
+EXAMPLES = int(os.environ.get("CHECKIN_FUZZ_UPLOADS", "400"))
 HEADER = ["Vorname", "Nachname", "E-Mail", "Stadt", "Sprache"]
 ROWS = [["Jürgen", "Kröger", "jk@example.de", "Bremen", "Deutsch"],
         ["Marijke", "van der Veen", "mv@example.nl", "Groningen", "Nederlands"]]
@@ -91,6 +91,10 @@ BROKEN = [
         '<row r="1"><c r="A1" t="inlineStr"><is><t>Vorname</t></is></c></row>'
         '<row r="100001"><c r="A100001"><v>1</v></c></row>')}), 422,
      "more than 100000 rows", None),
+    ("a million cells", "x.xlsx", lambda: zipped({
+        **PARTS, "xl/worksheets/sheet1.xml": sheet_xml('<row r="1">' + "<c/>" * 1_000_001
+                                                       + "</row>")}), 422,
+     "more than 1000000 cells in use", None),
     ("a cell in column XFD", "x.xlsx", lambda: zipped({
         **PARTS, "xl/worksheets/sheet1.xml": sheet_xml(
             '<row r="1"><c r="A1" t="inlineStr"><is><t>Vorname</t></is></c>'
