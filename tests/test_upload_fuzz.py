@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checkin.cli import cli
+from checkin.participants.columns import FIELDS
 from tests.conftest import csrf_token
 from tests.test_import_columns import xlsx
 from tests.test_live import _organiser_session
@@ -302,17 +303,18 @@ files = st.one_of(
 
 def test_fuzz_uploads_never_a_5xx_and_nothing_imported_unless_valid(organiser, db,
                                                                       record_property):
-    statuses: Counter[int] = Counter()
+    statuses: Counter[int | str] = Counter()
     csrf = csrf_token(organiser, "/participants/upload")
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
-    @given(files)
-    def one_upload(file: tuple[str, bytes]) -> None:
-        name, data = file
+    @given(files, st.data())
+    def one_upload(file: tuple[str, bytes], data: st.DataObject) -> None:
+        name, content = file
+        statuses["examples"] += 1
         before = snapshot(db)
         response = organiser.post("/participants/upload", content_type="multipart/form-data",
-                                  data={"csrf_token": csrf, "file": (io.BytesIO(data), name)})
+                                  data={"csrf_token": csrf, "file": (io.BytesIO(content), name)})
         statuses[response.status_code] += 1
         page = response.get_data(as_text=True)
         assert response.status_code < 500, page
@@ -322,20 +324,36 @@ def test_fuzz_uploads_never_a_5xx_and_nothing_imported_unless_valid(organiser, d
         token = page_token(page)
         if token is None:
             return
+        status = response.status_code
+        if data.draw(st.booleans()):
+            # Check again with another sheet and other columns, as the organiser may choose.
+            chosen = data.draw(st.lists(st.tuples(
+                st.one_of(st.sampled_from([*HEADER, "Name", ""]), st.text(max_size=8)),
+                st.sampled_from([*FIELDS, "ignore", "bogus"])), max_size=4))
+            again = organiser.post("/participants/upload/columns", data={
+                "csrf_token": csrf, "token": token,
+                "sheet": data.draw(st.one_of(st.sampled_from(["", "Teilnehmer", "Sheet"]),
+                                             st.text(max_size=10))),
+                "column": [c for c, _f in chosen], "field": [f for _c, f in chosen]})
+            statuses[again.status_code] += 1
+            assert again.status_code in (200, 415, 422), again.get_data(as_text=True)
+            assert snapshot(db) == before
+            status = again.status_code
         confirm = organiser.post("/participants/upload/confirm",
                                  data={"csrf_token": csrf, "token": token})
         statuses[confirm.status_code] += 1
         assert confirm.status_code < 500, confirm.get_data(as_text=True)
-        if response.status_code == 200:
+        if status == 200:
             assert confirm.status_code == 302  # a valid file is imported
         else:
             # A file with problems is not, not even in part.
-            assert confirm.status_code == 409
+            assert confirm.status_code in (409, 422)
             assert snapshot(db) == before
 
     one_upload()
     record_property("upload_statuses", dict(statuses))
-    assert not [s for s in statuses if s >= 500], statuses
+    assert statuses["examples"] >= EXAMPLES, statuses
+    assert not [s for s in statuses if isinstance(s, int) and s >= 500], statuses
     # The fuzzing reaches both the refusals and the real import.
     assert statuses[422] and statuses[200] and statuses[302], statuses
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
