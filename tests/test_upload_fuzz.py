@@ -10,6 +10,7 @@ line per refused upload and no traceback.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import subprocess
@@ -217,6 +218,20 @@ def test_a_good_csv_in_any_of_excels_encodings_is_read_alike(encoding, organiser
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page
     assert "Kröger" in page and "van der Veen" in page
+
+
+def test_the_log_line_holds_no_cell_of_the_file(organiser, caplog):
+    # openpyxl's message for a number cell holding text quotes the text: a name.
+    data = zipped({**PARTS, "xl/worksheets/sheet1.xml": sheet_xml(
+        '<row r="1"><c r="A1" t="n"><v>Jürgen Kröger</v></c></row>')})
+    with caplog.at_level(logging.WARNING, logger="checkin"):
+        # A terminal escape in the name reaches the log escaped.
+        response = upload(organiser, data, "\x1b[31mTeilnehmer.xlsx")
+    assert response.status_code == 422
+    assert [r.getMessage() for r in caplog.records] == [
+        f"upload refused (422): '\\x1b[31mTeilnehmer.xlsx', {len(data)} bytes: the file cannot be "
+        "read as an Excel workbook (.xlsx): it is damaged or incomplete; open it in Excel and "
+        "save it again [ValueError]"]
 
 
 @st.composite

@@ -6,6 +6,7 @@ import io
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -74,7 +75,16 @@ def damaged_workbook() -> Iterator[None]:
     except Exception as exc:
         raise FileError(_l("the file cannot be read as an Excel workbook (.xlsx): it is "
                            "damaged or incomplete; open it in Excel and save it again"),
-                        detail=f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+                        detail=_cause(exc)) from exc
+
+
+def _cause(exc: Exception) -> str:
+    """The technical cause of a failed read, for the log: with its message where that names
+    only parts and positions (zip, zlib, XML syntax); else its type alone, as a value
+    converter's message may quote a cell, and the log holds no personal data."""
+    if isinstance(exc, zipfile.BadZipFile | zlib.error | SyntaxError | NotImplementedError):
+        return f"{type(exc).__name__}: {str(exc)[:200]}"
+    return type(exc).__name__
 
 
 @dataclass
