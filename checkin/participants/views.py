@@ -252,8 +252,9 @@ def log_refusal(status: int, filename: str, size: int | None, reason: str) -> No
     what = [one_line(repr(filename))] if filename else []
     if size is not None:
         what.append(f"{size} bytes")
-    current_app.logger.warning("upload refused (%d): %s: %s", status, ", ".join(what),
-                               one_line(reason))
+    why = one_line(reason)
+    current_app.logger.warning("upload refused (%d): %s", status,
+                               f"{', '.join(what)}: {why}" if what else why)
 
 
 def _unreadable(exc: CSVFileError, filename: str, size: int, **context: Any) -> Any:
