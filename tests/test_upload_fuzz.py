@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from checkin.cli import cli
 from checkin.participants.columns import FIELDS
+from checkin.participants.workbook import count_cells
 from tests.conftest import csrf_token
 from tests.test_import_columns import xlsx
 from tests.test_live import _organiser_session
@@ -218,6 +219,15 @@ def test_a_good_csv_in_any_of_excels_encodings_is_read_alike(encoding, organiser
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page
     assert "Kröger" in page and "van der Veen" in page
+
+
+@pytest.mark.parametrize(("unit", "cells"), [
+    (b'<c r="A1" s="3"/>', 1), (b'<x:c r="A1"><x:v>1</x:v></x:c>', 1),
+    (b"<cols><col/></cols><c>1</c>", 1), (b'<row r="1"><c/><c t="s"><v>0</v></c></row>', 2)])
+def test_cells_are_counted_exactly_across_the_blocks_read(unit, cells):
+    # 2-7 MB of XML: read in 1 MB blocks, with tags cut at every block's end.
+    archive = zipfile.ZipFile(io.BytesIO(zipped({"xl/worksheets/sheet1.xml": unit * 200_003})))
+    assert count_cells(archive) == cells * 200_003
 
 
 def test_the_log_line_holds_no_cell_of_the_file(organiser, caplog):

@@ -23,7 +23,9 @@ MAX_ROWS = 100_000
 # A hundred thousand people with ten columns each; more takes openpyxl minutes and gigabytes.
 MAX_CELLS = 1_000_000
 # A cell's start tag in a worksheet's XML, with or without a namespace prefix: <c r="A1" ...>.
-CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,31}:)?c[\s/>]")
+# Longer than any match of CELL_TAG: how far back from a block's end a tag may have begun.
+CELL_TAG_SPAN = 64
 # More columns than any participants list has; the Upload page takes this many assignments.
 MAX_COLUMNS = 200
 MAX_UNPACKED = 200 * 1024 * 1024
@@ -121,8 +123,9 @@ def count_cells(archive: zipfile.ZipFile) -> int:
             tail = b""
             while chunk := member.read(1 << 20):
                 block = tail + chunk
-                # Up to the last "<": a cell's tag is never split between two blocks.
-                cut = block.rfind(b"<")
+                # Up to the last "<" near the end: a cell's tag is never split between two
+                # blocks, and the tail carried over stays short.
+                cut = block.rfind(b"<", max(0, len(block) - CELL_TAG_SPAN))
                 cut = len(block) if cut < 0 else cut
                 count += len(CELL_TAG.findall(block, 0, cut))
                 tail = block[cut:]
