@@ -167,9 +167,10 @@ def check_container(data: bytes) -> None:
         raise UnsupportedFormat(_l("the file is a zip archive, not an Excel workbook (.xlsx)"))
 
 
-def check_header(cells: list[str]) -> None:
+def check_header(cells: list[str]) -> int:
     """Refuse a header no participants list has: too many columns, or a name as long as a
-    paragraph (binary data read as text, or a file without a header)."""
+    paragraph (binary data read as text, or a file without a header); return its width (up
+    to its last named column)."""
     width = max((i + 1 for i, c in enumerate(cells) if c.strip()), default=0)
     if width > MAX_COLUMNS:
         raise FileError(_l("the header has more than %(n)d columns", n=MAX_COLUMNS))
@@ -178,6 +179,7 @@ def check_header(cells: list[str]) -> None:
             raise FileError(_l("the header's column %(n)d has a name of more than %(max)d "
                                "characters; is the first line the header?", n=i + 1,
                                max=MAX_LENGTH))
+    return width
 
 
 def find_header(rows: list[tuple[int, list[str]]], overrides: dict[str, str] | None = None
@@ -249,8 +251,7 @@ def read_workbook(data: bytes, sheet: str | None = None,
         raise FileError(_l("the sheet %(sheet)s is empty", sheet=repr(ws.title)))
     at = find_header(filled, overrides)
     header_line, header_cells = filled[at]
-    check_header(header_cells)
-    width = max((i + 1 for i, c in enumerate(header_cells) if c.strip()), default=0)
+    width = check_header(header_cells)
     last_data = max(line for line, _cells in filled)
     table = Table(header_line, [], [], sheet=ws.title, sheets=names)
     if at:
