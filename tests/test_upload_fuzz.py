@@ -62,6 +62,11 @@ GOOD_STORED = zipped(PARTS, zipfile.ZIP_STORED)
 GOOD = {"xlsx": GOOD_XLSX, "stored": GOOD_STORED, "csv": GOOD_CSV}
 
 
+def good(name: str) -> bytes:
+    """The good file of that name."""
+    return GOOD[name]
+
+
 def sheet_xml(rows: str) -> bytes:
     """A worksheet part holding `rows` (<row> elements)."""
     return f'<worksheet {NS}><sheetData>{rows}</sheetData></worksheet>'.encode()
@@ -245,10 +250,10 @@ def test_the_log_line_holds_no_cell_of_the_file(organiser, caplog):
 
 
 @st.composite
-def mutated(draw: Any, good: str | bytes) -> bytes:
+def mutated(draw: Any, original: str | bytes) -> bytes:
     """A good file (by its name in GOOD, or its bytes) with a few bytes changed, inserted or
     removed at random offsets."""
-    data = bytearray(GOOD[good] if isinstance(good, str) else good)
+    data = bytearray(GOOD[original] if isinstance(original, str) else original)
     for _ in range(draw(st.integers(1, 6))):
         if not data:
             break
@@ -293,7 +298,10 @@ def random_members(draw: Any) -> bytes:
             st.integers(0, len(PARTS[name])).map(lambda n, name=name: PARTS[name][:n])))
     for name in draw(st.lists(st.sampled_from(sorted(PARTS)), max_size=2)):
         parts.pop(name, None)
-    for name in draw(st.lists(st.one_of(st.text(min_size=1, max_size=20), st.sampled_from(
+    # Any name zipfile can write: not empty once it drops what follows a NUL and leading "/".
+    names = st.text(alphabet=st.characters(exclude_characters="\x00/\\"), min_size=1,
+                    max_size=20)
+    for name in draw(st.lists(st.one_of(names, st.sampled_from(
             ["mimetype", "xl/sharedStrings.xml", "xl/worksheets/sheet2.xml",
              "Index/Document.iwa"])), max_size=2)):
         parts[name] = draw(st.one_of(st.binary(max_size=100), random_sheet()))
@@ -322,7 +330,7 @@ files = st.one_of(
     st.tuples(st.just("x.xlsx"), random_members()),
     st.tuples(st.just("x.csv"), any_csv()),
     st.tuples(st.sampled_from(["Teilnehmer.xlsx", "<b>x</b>.xlsx", "a\u202ex.xlsx"]),
-              st.sampled_from(["xlsx", "stored"]).map(GOOD.get)),
+              st.sampled_from(["xlsx", "stored"]).map(good)),
 )
 
 
