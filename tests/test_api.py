@@ -131,12 +131,126 @@ def test_duplicates_across_requests_return_the_original_result(client, db, devic
     code = person(db)["code"]
     first = item(code)
     original = post(client, token, first).get_json()["results"][0]
-    # The same id later, even with other content, returns what was stored first.
-    copy = {**first, "checkpoint": "room:raadzaal", "direction": "out"}
-    again = post(client, token, item(code), copy).get_json()["results"]
+    # The same scan again (a re-send, even with another time) returns what was stored first.
+    again = post(client, token, item(code), {**first, "at": "2019-11-12T09:00:00Z",
+                                             "queued": True}).get_json()["results"]
     assert again[1] == {**original, "duplicate": True}
     assert again[0]["reason"] == "already_in"
     assert scan_count(db) == 2
+
+
+ALIVE = "2019-11-12T08:00:00.000+00:00"
+
+
+def test_a_door_whose_clock_is_behind(client, db, device):
+    """Door 2's clock is 3 minutes behind: its live scan is judged and placed by what the
+    server knows, so it is 'already in' since door 1's scan; a queued scan keeps its time."""
+    door1, _ = device(name="Door 1")
+    door2, _ = device(name="Door 2")
+    p = person(db)
+    first = post(client, door1, item(p["code"])).get_json()
+    assert first["results"][0]["status"] == "accepted"
+    assert first["server_time"]
+    behind = post(client, door2, item(p["code"], at="2019-11-12T07:57:00.000Z"))
+    result = behind.get_json()["results"][0]
+    assert (result["status"], result["reason"]) == ("warning", "already_in")
+    assert result["detail"]["since"] == ALIVE
+    # Every answer carries the server's time, for the pages' clock offset.
+    assert behind.headers["X-Checkin-Time"] >= behind.get_json()["server_time"]
+    # The live scan from the wrong clock did not move the person's day earlier.
+    placed = db.execute("SELECT sort_at FROM scans WHERE id = ?", [result["id"]]).fetchone()
+    assert placed[0] == ALIVE
+    later = post(client, door1, item(p["code"], at="2019-11-12T08:01:00.000Z")).get_json()
+    assert later["results"][0]["detail"]["since"] == ALIVE
+    # A scan from an offline queue falls into place by its device time (and is judged by the
+    # person's newest state: they are in).
+    queued = post(client, door2, item(p["code"], at="2019-11-12T07:30:00.000Z",
+                                      queued=True)).get_json()["results"][0]
+    assert queued["reason"] == "already_in"
+    assert db.execute("SELECT min(sort_at) FROM scans").fetchone()[0] == \
+        "2019-11-12T07:30:00.000+00:00"
+    # The answer does not depend on the device's time at all: out, then in from a clock
+    # that puts the 'in' before the 'out', is a green welcome back.
+    post(client, door1, item(p["code"], direction="out", at="2019-11-12T08:05:00.000Z"))
+    back = post(client, door2, item(p["code"], at="2019-11-12T08:02:00.000Z")).get_json()
+    assert back["results"][0]["status"] == "accepted"
+    hc = client.get("/api/v1/headcounts", headers=auth(door1)).get_json()
+    assert hc["checkpoints"][0]["inside"] == 1
+
+
+def test_a_scan_id_reused_for_another_badge(client, db, device):
+    """The same id with other content is refused (id_conflict) and changes nothing; the
+    same id with the same content keeps returning the first answer."""
+    token, _ = device()
+    first_person, other = (person(db, working_group="abfall"),
+                           person(db, working_group="bibliotheken"))
+    scan = item(first_person["code"])
+    original = post(client, token, scan).get_json()["results"][0]
+    stored = db.execute("SELECT * FROM scans").fetchall()
+    for changed in ({"code": other["code"]}, {"checkpoint": "room:raadzaal"},
+                    {"direction": "out"}):
+        answer = post(client, token, {**scan, **changed})
+        assert answer.status_code == 200
+        result = answer.get_json()["results"][0]
+        assert result == {"id": scan["id"], "status": "rejected", "reason": "id_conflict",
+                          "detail": {}, "participant": None, "duplicate": False}
+    by_id = {k: v for k, v in scan.items() if k != "code"}
+    conflict = post(client, token, {**by_id, "participant": other["id"]}).get_json()
+    assert conflict["results"][0]["reason"] == "id_conflict"
+    # Nothing stored, nothing changed, the second person is not in.
+    assert db.execute("SELECT * FROM scans").fetchall() == stored
+    assert conflict["headcount"]["inside"] == 1
+    again = post(client, token, scan).get_json()["results"][0]
+    assert again == {**original, "duplicate": True}
+    # A scan by participant id is the same scan when it names the same person.
+    manual = item(participant=other["id"])
+    assert post(client, token, manual).get_json()["results"][0]["status"] == "accepted"
+    assert post(client, token, manual).get_json()["results"][0]["duplicate"] is True
+    assert post(client, token, {**manual, "participant": first_person["id"]}).get_json()[
+        "results"][0]["reason"] == "id_conflict"
+
+
+def test_an_id_reused_by_another_device_leaks_nothing(client, db, device):
+    """A stored answer goes back only to the device that sent the scan."""
+    door, _ = device(name="Door")
+    door2, _ = device(name="Door 2")
+    guide, _ = device("guide", "excursion:forum", name="Bus Forum")
+    elsewhere = person(db, excursion="avebe")
+    scan = item(elsewhere["code"])
+    answer = post(client, door, scan).get_json()["results"][0]
+    assert answer["participant"]["excursion"] == "avebe"
+    name = answer["participant"]["last_name"]
+    for token, body in ((guide, {**scan, "checkpoint": "excursion:forum"}), (door2, scan)):
+        response = post(client, token, body)
+        assert response.status_code == 200
+        result = response.get_json()["results"][0]
+        assert result["reason"] == "id_conflict" and result["participant"] is None
+        assert name not in response.get_data(as_text=True)
+    assert scan_count(db) == 1
+    # The id is still the door's: it may undo it, the guide may not.
+    assert client.post(f"/api/v1/scans/{scan['id']}/undo", headers=auth(guide)).status_code \
+        == 403
+    assert post(client, door, scan).get_json()["results"][0]["duplicate"] is True
+
+
+def test_a_removed_participant_checked_in_by_participant_id(client, db, device):
+    """After `checkin participant delete` the person is refused by id exactly as by code."""
+    from checkin.security.erase import erase_participant
+
+    token, _ = device()
+    p = person(db, working_group="abfall")
+    assert erase_participant(db, p["id"])
+    by_code = post(client, token, item(p["code"])).get_json()["results"][0]
+    for checkpoint in ("entrance", "room:kamer-a"):
+        body = post(client, token, item(participant=p["id"], checkpoint=checkpoint)).get_json()
+        result = body["results"][0]
+        assert (result["status"], result["reason"]) == ("rejected", "unknown_code")
+        assert result["participant"] is None
+        assert (result["status"], result["reason"]) == (by_code["status"], by_code["reason"])
+        assert body["headcount"]["inside"] == 0
+    hc = client.get("/api/v1/headcounts", headers=auth(token)).get_json()
+    assert hc["arrived"] == 0
+    assert db.execute("SELECT count(*) FROM location").fetchone()[0] == 0
 
 
 def test_manual_check_in_by_participant(client, db, device):
@@ -190,6 +304,7 @@ BAD_BATCHES = [
     ("not a time", {"scans": [item("X", at="at nine")]}, "bad_field"),
     ("time as number", {"scans": [item("X", at=1764144000)]}, "bad_field"),
     ("absurd year", {"scans": [item("X", at="0001-01-01T00:00:00Z")]}, "bad_field"),
+    ("queued not true or false", {"scans": [item("X", queued="yes")]}, "bad_field"),
 ]
 
 

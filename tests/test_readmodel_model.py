@@ -1,13 +1,17 @@
 """Model-based test of the read model: random days against a small reference model.
 
 A hypothesis state machine plays a day on the demo event through the real app: scans in and
-out at the entrance, rooms and two excursions (own people and others'), resends, scans that
-arrive out of order, walk-ons, departures, returns, corrections (void, move) and re-imports
-of a changed plan. After every step every surface must agree with a reference model written
-here, independently of checkin: /api/v1/headcounts, the guide API's counts and roster, the
-overview's numbers and excursions, the summary, and both attendance CSVs.
+out at the entrance, rooms and two excursions (own people and others'), by badge and by
+participant id, resends, live scans from devices whose clocks are off and queued scans that
+arrive out of order, ids reused with other content or by another device, walk-ons,
+departures, returns, corrections (void, move), removed (erased) participants and re-imports
+of a changed plan. Every scan's answer must be the reference's; after every step every
+surface must agree with a reference model written here, independently of checkin:
+/api/v1/headcounts, the guide API's counts and roster, the overview's numbers and
+excursions, the summary, and both attendance CSVs.
 
-CHECKIN_MODEL_DAYS sets how many random days (default 200).
+CHECKIN_MODEL_DAYS sets how many random days (default 200). A failure prints the blob that
+replays it (@reproduce_failure), and hypothesis' database replays it on the next run.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
+    multiple,
     rule,
     run_state_machine_as_test,
 )
@@ -39,6 +44,7 @@ from checkin.devices import add_device
 from checkin.participants.csvfile import export_participants, import_file
 from checkin.scans.corrections import CorrectionError, correct
 from checkin.scans.people import people as people_view
+from checkin.security.erase import erase_participant
 from tests.conftest import ORGANISER, csrf_token
 
 DAYS = int(os.environ.get("CHECKIN_MODEL_DAYS", "200"))
@@ -65,11 +71,15 @@ class Env:
         from checkin.auth.accounts import add_organiser
 
         add_organiser(db, *ORGANISER)
+        # Two devices for every checkpoint: an id one of them used is not the other's.
         self.tokens = {
             "scanner": add_device(db, "Model scanner", "scanner")["token"],
+            "scanner2": add_device(db, "Model scanner 2", "scanner")["token"],
             "display": add_device(db, "Model display", "display")["token"],
             **{x: add_device(db, f"Model guide {x}", "guide", f"excursion:{x}")["token"]
-               for x in EXCURSIONS}}
+               for x in EXCURSIONS},
+            **{x + "2": add_device(db, f"Model guide {x} 2", "guide",
+                                   f"excursion:{x}")["token"] for x in EXCURSIONS}}
         people = list(db.query("SELECT id, code, working_group, excursion FROM participants "
                                "ORDER BY id"))
         # Devices scan badges: a guide may name by id only the people on its own list.
@@ -109,7 +119,9 @@ class Model:
     def __init__(self, env: Env):
         self.env = env
         self.plan = dict(env.plan)
-        self.scans: list[dict] = []          # in the order they were first stored
+        self.scans: list[dict] = []          # valid ones, in the order they were first stored
+        self.answers: dict[str, dict] = {}   # scan id -> its first answer
+        self.erased: set[int] = set()
         self.voided: set[str] = set()
         self.moved: dict[str, str] = {}
         self.walk_ons: dict[int, str] = {}
@@ -122,7 +134,43 @@ class Model:
             if s["id"] in self.voided:
                 continue
             out.append({**s, "checkpoint": self.moved.get(s["id"], s["checkpoint"]), "n": n})
-        return sorted(out, key=lambda s: (s["at"], s["n"]))
+        return sorted(out, key=lambda s: (s["placed"], s["n"]))
+
+    def placed(self, pid: int, at: str, queued: bool) -> str:
+        """Where a new scan falls in the day: a queued one at its device time, a live one
+        never before the person's newest scan (every device time here is in the past)."""
+        mine = [s["placed"] for s in self.effective() if s["pid"] == pid]
+        return at if queued or not mine else max(at, mine[-1])
+
+    def answer(self, pid: int, cp: str, direction: str) -> tuple[str, str | None, str | None]:
+        """The answer to a new scan (status, reason, since), judged by the newest state."""
+        if pid in self.erased:
+            return "rejected", "unknown_code", None
+        if direction != "in":
+            return "accepted", None, None
+        mine = [s for s in self.effective() if s["pid"] == pid]
+        if cp.startswith("excursion:"):
+            mine = [s for s in mine if s["checkpoint"] == cp]
+            inside = [s["direction"] == "in" for s in mine]
+        elif cp == "entrance":
+            inside = [s["checkpoint"].startswith("room:") or
+                      (s["checkpoint"] == "entrance" and s["direction"] == "in") for s in mine]
+        else:
+            inside = [s["checkpoint"] == cp and s["direction"] == "in" for s in mine]
+        since = None
+        for scan, yes in zip(reversed(mine), reversed(inside), strict=True):
+            if not yes:
+                break
+            since = scan["placed"]
+        reasons = ["already_in"] if since else []
+        if cp.startswith("excursion:"):
+            if self.on(pid) != cp.split(":", 1)[1]:
+                reasons.append("not_assigned")
+        elif cp.startswith("room:"):
+            groups = {g for g, row in self.env.rooms.items() if row["room"] == cp[5:]}
+            if groups and self.env.groups[pid] not in groups:
+                reasons.append("not_assigned")
+        return ("warning" if reasons else "accepted"), (reasons or [None])[0], since
 
     def on(self, pid: int) -> str | None:
         return self.walk_ons.get(pid, self.plan.get(pid))
@@ -176,7 +224,7 @@ class Model:
     def arrived_at(self) -> dict[int, str]:
         out: dict[int, str] = {}
         for s in self.effective():
-            out.setdefault(s["pid"], s["at"])
+            out.setdefault(s["pid"], s["placed"])
         return out
 
     def attended(self, pid: int) -> str:
@@ -187,8 +235,9 @@ class Model:
         for n, s in enumerate(mine):
             if s["checkpoint"] != f"room:{group['room']}" or s["direction"] != "in":
                 continue
-            until = mine[n + 1]["at"] if n + 1 < len(mine) else None
-            if s["at"] < group["ends_at"] and (until is None or until > group["starts_at"]):
+            until = mine[n + 1]["placed"] if n + 1 < len(mine) else None
+            if s["placed"] < group["ends_at"] and (until is None or
+                                                   until > group["starts_at"]):
                 return "yes"
         return "no"
 
@@ -225,35 +274,93 @@ class Day(RuleBasedStateMachine):
         self.client = self.ENV.client
 
     # ------------------------------------------------------------------ steps of the day
-    def _post(self, body: dict) -> dict:
+    def _post(self, body: dict, other: bool = False) -> dict:
         cp = body["checkpoint"]
         device = cp.split(":", 1)[1] if cp.startswith("excursion:") else "scanner"
         response = self.client.post("/api/v1/scans", json={"scans": [body]}, headers={
-            "Authorization": "Bearer " + self.ENV.tokens[device]})
+            "Authorization": "Bearer " + self.ENV.tokens[device + ("2" if other else "")]})
         assert response.status_code == 200, response.get_json()
         return response.get_json()
 
-    @rule(target=scans, who=st.integers(0, 7), cp=st.sampled_from(CHECKPOINTS),
-          direction=st.sampled_from(("in", "in", "out")), minute=st.integers(0, 600))
-    def scan(self, who, cp, direction, minute):
-        pid = self.ENV.cast[who]
+    def _scan(self, pid: int, cp: str, direction: str, minute: int, queued: bool,
+              by_id: bool):
+        """Send one scan of `pid` and check its answer against the reference."""
         at = stamp(START + timedelta(minutes=minute))
-        body = {"id": str(uuid.uuid4()), "code": self.ENV.codes[pid], "checkpoint": cp,
-                "direction": direction, "at": at}
+        body = {"id": str(uuid.uuid4()), "checkpoint": cp, "direction": direction, "at": at,
+                "queued": queued}
+        # A guide may name by id only its own people: by id at the scanner's checkpoints.
+        if by_id and not cp.startswith("excursion:"):
+            body["participant"] = pid
+        else:
+            body["code"] = self.ENV.codes[pid]
+        want = self.model.answer(pid, cp, direction)
+        placed = self.model.placed(pid, at, queued)
         answer = self._post(body)
-        assert answer["results"][0]["duplicate"] is False
+        result = answer["results"][0]
+        assert result["duplicate"] is False
+        assert (result["status"], result["reason"], result["detail"].get("since")) == want, \
+            (result, want)
+        self.model.answers[body["id"]] = result
+        if want[0] == "rejected":
+            return multiple()
         self.model.scans.append({"id": body["id"], "pid": pid, "checkpoint": cp,
-                                 "direction": direction, "at": at})
+                                 "direction": direction, "at": at, "placed": placed})
         # The scan's own answer carries the checkpoint's headcount from the same model.
         counts = self.model.headcounts()
         assert answer["headcount"]["inside"] == counts["inside"].get(cp, 0)
         assert answer["headcount"]["expected"] == counts["expected"][cp]
         return body
 
-    @rule(body=scans)
-    def resend(self, body):
-        answer = self._post(body)
-        assert answer["results"][0]["duplicate"] is True
+    @rule(target=scans, who=st.integers(0, 7), cp=st.sampled_from(CHECKPOINTS),
+          direction=st.sampled_from(("in", "in", "out")), minute=st.integers(0, 600),
+          queued=st.booleans(), by_id=st.booleans())
+    def scan(self, who, cp, direction, minute, queued, by_id):
+        """A scan, live or queued; a live one's device time may be anything (a clock that
+        is off, behind or ahead of the person's day)."""
+        return self._scan(self.ENV.cast[who], cp, direction, minute, queued, by_id)
+
+    @rule(target=scans, before=scans, cp=st.sampled_from(CHECKPOINTS),
+          direction=st.sampled_from(("in", "in", "out")), minute=st.integers(0, 600),
+          queued=st.booleans(), by_id=st.booleans())
+    def scan_again(self, before, cp, direction, minute, queued, by_id):
+        """Another scan of someone scanned before: their day gets a history."""
+        pid = next(s["pid"] for s in self.model.scans if s["id"] == before["id"])
+        return self._scan(pid, cp, direction, minute, queued, by_id)
+
+    @rule(body=scans, change=st.sampled_from(("none", "person", "direction", "device")),
+          who=st.integers(0, 7))
+    def resend(self, body, change, who):
+        """The same scan again gets its first answer; the same id with other content, or
+        from another device, is refused and stores nothing."""
+        if change == "none":
+            result = self._post(body)["results"][0]
+            first = self.model.answers[body["id"]]
+            # The first verdict again; the person as they are now (a walk-on, a removal).
+            assert {**result, "participant": None} == {**first, "participant": None,
+                                                       "duplicate": True}
+            assert result["participant"]["id"] == first["participant"]["id"]
+            return
+        other = dict(body)
+        if change == "person":
+            key = "participant" if "participant" in body else "code"
+            pid = self.ENV.cast[who]
+            other[key] = pid if key == "participant" else self.ENV.codes[pid]
+            if other[key] == body[key]:
+                other[key] = body[key] + 1 if key == "participant" else body[key].lower()
+        elif change == "direction":
+            other["direction"] = "out" if body["direction"] == "in" else "in"
+        result = self._post(other, other=change == "device")["results"][0]
+        assert result == {"id": body["id"], "status": "rejected", "reason": "id_conflict",
+                          "detail": {}, "participant": None, "duplicate": False}
+
+    @rule(who=st.integers(0, 7))
+    def erase(self, who):
+        """The organiser removes a person: their scans stay and count, new ones are refused."""
+        pid = self.ENV.cast[who]
+        assert erase_participant(self.ENV.db, pid)
+        # (Erasing switches secure_delete on for the connection; the day goes on without.)
+        self.ENV.db.conn.execute("PRAGMA secure_delete = OFF")
+        self.model.erased.add(pid)
 
     @rule(body=scans)
     def void(self, body):
@@ -287,7 +394,9 @@ class Day(RuleBasedStateMachine):
     def walk_on(self, who, x):
         pid = self.ENV.cast[who]
         status = self._event(x, action="walk_on", code=self.ENV.codes[pid])
-        if self.model.on(pid) == x:
+        if pid in self.model.erased:
+            assert 400 <= status < 500  # a removed person's badge is an unknown code
+        elif self.model.on(pid) == x:
             assert status == 409
         else:
             assert status == 200
@@ -311,11 +420,15 @@ class Day(RuleBasedStateMachine):
     def reimport(self, who, x):
         """The organiser re-imports the plan with one person moved to another excursion."""
         pid = self.ENV.cast[who]
+        if pid in self.model.erased:
+            return  # nobody to match them by any more
         email = self.ENV.db.execute("SELECT email FROM participants WHERE id = ?",
                                     [pid]).fetchone()[0]
         out = io.StringIO()
         export_participants(self.ENV.db, out)
         rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+        # The plan's file lists the people still there; a removed one is no row of it.
+        rows = [row for row in rows if row["first_name"] or row["last_name"]]
         for row in rows:
             row.pop("code")
             if row["email"] == email:
@@ -406,7 +519,7 @@ def test_random_days_agree_with_the_reference_model(tmp_path):
     try:
         run_state_machine_as_test(Day, settings=settings(
             max_examples=DAYS, stateful_step_count=STEPS, deadline=None, derandomize=False,
-            suppress_health_check=list(HealthCheck)))
+            print_blob=True, suppress_health_check=list(HealthCheck)))
     finally:
         Day.ENV.db.conn.close()
         Day.ENV.template.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -390,5 +391,131 @@ def test_refused_scans_are_kept_and_saved_as_a_file(live_server, browser, db_pat
     assert scans(db_path) == []
     assert axe_violations(page) == []
     shot(page, "refused-tablet")
+    assert problems == []
+    context.close()
+
+
+# A tablet whose clock is 3 minutes behind: every Date on the page is shifted.
+CLOCK_BEHIND = """(() => {
+  const Real = Date, shift = -180000;
+  class Behind extends Real {
+    constructor(...args) { if (args.length) super(...args); else super(Real.now() + shift); }
+    static now() { return Real.now() + shift; }
+  }
+  window.Date = Behind;
+})();"""
+
+
+@pytest.mark.browser
+def test_a_scan_id_reused_for_another_badge_is_sent_again(live_server, browser, db_path):
+    """A tablet whose first id belongs to another device's scan is told so and sends the
+    scan again under a fresh id (the stored scan stays the other's); a tablet whose clock is
+    behind sends the server's time."""
+    a, b = people(db_path, 2, offset=40)
+    db = connect(db_path)
+    door = add_device(db, "Door", "scanner")
+    from checkin.scans import record_scans
+
+    taken = record_scans(db, {**door, "role": "scanner", "checkpoint": None}, [{
+        "id": "taken-1", "code": a["code"], "checkpoint": "entrance", "direction": "in",
+        "at": "2019-11-12T08:00:00Z"}]).results[0]
+    db.conn.close()
+    assert taken["status"] == "accepted"
+    context = browser.new_context(viewport=TABLET)
+    context.add_init_script(CLOCK_BEHIND)
+    page = context.new_page()
+    problems = watch(page)
+    pair(page, live_server.url, new_device(db_path, "Tablet"))
+    start_scanning(page, direction="in")
+    # The tablet's next id is the door's (a cloned device, broken random numbers).
+    page.evaluate("""() => {
+        const real = CheckinStore.uuid;
+        let first = true;
+        CheckinStore.uuid = () => (first ? (first = false, "taken-1") : real());
+    }""")
+    type_code(page, b["code"])
+    text = answer(page, "accepted")
+    assert b["name"] in text and a["name"] not in text
+    assert page.get_attribute("#result", "data-conflict") == "true"
+    assert "belonged to another scan" in text and "sent again under a new number" in text
+    stored = scans(db_path)
+    assert [(s["id"], s["participant_id"]) for s in stored][0] == ("taken-1", a["id"])
+    [fresh] = stored[1:]
+    assert fresh["participant_id"] == b["id"] and fresh["id"] != "taken-1"
+    assert page.locator("#recent li").count() == 1
+    # The page's clock is 3 minutes behind; the scan's time is the server's.
+    sent = datetime.fromisoformat(fresh["at"])
+    assert abs((datetime.fromisoformat(fresh["received_at"]) - sent).total_seconds()) < 5
+    # Undo follows the scan to its fresh id.
+    page.get_by_role("button", name="Undo this scan").click()
+    page.wait_for_selector("#result[data-status=undone]")
+    db = connect(db_path)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not db.execute(
+            "SELECT 1 FROM corrections").fetchone():
+        time.sleep(0.1)
+    assert [r[0] for r in db.execute("SELECT scan_id FROM corrections")] == [fresh["id"]]
+    db.conn.close()
+    assert problems == []
+    context.close()
+
+
+@pytest.mark.parametrize("lang,words", [("en", "sent again under a new number"),
+                                        ("de", "unter einer neuen Nummer noch einmal"),
+                                        ("nl", "opnieuw verstuurd onder een nieuw nummer")])
+def test_the_id_conflict_note_in_three_languages(client, lang, words):
+    """The note a re-sent scan's answer carries is in the page's language."""
+    html = client.get(f"/scan?lang={lang}").get_data(as_text=True)
+    strings = json.loads(re.search(r'<script[^>]*id="strings"[^>]*>(.*?)</script>', html,
+                                   re.S).group(1))
+    assert words in strings["id_conflict_resent"]
+    assert strings["id_conflict"]
+
+
+@pytest.mark.browser
+def test_an_offline_scan_whose_id_is_taken_is_sent_again_with_its_undo(live_server, browser,
+                                                                       db_path):
+    """Scanned offline under an id another scan holds, then undone offline: when the line is
+    back the scan goes under a fresh id and the undo follows it."""
+    a, b = people(db_path, 2, offset=44)
+    db = connect(db_path)
+    door = add_device(db, "Door", "scanner")
+    from checkin.scans import record_scans
+
+    record_scans(db, {**door, "role": "scanner", "checkpoint": None}, [{
+        "id": "taken-2", "code": a["code"], "checkpoint": "entrance", "direction": "in",
+        "at": "2019-11-12T08:00:00Z"}])
+    db.conn.close()
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    problems = watch(page)
+    pair(page, live_server.url, new_device(db_path, "Tablet"))
+    start_scanning(page, direction="in")
+    wait_js(page, "CheckinStore.metaGet('roster_at').then(v => !!v)")
+    page.evaluate("""() => {
+        const real = CheckinStore.uuid;
+        let first = true;
+        CheckinStore.uuid = () => (first ? (first = false, "taken-2") : real());
+    }""")
+    live_server.stop()
+    context.set_offline(True)
+    type_code(page, b["code"])
+    assert b["name"] in answer(page, "accepted")
+    page.get_by_role("button", name="Undo this scan").click()
+    page.wait_for_selector("#result[data-status=undone]")
+    live_server.start()
+    context.set_offline(False)
+    page.evaluate("CheckinStore.flush()")
+    page.wait_for_selector("#waiting[data-count='0']", state="attached", timeout=30000)
+    db = connect(db_path)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not db.execute(
+            "SELECT 1 FROM corrections").fetchone():
+        time.sleep(0.1)
+    stored = [(s["id"], s["participant_id"]) for s in db.query("SELECT * FROM scans "
+                                                               "ORDER BY seq")]
+    assert stored[0] == ("taken-2", a["id"]) and stored[1][1] == b["id"]
+    assert [r[0] for r in db.execute("SELECT scan_id FROM corrections")] == [stored[1][0]]
+    db.conn.close()
     assert problems == []
     context.close()

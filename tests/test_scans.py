@@ -262,8 +262,9 @@ def test_a_fast_device_clock_cannot_pin_a_state(db):
     scan(person["code"], "room:kamer-a", minute=24 * 60)
     row = next(db.query("SELECT at, sort_at, received_at FROM scans"))
     assert row["sort_at"] == row["received_at"] < row["at"]
-    # A later scan from a correct clock (08:30 device time, received 09:00) does not win...
-    record_scans(db, ORGA, [scan.item(person["code"], "room:raadzaal", minute=30)],
+    # A queued scan from a correct clock (08:30 device time, received 09:01) does not win...
+    record_scans(db, ORGA, [scan.item(person["code"], "room:raadzaal", minute=30,
+                                      queued=True)],
                  now=T0 + timedelta(hours=1, minutes=1))
     assert location(db, person["id"]) == ("room:kamer-a", "in")
     # ...but one made after the first arrived does.
@@ -289,7 +290,8 @@ def _story(db) -> list[dict]:
             steps.append(("entrance", "in"))
         for cp, direction in steps:
             minute += rng.choice([1, 2, 3])
-            items.append(scan.item(p["code"], cp, direction, minute=minute))
+            # Sent late from devices' queues: each falls into place by its device time.
+            items.append(scan.item(p["code"], cp, direction, minute=minute, queued=True))
     return items
 
 

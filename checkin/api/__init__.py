@@ -17,7 +17,7 @@ from wtforms.validators import ValidationError
 
 from checkin import devices
 from checkin.auth import current_organiser
-from checkin.core.db import get_db
+from checkin.core.db import get_db, now_iso
 from checkin.core.errors import DomainError, in_words
 from checkin.core.permissions import organiser_actor
 from checkin.http.extensions import csrf
@@ -25,6 +25,8 @@ from checkin.http.extensions import csrf
 MAX_BODY = 1024 * 1024
 #: On a refused device token: the device deletes everything it stored.
 WIPE_HEADER = "X-Checkin-Wipe"
+#: Every API answer carries the server's time: device pages keep their clock's offset by it.
+TIME_HEADER = "X-Checkin-Time"
 PREFIX = "/api/v1"
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 413: "body_too_large", 500: "internal_error"}
@@ -90,6 +92,8 @@ def _limit_body() -> None:
 
 def _no_store(response: Any) -> Any:
     response.headers["Cache-Control"] = "no-store"
+    # Set last, so that it is as close as can be to the moment the answer leaves.
+    response.headers[TIME_HEADER] = now_iso()
     return response
 
 

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from checkin import devices
 from checkin.api import PREFIX, ApiError, actor, api_blueprint, error_response, json_body
 from checkin.continuity.instance import current_instance
-from checkin.core.db import get_db
+from checkin.core.db import get_db, now_iso
 from checkin.core.event import event_info
 from checkin.core.permissions import (
     CHECKPOINTS,
@@ -77,7 +77,8 @@ def post_scans() -> Any:
     if recorded.stored:
         send(scans_recorded, scans=recorded.stored)
     return {"results": recorded.results,
-            "headcount": checkpoint_headcount(db, body["scans"][-1]["checkpoint"])}
+            "headcount": checkpoint_headcount(db, body["scans"][-1]["checkpoint"]),
+            "server_time": now_iso()}
 
 
 def undo(scan_id: str) -> Any:

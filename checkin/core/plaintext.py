@@ -23,3 +23,10 @@ def invisible_character(text: str) -> str | None:
 def describe(ch: str) -> str:
     """Name a character for an error message, like "U+202E RIGHT-TO-LEFT OVERRIDE"."""
     return f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')}"
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Return `text` fit for one log line: line breaks and other control characters escaped
+    (a file's name must not forge a line of its own), cut at `limit` characters."""
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return text if len(text) <= limit else text[:limit] + "…"

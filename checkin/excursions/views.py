@@ -121,6 +121,8 @@ def strings() -> dict[str, str]:
         "unknown_badge": _("Badge …{code}"),
         "revoked_code": _("This badge was replaced and is no longer valid"),
         "invalid": _("Not a badge code"),
+        "id_conflict_resent": _("This scan's number belonged to another scan: it was sent "
+                                "again under a new number."),
         "online": _("Online"),
         "offline": _("Offline: taps are saved on this phone"),
         "waiting": _("{n} waiting to be sent"),

@@ -41,6 +41,9 @@ def strings() -> dict[str, str]:
         "unknown_code": _("Unknown badge"),
         "revoked_code": _("This badge was replaced and is no longer valid"),
         "invalid": _("Not a badge code"),
+        "id_conflict": _("This scan's number belongs to another scan"),
+        "id_conflict_resent": _("This scan's number belonged to another scan: it was sent "
+                                "again under a new number."),
         "saved_offline": _("Saved offline, will be sent when the connection is back"),
         "unchecked_offline": _("Saved offline; could not be checked (no offline list yet)"),
         "offline_already": _("Already scanned here on this device at {time}"),

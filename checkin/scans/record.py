@@ -21,7 +21,7 @@ from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_s
 from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS
 from checkin.scans.policy import guide_may_name, time_allowed
 from checkin.scans.presence import refresh_location
-from checkin.scans.readmodel import history_before, in_venue, inside
+from checkin.scans.readmodel import history_before, in_venue, inside, latest_scan
 from checkin.scans.sql import rows
 
 MAX_BATCH = 500
@@ -29,6 +29,10 @@ MAX_ID = 64
 MAX_CODE = 1000
 RUN_LIMIT = 20
 SCAN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# Every stored scan sorts no later than this: a scan's answer weighs the person's whole log.
+NEWEST = "9999"
+
+
 class ScanInputError(DomainError, ValueError):
     """A batch of scans is malformed; nothing of it was stored."""
 
@@ -123,9 +127,12 @@ def check_batch(items: Any, known: dict[str, dict[str, Any]]) -> list[dict[str, 
         direction = item.get("direction")
         if direction not in ("in", "out"):
             raise ScanInputError("bad_field", f'{where}.direction must be "in" or "out".')
+        queued = item.get("queued", False)
+        if not isinstance(queued, bool):
+            raise ScanInputError("bad_field", f"{where}.queued must be true or false.")
         out.append({"id": scan_id, "code": code, "participant": person,
                     "checkpoint": checkpoint, "direction": direction,
-                    "at": _time(item.get("at"), where)})
+                    "at": _time(item.get("at"), where), "queued": queued})
     return out
 
 
@@ -141,23 +148,23 @@ def _since(latest_first: Iterator[dict[str, Any]], match: Any) -> str | None:
     return since
 
 
-def _warnings(db: Database, person: dict[str, Any], cp: dict[str, Any], direction: str,
-              sort_at: str) -> tuple[list[str], dict[str, Any]]:
-    """Say what needs attention about a valid scan, judged by the person's state before it."""
+def _warnings(db: Database, person: dict[str, Any], cp: dict[str, Any],
+              direction: str) -> tuple[list[str], dict[str, Any]]:
+    """Say what needs attention about a valid scan, judged by the person's newest state."""
     if direction != "in":
         return [], {}
     reasons: list[str] = []
     detail: dict[str, Any] = {}
-    # The state before this scan: everything that happened no later than it (its seq will be
-    # the largest, so ties in time count as earlier). Out-of-order arrival is judged alike.
+    # The state as the server knows it when the scan arrives, whatever the device's clock
+    # says: a door whose clock is behind must not see a person who is in as not yet in.
     if cp["kind"] == "entrance":
-        since = _since(history_before(db, person["id"], sort_at),
+        since = _since(history_before(db, person["id"], NEWEST),
                        lambda s: in_venue(s["kind"], s["direction"]))
     elif cp["kind"] == "room":
-        since = _since(history_before(db, person["id"], sort_at),
+        since = _since(history_before(db, person["id"], NEWEST),
                        lambda s: s["checkpoint"] == cp["id"] and s["direction"] == "in")
     else:
-        since = _since(history_before(db, person["id"], sort_at, cp["id"]),
+        since = _since(history_before(db, person["id"], NEWEST, cp["id"]),
                        lambda s: s["direction"] == "in")
     if since:
         reasons.append("already_in")
@@ -174,6 +181,7 @@ def _warnings(db: Database, person: dict[str, Any], cp: dict[str, Any], directio
 
 def _result(row: dict[str, Any], person: dict[str, Any] | None,
             duplicate: bool) -> dict[str, Any]:
+    """Return the answer to one scan from its stored row and person."""
     detail = json.loads(row["detail"]) if row["detail"] else {}
     return {"id": row["id"], "status": row["status"], "reason": row["reason"], "detail": detail,
             "participant": person_public(person), "duplicate": duplicate}
@@ -183,22 +191,72 @@ def _judge(db: Database, item: dict[str, Any]
            ) -> tuple[str, str | None, dict[str, Any], dict[str, Any] | None]:
     """Resolve an item's code or participant id: status, reason, detail and the person."""
     if item["participant"] is not None:
-        person = get_person(db, item["participant"])
-        if person is None:
+        found = rows(db, f"SELECT NULL AS revoked_at, p.erased_at, "  # noqa: S608
+                     f"{PERSON_COLUMNS} FROM participants p {PERSON_JOINS} WHERE p.id = ?",
+                     [item["participant"]])
+        if not found:
             return "rejected", "unknown_code", {"participant": item["participant"]}, None
-        return "accepted", None, {}, person
-    code = normalise(item["code"])
-    if code is None:
-        return "rejected", "invalid", {}, None
-    found = rows(db, f"SELECT c.revoked_at, {PERSON_COLUMNS} FROM codes c "  # noqa: S608
-                 f"JOIN participants p ON p.id = c.participant_id {PERSON_JOINS} "
-                 "WHERE c.code = ?", [code])
-    if not found:
-        return "rejected", "unknown_code", {}, None
+    else:
+        code = normalise(item["code"])
+        if code is None:
+            return "rejected", "invalid", {}, None
+        found = rows(db, f"SELECT c.revoked_at, p.erased_at, {PERSON_COLUMNS} "  # noqa: S608
+                     f"FROM codes c JOIN participants p ON p.id = c.participant_id "
+                     f"{PERSON_JOINS} WHERE c.code = ?", [code])
+        if not found:
+            return "rejected", "unknown_code", {}, None
     person = found[0]
-    if person.pop("revoked_at"):
+    # A removed (erased) person is refused by any path, before anything else is judged: an
+    # id from a name search made before the removal is their badge as much as the code. Their
+    # codes are deleted, so the badge is an unknown code; the id answers alike and the scan
+    # is tied to nobody (it must not lead back to the person the erasure removed).
+    erased, revoked = person.pop("erased_at"), person.pop("revoked_at")
+    if erased:
+        detail = {"participant": item["participant"]} if item["participant"] is not None else {}
+        return "rejected", "unknown_code", detail, None
+    if revoked:
         return "rejected", "revoked_code", {}, person
     return "accepted", None, {}, person
+
+
+def _same_scan(old: dict[str, Any], item: dict[str, Any], device: str) -> bool:
+    """Say whether a stored scan is the one this item sends again (same content, same device).
+
+    The time and the queued mark are not compared: a re-send may differ in both (a scan
+    first sent live goes again, marked queued, to a restored server).
+    """
+    if item["participant"] is not None:
+        # The person a search scan named: stored as participant_id, or in the detail when
+        # the id was unknown (then participant_id is empty).
+        asked = old["participant_id"] if old["participant_id"] is not None else \
+            json.loads(old["detail"] or "{}").get("participant")
+        what = old["source"] == "search" and asked == item["participant"]
+    else:
+        what = old["source"] == "scan" and old["code"] == item["code"]
+    return (what and old["checkpoint"] == item["checkpoint"]
+            and old["direction"] == item["direction"] and old["device_id"] == device)
+
+
+def _id_conflict(scan_id: str) -> dict[str, Any]:
+    """Return the refusal of an item whose id belongs to another scan: nothing of that scan."""
+    return {"id": scan_id, "status": "rejected", "reason": "id_conflict", "detail": {},
+            "participant": None, "duplicate": False}
+
+
+def _placed(db: Database, item: dict[str, Any], person: dict[str, Any] | None,
+            received: str) -> str:
+    """Return where a scan falls in the person's day (its sort_at).
+
+    Never later than its arrival, so a clock that runs fast cannot pin a state. A queued
+    scan (sent late from an offline queue) falls into place by its device time; a live scan
+    happened now, so a clock that is behind cannot place it before what the server already
+    holds of the person (it would move their arrival or their "in since" earlier).
+    """
+    sort_at = min(item["at"], received)
+    if item["queued"] or person is None:
+        return sort_at
+    newest = latest_scan(db, person["id"])
+    return max(sort_at, newest["sort_at"]) if newest else sort_at
 
 
 def record_scans(db: Database, actor: Actor, items: Any,
@@ -207,7 +265,8 @@ def record_scans(db: Database, actor: Actor, items: Any,
 
     Raises ScanInputError (nothing stored) for a malformed batch and Forbidden when the
     actor may not scan at one of its checkpoints. A scan whose id is already stored is not
-    stored again; its original result comes back with duplicate = True.
+    stored again: the same scan from the same device gets its original result with
+    duplicate = True, anything else the per-item refusal id_conflict.
     """
     known = checkpoints(db)
     batch = check_batch(items, known)
@@ -232,17 +291,21 @@ def record_scans(db: Database, actor: Actor, items: Any,
         for item in batch:
             old = rows(db, "SELECT * FROM scans WHERE id = ?", [item["id"]])
             if old:
+                # Exactly once, but only for the same scan: the stored answer (a name, an
+                # excursion) goes back to no other device and to no other badge.
+                if not _same_scan(old[0], item, device):
+                    out.results.append(_id_conflict(item["id"]))
+                    continue
                 pid = old[0]["participant_id"]
                 person = get_person(db, pid) if pid is not None else None
                 out.results.append(_result(old[0], person, duplicate=True))
                 continue
             cp = known[item["checkpoint"]]
-            # A device whose clock runs fast must not pin a state into the future.
-            sort_at = min(item["at"], received)
             status, reason, detail, person = _judge(db, item)
+            sort_at = _placed(db, item, person if status != "rejected" else None, received)
             reasons: list[str] = []
             if status == "accepted":
-                reasons, detail = _warnings(db, person, cp, item["direction"], sort_at)
+                reasons, detail = _warnings(db, person, cp, item["direction"])
             row = {"id": item["id"],
                    "code": item["code"] if item["code"] is not None else "",
                    "participant_id": person["id"] if person else None,

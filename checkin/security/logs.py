@@ -1,4 +1,5 @@
-"""The access log without secrets: one-time pairing and setup codes and name searches redacted."""
+"""The log without secrets or forged lines: one-time pairing and setup codes and name searches
+redacted, untrusted text kept on one line."""
 
 from __future__ import annotations
 

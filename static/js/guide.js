@@ -336,6 +336,16 @@
 
   // A restored server (new instance id): the scans are queued again by the Store; this
   // page's departures, returns and walk-ons go again too, in order and exactly once by id.
+  // A scan sent again under a fresh id (its first was another scan's): follow it.
+  Store.on("renamed", async (oldId, newId) => {
+    const record = ui.local.find((r) => r.id === oldId);
+    if (record) {
+      await deleteLocal([oldId]);
+      await putLocal({...record, id: newId});
+    }
+    if (ui.lastTap && ui.lastTap.scan === oldId) ui.lastTap.scan = newId;
+  });
+
   Store.on("instance", async () => {
     await tx(["events", "sent"], "readwrite", async (s, sent) => {
       for (const item of await req(sent.getAll())) {
@@ -391,7 +401,7 @@
     }
     if (typeof row.id !== "number") return;
     const body = {id: Store.uuid(), participant: row.id, checkpoint: checkpoint(),
-                  direction: "in", at: new Date().toISOString()};
+                  direction: "in", at: Store.now()};
     await putLocal({id: body.id, kind: "confirm", participant: row.id, at: body.at});
     render();
     say(fill(S.scanned_confirmed, {name: row.name}), "accepted");
@@ -411,18 +421,20 @@
       return;
     }
     const body = {id: Store.uuid(), code, checkpoint: checkpoint(), direction: "in",
-                  at: new Date().toISOString()};
+                  at: Store.now()};
     await putLocal({id: body.id, kind: "confirm", code, participant: null, at: body.at});
     const answer = await Store.scan(body);
+    // The id the scan went under: a fresh one when its first was another scan's.
+    const id = answer.id || body.id;
     const r = answer.result;
     const p = r.participant;
     if (p) {
-      await putLocal({id: body.id, kind: "confirm", code, participant: p.id, name: p.name,
+      await putLocal({id, kind: "confirm", code, participant: p.id, name: p.name,
                       organisation: p.organisation, city: p.city, at: body.at,
                       keep: r.reason === "not_assigned"});
     }
     if (r.status === "rejected") {
-      await deleteLocal([body.id]);
+      await deleteLocal([id]);
       if (answer.offline && r.reason === "unknown_code") {
         // A guide's phone holds only its own group: a valid badge of someone else is
         // "unknown" offline. Offer to add them; the server decides when the line is back.
@@ -442,9 +454,10 @@
       say(fill(S.already_confirmed, {name: p.name}), "info");
     } else if (p) {
       say(fill(S.scanned_confirmed, {name: p.name}), "accepted");
-      ui.lastTap = {scan: body.id, participant: p.id, name: p.name};
+      ui.lastTap = {scan: id, participant: p.id, name: p.name};
       setActions(false, true);
     }
+    if (answer.conflict) $("message-text").append(" · " + S.id_conflict_resent);
     render();
     await status();
     if (!answer.offline) flush();

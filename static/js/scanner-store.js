@@ -9,6 +9,7 @@
   const DB_VERSION = 2;
   const DEVICE_KEY = "checkin.device";
   const INSTANCE_KEY = "checkin.instance";
+  const CLOCK_KEY = "checkin.clock";
   // What was sent is kept this long: a server restored from its replica may have lost the
   // last second before the old one died, and gets it again (exactly once by id).
   const KEEP_SENT_MS = 6 * 3600 * 1000;
@@ -17,6 +18,14 @@
   const BATCH = 100;            // scans per request when the queue is sent
   const ANSWER_WAIT_MS = 3000;  // how long a volunteer waits for the server before a local answer
   const SEND_WAIT_MS = 15000;   // a whole batch may take longer
+  // A scan older than this when it is sent waited in the queue: the server places it by its
+  // time; a younger one is live, placed after what the server holds of the person (api.md).
+  const LIVE_MS = 10000;
+  // A clock offset is measured only over a short round trip: its error is half of it.
+  const CLOCK_TRIP_MS = 2000;
+  // A scan whose fresh id meets another scan's id this often is kept aside (ids are random:
+  // it means the device's random numbers are broken).
+  const MAX_RENAMES = 3;
 
   // ---------------------------------------------------------------- small helpers
   function readJSON(key, fallback) {
@@ -60,6 +69,22 @@
     return meta ? meta.content : null;
   }
 
+  // ---------------------------------------------------------------- the server's clock
+  let clockOffset = (readJSON(CLOCK_KEY, null) || {}).offset || 0;
+
+  /** Learn how far this device's clock is from the server's, from one answer's header. */
+  function noteClock(header, sentAt, answeredAt) {
+    const server = header ? Date.parse(header) : NaN;
+    if (isNaN(server) || answeredAt - sentAt > CLOCK_TRIP_MS) return;
+    clockOffset = server - (sentAt + answeredAt) / 2;
+    writeJSON(CLOCK_KEY, {offset: clockOffset});
+  }
+
+  /** The time now by the server's clock (this device's clock corrected), for a scan's `at`. */
+  function now() {
+    return new Date(Date.now() + clockOffset).toISOString();
+  }
+
   class NetworkError extends Error {}
 
   /** One JSON request to the device API; throws NetworkError when no answer comes. */
@@ -73,6 +98,7 @@
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), timeoutMs || 8000);
     let response;
+    const sentAt = Date.now();
     try {
       response = await fetch(path, {method, headers, signal: ctrl.signal, cache: "no-store",
         credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body)});
@@ -81,6 +107,7 @@
     } finally {
       clearTimeout(timer);
     }
+    noteClock(response.headers.get("X-Checkin-Time"), sentAt, Date.now());
     let data = null;
     try { data = await response.json(); } catch (e) { data = null; }
     await noteInstance(response.headers.get("X-Checkin-Instance"));
@@ -231,7 +258,8 @@
   }
 
   // ---------------------------------------------------------------- the queue
-  const listeners = {result: [], change: [], headcount: [], error: [], instance: []};
+  const listeners = {result: [], change: [], headcount: [], error: [], instance: [],
+                     renamed: []};
   function on(name, fn) { listeners[name].push(fn); }
   function emit(name, ...args) {
     for (const fn of listeners[name]) {
@@ -240,10 +268,12 @@
   }
 
   const results = new Map();        // scan id -> the server's answer, for this page's life
+  const renamed = new Map();        // scan id refused as id_conflict -> the fresh id it went as
   const state = {offlineSince: null, problem: null};
 
   async function enqueueScan(body) {
-    await transact(["queue"], "readwrite", (q) => q.add({kind: "scan", id: body.id, body}));
+    await transact(["queue"], "readwrite",
+                   (q) => q.add({kind: "scan", id: body.id, body, made: Date.now()}));
     emit("change");
   }
 
@@ -304,6 +334,41 @@
     });
   }
 
+  /** The scan as sent: marked queued when it waited (or its age is unknown: an old queue). */
+  function wire(item) {
+    const live = typeof item.made === "number" && Date.now() - item.made <= LIVE_MS;
+    return live ? item.body : {...item.body, queued: true};
+  }
+
+  /** Send a scan refused as id_conflict again, in its place, under a fresh id. */
+  async function renameItem(item, answer) {
+    if ((item.renames || 0) >= MAX_RENAMES) {
+      await dropItems([item], answer);
+      emit("error", item.body, answer);
+      return;
+    }
+    const id = uuid();
+    await transact(["queue", "seen"], "readwrite", async (q, seen) => {
+      q.put({...item, id, body: {...item.body, id}, renames: (item.renames || 0) + 1});
+      // An undo made offline follows its scan to the new id (the old one is another's).
+      for (const other of await req(q.getAll())) {
+        if (other.kind === "undo" && other.id === item.id) q.put({...other, id});
+      }
+      for (const row of await req(seen.getAll())) {
+        if (row.scan === item.id) seen.put({...row, scan: id});
+      }
+    });
+    renamed.set(item.id, id);
+    emit("renamed", item.id, id);
+  }
+
+  /** The id a scan was last sent under (a fresh one after id_conflict). */
+  function currentId(scanId) {
+    let id = scanId;
+    while (renamed.has(id)) id = renamed.get(id);
+    return id;
+  }
+
   function goneOffline() {
     if (state.offlineSince === null) state.offlineSince = Date.now();
   }
@@ -344,16 +409,22 @@
       }
       let res;
       try {
-        res = await api("POST", "/api/v1/scans", {scans: batch.map((i) => i.body)}, timeoutMs);
+        res = await api("POST", "/api/v1/scans", {scans: batch.map(wire)}, timeoutMs);
       } catch (e) {
         goneOffline();
         return;
       }
       state.offlineSince = null;
       if (res.status === 200 && res.data && Array.isArray(res.data.results)) {
-        await removeItems(batch);
+        // Another scan (of another badge, or another device's) holds the id: nothing was
+        // stored, so the scan goes again in its place under a fresh id.
+        const conflicts = new Set(res.data.results.filter((r) => r.reason === "id_conflict")
+                                                  .map((r) => r.id));
+        await removeItems(batch.filter((i) => !conflicts.has(i.id)));
+        for (const i of batch) if (conflicts.has(i.id)) await renameItem(i, res.data);
         state.problem = null;
         for (const r of res.data.results) {
+          if (conflicts.has(r.id)) continue;
           results.set(r.id, r);
           const item = batch.find((i) => i.id === r.id);
           if (item && r.participant && r.status !== "rejected") {
@@ -391,21 +462,28 @@
     return !navigator.onLine || state.offlineSince !== null;
   }
 
-  /** Store a scan durably, then try the server; answers {result, offline}. */
+  /** Store a scan durably, then try the server; answers {result, offline, id, conflict}:
+      `id` is the id the scan went under, a fresh one when its first met another scan's
+      (`conflict`). */
   async function scan(body, person) {
     await enqueueScan(body);
     if (!isOffline()) {
       // A send already under way may hold the line; never keep the volunteer waiting long.
       await Promise.race([flush(ANSWER_WAIT_MS),
                           new Promise((r) => setTimeout(r, ANSWER_WAIT_MS + 300))]);
-      if (results.has(body.id)) return {result: results.get(body.id), offline: false};
+      const id = currentId(body.id);
+      if (results.has(id)) {
+        return {result: results.get(id), offline: false, id, conflict: id !== body.id};
+      }
     } else {
       flush();  // in the background: the volunteer gets the local answer at once
     }
-    const local = await localAnswer(body, person);
-    if (local.status !== "rejected" && local.participant) await remember(body, local.participant);
+    const id = currentId(body.id);
+    const sent = {...body, id};
+    const local = await localAnswer(sent, person);
+    if (local.status !== "rejected" && local.participant) await remember(sent, local.participant);
     // problem: the server answered but refused (revoked device, wrong checkpoint, ...).
-    return {result: local, offline: true, problem: state.problem};
+    return {result: local, offline: true, problem: state.problem, id, conflict: id !== body.id};
   }
 
   async function undo(scanId) {
@@ -415,7 +493,7 @@
   }
 
   window.CheckinStore = {
-    api, NetworkError, device, setDevice, uuid, normalise, readJSON, writeJSON,
+    api, NetworkError, device, setDevice, uuid, normalise, readJSON, writeJSON, now,
     scan, undo, flush, refreshRoster, lookup, waitingCount, queued, on, state, isOffline,
     metaGet, droppedCount, droppedItems, saveRefused,
   };

@@ -252,6 +252,16 @@
   Store.on("headcount", (hc) => { if (ui.choice && hc.checkpoint === ui.choice.checkpoint) setCount(hc); });
   Store.on("result", (result) => updateRecent(result.id, result, false));
   Store.on("error", (body) => updateRecent(body.id, null, false));
+  // A scan sent again under a fresh id (its first met another scan's): follow it.
+  Store.on("renamed", (oldId, newId) => {
+    const entry = ui.recent.find((e) => e.id === oldId);
+    if (entry) {
+      entry.id = newId;
+      entry.renamed = true;
+      saveRecent();
+    }
+    if (ui.lastScanId === oldId) ui.lastScanId = newId;
+  });
   window.addEventListener("online", () => {
     Store.flush().then(() => { loadCounts(); Store.refreshRoster().catch(() => {}); });
     refreshWaiting();
@@ -277,6 +287,7 @@
       return S.not_assigned;
     }
     if (r === "unchecked") return S.unchecked_offline;
+    if (r === "id_conflict") return S.id_conflict;
     return S[r] || r;
   }
 
@@ -300,7 +311,7 @@
     return !!(problem && problem.status === 401 && Store.device());
   }
 
-  function display(result, body, offline, problem) {
+  function display(result, body, offline, problem, conflict) {
     // A refused device never shows an answer, least of all a green welcome.
     if (removedProblem(problem) || window.CheckinUI.isRemoved()) {
       window.CheckinUI.showRemoved();
@@ -310,6 +321,7 @@
     panel.dataset.status = result.status;
     panel.dataset.reason = result.reason || "";
     panel.dataset.offline = offline ? "true" : "false";
+    panel.dataset.conflict = conflict ? "true" : "false";
     panel.textContent = "";
     const head = document.createElement("p");
     head.className = "result-head";
@@ -336,6 +348,13 @@
       l.className = "result-line";
       l.textContent = line;
       panel.appendChild(l);
+    }
+    if (conflict) {
+      // The first id was another scan's: this answer is for the scan sent again.
+      const c = document.createElement("p");
+      c.className = "result-conflict";
+      c.textContent = S.id_conflict_resent;
+      panel.appendChild(c);
     }
     if (offline) {
       const o = document.createElement("p");
@@ -410,8 +429,9 @@
   // ------------------------------------------------------------------ scanning
   async function submit(fields, person) {
     if (!ui.choice || $("scanner").hidden) return;
+    // The time by the server's clock: a tablet whose clock is off still sends the right one.
     const body = {id: Store.uuid(), ...fields, checkpoint: ui.choice.checkpoint,
-                  direction: ui.choice.direction, at: new Date().toISOString()};
+                  direction: ui.choice.direction, at: Store.now()};
     addRecent(body, person);
     let answer;
     try {
@@ -420,8 +440,9 @@
       console.error(e);
       return;
     }
-    updateRecent(body.id, answer.result, answer.offline);
-    display(answer.result, body, answer.offline, answer.problem);
+    const sent = {...body, id: answer.id || body.id};
+    updateRecent(sent.id, answer.result, answer.offline);
+    display(answer.result, sent, answer.offline, answer.problem, answer.conflict);
     refreshWaiting();
   }
 
