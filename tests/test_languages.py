@@ -18,10 +18,11 @@ from checkin import create_app
 from checkin.auth.accounts import add_organiser
 from checkin.cli import cli
 from checkin.core.db import connect
+from checkin.devices import add_device
 from checkin.lists import build_pdf
 from checkin.mail import DEFAULTS, Templates, build_message, preview, recipients
 from checkin.scans import organiser_actor, record_scans
-from tests.conftest import ORGANISER, csrf_token
+from tests.conftest import ARTIFACTS, ORGANISER, browser_login, csrf_token
 
 # One word per language in every title: finding another language's word is a wrong title.
 WORD = {"de": "Kirschbaum", "nl": "Kersenboom", "en": "Cherrytree"}
@@ -100,10 +101,9 @@ def assert_only(text: str, lang: str, where: str, expect: bool = True) -> None:
         assert WORD[lang] in text, f"{where} in {lang} shows no event title in {lang}"
 
 
-@pytest.fixture(scope="module")
-def event_db(tmp_path_factory) -> Path:
-    """The event made as a user makes it: `checkin init` (multilingual venue) and `import`."""
-    folder = tmp_path_factory.mktemp("languages")
+def make_event(folder: Path, scanned: bool = True) -> Path:
+    """The event made as a user makes it: `checkin init` (multilingual venue) and `import`;
+    if `scanned`, everyone arrived and went to their group's room (pages name checkpoints)."""
     path = folder / "event.db"
     (folder / "event.toml").write_text(EVENT, encoding="utf-8")
     (folder / "people.csv").write_text(PEOPLE, encoding="utf-8")
@@ -117,15 +117,27 @@ def event_db(tmp_path_factory) -> Path:
         add_organiser(db, *ORGANISER)
         people = list(db.query("SELECT p.code, w.room FROM participants p "
                                "JOIN working_groups w ON w.id = p.working_group"))
-        # Everyone arrived and went to their group's room: the pages name the checkpoints.
-        record_scans(db, organiser_actor("orga"), [
-            {"id": str(uuid.uuid4()), "code": p["code"], "checkpoint": checkpoint,
-             "direction": "in", "at": f"2019-11-12T{hour}:00:00Z"}
-            for p in people for checkpoint, hour in (("entrance", "08"),
-                                                    (f"room:{p['room']}", "09"))])
+        if scanned:
+            record_scans(db, organiser_actor("orga"), [
+                {"id": str(uuid.uuid4()), "code": p["code"], "checkpoint": checkpoint,
+                 "direction": "in", "at": f"2019-11-12T{hour}:00:00Z"}
+                for p in people for checkpoint, hour in (("entrance", "08"),
+                                                        (f"room:{p['room']}", "09"))])
     finally:
         db.conn.close()
     return path
+
+
+@pytest.fixture(scope="module")
+def event_db(tmp_path_factory) -> Path:
+    """The event, shared by the tests that only read it."""
+    return make_event(tmp_path_factory.mktemp("languages"))
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """The event without scans, for the server the browser test starts (live_server)."""
+    return make_event(tmp_path, scanned=False)
 
 
 @pytest.fixture(scope="module")
@@ -255,3 +267,80 @@ def test_the_printed_lists_print_titles_in_the_chosen_language(signed_in, event_
         assert_only(text_of(build_pdf(db, lang, arrived=True)), lang, "lists, arrived")
     finally:
         db.conn.close()
+
+
+def shoot(page, name: str) -> None:
+    """Save the page as it looks now (looked at by eye), at 1024×768 and 390 px wide."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for width, height, size in ((1024, 768, "1024"), (390, 844, "390")):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(ARTIFACTS / f"languages-{name}-{size}.png"), full_page=True)
+
+
+def pair(page, base: str, device: dict, path: str) -> None:
+    """Open the device's pairing link and wait for its page."""
+    page.goto(f"{base}/pair/{device['pairing_code']}")
+    page.wait_for_function("path => location.pathname === path", arg=path, timeout=15000)
+
+
+@pytest.mark.browser
+@pytest.mark.server
+@pytest.mark.parametrize("lang", ["nl", "de"])
+def test_scanner_answer_and_guide_page_name_the_event_in_the_devices_language(
+        live_server, browser, db_path, lang):
+    db = connect(db_path)
+    try:
+        scanner = add_device(db, "Eingang", "scanner", "entrance")
+        guide = add_device(db, "Gids", "guide", "excursion:x2")
+        anna = next(db.query("SELECT code FROM participants WHERE first_name = 'Anna'"))
+    finally:
+        db.conn.close()
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale=lang)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    # The scanner's answer panel under Anna's name: her group and excursion in nl/de.
+    pair(page, live_server.url, scanner, "/scan")
+    page.wait_for_selector("#setup:not([hidden])", timeout=15000)
+    page.locator("input[name=direction][value=in]").check()
+    page.click("#start")
+    page.wait_for_selector("#scanner:not([hidden])")
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.keyboard.type(anna["code"])
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#result[data-status=accepted]", timeout=15000)
+    shown = page.inner_text("#result")
+    assert_only(shown, lang, "the scanner's answer")
+    group = {"de": "Wärme", "nl": "Warmte"}[lang]
+    trip = {"de": "Hafenfahrt", "nl": "Havenrondvaart"}[lang]
+    assert f"{group} {WORD[lang]}" in shown and f"{trip} {WORD[lang]}" in shown
+    assert_only(page.inner_text("body"), lang, "the scanner page")
+    if lang == "de":
+        shoot(page, "scanner-answer")
+
+    # The guide of the bike ride: its title and place, and Anna, who is on another excursion.
+    pair(page, live_server.url, guide, "/guide")
+    page.wait_for_selector("#roster .person", timeout=15000)
+    page.click("#scan-toggle")
+    page.fill("#code-input", anna["code"])
+    page.press("#code-input", "Enter")
+    page.wait_for_selector("#add-walk-on:not([hidden])")
+    assert f"{trip} {WORD[lang]}" in page.locator("#message-text").text_content()
+    body = page.inner_text("body")
+    assert_only(body, lang, "the guide page")
+    ride = {"de": "Radtour", "nl": "Fietstocht"}[lang]
+    assert f"{ride} {WORD[lang]}" in body and f"Markt {WORD[lang]}" in body
+    if lang == "de":
+        shoot(page, "guide")
+        # The organiser pages this change touched, for the eye.
+        page.goto(live_server.url + "/login?lang=de")
+        browser_login(page, live_server.url)
+        for name, path in (("participants", "/participants"), ("participant", "/participants/1"),
+                           ("overview", "/overview"),
+                           ("overview-participant", "/overview/participants/1")):
+            page.goto(live_server.url + path)
+            assert_only(page.inner_text("body"), lang, path)
+            shoot(page, name)
+    assert errors == []
+    context.close()
