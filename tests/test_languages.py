@@ -344,3 +344,15 @@ def test_scanner_answer_and_guide_page_name_the_event_in_the_devices_language(
             shoot(page, name)
     assert errors == []
     context.close()
+
+
+def test_a_multilingual_venue_is_one_value_and_a_broken_one_one_problem():
+    from checkin.core.event import EventFileError, parse_event
+
+    event = parse_event(EVENT)
+    assert event.venue == "Town hall Cherrytree"  # the plain text: English when given
+    assert event.texts["venue"]["entrance"]["nl"] == "Stadhuis Kersenboom"
+    broken = EVENT.replace('venue = {de = "Rathaus', 'venue = {fr = "Mairie", de = "Rathaus')
+    with pytest.raises(EventFileError) as bad:
+        parse_event(broken)
+    assert bad.value.problems == ["[event] venue has unknown language(s) fr (use de, nl, en)"]

@@ -151,7 +151,8 @@ def parse_event(text: str, base: Path | None = None) -> Event:
     texts = normalise_event_data(data, languages, problems)
     # After normalising: a multilingual venue is its plain text by now.
     for key in ("name", "venue", "host_city"):
-        if not isinstance(ev.get(key), str) or not ev[key].strip():
+        said = any(p.startswith(f"[event] {key} ") for p in problems)  # a broken table
+        if not said and (not isinstance(ev.get(key), str) or not ev[key].strip()):
             problems.append(f"[event] {key} is missing")
     tzname = ev.get("timezone", "Europe/Berlin")
     try:
