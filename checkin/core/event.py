@@ -134,9 +134,6 @@ def parse_event(text: str, base: Path | None = None) -> Event:
     ev = data.get("event")
     if not isinstance(ev, dict):
         raise EventFileError(["missing [event] table"])
-    for key in ("name", "venue", "host_city"):
-        if not isinstance(ev.get(key), str) or not ev[key].strip():
-            problems.append(f"[event] {key} is missing")
     day = ev.get("date")
     if isinstance(day, str):
         try:
@@ -152,6 +149,11 @@ def parse_event(text: str, base: Path | None = None) -> Event:
         languages = list(LANGUAGES)
     # Multilingual names become their plain text here; the translations are kept apart.
     texts = normalise_event_data(data, languages, problems)
+    # After normalising: a multilingual venue is its plain text by now.
+    for key in ("name", "venue", "host_city"):
+        said = any(p.startswith(f"[event] {key} ") for p in problems)  # a broken table
+        if not said and (not isinstance(ev.get(key), str) or not ev[key].strip()):
+            problems.append(f"[event] {key} is missing")
     tzname = ev.get("timezone", "Europe/Berlin")
     try:
         tz = ZoneInfo(tzname)

@@ -83,5 +83,6 @@ def find_people(db: Database, actor: Actor, q: str) -> list[dict[str, Any]]:
     rows = search_people(db, q, excursion=excursion or "", limit=MAX_RESULTS)
     return [{"id": r["id"], "name": f"{r['first_name']} {r['last_name']}",
              "organisation": r["organisation"], "city": r["city"],
-             "working_group_title": r["working_group_title"],
-             "excursion_title": r["excursion_title"]} for r in rows]
+             "working_group": r["working_group"], "working_group_title": r["working_group_title"],
+             "excursion": r["excursion"], "excursion_title": r["excursion_title"]}
+            for r in rows]

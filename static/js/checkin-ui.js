@@ -196,6 +196,11 @@
     const x = (eventNames().excursions || {})[id];
     return (x && x[field]) || fallback;
   }
+  /** A working group's title in this page's language (the scan API's ids resolve here). */
+  function workingGroupText(id, fallback) {
+    const w = (eventNames().working_groups || {})[id];
+    return (w && w.title) || fallback;
+  }
 
   /**
    * Open a /live socket that shows at its handshake which paired device it is: the SHA-256 of
@@ -218,6 +223,6 @@
     return socket;
   }
 
-  window.CheckinUI = {checkpointName, excursionText, loadNames, icon, watch, fresh, onChange, banner, showRemoved, isRemoved,
+  window.CheckinUI = {checkpointName, excursionText, workingGroupText, loadNames, icon, watch, fresh, onChange, banner, showRemoved, isRemoved,
                       liveSocket, isOnline: () => state.online};
 })();

@@ -447,7 +447,8 @@
     } else if (r.reason === "not_assigned" && p) {
       ui.pendingAdd = {code, participant: p.id, name: p.name, organisation: p.organisation,
                        city: p.city};
-      say(p.excursion_title ? fill(S.other_excursion, {name: p.name, title: p.excursion_title})
+      say(p.excursion ? fill(S.other_excursion, {name: p.name, title: window.CheckinUI.excursionText(
+        p.excursion, "title", p.excursion_title || p.excursion)})
         : fill(S.no_excursion, {name: p.name}), "warning");
       setActions(true, false);
     } else if (r.reason === "already_in" && p) {

@@ -296,8 +296,10 @@
     const lines = [];
     const where = [p.organisation, p.city].filter(Boolean).join(" · ");
     if (where) lines.push(where);
-    if (p.working_group_title || p.working_group) lines.push(p.working_group_title || p.working_group);
-    if (p.excursion_title || p.excursion) lines.push(p.excursion_title || p.excursion);
+    // The API's titles are the plain texts; the ids give them in this page's language.
+    const UI = window.CheckinUI;
+    if (p.working_group) lines.push(UI.workingGroupText(p.working_group, p.working_group_title || p.working_group));
+    if (p.excursion) lines.push(UI.excursionText(p.excursion, "title", p.excursion_title || p.excursion));
     return lines;
   }
 
@@ -577,7 +579,8 @@
       const strong = document.createElement("strong");
       strong.textContent = p.name;
       const small = document.createElement("small");
-      small.textContent = [p.organisation, p.city, p.working_group_title].filter(Boolean).join(" · ");
+      small.textContent = [p.organisation, p.city, p.working_group
+        && window.CheckinUI.workingGroupText(p.working_group, p.working_group_title)].filter(Boolean).join(" · ");
       b.append(strong, small);
       b.addEventListener("click", () => {
         found.textContent = "";
