@@ -472,6 +472,20 @@ def test_the_id_conflict_note_in_three_languages(client, lang, words):
     assert strings["id_conflict"]
 
 
+@pytest.mark.parametrize("lang,one,other", [
+    ("en", "{n} scan on this device was not accepted", "{n} scans on this device were not"),
+    ("de", "{n} Scan auf diesem Gerät wurde nicht angenommen",
+     "{n} Scans auf diesem Gerät wurden nicht angenommen"),
+    ("nl", "{n} scan op dit apparaat is niet aangenomen",
+     "{n} scans op dit apparaat zijn niet aangenomen")])
+def test_the_refused_scans_line_in_three_languages(client, lang, one, other):
+    """The removed screen's count of refused scans is in the page's language, both forms."""
+    html = client.get(f"/scan?lang={lang}").get_data(as_text=True)
+    line = re.search(r'<p id="removed-unsent"[^>]*>', html).group(0)
+    forms = dict(re.findall(r'data-(one|other)="([^"]*)"', line))
+    assert one in forms["one"] and other in forms["other"]
+
+
 @pytest.mark.browser
 def test_an_offline_scan_whose_id_is_taken_is_sent_again_with_its_undo(live_server, browser,
                                                                        db_path):
