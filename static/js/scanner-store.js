@@ -76,6 +76,9 @@
   function noteClock(header, sentAt, answeredAt) {
     const server = header ? Date.parse(header) : NaN;
     if (isNaN(server) || answeredAt - sentAt > CLOCK_TRIP_MS) return;
+    // A removed device keeps nothing but its tombstone (the refusal that wiped it has a time).
+    const dev = device();
+    if (dev && dev.removed) return;
     clockOffset = server - (sentAt + answeredAt) / 2;
     writeJSON(CLOCK_KEY, {offset: clockOffset});
   }
