@@ -46,7 +46,20 @@
       if (heading) heading.focus();
       notify();
     }
+    showUnsent();
   }
+
+  /** Say on the removed screen how many scans the server refused (kept by checkin-wipe.js). */
+  function showUnsent() {
+    const line = document.getElementById("removed-unsent");
+    const n = window.CheckinWipe ? window.CheckinWipe.refusedScans() : 0;
+    if (!line || !n) return;
+    // German, Dutch and English share one plural rule: one, and everything else.
+    line.textContent = (n === 1 ? line.dataset.one : line.dataset.other).replace("{n}", String(n));
+    line.dataset.count = String(n);
+    line.hidden = false;
+  }
+  window.addEventListener("checkin:wiped", () => { if (state.removed) showUnsent(); });
 
   function isRemoved() { return state.removed; }
 
