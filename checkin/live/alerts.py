@@ -58,20 +58,21 @@ def capacity_alerts(db: Database) -> list[dict[str, Any]]:
     return out
 
 
-def seat_alerts(db: Database) -> list[dict[str, Any]]:
+def seat_alerts(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Excursions not yet back with more people (expected or aboard) than seats."""
     return [{"id": f"excursion_over_seats:{s['excursion']['id']}",
              "kind": "excursion_over_seats", "severity": "bad",
              "excursion": s["excursion"]["id"], "title": s["excursion"]["title"],
              "people": s["seats"]["people"], "capacity": s["seats"]["capacity"]}
-            for s in all_excursion_states(db)
+            for s in states
             if s["seats"]["state"] == "over" and s["excursion"]["status"] != "returned"]
 
 
-def excursion_alerts(db: Database, now: datetime) -> list[dict[str, Any]]:
+def excursion_alerts(db: Database, now: datetime,
+                     states: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Excursions still boarding, due to leave within 10 minutes (or late), with people missing."""
     out = []
-    for state in all_excursion_states(db):
+    for state in all_excursion_states(db) if states is None else states:
         x = state["excursion"]
         if x["status"] != "boarding" or not x["departs_at"] or not state["counts"]["missing"]:
             continue
@@ -124,7 +125,8 @@ def silent_device_alerts(db: Database, now: datetime) -> list[dict[str, Any]]:
 def alerts(db: Database, now: datetime | None = None) -> list[dict[str, Any]]:
     """Return every current alert, the most urgent ('bad') first."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    found = (capacity_alerts(db) + seat_alerts(db) + excursion_alerts(db, now)
+    states = all_excursion_states(db)
+    found = (capacity_alerts(db) + seat_alerts(states) + excursion_alerts(db, now, states)
              + bad_code_alerts(db, now) + silent_device_alerts(db, now))
     # sorted() is stable: within a severity the order above (rooms, buses, badges, devices).
     return sorted(found, key=lambda a: a["severity"] != "bad")
