@@ -604,4 +604,43 @@ def test_offline_name_search_finds_the_full_last_name_and_lists_nobody(live_serv
     context.set_offline(False)
     wait_js(page, "CheckinStore.waitingCount().then(n => n === 0)", timeout=30)
     assert [(s["participant_id"], s["source"]) for s in scans(db_path)] == [(jorg["id"], "search")]
+
+
+# Every element of the scanner's bar whose text is cut: narrower than its content, or shown
+# with no width at all (the place's name squeezed away).
+CUT_IN_BAR_JS = """() => Array.from(document.querySelectorAll('.scan-bar *'))
+  .filter(el => !el.closest('[hidden], .visually-hidden') && el.getClientRects().length
+          && el.textContent.trim()
+          && (el.scrollWidth > el.clientWidth + 1 && el.clientWidth >= 0
+              && getComputedStyle(el).display !== 'inline'
+              || el.getBoundingClientRect().width < 1
+              || el.getBoundingClientRect().right > innerWidth + 1))
+  .map(el => (el.id || el.className) + ': ' + el.textContent.trim().slice(0, 40))"""
+
+
+@pytest.mark.browser
+def test_offline_header_in_german_is_not_clipped_on_a_tablet(live_server, browser, db_path):
+    device = new_device(db_path, "Entrance tablet")
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    problems = watch(page)
+    pair(page, live_server.url, device)
+    start_scanning(page)  # (in English: the helper finds its buttons by their words)
+    page.goto(f"{live_server.url}/scan?lang=de")
+    page.wait_for_selector("#scanner:not([hidden])")
+    wait_js(page, "CheckinStore.metaGet('roster_at').then(v => !!v)")
+    context.set_offline(True)
+    # Offline, with scans waiting to be sent: the longest the bar gets.
+    for person in people(db_path, 3):
+        type_code(page, person["code"])
+        answer(page, "accepted")
+    page.wait_for_selector("#waiting[data-count='3']")
+    wait_js(page, "document.body.classList.contains('conn-lost')")
+    assert "Offline" in page.inner_text("#net")
+    assert page.evaluate(CUT_IN_BAR_JS) == []
+    assert page.inner_text("#waiting") == "3 Scans noch nicht gesendet"
+    assert page.locator("#where-name").bounding_box()["width"] > 100
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "scanner-offline-de-1024x768.png"))
+    assert problems == []
     context.close()

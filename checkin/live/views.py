@@ -87,6 +87,13 @@ def dashboard_strings() -> dict[str, str]:
         "updated": _("Updated {time}"),
         "unknown": _("(none given)"),
         "percent": _("{percent} %"),
+        "bus_boarding": _("Boarding"),
+        "bus_departed": _("Departed {time}"),
+        "bus_returned": _("Returned {time}"),
+        "bus_confirmed": _("{confirmed} of {expected}"),
+        "bus_seats": _("{people} for {capacity} seats"),
+        "bus_over": _("{n} seats short"),
+        "bus_over_one": _("1 seat short"),
     }
 
 
