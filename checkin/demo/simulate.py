@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 import click
 from sqlite_utils import Database
 
-from checkin.core.db import connect, now_iso
+from checkin.core.clock import now_iso
+from checkin.core.db import connect
 from checkin.core.event import event_info
 from checkin.scans.people import people as view_people
 from checkin.scans.scanlist import scans_not_by_devices_named

@@ -8,7 +8,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
-from checkin.core.db import now_iso, writing
+from checkin.core.clock import now_iso
+from checkin.core.db import writing
 from checkin.participants.records import COLUMNS, check_rows, find_existing, save_rows
 
 # Filled in for each field checked alone, so that a problem names only the field it is about.

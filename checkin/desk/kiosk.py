@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.core.db import now_iso
+from checkin.core.clock import now_iso
 from checkin.scans import record_scans
 from checkin.scans.access import Actor
 

@@ -23,7 +23,8 @@ from markupsafe import Markup
 from qrcode.image.svg import SvgPathImage
 
 from checkin import devices
-from checkin.core.db import get_db, now_iso
+from checkin.core.clock import now_iso
+from checkin.core.db import get_db
 from checkin.core.event import event_zone
 from checkin.devices.signals import device_revoked
 from checkin.security.permissions import organiser_required

@@ -11,13 +11,14 @@ is stored once. A walk-on is a day event layered over the plan: it never changes
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
+from checkin.core.clock import now_iso, parse_device
 from checkin.core.codes import resolve
-from checkin.core.db import now_iso, writing
+from checkin.core.db import writing
 from checkin.core.errors import DomainError
 from checkin.scans.day import excursion_actions, store_event, stored_event
 from checkin.scans.readmodel import (  # noqa: F401 (the excursions' public read names)
@@ -52,13 +53,8 @@ def excursion_of(db: Database, checkpoint: str | None) -> str | None:
 
 def parse_time(value: Any) -> str | None:
     """Return an ISO 8601 time with a zone as a sortable UTC string, or None if it is not one."""
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return now_iso(moment) if moment.tzinfo is not None else None
-    except (ValueError, OverflowError):  # year 1 at +01:00 cannot be moved to UTC
-        return None
+    moment = parse_device(value)
+    return now_iso(moment) if moment is not None else None
 
 
 def _check(db: Database, excursion_id: str, item: Any) -> dict[str, Any]:
@@ -100,7 +96,7 @@ def record_event(db: Database, excursion_id: str, item: Any, device_id: str | No
     EventError (nothing stored)."""
     if not db.execute("SELECT 1 FROM excursions WHERE id = ?", [excursion_id]).fetchone():
         raise EventError("not_found", f"There is no excursion {excursion_id!r}.", 404)
-    received = now_iso(now or datetime.now(UTC))
+    received = now_iso(now)
     with writing(db):
         # isprintable() also refuses a lone surrogate, which SQLite cannot even look up.
         if isinstance(item, dict) and isinstance(item.get("id"), str) \

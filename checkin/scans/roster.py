@@ -18,7 +18,7 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlite_utils import Database
 
-from checkin.core.db import now_iso
+from checkin.core.clock import now_iso
 from checkin.scans.access import Actor, roster_excursion
 from checkin.scans.day import ASSIGNED_EXCURSION
 from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS, search_people

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
-from checkin.core.db import now_iso, writing
+from checkin.core.clock import now_iso
+from checkin.core.db import writing
 
 #: A session unused for this long has ended.
 IDLE = timedelta(hours=12)
