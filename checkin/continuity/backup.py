@@ -6,8 +6,10 @@ import contextlib
 import os
 import shutil
 import sqlite3
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+
+from checkin.core import clock
 
 # Without --replicate-to, `serve` copies the database this often into the instance folder.
 ROLLING_SECONDS = 5 * 60
@@ -66,7 +68,7 @@ def rolling_backup(db_path: str | Path, keep: int = ROLLING_KEEP,
     if not room_for_a_copy(db_path):
         return None
     folder = rolling_folder(db_path)
-    stamp = (moment or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    stamp = clock.stamp(moment)
     made = backup(db_path, folder / f"{Path(db_path).stem}-{stamp}.db")
     copies = sorted(folder.glob(f"{Path(db_path).stem}-*.db"))
     for old in copies[:-keep] if keep > 0 else []:

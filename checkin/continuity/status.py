@@ -9,21 +9,19 @@ from typing import Any
 
 from checkin.continuity.backup import latest_backup
 from checkin.continuity.replication import status_path
+from checkin.core import clock
 
 # A replica not confirmed current for this long is an alert (Litestream confirms every 100 ms).
 STALE_SECONDS = 30
 
 
 def _parse(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
+    return clock.parse(value)
 
 
 def continuity_status(db_path: str | Path, now: datetime | None = None) -> dict[str, Any]:
     """Return the replication state of the database: mode, state, last update, age and alert."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     try:
         data = json.loads(status_path(db_path).read_text(encoding="utf-8"))
     except (OSError, ValueError):

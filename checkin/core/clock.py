@@ -68,9 +68,9 @@ def parse(value: Any) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-def to_utc(value: str) -> datetime:
-    """Return one of the log's stored times as an aware UTC datetime (ValueError if not one)."""
-    moment = parse(value)
+def to_utc(value: str | datetime) -> datetime:
+    """Return one of the log's stored times (or an aware moment) in UTC (ValueError if none)."""
+    moment = parse(value) if isinstance(value, str) else value
     if moment is None:
         raise ValueError(f"not a time with a zone: {value!r}")
     return moment.astimezone(UTC)
@@ -120,13 +120,17 @@ def day_span(day: date, where: ZoneInfo) -> tuple[datetime, datetime]:
     return start, at(day + timedelta(days=1), time(0), where)
 
 
-def local(value: str | datetime | None, where: ZoneInfo) -> datetime | None:
-    """Return a stored time (or a moment) on the wall clock of `where`, None if none."""
+def local(value: str | datetime | None, where: ZoneInfo | None) -> datetime | None:
+    """Return a stored time (or a moment) on the wall clock of `where` (None: the moment's
+    own zone), None if there is no time."""
     moment = parse(value) if isinstance(value, str) else value
-    return moment.astimezone(where) if moment is not None else None
+    if moment is None or where is None:
+        return moment
+    return moment.astimezone(where)
 
 
-def clock_text(value: str | datetime | None, where: ZoneInfo, fmt: str = "%H:%M") -> str:
+def clock_text(value: str | datetime | None, where: ZoneInfo | None,
+               fmt: str = "%H:%M") -> str:
     """Return a stored time as the wall-clock text of `where` (HH:MM), '' when there is none."""
     moment = local(value, where)
     return moment.strftime(fmt) if moment is not None else ""

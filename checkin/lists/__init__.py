@@ -113,7 +113,7 @@ def build_pdf(db: Database, language: str = "en", arrived: bool = False,
     _ = translations(language if language in LANGUAGES else "en").gettext
     data = list_data(db, arrived)
     zone = data["zone"]
-    now = (now or clock.now()).astimezone(zone)
+    now = now or clock.now()
     event_name = data["event"].get("name") or "checkin"
 
     def hhmm(value: str | None) -> str:

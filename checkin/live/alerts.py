@@ -7,7 +7,7 @@ the numbers and names that describe it; the pages word it in the reader's langua
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -105,7 +105,7 @@ def silent_device_alerts(db: Database, now: datetime) -> list[dict[str, Any]]:
 
 def alerts(db: Database, now: datetime | None = None) -> list[dict[str, Any]]:
     """Return every current alert, the most urgent ('bad') first."""
-    now = (now or clock.now()).astimezone(UTC)
+    now = to_utc(now or clock.now())
     found = (capacity_alerts(db) + excursion_alerts(db, now) + bad_code_alerts(db, now)
              + silent_device_alerts(db, now))
     # sorted() is stable: within a severity the order above (rooms, buses, badges, devices).

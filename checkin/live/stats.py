@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.core.clock import clock_text, now_iso, to_utc
+from checkin.core.clock import clock_text, local, now_iso, to_utc
 from checkin.core.event import event_info, event_zone  # noqa: F401 (event_zone: used by callers)
 from checkin.scans.corrections import corrections_of
 from checkin.scans.people import BY_NAME, name_matches, people, people_by, people_count, person
@@ -46,7 +46,7 @@ def arrivals_timeline(db: Database) -> dict[str, Any]:
     if not times:
         return {"bucket_minutes": BUCKET_MINUTES[0], "buckets": [], "total": 0,
                 "outside_day": len(outside)}
-    first, last = times[0].astimezone(zone), times[-1].astimezone(zone)
+    first, last = local(times[0], zone), local(times[-1], zone)
     span = (last - first).total_seconds() / 60
     minutes = next((m for m in BUCKET_MINUTES if span / m < MAX_BUCKETS), BUCKET_MINUTES[-1])
     # Slots start on the local clock's round numbers (09:00, 09:15, ...).
@@ -63,7 +63,7 @@ def arrivals_timeline(db: Database) -> dict[str, Any]:
         count = MAX_BUCKETS
     counts = [0] * count
     for moment in times:
-        index = max(0, int((moment.astimezone(zone) - start) / step))
+        index = max(0, int((local(moment, zone) - start) / step))
         counts[min(index, count - 1)] += 1
     buckets, total = [], 0
     for n, c in enumerate(counts):

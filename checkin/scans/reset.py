@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 from sqlite_utils import Database
 
+from checkin.core import clock
 from checkin.core.db import connect, writing
 
 DAY_TABLES = ("corrections", "location", "scans", "excursion_events")
@@ -71,7 +71,7 @@ def reset_command(ctx: Any, scans: bool, yes: bool, backup_path: Path | None) ->
     if not yes and not click.confirm("Delete them all (people, codes and devices stay)?"):
         click.echo("Nothing was changed.")
         sys.exit(1)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = clock.stamp()
     target = backup_path or db_path.with_name(f"{db_path.stem}.before-reset-{stamp}.db")
     try:
         backup(db, target)

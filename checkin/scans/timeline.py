@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from checkin.core.clock import clock_text, day_span, now_iso, parse_day
 from checkin.core.event import event_info, event_zone
 from checkin.scans.log import effective_sql, timelines
 from checkin.scans.sql import rows
@@ -38,10 +38,11 @@ def arrival_times(db: Database) -> list[str]:
 
 def _window(day: str, zone: ZoneInfo) -> tuple[str, str]:
     """Return a local calendar day as [start, end) UTC log strings."""
-    start = datetime.fromisoformat(day).replace(tzinfo=zone)
-    end = datetime.combine(start.date() + timedelta(days=1), start.time(), tzinfo=zone)
-    return (start.astimezone(UTC).isoformat(timespec="milliseconds"),
-            end.astimezone(UTC).isoformat(timespec="milliseconds"))
+    parsed = parse_day(day)
+    if parsed is None:
+        raise ValueError(f"not a day: {day!r}")
+    start, end = day_span(parsed, zone)
+    return now_iso(start), now_iso(end)
 
 
 def day_window(db: Database, times: list[str] | None = None) -> tuple[str, str] | None:
@@ -61,7 +62,7 @@ def day_window(db: Database, times: list[str] | None = None) -> tuple[str, str] 
     if times and (window is None or not any(window[0] <= t < window[1] for t in times)):
         days: dict[str, int] = defaultdict(int)
         for t in times:
-            days[datetime.fromisoformat(t).astimezone(zone).date().isoformat()] += 1
+            days[clock_text(t, zone, "%Y-%m-%d")] += 1
         window = _window(max(sorted(days), key=lambda d: days[d]), zone)
     return window
 

@@ -27,8 +27,7 @@
   }
 
   // ------------------------------------------------------------------ clock and connection
-  const clockFormat = new Intl.DateTimeFormat(lang, {hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-                                                     timeZone: config.timezone});
+  const clockFormat = window.CheckinUI.timeFormat(lang, {}, config.timezone);
   function tick() {
     const now = new Date();
     const clock = el("dash-clock");
