@@ -10,11 +10,11 @@ from typing import Any
 
 import click
 
-from checkin.continuity.backup import backup
 from checkin.continuity.faults import quick_check
 from checkin.continuity.lock import holder
 from checkin.continuity.replication import ReplicationError, restore_replica
 from checkin.core import clock
+from checkin.core.backup import backup
 
 
 @click.command("backup")

@@ -29,6 +29,7 @@ import click
 from sqlite_utils import Database
 
 from checkin.core import clock
+from checkin.core.backup import backup
 from checkin.core.clock import now_iso
 from checkin.core.db import connect
 from checkin.core.event import event_info
@@ -64,14 +65,10 @@ def copy_for_rehearsal(source: Database, target: Path) -> Database:
     """Copy the event database to `target` with the day cleared; return the copy."""
     from checkin.scans.reset import clear_day
 
-    if target.exists():
-        raise SimulationError(f"{target} exists already: give a new file for --copy.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    import sqlite3
-
-    with sqlite3.connect(target) as out:
-        source.conn.backup(out)
-    out.close()
+    try:
+        backup(source, target, replace=False)
+    except FileExistsError:
+        raise SimulationError(f"{target} exists already: give a new file for --copy.") from None
     copy = connect(target)
     clear_day(copy)
     return copy
