@@ -94,11 +94,6 @@ def register_walk_in(db: Database, body: dict[str, Any], by: str) -> dict[str, A
     return {**person, "walk_in_at": stamp, "walk_in_by": by}
 
 
-def is_walk_in(person: dict[str, Any]) -> bool:
-    """Say whether a participant row is a walk-in (registered at the door)."""
-    return bool(person.get("walk_in_at"))
-
-
 def walk_in_count(db: Database) -> int:
     """Return how many people were registered at the door."""
     return db.execute("SELECT count(*) FROM participants WHERE walk_in_at IS NOT NULL"

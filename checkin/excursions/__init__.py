@@ -39,11 +39,6 @@ class EventError(DomainError, ValueError):
     domain = "excursion"
 
 
-def checkpoint_of(excursion_id: str) -> str:
-    """Return the id checkin.core.event gives an excursion's checkpoint (reads: `checkpoints`)."""
-    return f"excursion:{excursion_id}"
-
-
 def excursion_of(db: Database, checkpoint: str | None) -> str | None:
     """Return the excursion id of an excursion checkpoint, or None for any other checkpoint."""
     found = db.execute("SELECT ref FROM checkpoints WHERE id = ? AND kind = 'excursion'",
