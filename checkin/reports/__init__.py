@@ -197,8 +197,3 @@ def summary(db: Database) -> dict[str, Any]:
         "scans": log_totals(db)["scans"],
         "timezone": str(event_zone(db)),
     }
-
-
-def local_time(db: Database, value: str | None) -> str:
-    """Return a stored UTC time as the event's local HH:MM, or '' for None."""
-    return clock_text(value, event_zone(db))
