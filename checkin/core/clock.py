@@ -93,6 +93,12 @@ def parse_device(value: Any) -> datetime | None:
     return moment if YEARS[0] <= moment.year <= YEARS[1] else None
 
 
+def device_iso(value: Any) -> str | None:
+    """Return a time a device sent (parse_device's rules) in the log's form, or None."""
+    moment = parse_device(value)
+    return now_iso(moment) if moment is not None else None
+
+
 def parse_day(value: Any) -> date | None:
     """Return an ISO calendar day (2019-11-12) as a date, or None if it is not one."""
     try:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.core.clock import now_iso, parse_device
+from checkin.core.clock import device_iso, now_iso
 from checkin.core.codes import resolve
 from checkin.core.db import writing
 from checkin.core.errors import DomainError
@@ -46,12 +46,6 @@ def excursion_of(db: Database, checkpoint: str | None) -> str | None:
     return found[0] if found else None
 
 
-def parse_time(value: Any) -> str | None:
-    """Return an ISO 8601 time with a zone as a sortable UTC string, or None if it is not one."""
-    moment = parse_device(value)
-    return now_iso(moment) if moment is not None else None
-
-
 def _check(db: Database, excursion_id: str, item: Any) -> dict[str, Any]:
     """Check an event as a device sent it; return its clean fields or raise EventError."""
     if not isinstance(item, dict):
@@ -63,7 +57,7 @@ def _check(db: Database, excursion_id: str, item: Any) -> dict[str, Any]:
     action = item.get("action")
     if action not in ACTIONS:
         raise EventError("bad_field", f"action must be one of {', '.join(ACTIONS)}.")
-    at = parse_time(item.get("at"))
+    at = device_iso(item.get("at"))
     if at is None:
         raise EventError("bad_field", "at must be an ISO 8601 time with a time zone.")
     participant = None

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.core.clock import now_iso, parse_device, to_utc
+from checkin.core.clock import device_iso, now_iso, to_utc
 from checkin.core.codes import normalise
 from checkin.core.db import writing
 from checkin.core.errors import DomainError
@@ -69,10 +69,10 @@ def _time(value: Any, where: str) -> str:
     """Parse an ISO 8601 time with a UTC offset into the log's sortable UTC form."""
     bad = ScanInputError("bad_field", f"{where}.at must be an ISO 8601 time with a time zone, "
                                       "like 2019-11-12T09:30:00.000Z")
-    moment = parse_device(value)
-    if moment is None:
+    stored = device_iso(value)
+    if stored is None:
         raise bad
-    return now_iso(moment)
+    return stored
 
 
 def _encodable(text: str) -> bool:
