@@ -19,7 +19,8 @@ from wtforms.validators import ValidationError
 from checkin import devices
 from checkin.auth.views import current_organiser
 from checkin.continuity.instance import current_instance
-from checkin.core.db import get_db, now_iso
+from checkin.core.clock import now_iso
+from checkin.core.db import get_db
 from checkin.core.errors import DomainError, in_words
 from checkin.core.event import event_info
 from checkin.core.places import with_states

@@ -10,7 +10,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
-from checkin.core.db import now_iso, writing
+from checkin.core.clock import now_iso
+from checkin.core.db import writing
 from checkin.participants.records import COLUMNS, check_rows, find_existing, save_rows
 from checkin.scans import Recorded, record_scans
 from checkin.scans.access import Actor, actor_ref
@@ -130,11 +131,6 @@ def register_walk_in(db: Database, body: dict[str, Any],
         # In the same transaction: nobody sees a walk-in who is registered but not arrived.
         scanned = arrive(db, actor, code=person["code"])
     return {**person, "walk_in_at": stamp, "walk_in_by": by}, scanned
-
-
-def is_walk_in(person: dict[str, Any]) -> bool:
-    """Say whether a participant row is a walk-in (registered at the door)."""
-    return bool(person.get("walk_in_at"))
 
 
 def walk_in_count(db: Database) -> int:

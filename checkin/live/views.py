@@ -23,6 +23,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from checkin.auth.views import current_organiser
+from checkin.core.clock import clock_text
 from checkin.core.db import get_db
 from checkin.core.errors import in_words
 from checkin.core.event import event_info
@@ -130,7 +131,7 @@ def dashboard() -> Response:
 
 
 def _clock_filter(zone: Any) -> Any:
-    return lambda value: stats.clock(value, zone)
+    return lambda value: clock_text(value, zone)
 
 
 def _parts(db: Any, q: str, part: str | None = None) -> dict[str, Any]:

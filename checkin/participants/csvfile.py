@@ -176,13 +176,6 @@ def read_file(db: Database, data: bytes, sheet: str | None = None,
     return Reading(table, mapping, checked, warnings, preview)
 
 
-def check_file(db: Database, data: bytes, sheet: str | None = None,
-               overrides: dict[str, str] | None = None) -> tuple[Checked, list[str]]:
-    """Read and check a participants file against the event without changing anything."""
-    reading = read_file(db, data, sheet, overrides)
-    return reading.checked, reading.warnings
-
-
 def import_file(db: Database, data: bytes, dry_run: bool = False, sheet: str | None = None,
                 overrides: dict[str, str] | None = None) -> dict[str, Any]:
     """Import a participants file all-or-nothing; with problems or dry_run, change nothing."""

@@ -9,8 +9,9 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
+from checkin.core.clock import now_iso
 from checkin.core.codes import issue_code
-from checkin.core.db import now_iso, writing
+from checkin.core.db import writing
 from checkin.core.delegations import city_map
 from checkin.core.plaintext import describe, invisible_character
 from checkin.scans import people

@@ -27,7 +27,8 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlite_utils import Database
 
-from checkin.core.db import get_meta, now_iso, set_meta, writing
+from checkin.core.clock import now_iso
+from checkin.core.db import get_meta, set_meta, writing
 from checkin.core.offload import run_blocking
 from checkin.scans.access import Actor, roster_excursion
 from checkin.scans.day import ASSIGNED_EXCURSION
