@@ -17,7 +17,8 @@ from wtforms.validators import ValidationError
 
 from checkin import devices
 from checkin.auth import current_organiser
-from checkin.core.db import get_db, now_iso
+from checkin.core.clock import now_iso
+from checkin.core.db import get_db
 from checkin.core.errors import DomainError, in_words
 from checkin.core.permissions import organiser_actor
 from checkin.http.extensions import csrf

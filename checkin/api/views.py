@@ -15,7 +15,8 @@ from flask_babel import gettext as _
 from checkin import devices
 from checkin.api import PREFIX, ApiError, actor, api_blueprint, error_response, json_body
 from checkin.continuity.instance import current_instance
-from checkin.core.db import get_db, now_iso
+from checkin.core.clock import now_iso
+from checkin.core.db import get_db
 from checkin.core.event import event_info
 from checkin.core.permissions import (
     CHECKPOINTS,

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlite_utils import Database
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from checkin.core.db import get_meta, now_iso, set_meta, writing
+from checkin.core import clock
+from checkin.core.clock import now_iso
+from checkin.core.db import get_meta, set_meta, writing
 
 MIN_PASSWORD = 10
 SETUP_HOURS = 24
@@ -64,7 +66,7 @@ def has_organisers(db: Database) -> bool:
 def new_setup_token(db: Database) -> str:
     """Create a one-time setup token for the first organiser account; it replaces older ones."""
     token = secrets.token_urlsafe(24)
-    expires = datetime.now(UTC) + timedelta(hours=SETUP_HOURS)
+    expires = clock.now() + timedelta(hours=SETUP_HOURS)
     with writing(db):
         set_meta(db, "setup_hash", _digest(token))
         set_meta(db, "setup_expires_at", now_iso(expires))

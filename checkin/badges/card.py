@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from babel.dates import format_date
 from reportlab.lib.colors import white
 
 from checkin.badges.draw import INK, Pen, Style, _band
@@ -21,17 +19,13 @@ from checkin.badges.text import (
     get_font,
     missing_glyphs,
 )
+from checkin.core.clock import date_text
 
 
 @lru_cache(maxsize=64)
 def _date_text(day: str, language: str) -> str:
     """The event's date in the wearer's language, e.g. '12. November 2019'."""
-    try:
-        parsed = date.fromisoformat(day)
-    except ValueError:
-        return ""
-    # British English: day before month, as the rest of Europe writes it.
-    return format_date(parsed, format="long", locale="en_GB" if language == "en" else language)
+    return date_text(day, language)
 
 
 Block = tuple[int, Callable[[Pen, int, int], None], str]
@@ -191,7 +185,7 @@ def draw_badge(pen: Pen, person: dict[str, Any], event: dict[str, Any], style: S
     code_base, footer_w = h - mm(5), qr_x - mm(1) - PAD  # clear of the quiet zone
     _code(pen, PAD, code_base, person["code"], footer_w)
     details = ", ".join(v for v in (_date_text(event.get("date") or "", lang),
-                                    event.get("venue") or "") if v)
+                                    person.get("venue") or event.get("venue") or "") if v)
     height, lines, footer_short = _footer(event.get("name") or "", details, footer_w)
     top = code_base - mm(7) - height
     pen.rect(PAD, top, PAD + mm(12), top + mm(0.6))

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.badges.layout import LABELS
-from checkin.core.texts import all_texts, localized
+from checkin.core.texts import all_texts, venue_in
+from checkin.scans.people import in_language
 from checkin.scans.people import people as view_people
 
 # --- Queries ----------------------------------------------------------------------------
@@ -48,17 +48,11 @@ def people(db: Database, participant_ids: Iterable[int] | None = None) -> list[d
 
 
 def _in_wearers_language(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Give each badge its group and excursion titles in the wearer's language."""
+    """Give each badge its titles and venue in the wearer's language (unknown: plain text)."""
     texts = all_texts(db)
-    if not texts:
-        return rows
     for row in rows:
-        lang = row.get("language") if row.get("language") in LABELS else "en"
-        row["working_group_title"] = localized(texts, "working_group", row["working_group"],
-                                               lang, row["working_group_title"])
-        row["excursion_title"] = localized(texts, "excursion", row["excursion"], lang,
-                                           row["excursion_title"])
-    return rows
+        row["venue"] = venue_in(texts, row.get("language"), None)
+    return in_language(db, rows)
 
 
 def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable[str] = (),

@@ -13,10 +13,6 @@ from flask_babel import gettext as _
 RETRY_AFTER_SECONDS = 10
 
 
-class DamagedDatabase(Exception):
-    """The event database failed SQLite's quick check (or is not a database at all)."""
-
-
 def quick_check(db_path: str | Path) -> list[str]:
     """Return SQLite's quick_check problems of the database at `db_path` (empty when sound)."""
     path = Path(db_path)

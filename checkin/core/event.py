@@ -9,11 +9,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from checkin.core.db import get_meta, now_iso, set_meta, writing
+from checkin.core.clock import (
+    at,
+    event_day_of,
+    event_zone_of,
+    known_zone,
+    now_iso,
+    parse_day,
+    parse_wall_time,
+    zone,
+)
+from checkin.core.db import get_meta, set_meta, writing
+from checkin.core.delegations import parse_delegations, store_delegations
 from checkin.core.texts import normalise_event_data
 from checkin.core.texts import store as store_texts
 
@@ -48,15 +59,17 @@ class Event:
     # Names given in several languages: {kind: {id: {lang: text}}} (checkin/core/texts.py); a
     # working group's or excursion's `titles = {nl = "…"}` table lands here too.
     texts: dict[str, Any] = field(default_factory=dict)
+    # [[delegations]]: id, name and the spellings that mean each (checkin/core/delegations.py)
+    delegations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _time(value: Any, day: date, tz: ZoneInfo) -> str | None:
     """Turn a TOML time ("09:30" or a TOML time) on the event day into a UTC ISO string."""
     if isinstance(value, str):
-        value = time.fromisoformat(value)
+        value = parse_wall_time(value)
     if not isinstance(value, time):
         raise ValueError
-    return now_iso(datetime.combine(day, value, tzinfo=tz))
+    return now_iso(at(day, value, tz))
 
 
 def _contrast_with_white(color: str) -> float:
@@ -134,15 +147,9 @@ def parse_event(text: str, base: Path | None = None) -> Event:
     ev = data.get("event")
     if not isinstance(ev, dict):
         raise EventFileError(["missing [event] table"])
-    for key in ("name", "venue", "host_city"):
-        if not isinstance(ev.get(key), str) or not ev[key].strip():
-            problems.append(f"[event] {key} is missing")
     day = ev.get("date")
     if isinstance(day, str):
-        try:
-            day = date.fromisoformat(day)
-        except ValueError:
-            day = None
+        day = parse_day(day)
     if not isinstance(day, date) or isinstance(day, datetime):
         problems.append("[event] date must be a date like 2019-11-12")
         day = date(2000, 1, 1)
@@ -152,12 +159,15 @@ def parse_event(text: str, base: Path | None = None) -> Event:
         languages = list(LANGUAGES)
     # Multilingual names become their plain text here; the translations are kept apart.
     texts = normalise_event_data(data, languages, problems)
+    # After normalising: a multilingual venue is its plain text by now.
+    for key in ("name", "venue", "host_city"):
+        said = any(p.startswith(f"[event] {key} ") for p in problems)  # a broken table
+        if not said and (not isinstance(ev.get(key), str) or not ev[key].strip()):
+            problems.append(f"[event] {key} is missing")
     tzname = ev.get("timezone", "Europe/Berlin")
-    try:
-        tz = ZoneInfo(tzname)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    if not known_zone(tzname):
         problems.append(f"[event] timezone {tzname!r} is not a known time zone")
-        tz = ZoneInfo("UTC")
+    tz = zone(tzname)
 
     def items(kind: str, required: tuple[str, ...]) -> list[dict[str, Any]]:
         raw = data.get(kind, [])
@@ -226,6 +236,7 @@ def parse_event(text: str, base: Path | None = None) -> Event:
     room_rows = [{"id": r["id"], "name": r.get("name", ""), "capacity": r.get("capacity")}
                  for r in rooms]
     badges = _badges(data.get("badges"), base, problems)
+    delegations = parse_delegations(data.get("delegations"), problems)
     # An item's `titles` table is the same as a multilingual title: one place keeps both.
     for kind, found in (("working_group", groups), ("excursion", excursions)):
         for item in found:
@@ -246,7 +257,7 @@ def parse_event(text: str, base: Path | None = None) -> Event:
         name=ev["name"].strip(), date=day, venue=ev["venue"].strip(),
         host_city=ev["host_city"].strip(), languages=languages, timezone=tzname,
         rooms=room_rows, working_groups=wg_rows, excursions=ex_rows, badges=badges,
-        texts=texts,
+        texts=texts, delegations=delegations,
     )
 
 
@@ -331,6 +342,7 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
             "timezone": event.timezone,
         }))
         set_meta(db, "badges", json.dumps(event.badges))
+        store_delegations(db, event.delegations)
         store_texts(db, event.texts)
     return {"rooms": len(event.rooms), "working_groups": len(event.working_groups),
             "excursions": len(event.excursions), "checkpoints": len(checkpoints)}
@@ -338,11 +350,12 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
 
 def event_zone(db: Database) -> ZoneInfo:
     """Return the event's time zone (UTC if the event names none or an unknown one)."""
-    info = event_info(db) or {}
-    try:
-        return ZoneInfo(info.get("timezone") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return event_zone_of(event_info(db))
+
+
+def event_day(db: Database) -> date | None:
+    """Return the event's day, or None if it names none."""
+    return event_day_of(event_info(db))
 
 
 def other_titles(db: Database) -> dict[str, dict[str, dict[str, str]]]:

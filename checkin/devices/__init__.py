@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.core.db import now_iso, writing
+from checkin.core import clock
+from checkin.core.clock import now_iso
+from checkin.core.db import writing
 from checkin.core.permissions import DEVICE_ROLES, DOORS, ENTRANCE, OWN, scan_places
 from checkin.core.plaintext import invisible_character
 
@@ -44,7 +46,7 @@ def _hash(secret: str) -> str:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or clock.now()
 
 
 def new_token() -> str:

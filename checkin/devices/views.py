@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import qrcode
@@ -24,7 +23,9 @@ from qrcode.image.svg import SvgPathImage
 
 from checkin import devices
 from checkin.auth import organiser_required
-from checkin.core.db import get_db, now_iso
+from checkin.core import clock
+from checkin.core.clock import now_iso
+from checkin.core.db import get_db
 from checkin.core.event import event_zone
 from checkin.devices.signals import device_revoked
 from checkin.http.signals import send
@@ -109,7 +110,7 @@ def detail(device_id: str) -> Any:
         url = devices.pair_url(base or request.host_url, code)
         pairing = {"url": url, "qr": qr_svg(url, _("QR code of the pairing address")),
                    "unreachable": base is None,
-                   "expires": datetime.fromisoformat(expires).astimezone(zone)}
+                   "expires": clock.clock_text(expires, zone)}
     return render_template("devices/detail.html", device=device, pairing=pairing, zone=zone)
 
 

@@ -11,13 +11,14 @@ is stored once. A walk-on is a day event layered over the plan: it never changes
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
+from checkin.core.clock import device_iso, now_iso
 from checkin.core.codes import resolve
-from checkin.core.db import now_iso, writing
+from checkin.core.db import writing
 from checkin.core.errors import DomainError
 from checkin.scans.day import excursion_actions, store_event, stored_event
 from checkin.scans.readmodel import (  # noqa: F401 (the excursions' public read names)
@@ -38,27 +39,11 @@ class EventError(DomainError, ValueError):
     domain = "excursion"
 
 
-def checkpoint_of(excursion_id: str) -> str:
-    """Return the id checkin.core.event gives an excursion's checkpoint (reads: `checkpoints`)."""
-    return f"excursion:{excursion_id}"
-
-
 def excursion_of(db: Database, checkpoint: str | None) -> str | None:
     """Return the excursion id of an excursion checkpoint, or None for any other checkpoint."""
     found = db.execute("SELECT ref FROM checkpoints WHERE id = ? AND kind = 'excursion'",
                        [checkpoint]).fetchone() if checkpoint else None
     return found[0] if found else None
-
-
-def parse_time(value: Any) -> str | None:
-    """Return an ISO 8601 time with a zone as a sortable UTC string, or None if it is not one."""
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return now_iso(moment) if moment.tzinfo is not None else None
-    except (ValueError, OverflowError):  # year 1 at +01:00 cannot be moved to UTC
-        return None
 
 
 def _check(db: Database, excursion_id: str, item: Any) -> dict[str, Any]:
@@ -72,7 +57,7 @@ def _check(db: Database, excursion_id: str, item: Any) -> dict[str, Any]:
     action = item.get("action")
     if action not in ACTIONS:
         raise EventError("bad_field", f"action must be one of {', '.join(ACTIONS)}.")
-    at = parse_time(item.get("at"))
+    at = device_iso(item.get("at"))
     if at is None:
         raise EventError("bad_field", "at must be an ISO 8601 time with a time zone.")
     participant = None
@@ -100,7 +85,7 @@ def record_event(db: Database, excursion_id: str, item: Any, device_id: str | No
     EventError (nothing stored)."""
     if not db.execute("SELECT 1 FROM excursions WHERE id = ?", [excursion_id]).fetchone():
         raise EventError("not_found", f"There is no excursion {excursion_id!r}.", 404)
-    received = now_iso(now or datetime.now(UTC))
+    received = now_iso(now)
     with writing(db):
         # isprintable() also refuses a lone surrogate, which SQLite cannot even look up.
         if isinstance(item, dict) and isinstance(item.get("id"), str) \
@@ -147,3 +132,15 @@ def record_event(db: Database, excursion_id: str, item: Any, device_id: str | No
 def event_detail(row: dict[str, Any]) -> dict[str, Any]:
     """Return an event row's detail as a dict."""
     return json.loads(row.get("detail") or "{}")
+
+
+def departures(db: Database) -> list[dict[str, Any]]:
+    """Return the departure board: every excursion's times, status, counts and seats, no names."""
+    board = []
+    for state in all_excursion_states(db):
+        x = state["excursion"]
+        board.append({key: x[key] for key in ("id", "title", "departure_place", "departs_at",
+                                              "returns_at", "status", "departed_at",
+                                              "returned_at")}
+                     | {"counts": state["counts"], "seats": state["seats"]})
+    return board

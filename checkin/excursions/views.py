@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 
 from checkin.api import ApiError, actor, api_blueprint, json_body
 from checkin.auth import current_organiser
+from checkin.core.clock import parse_device
 from checkin.core.db import get_db
-from checkin.core.event import event_info
+from checkin.core.event import event_zone
 from checkin.core.permissions import EXCURSION, EXCURSION_EVENTS, OWN, require
 from checkin.excursions import (
     event_detail,
@@ -26,7 +27,6 @@ from checkin.scans.access import actor_ref
 from checkin.scans.policy import (
     excursion_view,
     guide_walk_on,
-    parse_device_time,
     time_allowed,
 )
 
@@ -63,7 +63,7 @@ def post_event(excursion_id: str) -> Any:
     db = get_db()
     device = actor_ref(who)
     body = json_body()
-    moment = parse_device_time(body.get("at"))
+    moment = parse_device(body.get("at"))
     if moment is not None and not time_allowed(db, moment):
         raise ApiError(400, "bad_field", _("The time is not within a day of the event's day: "
                                            "is the phone's clock right?"))
@@ -97,7 +97,7 @@ def strings() -> dict[str, str]:
         "missing_count": _("{n} missing"),
         "walk_ons_count": _("{n} added on the spot"),
         "not_on_list_count": _("{n} not on this list"),
-        "capacity": _("Capacity {n}"),
+        "over_seats": _("Too few seats: {people} people for {capacity} seats."),
         "status_boarding": _("Boarding"),
         "status_departed": _("Departed {time}"),
         "status_returned": _("Returned {time}"),
@@ -158,7 +158,7 @@ def guide() -> Any:
     html = render_template(
         "excursions/guide.html", strings=strings(), organiser=organiser, excursions=excursions,
         config={"organiser": organiser is not None,
-                "timezone": (event_info(get_db()) or {}).get("timezone") or "UTC",
+                "timezone": str(event_zone(get_db())),
                 "sw": url_for("excursions.service_worker"), "scope": url_for("excursions.guide"),
                 "scan": url_for("scanner.scan")})
     return Response(html, headers=NO_STORE)

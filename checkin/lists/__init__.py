@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from babel.support import NullTranslations, Translations
@@ -27,8 +27,11 @@ from reportlab.platypus import (
 )
 from sqlite_utils import Database
 
+from checkin.core import clock
 from checkin.core.event import event_info, event_zone
 from checkin.core.paths import FONTS, TRANSLATIONS
+from checkin.core.texts import all_texts, event_in, localized
+from checkin.scans.people import in_language
 from checkin.scans.people import people as view_people
 
 LANGUAGES = ("en", "de", "nl")
@@ -69,22 +72,30 @@ def sort_key(person: dict[str, Any]) -> tuple[str, str, int]:
     return _plain(" ".join(words)), _plain(person["first_name"]), person["id"]
 
 
-def list_data(db: Database, arrived: bool = False) -> dict[str, Any]:
-    """Return what the lists show: people A–Z, excursions and working groups with their people."""
+def list_data(db: Database, arrived: bool = False, language: str = "en") -> dict[str, Any]:
+    """Return what the lists show: people A–Z, excursions and working groups with their
+    people, every title in `language`."""
     # The people view: each excursion's roster lists the people on it today (a walk-on under
     # its new bus), and "arrived" is an effective scan, as everywhere.
-    people = sorted(view_people(db), key=sort_key)
+    people = in_language(db, sorted(view_people(db), key=sort_key), language)
     for p in people:
         p["code4"] = (p["code"] or "")[-4:]
         p["arrived"] = arrived and bool(p["arrived"])
-    rooms = {r["id"]: r["name"] for r in db.query("SELECT id, name FROM rooms")}
-    excursions = [dict(x, people=[p for p in people if p["excursion"] == x["id"]])
+    texts = all_texts(db)
+    rooms = {r["id"]: localized(texts, "room", r["id"], language, r["name"])
+             for r in db.query("SELECT id, name FROM rooms")}
+    excursions = [dict(x, title=localized(texts, "excursion", x["id"], language, x["title"]),
+                       departure_place=localized(texts, "departure_place", x["id"], language,
+                                                 x["departure_place"]),
+                       people=[p for p in people if p["excursion"] == x["id"]])
                   for x in db.query("SELECT * FROM excursions ORDER BY departs_at, title")]
-    groups = [dict(g, room_name=rooms.get(g["room"] or "", g["room"] or ""),
+    groups = [dict(g, title=localized(texts, "working_group", g["id"], language, g["title"]),
+                   room_name=rooms.get(g["room"] or "", g["room"] or ""),
                    people=[p for p in people if p["working_group"] == g["id"]])
               for g in db.query("SELECT * FROM working_groups ORDER BY area, title")]
-    return {"event": event_info(db) or {}, "people": people, "excursions": excursions,
-            "groups": groups, "arrived": arrived, "zone": event_zone(db)}
+    return {"event": event_in(event_info(db) or {}, texts, language), "people": people,
+            "excursions": excursions, "groups": groups, "arrived": arrived,
+            "zone": event_zone(db)}
 
 
 class TickBox(Flowable):
@@ -109,16 +120,15 @@ def build_pdf(db: Database, language: str = "en", arrived: bool = False,
               now: datetime | None = None) -> bytes:
     """Return the lists as a PDF in `language` (en, de or nl)."""
     _fonts()
-    _ = translations(language if language in LANGUAGES else "en").gettext
-    data = list_data(db, arrived)
+    language = language if language in LANGUAGES else "en"
+    _ = translations(language).gettext
+    data = list_data(db, arrived, language)
     zone = data["zone"]
-    now = (now or datetime.now(UTC)).astimezone(zone)
+    now = now or clock.now()
     event_name = data["event"].get("name") or "checkin"
 
-    def clock(value: str | None) -> str:
-        if not value:
-            return ""
-        return datetime.fromisoformat(value).astimezone(zone).strftime("%H:%M")
+    def hhmm(value: str | None) -> str:
+        return clock.clock_text(value, zone)
 
     base = ParagraphStyle("base", fontName=FONT, fontSize=9.5, leading=12)
     small = ParagraphStyle("small", parent=base, fontSize=8.5, leading=10.5)
@@ -155,7 +165,7 @@ def build_pdf(db: Database, language: str = "en", arrived: bool = False,
         return Paragraph(esc(text), small)
 
     story: list[Flowable] = []
-    printed = _("Printed %(time)s") % {"time": now.strftime("%Y-%m-%d %H:%M")}
+    printed = _("Printed %(time)s") % {"time": clock.clock_text(now, zone, "%Y-%m-%d %H:%M")}
     marked = _("A cross marks who had arrived when this list was printed.") if arrived else ""
 
     # The entrance list: everyone A–Z.
@@ -171,9 +181,9 @@ def build_pdf(db: Database, language: str = "en", arrived: bool = False,
     for x in data["excursions"]:
         story += [PageBreak(), Paragraph(esc(_("Excursion") + ": " + x["title"]), title)]
         facts = [_("Guide") + ": " + (x["guide"] or "–"),
-                 _("Departure") + ": " + ", ".join(filter(None, [clock(x["departs_at"]),
+                 _("Departure") + ": " + ", ".join(filter(None, [hhmm(x["departs_at"]),
                                                                 x["departure_place"] or ""])),
-                 _("Back") + ": " + (clock(x["returns_at"]) or "–")]
+                 _("Back") + ": " + (hhmm(x["returns_at"]) or "–")]
         story.append(Paragraph(" · ".join(esc(f) for f in facts), sub))
         rows = [[TickBox(), TickBox(), name(p), cell(p["organisation"]), cell(p["code4"])]
                 for p in x["people"]]
@@ -188,7 +198,7 @@ def build_pdf(db: Database, language: str = "en", arrived: bool = False,
     for g in data["groups"]:
         story += [PageBreak(), Paragraph(esc(_("Working group") + ": " + g["title"]), title)]
         facts = [g["area"], g["room_name"],
-                 "–".join(filter(None, [clock(g["starts_at"]), clock(g["ends_at"])]))]
+                 "–".join(filter(None, [hhmm(g["starts_at"]), hhmm(g["ends_at"])]))]
         story.append(Paragraph(" · ".join(esc(f) for f in facts if f), sub))
         rows = [[TickBox(), name(p), cell(p["organisation"]), cell(p["city"])]
                 for p in g["people"]]

@@ -7,14 +7,15 @@ the numbers and names that describe it; the pages word it in the reader's langua
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.core.db import now_iso
+from checkin.core import clock
+from checkin.core.clock import now_iso, to_utc
+from checkin.core.places import place_state
 from checkin.excursions import all_excursion_states
-from checkin.live.stats import parse_iso
 from checkin.scans import headcounts
 from checkin.scans.scanlist import bad_code_scans
 
@@ -37,29 +38,47 @@ def _minutes(delta: timedelta) -> int:
         else -int(-delta.total_seconds() // 60)
 
 
+# A room's fullness (checkin.core.places) that organisers are warned of, and how strongly.
+ROOM_ALERTS = {"near": ("near_capacity", "warn"), "full": ("at_capacity", "warn"),
+               "over": ("over_capacity", "bad")}
+
+
 def capacity_alerts(db: Database) -> list[dict[str, Any]]:
-    """Rooms (and the venue, if it has a capacity) with more people inside than places."""
+    """Rooms (and the venue, if it has a capacity) nearly full, full or over capacity."""
     out = []
     for cp in headcounts(db)["checkpoints"]:
-        if cp["kind"] == "excursion" or cp["capacity"] is None:
+        if cp["kind"] == "excursion":
             continue
-        if cp["inside"] > cp["capacity"]:
-            out.append({"id": f"over_capacity:{cp['id']}", "kind": "over_capacity",
-                        "severity": "bad", "checkpoint": cp["id"], "name": cp["name"],
+        found = ROOM_ALERTS.get(place_state(cp["inside"], cp["capacity"]))
+        if found:
+            kind, severity = found
+            out.append({"id": f"{kind}:{cp['id']}", "kind": kind,
+                        "severity": severity, "checkpoint": cp["id"], "name": cp["name"],
                         "inside": cp["inside"], "capacity": cp["capacity"]})
     return out
 
 
-def excursion_alerts(db: Database, now: datetime) -> list[dict[str, Any]]:
+def seat_alerts(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Excursions not yet back with more people (expected or aboard) than seats."""
+    return [{"id": f"excursion_over_seats:{s['excursion']['id']}",
+             "kind": "excursion_over_seats", "severity": "bad",
+             "excursion": s["excursion"]["id"], "title": s["excursion"]["title"],
+             "people": s["seats"]["people"], "capacity": s["seats"]["capacity"]}
+            for s in states
+            if s["seats"]["state"] == "over" and s["excursion"]["status"] != "returned"]
+
+
+def excursion_alerts(db: Database, now: datetime,
+                     states: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Excursions still boarding, due to leave within 10 minutes (or late), with people missing."""
     out = []
-    for state in all_excursion_states(db):
+    for state in all_excursion_states(db) if states is None else states:
         x = state["excursion"]
         if x["status"] != "boarding" or not x["departs_at"] or not state["counts"]["missing"]:
             continue
-        departs = parse_iso(x["departs_at"])
+        departs = to_utc(x["departs_at"])
         until = departs - now
-        forget = parse_iso(x["returns_at"]) if x["returns_at"] else departs + OVERDUE_FORGET
+        forget = to_utc(x["returns_at"]) if x["returns_at"] else departs + OVERDUE_FORGET
         if until > DUE_WITHIN or now >= forget:
             continue
         missing = [r["name"] for r in state["roster"]
@@ -100,13 +119,14 @@ def silent_device_alerts(db: Database, now: datetime) -> list[dict[str, Any]]:
              "device": r["id"], "name": r["name"], "role": r["role"],
              "checkpoint": r["checkpoint"], "checkpoint_name": r["checkpoint_name"],
              "last_seen_at": r["last_seen_at"],
-             "minutes": _minutes(now - parse_iso(r["last_seen_at"]))} for r in rows]
+             "minutes": _minutes(now - to_utc(r["last_seen_at"]))} for r in rows]
 
 
 def alerts(db: Database, now: datetime | None = None) -> list[dict[str, Any]]:
     """Return every current alert, the most urgent ('bad') first."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    found = (capacity_alerts(db) + excursion_alerts(db, now) + bad_code_alerts(db, now)
-             + silent_device_alerts(db, now))
+    now = to_utc(now or clock.now())
+    states = all_excursion_states(db)
+    found = (capacity_alerts(db) + seat_alerts(states) + excursion_alerts(db, now, states)
+             + bad_code_alerts(db, now) + silent_device_alerts(db, now))
     # sorted() is stable: within a severity the order above (rooms, buses, badges, devices).
     return sorted(found, key=lambda a: a["severity"] != "bad")

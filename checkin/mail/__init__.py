@@ -11,23 +11,23 @@ import html
 import io
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlite_utils import Database
 
 from checkin.badges import qr_png
-from checkin.core.db import now_iso, writing
+from checkin.core import clock
+from checkin.core.clock import now_iso
+from checkin.core.db import writing
 from checkin.core.event import event_info
+from checkin.core.texts import all_texts, event_in
 from checkin.desk.printing import render_badge
-from checkin.scans.people import people
+from checkin.scans.people import in_language, people
 
 DEFAULTS = Path(__file__).parent / "templates"
 LANGUAGES = ("de", "nl", "en")
@@ -118,14 +118,9 @@ def recipients(db: Database, only_ids: list[int] | None = None,
 def _values(person: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     """The names a template may use for one person."""
     language = person["language"] if person["language"] in LANGUAGES else "en"
-    zone = ZoneInfo(event.get("timezone") or "UTC")
-    day = event.get("date")
-    date = format_date(datetime.fromisoformat(day).date(), "long", locale=language) \
-        if day else ""
-    departs = ""
-    if person.get("excursion_departs_at"):
-        moment = datetime.fromisoformat(person["excursion_departs_at"]).astimezone(zone)
-        departs = format_time(moment, "short", locale=language)
+    date = clock.date_text(event.get("date"), language)
+    departs = clock.time_text(person.get("excursion_departs_at"),
+                              clock.event_zone_of(event), language)
     return {"first_name": person["first_name"], "last_name": person["last_name"],
             "event_name": event.get("name", ""), "date": date, "venue": event.get("venue", ""),
             "host_city": event.get("host_city", ""), "code": person["code"],
@@ -136,12 +131,19 @@ def _values(person: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
             "excursion_departs": departs, "language": language}
 
 
+def _in_readers_language(db: Database, person: dict[str, Any], event: dict[str, Any] | None
+                         ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the person and the event with their titles and venue in the person's language."""
+    event = event if event is not None else (event_info(db) or {})
+    person = in_language(db, [dict(person)])[0]
+    return person, event_in(event, all_texts(db), person.get("language"))
+
+
 def build_message(db: Database, person: dict[str, Any], templates: Templates, sender: str,
                   event: dict[str, Any] | None = None) -> EmailMessage:
     """Make one person's badge mail: text, the same text as HTML with the QR code shown,
     the QR as an image, and the one-page badge PDF."""
-    event = event if event is not None else (event_info(db) or {})
-    values = _values(person, event)
+    values = _values(*_in_readers_language(db, person, event))
     subject, body = templates.render(values["language"], values)
     msg = EmailMessage()
     msg["Subject"] = subject
@@ -172,8 +174,7 @@ def build_message(db: Database, person: dict[str, Any], templates: Templates, se
 def preview(db: Database, person: dict[str, Any], templates: Templates,
             event: dict[str, Any] | None = None) -> tuple[str, str]:
     """Return one person's subject and text without making the mail (for a dry run)."""
-    event = event if event is not None else (event_info(db) or {})
-    values = _values(person, event)
+    values = _values(*_in_readers_language(db, person, event))
     return templates.render(values["language"], values)
 
 

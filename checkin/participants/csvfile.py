@@ -17,6 +17,7 @@ from checkin.core.event import event_info
 from checkin.participants.columns import Mapping, Values, apply_mapping, build_mapping
 from checkin.participants.records import (
     COLUMNS,
+    SHOWN_PROBLEMS,
     Checked,
     Problem,
     _Matcher,
@@ -167,15 +168,12 @@ def read_file(db: Database, data: bytes, sheet: str | None = None,
     checked = check_rows(db, [] if mapping.problems else rows)
     checked.problems.extend(problems)
     checked.problems.sort(key=lambda p: p.line)
+    warnings.extend(str(w) for w in checked.warnings[:SHOWN_PROBLEMS])
+    if len(checked.warnings) > SHOWN_PROBLEMS:
+        warnings.append(_("… and %(n)d more lines like these",
+                          n=len(checked.warnings) - SHOWN_PROBLEMS))
     preview = [{"line": line, **row} for line, row in rows[:PREVIEW_ROWS]]
     return Reading(table, mapping, checked, warnings, preview)
-
-
-def check_file(db: Database, data: bytes, sheet: str | None = None,
-               overrides: dict[str, str] | None = None) -> tuple[Checked, list[str]]:
-    """Read and check a participants file against the event without changing anything."""
-    reading = read_file(db, data, sheet, overrides)
-    return reading.checked, reading.warnings
 
 
 def import_file(db: Database, data: bytes, dry_run: bool = False, sheet: str | None = None,

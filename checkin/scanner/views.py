@@ -8,6 +8,8 @@ from typing import Any
 from flask import Blueprint, Flask, Response, render_template, url_for
 
 from checkin.auth import current_organiser
+from checkin.core.db import get_db
+from checkin.core.event import event_zone
 from checkin.scanner import NO_STORE, SHELL_ASSETS, strings, worker_response
 
 
@@ -20,7 +22,8 @@ def _page(template: str, **context: Any) -> Response:
 
 def scan() -> Response:
     """The scanner: choose checkpoint and direction, then scan badges (works offline)."""
-    return _page("scanner/scan.html")
+    # Times on the tablet are the event's wall clock, whatever zone the tablet is set to.
+    return _page("scanner/scan.html", timezone=str(event_zone(get_db())))
 
 
 def pair(code: str) -> Response:

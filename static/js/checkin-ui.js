@@ -46,7 +46,20 @@
       if (heading) heading.focus();
       notify();
     }
+    showUnsent();
   }
+
+  /** Say on the removed screen how many scans the server refused (kept by checkin-wipe.js). */
+  function showUnsent() {
+    const line = document.getElementById("removed-unsent");
+    const n = window.CheckinWipe ? window.CheckinWipe.refusedScans() : 0;
+    if (!line || !n) return;
+    // German, Dutch and English share one plural rule: one, and everything else.
+    line.textContent = (n === 1 ? line.dataset.one : line.dataset.other).replace("{n}", String(n));
+    line.dataset.count = String(n);
+    line.hidden = false;
+  }
+  window.addEventListener("checkin:wiped", () => { if (state.removed) showUnsent(); });
 
   function isRemoved() { return state.removed; }
 
@@ -104,13 +117,24 @@
     beat();
   }
 
+  /** The one way pages write a time for people: the event's wall clock (IANA zone `timeZone`,
+      which the server gives each page), whatever zone the device is set to. */
+  function timeFormat(lang, options, timeZone) {
+    const base = Object.assign({hour: "2-digit", minute: "2-digit", hourCycle: "h23"}, options);
+    try {
+      return new Intl.DateTimeFormat(lang, timeZone ? Object.assign({timeZone}, base) : base);
+    } catch (e) {
+      // A browser that does not know the zone still shows a time, in its own zone.
+      return new Intl.DateTimeFormat(lang, base);
+    }
+  }
+
   /** Tell the state in the connection banner: hidden while online, else "lost since". */
-  function banner(strings, lang) {
+  function banner(strings, lang, timeZone) {
     const box = document.getElementById("conn-banner");
     if (!box) return;
-    const format = new Intl.DateTimeFormat(lang || document.documentElement.lang || "en",
-                                           {hour: "2-digit", minute: "2-digit", second: "2-digit",
-                                            hourCycle: "h23"});
+    const format = timeFormat(lang || document.documentElement.lang || "en", {second: "2-digit"},
+                              timeZone);
     onChange((s) => {
       const lost = !s.online && !s.removed;
       document.body.classList.toggle("conn-lost", lost);
@@ -196,6 +220,11 @@
     const x = (eventNames().excursions || {})[id];
     return (x && x[field]) || fallback;
   }
+  /** A working group's title in this page's language (the scan API's ids resolve here). */
+  function workingGroupText(id, fallback) {
+    const w = (eventNames().working_groups || {})[id];
+    return (w && w.title) || fallback;
+  }
 
   /**
    * Open a /live socket that shows at its handshake which paired device it is: the SHA-256 of
@@ -218,6 +247,6 @@
     return socket;
   }
 
-  window.CheckinUI = {checkpointName, excursionText, loadNames, icon, watch, fresh, onChange, banner, showRemoved, isRemoved,
+  window.CheckinUI = {checkpointName, excursionText, workingGroupText, loadNames, icon, watch, fresh, onChange, banner, timeFormat, showRemoved, isRemoved,
                       liveSocket, isOnline: () => state.online};
 })();
