@@ -9,6 +9,7 @@ import click
 from sqlite_utils import Database
 
 from checkin.core.db import connect
+from checkin.core.errors import LANGUAGES, use_language
 from checkin.core.paths import default_database
 
 
@@ -30,14 +31,20 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
               envvar="CHECKIN_DB", default=None, show_envvar=True,
               help="The event database (default: instance/checkin.db).")
+@click.option("--lang", "language", type=click.Choice(LANGUAGES), envvar="CHECKIN_LANG",
+              default="en", show_envvar=True,
+              help="The language of error messages and refused rows (default: en).")
 @click.version_option(package_name="checkin")
 @click.pass_context
-def cli(ctx: click.Context, db_path: Path | None) -> None:
+def cli(ctx: click.Context, db_path: Path | None, language: str) -> None:
     """Check-in and on-site logistics for meetings.
 
-    Example: checkin --db event.db demo
+    Example: checkin --db event.db --lang de import Teilnehmer.xlsx
     """
     from checkin.core.files import private_umask
+
+    # Errors from the catalogue are worded in this language until the command ends.
+    ctx.call_on_close(use_language(language))
 
     # Everything a command creates (database, WAL, exports, badges) is private to this account.
     private_umask()

@@ -1,48 +1,298 @@
-"""One way to report a domain error: a machine code, a sentence, an HTTP status.
+"""The error catalogue: every error a user meets, with its stable code, status and message.
 
-Decisions raise a DomainError subclass (nothing was stored); the edge (an API error handler,
-a page's flash message) shows it with `in_words`, in the reader's language.
+An error carries a catalogue key and named parameters, never a finished sentence: it is put
+into words when it is read, in the reader's language (docs/architecture of errors: see
+"Errors" in docs/api.md). Core does not import Flask: a `Text` is rendered with babel's own
+catalogues in checkin/translations (the same files Flask-Babel reads), in the language that
+`current_language` names. The web layer makes that the request's language
+(`checkin.web.i18n` calls `use_language_source`), the CLI the one chosen with `--lang`
+(`use_language`), and English where neither is set.
+
+Field names in messages are the labels people see on the pages (`field_label`), never the
+column names of the database.
 """
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from babel.support import NullTranslations, Translations
+
+from checkin.core.paths import TRANSLATIONS
+
+LANGUAGES = ("de", "nl", "en")
+
+
+def N_(msgid: str) -> str:
+    """Mark a message for extraction (scripts/translations); it is translated when read."""
+    return msgid
+
+
+@lru_cache(maxsize=8)
+def translations(language: str) -> NullTranslations:
+    """Return the compiled catalogue for `language` (English: the messages themselves)."""
+    if language not in LANGUAGES or language == "en":
+        return NullTranslations()
+    return Translations.load(str(TRANSLATIONS), [language])
+
+
+_chosen: ContextVar[str | None] = ContextVar("checkin_language", default=None)
+_sources: list[Callable[[], str | None]] = []
+
+
+def use_language(language: str | None) -> Callable[[], None]:
+    """Choose the language errors are said in outside a web request (the CLI's --lang);
+    return what puts back the language chosen before."""
+    token = _chosen.set(language)
+    return lambda: _chosen.reset(token)
+
+
+def use_language_source(source: Callable[[], str | None]) -> None:
+    """Register where the reader's language comes from (the web layer: the request's)."""
+    if source not in _sources:
+        _sources.append(source)
+
+
+def current_language() -> str:
+    """Return the reader's language: the registered source's, else the chosen one, else en."""
+    for source in _sources:
+        if (found := source()) in LANGUAGES:
+            return found
+    return _chosen.get() or "en"
+
+
+class Text:
+    """A sentence translated when it is read: a message with named placeholders."""
+
+    __slots__ = ("msgid", "params")
+
+    def __init__(self, msgid: str, /, **params: Any):
+        self.msgid, self.params = msgid, params
+
+    def render(self, language: str | None = None) -> str:
+        """Say the sentence in `language` (default: the reader's); Text parameters too."""
+        language = language or current_language()
+        params = {k: v.render(language) if isinstance(v, Text) else v
+                  for k, v in self.params.items()}
+        said = translations(language).gettext(self.msgid)
+        return said % params if params else said
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __repr__(self) -> str:
+        return f"Text({self.msgid!r}, **{self.params!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Text) and (self.msgid, self.params) == (other.msgid,
+                                                                         other.params)
+
+    def __hash__(self) -> int:
+        return hash(self.msgid)
+
+
+#: The labels of the participant fields, as the pages show them.
+FIELDS = {
+    "title": N_("Title (Dr., Prof.)"), "first_name": N_("First name"),
+    "last_name": N_("Last name"),
+    "name": N_("Whole name (split into title, first and last name)"),
+    "organisation": N_("Organisation"), "organisation_type": N_("Organisation type"),
+    "city": N_("City (delegation)"), "email": N_("E-mail"), "language": N_("Language"),
+    "working_group": N_("Working group"), "excursion": N_("Excursion"), "role": N_("Role"),
+    "code": N_("Badge code (not imported)"), "ignore": N_("Ignore this column"),
+}
+
+
+def field_label(name: str) -> Text | str:
+    """Return the label people see for participant field `name` (unknown names as they are)."""
+    return Text(FIELDS[name]) if name in FIELDS else name
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One error of the catalogue: the code machines read, the HTTP status, the message."""
+
+    code: str
+    status: int
+    message: str
+
+
+def _e(code: str, status: int, message: str) -> Entry:
+    return Entry(code, status, message)
+
+
+#: Every error the product shows to a user, by key. A key is the code, or code.variant where
+#: one code has several sentences; the code and status are what API clients rely on.
+CATALOGUE: dict[str, Entry] = {
+    # The device API's envelope.
+    "bad_token": _e("bad_token", 401, N_(
+        "The device token is missing, wrong or revoked: pair the device again.")),
+    "no_token": _e("no_token", 401, N_("Send a device token (Authorization: Bearer ...).")),
+    "bad_csrf_token": _e("bad_csrf_token", 400, N_(
+        "The X-CSRFToken header is missing or wrong: reload the page.")),
+    "bad_json.empty": _e("bad_json", 400, N_(
+        "The body is empty: send JSON with a Content-Length.")),
+    "bad_json.invalid": _e("bad_json", 400, N_("The body is not valid JSON.")),
+    "bad_json.not_object": _e("bad_json", 400, N_("The body must be a JSON object.")),
+    "body_too_large": _e("body_too_large", 413, N_("The body is larger than 1 MB.")),
+    "method_not_allowed": _e("method_not_allowed", 405, N_(
+        "This method is not allowed here.")),
+    "not_found.api": _e("not_found", 404, N_("There is no such API address.")),
+    # Pairing.
+    "bad_field.pairing_code": _e("bad_field", 400, N_(
+        'Send the pairing code as {"code": "..."}.')),
+    "unknown_pairing_code": _e("unknown_pairing_code", 404, N_(
+        "This pairing code is unknown, used or expired: ask for a new one.")),
+    # Adding devices (the Devices page, `checkin device add`).
+    "no_name": _e("no_name", 400, N_("Give the device a name.")),
+    "bad_name": _e("bad_name", 400, N_("The name must be at most %(n)d plain characters.")),
+    "bad_role": _e("bad_role", 400, N_("Choose a role.")),
+    "unknown_checkpoint.device": _e("unknown_checkpoint", 400, N_(
+        "There is no checkpoint %(checkpoint)r.")),
+    "guide_needs_excursion": _e("guide_needs_excursion", 400, N_(
+        "A guide device needs its excursion as checkpoint.")),
+    "kiosk_at_entrance": _e("kiosk_at_entrance", 400, N_(
+        "A kiosk checks people in at the entrance.")),
+    "scanner_not_at_excursion": _e("scanner_not_at_excursion", 400, N_(
+        "A scanner works at the entrance and in rooms; add a guide device for an excursion.")),
+    "unknown_device": _e("unknown_device", 404, N_("There is no active device %(device)r.")),
+    # Permissions.
+    "forbidden": _e("forbidden", 403, N_("This device may not do this.")),
+    "forbidden.lookup": _e("forbidden", 403, N_("This device does not look people up.")),
+    "forbidden.no_excursion": _e("forbidden", 403, N_("This guide device has no excursion.")),
+    "forbidden.checkpoint": _e("forbidden", 403, N_(
+        "This device may not scan at %(checkpoint)r.")),
+    "forbidden.guide_list": _e("forbidden", 403, N_(
+        "A guide may check in by name only the people on its list; scan the badge instead.")),
+    "forbidden.undo_own": _e("forbidden", 403, N_("A device may only undo its own scans.")),
+    "forbidden.desk": _e("forbidden", 403, N_(
+        "Only a registration desk or an organiser may do this.")),
+    "forbidden.kiosk": _e("forbidden", 403, N_("Only a kiosk may do this.")),
+    "forbidden.excursion": _e("forbidden", 403, N_(
+        "This device may not see this excursion.")),
+    "forbidden.walk_on_scan": _e("forbidden", 403, N_("Scan the person's badge to add them.")),
+    # A batch of scans.
+    "bad_field.scans_list": _e("bad_field", 400, N_("scans must be a list of scans.")),
+    "bad_field.scans_empty": _e("bad_field", 400, N_("scans is empty: send 1 to 500 scans.")),
+    "too_many_scans": _e("too_many_scans", 400, N_(
+        "%(count)d scans in one request; at most %(limit)d.")),
+    "bad_field.scan_object": _e("bad_field", 400, N_("%(where)s must be an object.")),
+    "bad_field.scan_id": _e("bad_field", 400, N_(
+        "%(where)s.id must be 1 to %(limit)d letters, digits or . _ : - (a UUID).")),
+    "bad_field.code_or_participant": _e("bad_field", 400, N_(
+        "%(where)s needs either code or participant.")),
+    "bad_field.code": _e("bad_field", 400, N_(
+        "%(where)s.code must be text of at most %(limit)d characters.")),
+    "bad_field.participant": _e("bad_field", 400, N_(
+        "%(where)s.participant must be a participant id.")),
+    "bad_field.checkpoint": _e("bad_field", 400, N_(
+        "%(where)s.checkpoint must be a checkpoint id.")),
+    "unknown_checkpoint.scan": _e("unknown_checkpoint", 400, N_(
+        "%(where)s.checkpoint %(checkpoint)r is not a checkpoint of this event.")),
+    "bad_field.direction": _e("bad_field", 400, N_(
+        '%(where)s.direction must be "in" or "out".')),
+    "bad_field.queued": _e("bad_field", 400, N_("%(where)s.queued must be true or false.")),
+    "bad_field.at": _e("bad_field", 400, N_(
+        "%(where)s.at must be an ISO 8601 time with a time zone, like %(example)s")),
+    "bad_field.scan_time": _e("bad_field", 400, N_(
+        "%(where)s.at is not within a day of the event's day (is the device's clock right?).")),
+    "unknown_scan": _e("unknown_scan", 404, N_("There is no scan with this id.")),
+    "bad_field.search": _e("bad_field", 400, N_("Type at least %(n)d characters.")),
+    # Excursion events (the guide's phone).
+    "bad_json.event": _e("bad_json", 400, N_("The event must be a JSON object.")),
+    "bad_field.event_id": _e("bad_field", 400, N_(
+        "id must be a text of 8 to %(limit)d characters.")),
+    "bad_field.action": _e("bad_field", 400, N_("action must be one of %(allowed)s.")),
+    "bad_field.event_time": _e("bad_field", 400, N_(
+        "at must be an ISO 8601 time with a time zone.")),
+    "bad_field.walk_on": _e("bad_field", 400, N_(
+        "A walk_on needs participant (an id) or code.")),
+    "bad_field.excursion_time": _e("bad_field", 400, N_(
+        "The time is not within a day of the event's day: is the phone's clock right?")),
+    "unknown_code": _e("unknown_code", 400, N_("This badge code is not valid.")),
+    "unknown_participant.event": _e("unknown_participant", 404, N_(
+        "There is no participant %(participant)s.")),
+    "not_found.excursion": _e("not_found", 404, N_("There is no such excursion.")),
+    "not_found.excursion_id": _e("not_found", 404, N_("There is no excursion %(excursion)r.")),
+    "already_departed": _e("already_departed", 409, N_(
+        "This excursion has already departed.")),
+    "not_departed": _e("not_departed", 409, N_("The excursion has not departed yet.")),
+    "already_returned": _e("already_returned", 409, N_(
+        "This excursion has already returned.")),
+    "already_assigned": _e("already_assigned", 409, N_(
+        "This person is already on this excursion.")),
+    # Corrections (the organisers' overview).
+    "unknown_scan.correction": _e("unknown_scan", 400, N_("There is no such scan.")),
+    "bad_action": _e("bad_action", 400, N_("A correction voids a scan or moves it.")),
+    "already_voided": _e("already_voided", 400, N_("This scan is already voided.")),
+    "rejected_scan": _e("rejected_scan", 400, N_(
+        "A rejected scan counts nowhere; it can only be voided.")),
+    "unknown_checkpoint.correction": _e("unknown_checkpoint", 400, N_(
+        "Choose the checkpoint the scan belongs to.")),
+    "same_checkpoint": _e("same_checkpoint", 400, N_("The scan already counts there.")),
+    # The desk and the kiosk.
+    "printing_off": _e("printing_off", 409, N_(
+        "No printer is set up on the server (checkin serve --printer QUEUE).")),
+    "unknown_participant": _e("unknown_participant", 404, N_(
+        "There is no such participant.")),
+    "confirm_needed": _e("confirm_needed", 400, N_(
+        "Reissuing stops the old badge at once: send {\"confirm\": true}.")),
+    "unknown_job": _e("unknown_job", 404, N_("There is no such print job.")),
+    "bad_field.kiosk": _e("bad_field", 400, N_("Send a code, or last_name and email.")),
+    "bad_fields": _e("bad_fields", 400, N_("Some fields are not right.")),
+    "bad_fields.unknown": _e("bad_fields", 400, N_("unknown field (allowed: %(allowed)s)")),
+    "bad_fields.not_text": _e("bad_fields", 400, N_("must be text")),
+    "already_registered.email": _e("already_registered", 409, N_(
+        "This e-mail address belongs to someone already registered.")),
+    "already_registered.name": _e("already_registered", 409, N_(
+        "Someone with this name and organisation is already registered.")),
+    "too_many_tries": _e("too_many_tries", 429, N_(
+        "Too many tries. Please ask at the desk.")),
+    "printed_before": _e("printed_before", 409, N_(
+        "This badge was printed before. Print it again anyway?")),
+    # A participant row (the upload page, the desk's walk-in form, `checkin import`).
+    "row.line": _e("bad_row", 422, N_("line %(line)d: %(message)s")),
+    "row.missing": _e("bad_row", 422, N_("%(column)s is missing")),
+    "row.too_long": _e("bad_row", 422, N_("%(column)s is longer than %(n)d characters")),
+    "row.markup": _e("bad_row", 422, N_(
+        "%(column)s contains < or > (markup is not allowed): %(value)s")),
+    "row.control": _e("bad_row", 422, N_("%(column)s contains control characters")),
+    "row.invisible": _e("bad_row", 422, N_(
+        "%(column)s contains an invisible or text-direction character (%(char)s)")),
+    "row.formula": _e("bad_row", 422, N_(
+        "%(column)s starts with %(char)s, which spreadsheets run as a formula")),
+    "row.not_one_of": _e("bad_row", 422, N_("%(column)s %(value)s is not one of %(allowed)s")),
+    "row.email": _e("bad_row", 422, N_("%(column)s %(value)s is not an e-mail address")),
+    "row.not_in_event": _e("bad_row", 422, N_("%(column)s %(value)s is not in the event file")),
+    "row.same_person": _e("bad_row", 422, N_("the same person as on line %(line)d")),
+}
+
+
+def say(key: str, /, **params: Any) -> Text:
+    """Return catalogue entry `key`'s message with `params`, to be read in any language."""
+    return Text(CATALOGUE[key].message, **params)
 
 
 class DomainError(Exception):
-    """A request the domain refuses: `code` for machines, the message for people."""
+    """A request the domain refuses (nothing was stored): a catalogue entry and its parameters.
 
-    status = 400
-    # Which of the translated sentences below belong to this error's codes (None: its own).
-    domain: str | None = None
+    `code` and `status` are the entry's; `message` is the sentence in the reader's language.
+    """
 
-    def __init__(self, code: str, message: str, status: int | None = None):
-        super().__init__(message)
-        self.code, self.message = code, message
-        if status is not None:
-            self.status = status
+    def __init__(self, key: str, /, **params: Any):
+        entry = CATALOGUE[key]
+        self.key, self.code, self.status, self.params = key, entry.code, entry.status, params
+        self.text = say(key, **params)
+        super().__init__(self.text.render("en"))
 
+    @property
+    def message(self) -> str:
+        """The sentence in the reader's language."""
+        return self.text.render()
 
-def _words() -> dict[str, dict[str, str]]:
-    """The translated sentence for each domain error code that people meet, per domain."""
-    return {"excursion": {
-        # Excursion events (the guide's phone).
-        "unknown_code": _("This badge code is not valid."),
-        "already_departed": _("This excursion has already departed."),
-        "not_departed": _("The excursion has not departed yet."),
-        "already_returned": _("This excursion has already returned."),
-        "already_assigned": _("This person is already on this excursion."),
-    }, "correction": {
-        # Corrections (the organisers' overview).
-        "unknown_scan": _("There is no such scan."),
-        "bad_action": _("A correction voids a scan or moves it."),
-        "already_voided": _("This scan is already voided."),
-        "rejected_scan": _("A rejected scan counts nowhere; it can only be voided."),
-        "unknown_checkpoint": _("Choose the checkpoint the scan belongs to."),
-        "same_checkpoint": _("The scan already counts there."),
-    }}
-
-
-def in_words(exc: DomainError) -> str:
-    """Say a domain error in the reader's language (its own message where none is known)."""
-    return _words().get(exc.domain or "", {}).get(exc.code, exc.message)
+    def __str__(self) -> str:
+        return self.text.render()

@@ -27,6 +27,7 @@ from sqlite_utils import Database
 from checkin.auth.views import current_organiser
 from checkin.core.codes import reissue as reissue_code
 from checkin.core.db import get_db
+from checkin.core.errors import FIELDS, field_label
 from checkin.core.offload import run_blocking, run_in_process, with_database
 from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants, import_file
@@ -233,14 +234,8 @@ def _forget(token: str) -> None:
 
 def field_labels() -> dict[str, str]:
     """Translated names of the fields a column can give, for the column mapping."""
-    return {"title": _("Title (Dr., Prof.)"), "first_name": _("First name"),
-            "last_name": _("Last name"),
-            "name": _("Whole name (split into title, first and last name)"),
-            "organisation": _("Organisation"), "organisation_type": _("Organisation type"),
-            "city": _("City (delegation)"), "email": _("E-mail"), "language": _("Language"),
-            "working_group": _("Working group"), "excursion": _("Excursion"),
-            "role": _("Role"), "code": _("Badge code (not imported)"),
-            "ignore": _("Ignore this column")}
+    # The same labels the error catalogue names fields by (checkin.core.errors.FIELDS).
+    return {name: str(field_label(name)) for name in FIELDS}
 
 
 def _upload_page(status: int = 200, **context: Any) -> Any:
