@@ -163,6 +163,26 @@ def test_a_refusing_printer_fails_the_job_with_its_reason(printing_server, cups,
     cups.output(f"checkin-badge-{retry.json()['job']['id']}").unlink()
 
 
+def test_an_erased_person_gets_no_badge_printed(printing_server, db_path):
+    from checkin.security.erase import erase_participant
+
+    db = connect(db_path)
+    try:
+        token = add_device(db, "Desk", "desk")["token"]
+        pid = db.execute("SELECT id FROM participants LIMIT 1").fetchone()[0]
+        assert erase_participant(db, pid)
+    finally:
+        db.conn.close()
+    answer = requests.post(f"{printing_server.url}/api/v1/participants/{pid}/print", json={},
+                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert answer.status_code == 404, answer.text
+    db = connect(db_path)
+    try:
+        assert db.execute("SELECT count(*) FROM print_jobs").fetchone()[0] == 0
+    finally:
+        db.conn.close()
+
+
 @pytest.mark.parametrize(("job", "state"), [
     (CupsJob(True, "", "processing-to-stop-point"), ("printed", None)),
     (CupsJob(True, "", "job-completed-successfully"), ("printed", None)),
