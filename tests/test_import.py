@@ -107,9 +107,9 @@ def test_broken_files_are_clear_errors(db, data, message):
 
 
 @pytest.mark.parametrize("data, message", [
-    (b"Anrede,email\r\nA,b@example.de\r\n", "line 1: the header has no first_name / last_name"),
+    (b"Anrede,email\r\nA,b@example.de\r\n", "line 1: the header has no First name column"),
     (b"first_name,last_name,first_name\r\nA,B,C\r\n",
-     "line 1: columns 'first_name', 'first_name' all give first_name"),
+     "line 1: columns 'first_name', 'first_name' all give First name"),
 ])
 def test_header_problems_are_problems_of_line_1(db, data, message):
     # Not a refusal of the file: the Upload page offers to assign the columns instead.

@@ -109,16 +109,16 @@ def setup(token: str) -> Any:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        if password != request.form.get("password2", ""):
-            error = _("The two passwords differ.")
-        elif accounts.password_problem(password):
-            error = _("The password needs at least %(n)d characters.", n=accounts.MIN_PASSWORD)
-        elif not username:
-            error = _("Choose a username.")
-        elif accounts.use_setup_token(db, token, username, password):
+        try:
+            if password != request.form.get("password2", ""):
+                raise accounts.AccountError("passwords_differ")
+            accounts.check_account(username, password)
+        except accounts.AccountError as exc:
+            error = exc.message
+        else:
+            if not accounts.use_setup_token(db, token, username, password):
+                abort(404)
             sign_in(username)
             return redirect(url_for("participants.index"))
-        else:
-            abort(404)
     return render_template("auth/setup.html", error=error, min_length=accounts.MIN_PASSWORD), \
         (400 if error else 200)

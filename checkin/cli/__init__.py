@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from sqlite_utils import Database
 
+from checkin.cli.failing import fail, fail_with
 from checkin.core.db import connect
 from checkin.core.errors import LANGUAGES, use_language
 from checkin.core.paths import default_database
@@ -163,13 +164,11 @@ def reissue_command(ctx: Context, participant: str) -> None:
     db = ctx.db()
     pid = find_by_reference(db, participant)
     if pid is None:
-        click.echo(f"No participant {participant!r} (give an id, e-mail or code).", err=True)
-        sys.exit(1)
+        fail("unknown_participant.reference", reference=participant)
     try:
         code = reissue(db, pid)
     except LookupError:
-        click.echo(f"Participant #{pid} is erased: an erased person gets no new code.", err=True)
-        sys.exit(1)
+        fail("erased_participant", id=pid)
     person = get_participant(db, pid) or {}
     click.echo(f"{person.get('first_name')} {person.get('last_name')} has a new code: {code} "
                "(print a new badge).")
@@ -216,13 +215,12 @@ def organiser_add_command(ctx: Context, username: str, password: str) -> None:
 
     Example: checkin --db event.db organiser add anna
     """
-    from checkin.auth.accounts import add_organiser
+    from checkin.auth.accounts import AccountError, add_organiser
 
     try:
         add_organiser(ctx.db(), username, password)
-    except ValueError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
+    except AccountError as exc:
+        fail_with(exc)
     click.echo(f"Organiser {username!r} can sign in now.")
 
 

@@ -142,6 +142,9 @@ CATALOGUE: dict[str, Entry] = {
     "method_not_allowed": _e("method_not_allowed", 405, N_(
         "This method is not allowed here.")),
     "not_found.api": _e("not_found", 404, N_("There is no such API address.")),
+    "disk_full": _e("disk_full", 503, N_(
+        "The server's disk is full: nothing was stored. Your device keeps the scans and sends "
+        "them again; tell the organisers.")),
     # Pairing.
     "bad_field.pairing_code": _e("bad_field", 400, N_(
         'Send the pairing code as {"code": "..."}.')),
@@ -160,6 +163,21 @@ CATALOGUE: dict[str, Entry] = {
     "scanner_not_at_excursion": _e("scanner_not_at_excursion", 400, N_(
         "A scanner works at the entrance and in rooms; add a guide device for an excursion.")),
     "unknown_device": _e("unknown_device", 404, N_("There is no active device %(device)r.")),
+    # Organiser accounts (the setup page, `checkin organiser add`).
+    "passwords_differ": _e("passwords_differ", 400, N_("The two passwords differ.")),
+    "short_password": _e("short_password", 400, N_(
+        "The password needs at least %(n)d characters.")),
+    "bad_username": _e("bad_username", 400, N_("Choose a username of 1 to 80 characters.")),
+    # The command line.
+    "unknown_participant.reference": _e("unknown_participant", 404, N_(
+        "No participant %(reference)r (give an id, e-mail or code).")),
+    "erased_participant": _e("erased_participant", 409, N_(
+        "Participant #%(id)d is erased: an erased person gets no new code.")),
+    "unknown_organiser": _e("unknown_organiser", 404, N_("No organiser %(name)r.")),
+    "no_folder": _e("no_folder", 400, N_("There is no folder %(folder)s.")),
+    "no_match": _e("no_match", 404, N_("No participant matches; no file written.")),
+    "env_not_set": _e("env_not_set", 400, N_(
+        "The environment variable %(name)s is not set.")),
     # Permissions.
     "forbidden": _e("forbidden", 403, N_("This device may not do this.")),
     "forbidden.lookup": _e("forbidden", 403, N_("This device does not look people up.")),
@@ -254,6 +272,61 @@ CATALOGUE: dict[str, Entry] = {
         "Too many tries. Please ask at the desk.")),
     "printed_before": _e("printed_before", 409, N_(
         "This badge was printed before. Print it again anyway?")),
+    # A participants file that cannot be read at all (upload page, `checkin import`).
+    "file.unreadable": _e("unreadable_file", 422, N_(
+        "This file cannot be read as a participants list: %(reason)s")),
+    "file.ods": _e("unsupported_format", 415, N_(
+        "this is an OpenDocument spreadsheet (.ods); save it as an Excel workbook (.xlsx) or "
+        "as CSV")),
+    "file.numbers": _e("unsupported_format", 415, N_(
+        "this is an Apple Numbers file; export it as an Excel workbook (.xlsx) or as CSV")),
+    "file.xlsb": _e("unsupported_format", 415, N_(
+        "this is a binary Excel workbook (.xlsb); save it as an Excel workbook (.xlsx) or as "
+        "CSV")),
+    "file.zip": _e("unsupported_format", 415, N_(
+        "the file is a zip archive, not an Excel workbook (.xlsx)")),
+    "file.header_columns": _e("unreadable_file", 422, N_("the header has more than %(n)d columns")),
+    "file.no_sheets": _e("unreadable_file", 422, N_("the workbook has no sheet with cells")),
+    "file.no_such_sheet": _e("unreadable_file", 422, N_(
+        "the workbook has no sheet %(sheet)s (it has: %(sheets)s)")),
+    "file.too_many_rows": _e("unreadable_file", 422, N_("the sheet has more than %(n)d rows")),
+    "file.too_many_columns": _e("unreadable_file", 422, N_(
+        "the sheet has more than %(n)d columns")),
+    "file.empty_sheet": _e("unreadable_file", 422, N_("the sheet %(sheet)s is empty")),
+    "file.damaged_workbook": _e("unreadable_file", 422, N_(
+        "the file cannot be read as an Excel workbook (.xlsx): it is damaged or incomplete; "
+        "open it in Excel and save it again")),
+    "file.unpacks_too_large": _e("unreadable_file", 422, N_(
+        "the workbook unpacks to more than %(n)d MB")),
+    "file.too_many_cells": _e("unreadable_file", 422, N_(
+        "the workbook has more than %(n)d cells in use; keep only the participants list in it")),
+    "file.long_header_name": _e("unreadable_file", 422, N_(
+        "the header's column %(n)d has a name of more than %(max)d characters; is the first "
+        "line the header?")),
+    "file.binary": _e("unreadable_file", 422, N_(
+        "the file is binary, not CSV (save it as .xlsx or CSV)")),
+    "file.no_separator": _e("unreadable_file", 422, N_(
+        "the header line has no comma, semicolon or tab separator")),
+    "file.empty": _e("unreadable_file", 422, N_("the file is empty")),
+    "file.no_header": _e("unreadable_file", 422, N_("the file has no header line")),
+    "file.too_large": _e("unreadable_file", 422, N_("the file is larger than %(n)d MB")),
+    "file.xls": _e("unsupported_format", 415, N_(
+        "this is an old Excel file (.xls) or a workbook with a password; save it as .xlsx "
+        "without a password, or as CSV")),
+    "file.sheet_of_csv": _e("unreadable_file", 422, N_(
+        "a sheet was named, but the file is CSV, not a workbook")),
+    "file.broken_csv": _e("unreadable_file", 422, N_("line %(line)d: broken CSV (%(error)s)")),
+    "file.broken_utf16": _e("unreadable_file", 422, N_(
+        "the file starts as UTF-16 text but is not; save it as CSV UTF-8")),
+    "file.utf16_without_bom": _e("unreadable_file", 422, N_(
+        "the file looks like UTF-16 text without a byte-order mark; save it as CSV UTF-8")),
+    "file.encoding": _e("unreadable_file", 422, N_(
+        "the file is neither UTF-8 nor Windows-1252 text")),
+    # Mail templates (the mailing page, `checkin mail badges`).
+    "mail.no_subject": _e("bad_template", 422, N_(
+        "%(file)s: the first line must be 'Subject: ...', followed by an empty line and the "
+        "text")),
+    "mail.template": _e("bad_template", 422, N_("%(file)s: %(error)s")),
     # A participant row (the upload page, the desk's walk-in form, `checkin import`).
     "row.line": _e("bad_row", 422, N_("line %(line)d: %(message)s")),
     "row.missing": _e("bad_row", 422, N_("%(column)s is missing")),
@@ -269,6 +342,25 @@ CATALOGUE: dict[str, Entry] = {
     "row.email": _e("bad_row", 422, N_("%(column)s %(value)s is not an e-mail address")),
     "row.not_in_event": _e("bad_row", 422, N_("%(column)s %(value)s is not in the event file")),
     "row.same_person": _e("bad_row", 422, N_("the same person as on line %(line)d")),
+    "row.cells_without_header": _e("bad_row", 422, N_(
+        "cell(s) %(cells)s have no column name in the header")),
+    "row.formula_cell": _e("bad_row", 422, N_(
+        "cell %(cell)s holds a formula (%(formula)s); copy the column and paste it as values")),
+    "row.error_cell": _e("bad_row", 422, N_("cell %(cell)s holds the error %(error)s")),
+    "row.merged": _e("bad_row", 422, N_(
+        "cells %(range)s are merged; unmerge them and fill in every cell")),
+    "row.extra_cells": _e("bad_row", 422, N_("more cells than the header has columns")),
+    # The columns of a participants file and how they are placed.
+    "mapping.same_field": _e("bad_mapping", 422, N_(
+        "columns %(columns)s all give %(field)s: ignore all but one")),
+    "mapping.name_twice": _e("bad_mapping", 422, N_(
+        "the file has a whole-name column and first/last name columns: ignore one of them")),
+    "mapping.no_column": _e("bad_mapping", 422, N_(
+        "the header has no %(field)s column (found: %(found)s)")),
+    "map.syntax": _e("bad_map", 400, N_(
+        '--map takes COLUMN=FIELD, e.g. "Dienststelle=organisation" (got %(item)s)')),
+    "map.unknown_field": _e("bad_map", 400, N_(
+        "%(field)s is not a field; use one of %(fields)s")),
 }
 
 
@@ -296,3 +388,16 @@ class DomainError(Exception):
 
     def __str__(self) -> str:
         return self.text.render()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its key and parameters (the default would pass the English sentence).
+        return _remake, (type(self), self.key, self.params, self.__dict__)
+
+
+def _remake(cls: type[DomainError], key: str, params: dict[str, Any],
+            state: dict[str, Any]) -> DomainError:
+    """Rebuild a pickled error."""
+    error = cls.__new__(cls)
+    DomainError.__init__(error, key, **params)
+    error.__dict__.update(state)
+    return error

@@ -27,7 +27,7 @@ from sqlite_utils import Database
 from checkin.auth.views import current_organiser
 from checkin.core.codes import reissue as reissue_code
 from checkin.core.db import get_db
-from checkin.core.errors import FIELDS, field_label
+from checkin.core.errors import FIELDS, field_label, say
 from checkin.core.offload import run_blocking, run_in_process, with_database
 from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants, import_file
@@ -260,9 +260,8 @@ def _unreadable(exc: CSVFileError, filename: str, size: int, **context: Any) -> 
     """Answer a file that cannot be read as a participants list: the upload page saying why
     (415 for a format we do not read, else 422), and one line in the server's log."""
     log_refusal(exc.status, filename, size, exc.in_english())
-    return _upload_page(exc.status, filename=filename, error=_(
-        "This file cannot be read as a participants list: %(reason)s", reason=str(exc)),
-        **context)
+    return _upload_page(exc.status, filename=filename,
+                        error=say("file.unreadable", reason=exc.text), **context)
 
 
 def _show_plan(filename: str, token: str, data: bytes, sheet: str | None,
