@@ -21,6 +21,7 @@ from flask_babel import ngettext
 
 from checkin.auth import accounts
 from checkin.core.db import get_db
+from checkin.core.errors import DomainError
 from checkin.security import sessions
 from checkin.security.signals import session_ended
 
@@ -74,7 +75,8 @@ def login() -> Any:
             return redirect(_safe_next(request.args.get("next")))
         else:
             throttle.failed(address)
-            error, status = _("Wrong username or password."), 401
+            refused = DomainError("wrong_login")
+            error, status = refused.message, refused.status
     no_accounts = not accounts.has_organisers(get_db())
     # A wrong password keeps the username, so only the password is typed again.
     response = render_template("auth/login.html", error=error, no_accounts=no_accounts,

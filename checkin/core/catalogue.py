@@ -79,7 +79,8 @@ CATALOGUE: dict[str, Entry] = {
     "scanner_not_at_excursion": _e("scanner_not_at_excursion", 400, N_(
         "A scanner works at the entrance and in rooms; add a guide device for an excursion.")),
     "unknown_device": _e("unknown_device", 404, N_("There is no active device %(device)r.")),
-    # Organiser accounts (the setup page, `checkin organiser add`).
+    # Organiser accounts (the sign-in and setup pages, `checkin organiser add`).
+    "wrong_login": _e("wrong_login", 401, N_("Wrong username or password.")),
     "passwords_differ": _e("passwords_differ", 400, N_("The two passwords differ.")),
     "short_password": _e("short_password", 400, N_(
         "The password needs at least %(n)d characters.")),
@@ -189,6 +190,12 @@ CATALOGUE: dict[str, Entry] = {
     "printed_before": _e("printed_before", 409, N_(
         "This badge was printed before. Print it again anyway?")),
     # A participants file that cannot be read at all (upload page, `checkin import`).
+    "no_file": _e("no_file", 400, N_("Choose a file to upload (.xlsx or CSV).")),
+    "upload_too_large": _e("body_too_large", 413, N_(
+        "The file is too large (the limit is %(size)s).")),
+    "upload_gone": _e("upload_gone", 410, N_(
+        "That upload is no longer waiting (it was imported, cancelled or is older than an "
+        "hour). Please upload the file again.")),
     "file.unreadable": _e("unreadable_file", 422, N_(
         "This file cannot be read as a participants list: %(reason)s")),
     "file.ods": _e("unsupported_format", 415, N_(

@@ -27,7 +27,7 @@ from sqlite_utils import Database
 from checkin.auth.views import current_organiser
 from checkin.core.codes import reissue as reissue_code
 from checkin.core.db import get_db
-from checkin.core.errors import FIELDS, field_label, say
+from checkin.core.errors import FIELDS, DomainError, field_label, say
 from checkin.core.offload import run_blocking, run_in_process, with_database
 from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants, import_file
@@ -283,7 +283,8 @@ def upload() -> Any:
         return _upload_page()
     file = request.files.get("file")
     if file is None or not file.filename:
-        return _upload_page(400, error=_("Choose a file to upload (.xlsx or CSV)."))
+        missing = DomainError("no_file")
+        return _upload_page(missing.status, error=missing.message)
     filename = Path(file.filename).name[:200]
     data = file.read()
     try:
@@ -312,8 +313,7 @@ def _kept(token: str) -> bytes | None:
     if data is None:
         if token in pending:
             _forget(token)
-        flash(_("That upload is no longer waiting (it was imported, cancelled or is older "
-                "than an hour). Please upload the file again."))
+        flash(DomainError("upload_gone").message)
     return data
 
 
@@ -383,8 +383,8 @@ def too_large(_error: Exception) -> Any:
     size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{max(1, limit // 2**10)} KB"
     # The body was not read, so its file name is unknown; its declared length is known.
     log_refusal(413, "", request.content_length, f"over the limit of {size}")
-    return _upload_page(413, error=_("The file is too large (the limit is %(size)s).",
-                                     size=size))
+    too_large = DomainError("upload_too_large", size=size)
+    return _upload_page(too_large.status, error=too_large.message)
 
 
 def register(app: Flask) -> None:
