@@ -100,7 +100,8 @@ def test_walk_in_registered_printed_through_cups_and_scanned_in(printing_server,
         "at": "2019-11-12T08:40:00Z"}]})
     assert scan.status_code == 200, scan.text
     result = scan.json()["results"][0]
-    assert result["status"] == "accepted"
+    # Registering checked her in at the entrance: the printed badge says she is in already.
+    assert (result["status"], result["reason"]) == ("warning", "already_in")
     assert result["participant"]["name"] == "Grietje Deur"
 
     # Printing again asks first; confirmed, it prints.

@@ -264,6 +264,8 @@ CATALOGUE: dict[str, Entry] = {
     "row.not_one_of": _e("bad_row", 422, N_("%(column)s %(value)s is not one of %(allowed)s")),
     "row.email": _e("bad_row", 422, N_("%(column)s %(value)s is not an e-mail address")),
     "row.not_in_event": _e("bad_row", 422, N_("%(column)s %(value)s is not in the event file")),
+    "row.unknown_delegation": _e("unknown_delegation", 200, N_(
+        "%(column)s %(value)s is none of the event's delegations: counted under %(other)s")),
     "row.same_person": _e("bad_row", 422, N_("the same person as on line %(line)d")),
     "row.cells_without_header": _e("bad_row", 422, N_(
         "cell(s) %(cells)s have no column name in the header")),

@@ -17,6 +17,7 @@ from checkin.core.event import event_info
 from checkin.participants.columns import Mapping, Values, apply_mapping, build_mapping
 from checkin.participants.records import (
     COLUMNS,
+    SHOWN_PROBLEMS,
     Checked,
     Problem,
     _Matcher,
@@ -161,6 +162,10 @@ def read_file(db: Database, data: bytes, sheet: str | None = None,
     checked = check_rows(db, [] if mapping.problems else rows)
     checked.problems.extend(problems)
     checked.problems.sort(key=lambda p: p.line)
+    warnings.extend(str(w) for w in checked.warnings[:SHOWN_PROBLEMS])
+    if len(checked.warnings) > SHOWN_PROBLEMS:
+        warnings.append(_("… and %(n)d more lines like these",
+                          n=len(checked.warnings) - SHOWN_PROBLEMS))
     preview = [{"line": line, **row} for line, row in rows[:PREVIEW_ROWS]]
     return Reading(table, mapping, checked, warnings, preview)
 

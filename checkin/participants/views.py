@@ -20,6 +20,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlite_utils import Database
@@ -33,6 +34,7 @@ from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants, import_file
 from checkin.participants.records import SHOWN_PROBLEMS, get_participant, search
 from checkin.participants.workbook import MAX_COLUMNS
+from checkin.scans.people import in_language
 from checkin.security.logs import one_line
 from checkin.security.permissions import organiser_required
 
@@ -90,8 +92,9 @@ def index() -> Any:
     except ValueError:
         page = 1
     active = {k: v for k, v in filters.items() if v}
+    shown = in_language(db, people[(page - 1) * PER_PAGE:page * PER_PAGE], str(get_locale()))
     return render_template(
-        "participants/index.html", people=people[(page - 1) * PER_PAGE:page * PER_PAGE],
+        "participants/index.html", people=shown,
         total=len(people), all_count=db["participants"].count, page=page, pages=pages,
         filters=filters, active=active, choices=_choices(db), labels=labels())
 
@@ -105,6 +108,7 @@ def detail(participant_id: int) -> Any:
     person = get_participant(db, participant_id)
     if person is None:
         abort(404)
+    in_language(db, [person], str(get_locale()))
     earlier = db.execute("SELECT count(*) FROM codes WHERE participant_id = ? "
                          "AND revoked_at IS NOT NULL", [participant_id]).fetchone()[0]
     # qr_svg builds the SVG from the code alone (our own alphabet), so it is safe markup.
