@@ -90,7 +90,7 @@ def test_the_upload_page_warns_by_line_and_imports(db_path, tmp_path, organiser,
                           data={"csrf_token": token, "file": (io.BytesIO(data), "d.csv")})
     text = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Zeile 5: Stadt &#39;Emden&#39; ist keine der Delegationen" in text
+    assert "Zeile 5: Stadt (Delegation) &#39;Emden&#39; ist keine der Delegationen" in text
     assert _cities(db) == {}  # nothing stored before "Import now"
     done = organiser.post("/participants/upload/confirm", data={
         "csrf_token": csrf_token(organiser, "/participants"), "token": pending_token(text)})
