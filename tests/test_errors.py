@@ -124,3 +124,46 @@ def test_cli_error_is_one_line_in_the_chosen_language(db_path: Path, tmp_path: P
     # The language was the command's: English again afterwards.
     result = runner.invoke(cli, ["--db", str(db_path), "import", str(bad)])
     assert f"{bad}: line 2: First name is missing" in result.output.splitlines()
+
+
+def raised_keys() -> set[str]:
+    """Every catalogue key the code names: the first argument of an error class, say or fail."""
+    import ast
+
+    import checkin
+    from checkin.core.errors import DomainError as Base
+
+    # CSVFileError: the older name of FileError, still used where CSV files are read.
+    classes = {c.__name__ for c in _subclasses(Base)} | {"DomainError", "say", "fail",
+                                                         "CSVFileError"}
+    found = set()
+    for path in Path(checkin.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and node.args \
+                    and getattr(node.func, "id", getattr(node.func, "attr", None)) in classes \
+                    and isinstance(node.args[0], ast.Constant) \
+                    and isinstance(node.args[0].value, str):
+                found.add(node.args[0].value)
+    return found
+
+
+def _subclasses(cls: type) -> set[type]:
+    import checkin.api.views  # noqa: F401 (the error classes of every layer)
+    import checkin.auth.accounts  # noqa: F401
+    import checkin.cli  # noqa: F401
+    import checkin.devices  # noqa: F401
+    import checkin.excursions  # noqa: F401
+    import checkin.mail  # noqa: F401
+    import checkin.participants.csvfile  # noqa: F401
+    import checkin.scans.corrections  # noqa: F401
+
+    out = set(cls.__subclasses__())
+    for sub in list(out):
+        out |= _subclasses(sub)
+    return out
+
+
+def test_every_key_the_code_raises_is_in_the_catalogue():
+    keys = raised_keys()
+    assert len(keys) > 60
+    assert sorted(keys - set(CATALOGUE)) == []
