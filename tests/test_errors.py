@@ -49,7 +49,8 @@ def test_every_entry_is_worded_in_each_language(key):
               for name, kind in re.findall(r"%\((\w+)\)([sdr])", CATALOGUE[key].message)}
     said = {lang: say(key, **params).render(lang) for lang in ("en", "de", "nl")}
     assert all(said.values())
-    assert said["en"] == CATALOGUE[key].message % params if params else CATALOGUE[key].message
+    message = CATALOGUE[key].message
+    assert said["en"] == (message % params if params else message)
     # Some sentences are the same words in two languages ("Organisation"), never all three
     # at once for a sentence.
     assert len(set(said.values())) > 1 or len(CATALOGUE[key].message.split()) < 3
