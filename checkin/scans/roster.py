@@ -43,7 +43,7 @@ MIN_QUERY = 2
 NAME_ITERATIONS = 100_000
 NAME_SALT = "name_salt"
 # Each entry's plain text is padded to a multiple of this, so its length tells little.
-NAME_PAD = 512
+NAME_PAD = 1024
 # Secrets already derived in this process, by (salt, iterations, normalised name).
 _name_secrets: dict[tuple[bytes, int, str], bytes] = {}
 
