@@ -10,7 +10,6 @@ import json
 from typing import Any
 
 from flask import Blueprint, jsonify, request
-from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
@@ -19,7 +18,7 @@ from checkin import devices
 from checkin.auth import current_organiser
 from checkin.core.clock import now_iso
 from checkin.core.db import get_db
-from checkin.core.errors import DomainError, in_words
+from checkin.core.errors import DomainError, say
 from checkin.core.permissions import organiser_actor
 from checkin.http.extensions import csrf
 
@@ -33,16 +32,14 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
               405: "method_not_allowed", 413: "body_too_large", 500: "internal_error"}
 
 
+
 class ApiError(DomainError):
-    """An answer other than success: HTTP status, machine code and a sentence for people."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(code, message, status)
+    """An answer other than success, from the error catalogue (checkin.core.errors)."""
 
 
-def error_response(status: int, code: str, message: str) -> Any:
-    """Return the API's error shape with `status`."""
-    response = jsonify({"error": {"code": code, "message": message}})
+def error_response(status: int, code: str, message: Any) -> Any:
+    """Return the API's error shape with `status` (the message in the caller's language)."""
+    response = jsonify({"error": {"code": code, "message": str(message)}})
     response.status_code = status
     return response
 
@@ -55,18 +52,16 @@ def actor() -> dict[str, Any]:
         device = devices.authenticate(get_db(), token.strip()) \
             if scheme.lower() == "bearer" else None
         if device is None:
-            raise ApiError(401, "bad_token", _("The device token is missing, wrong or revoked: "
-                                                "pair the device again."))
+            raise ApiError("bad_token")
         return device
     username = current_organiser()
     if username is None:
-        raise ApiError(401, "no_token", _("Send a device token (Authorization: Bearer ...)."))
+        raise ApiError("no_token")
     if request.method == "POST":
         try:
             validate_csrf(request.headers.get("X-CSRFToken"))
         except ValidationError:
-            raise ApiError(400, "bad_csrf_token", _(
-                "The X-CSRFToken header is missing or wrong: reload the page.")) from None
+            raise ApiError("bad_csrf_token") from None
     return organiser_actor(username)
 
 
@@ -76,13 +71,13 @@ def json_body() -> dict[str, Any]:
     if not data:
         # Also what a chunked body without Content-Length looks like: Werkzeug refuses to
         # read a stream of unknown length.
-        raise ApiError(400, "bad_json", _("The body is empty: send JSON with a Content-Length."))
+        raise ApiError("bad_json.empty")
     try:
         body = json.loads(data)
     except (ValueError, RecursionError):
-        raise ApiError(400, "bad_json", _("The body is not valid JSON.")) from None
+        raise ApiError("bad_json.invalid") from None
     if not isinstance(body, dict):
-        raise ApiError(400, "bad_json", _("The body must be a JSON object."))
+        raise ApiError("bad_json.not_object")
     return body
 
 
@@ -98,9 +93,10 @@ def _no_store(response: Any) -> Any:
     return response
 
 
-def _domain_error(exc: DomainError) -> Any:
-    # The one place a domain error becomes an HTTP answer, in the caller's language.
-    response = error_response(exc.status, exc.code, in_words(exc))
+def domain_error(exc: DomainError) -> Any:
+    """Answer a domain error in the API's shape, in the caller's language."""
+    # The one place a domain error becomes an HTTP answer.
+    response = error_response(exc.status, exc.code, exc.text)
     if exc.code == "bad_token":
         # A revoked (lost) device forgets what it stored: the token, its queue, its roster
         # (static/js/checkin-wipe.js). Not Clear-Site-Data: browsers clear with it at a moment
@@ -111,7 +107,7 @@ def _domain_error(exc: DomainError) -> Any:
 
 def _http_error(exc: HTTPException) -> Any:
     status = exc.code or 500
-    message = _("The body is larger than 1 MB.") if status == 413 else (exc.description or "")
+    message = say("body_too_large") if status == 413 else (exc.description or "")
     return error_response(status, HTTP_CODES.get(status, "http_error"), message)
 
 
@@ -121,7 +117,7 @@ def api_blueprint(name: str, url_prefix: str = PREFIX) -> Blueprint:
     bp = Blueprint(name, __name__, url_prefix=url_prefix)
     bp.before_request(_limit_body)
     bp.after_request(_no_store)
-    bp.register_error_handler(DomainError, _domain_error)
+    bp.register_error_handler(DomainError, domain_error)
     bp.register_error_handler(HTTPException, _http_error)
     # Devices authenticate with bearer tokens, not cookies, so form CSRF does not apply;
     # organiser sessions are checked against X-CSRFToken in actor().

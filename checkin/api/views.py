@@ -10,10 +10,9 @@ import re
 from typing import Any
 
 from flask import Flask, request
-from flask_babel import gettext as _
 
 from checkin import devices
-from checkin.api import PREFIX, ApiError, actor, api_blueprint, error_response, json_body
+from checkin.api import PREFIX, ApiError, actor, api_blueprint, domain_error, json_body
 from checkin.continuity.instance import current_instance
 from checkin.core.clock import now_iso
 from checkin.core.db import get_db
@@ -43,17 +42,14 @@ from checkin.scans.signals import scan_corrected, scans_recorded
 
 PATHS = ("/pair", "/me", "/scans", "/checkpoints", "/headcounts", "/participants", "/roster")
 UNDO_PATH = re.compile(r"^/api/v1/scans/[^/]+/undo$")
-
-
 def pair() -> Any:
     """Exchange a one-time pairing code for the device's token."""
     code = json_body().get("code")
     if not isinstance(code, str) or not code:
-        raise ApiError(400, "bad_field", _("Send the pairing code as {\"code\": \"...\"}."))
+        raise ApiError("bad_field.pairing_code")
     paired = devices.pair(get_db(), code)
     if paired is None:
-        raise ApiError(404, "unknown_pairing_code",
-                       _("This pairing code is unknown, used or expired: ask for a new one."))
+        raise ApiError("unknown_pairing_code")
     token, device = paired
     return {"token": token, "device": device}
 
@@ -90,7 +86,7 @@ def undo(scan_id: str) -> Any:
     try:
         correction, new = undo_scan(db, who, scan_id)
     except LookupError:
-        raise ApiError(404, "unknown_scan", _("There is no scan with this id.")) from None
+        raise ApiError("unknown_scan") from None
     if new:
         send(scan_corrected, correction=correction, scan=get_scan(db, scan_id))
     return {"id": scan_id, "undone": True}
@@ -114,11 +110,7 @@ def participants() -> Any:
     """Find people by name for a manual check-in (at most 20; no e-mail, no code)."""
     who = actor()
     require(who, PEOPLE)
-    try:
-        found = find_people(get_db(), who, request.args.get("q", ""))
-    except ValueError as exc:
-        raise ApiError(400, "bad_field", str(exc)) from None
-    return {"participants": found}
+    return {"participants": find_people(get_db(), who, request.args.get("q", ""))}
 
 
 def get_roster() -> Any:
@@ -132,8 +124,8 @@ def not_found(rest: str = "") -> Any:
     """Answer unknown API addresses (and known ones with a wrong method) in JSON."""
     path = request.path.rstrip("/")
     if path[len(PREFIX):] in PATHS or UNDO_PATH.match(path):
-        return error_response(405, "method_not_allowed", _("This method is not allowed here."))
-    return error_response(404, "not_found", _("There is no such API address."))
+        return domain_error(ApiError("method_not_allowed"))
+    return domain_error(ApiError("not_found.api"))
 
 
 def register(app: Flask) -> None:

@@ -37,7 +37,7 @@ def _allowed(who: dict[str, Any], action: str, excursion_id: str) -> str:
     """Return the caller's scope for `action` on this excursion (a guide: its own); else 403."""
     reach = require(who, action)
     if reach == OWN and excursion_of(get_db(), who["checkpoint"]) != excursion_id:
-        raise ApiError(403, "forbidden", _("This device may not see this excursion."))
+        raise ApiError("forbidden.excursion")
     return reach
 
 
@@ -52,7 +52,7 @@ def get_excursion(excursion_id: str) -> Any:
     _allowed(who, EXCURSION, excursion_id)
     state = excursion_state(get_db(), excursion_id)
     if state is None:
-        raise ApiError(404, "not_found", _("There is no such excursion."))
+        raise ApiError("not_found.excursion")
     return for_role(who, state)
 
 
@@ -65,12 +65,11 @@ def post_event(excursion_id: str) -> Any:
     body = json_body()
     moment = parse_device(body.get("at"))
     if moment is not None and not time_allowed(db, moment):
-        raise ApiError(400, "bad_field", _("The time is not within a day of the event's day: "
-                                           "is the phone's clock right?"))
+        raise ApiError("bad_field.excursion_time")
     if reach == OWN and body.get("action") == "walk_on":
         by_badge = guide_walk_on(body)
         if by_badge is None and type(body.get("participant")) is int:
-            raise ApiError(403, "forbidden", _("Scan the person's badge to add them."))
+            raise ApiError("forbidden.walk_on_scan")
         body = by_badge or body  # without code or id: the domain answers 400
     # An EventError reaches the API's one error handler, which words it for the guide.
     row, duplicate = record_event(db, excursion_id, body, device_id=device)

@@ -24,6 +24,7 @@ from checkin.badges import qr_png
 from checkin.core import clock
 from checkin.core.clock import now_iso
 from checkin.core.db import writing
+from checkin.core.errors import DomainError
 from checkin.core.event import event_info
 from checkin.core.texts import all_texts, event_in
 from checkin.desk.printing import render_badge
@@ -36,8 +37,8 @@ KIND = "badge"
 MAIL_BADGE_SIZE = "a6"
 
 
-class TemplateProblem(ValueError):
-    """A mail template cannot be used; the message says which and why."""
+class TemplateProblem(DomainError, ValueError):
+    """A mail template cannot be used: a catalogue entry naming the file and why."""
 
 
 def template_folder(db_path: Path) -> Path:
@@ -77,13 +78,12 @@ class Templates:
             text = path.read_text(encoding="utf-8")
             head, sep, body = text.partition("\n\n")
             if not sep or not head.lower().startswith("subject:"):
-                raise TemplateProblem(f"{path}: the first line must be 'Subject: ...', "
-                                      "followed by an empty line and the text")
+                raise TemplateProblem("mail.no_subject", file=str(path))
             try:
                 found[language] = (env.from_string(head.split(":", 1)[1].strip()),
                                    env.from_string(body))
             except TemplateError as exc:
-                raise TemplateProblem(f"{path}: {exc}") from exc
+                raise TemplateProblem("mail.template", file=str(path), error=str(exc)) from exc
         return cls(found)
 
     def render(self, language: str, values: dict[str, Any]) -> tuple[str, str]:
@@ -92,7 +92,8 @@ class Templates:
         try:
             return " ".join(subject.render(values).split()), body.render(values)
         except TemplateError as exc:
-            raise TemplateProblem(f"badge.{language}.txt: {exc}") from exc
+            raise TemplateProblem("mail.template", file=f"badge.{language}.txt",
+                                  error=str(exc)) from exc
 
 
 def recipients(db: Database, only_ids: list[int] | None = None,
