@@ -419,8 +419,10 @@ def test_participant_search(client, db, device):
         (400, "bad_field")
     found = client.get("/api/v1/participants?q=gemeente", headers=auth(token)).get_json()
     assert 0 < len(found["participants"]) <= 20
+    # The titles are the plain texts; the ids let a page show them in its language.
     assert set(found["participants"][0]) == {"id", "name", "organisation", "city",
-                                             "working_group_title", "excursion_title"}
+                                             "working_group", "working_group_title",
+                                             "excursion", "excursion_title"}
 
 
 def test_undo_own_scan_only(client, db, device):

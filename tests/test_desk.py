@@ -101,11 +101,50 @@ def test_desk_registers_a_walk_in_who_gets_a_code_and_scans(client, db, desk):
     row = db.execute("SELECT walk_in_by, code FROM participants WHERE id = ?",
                      [person["id"]]).fetchone()
     assert row[1] == person["code"] and row[0].startswith("d")
+    # Registering checked them in: their badge at a door says they are in already.
+    assert response.get_json()["scan"]["status"] == "accepted"
     scan = client.post("/api/v1/scans", headers=bearer(desk), json={"scans": [{
         "id": "walkin-1", "code": person["code"], "checkpoint": "entrance", "direction": "in",
         "at": "2019-11-12T08:30:00Z"}]})
     assert scan.status_code == 200, scan.get_json()
-    assert scan.get_json()["results"][0]["status"] == "accepted"
+    assert scan.get_json()["results"][0]["reason"] == "already_in"
+
+
+def _summary_numbers(organiser) -> dict[str, int]:
+    """The summary's registered, arrived, walk-ins and 'did not come', read from its page."""
+    import re
+
+    page = organiser.get("/reports/summary").get_data(as_text=True)
+    return {key: int(re.search(rf'id="n-{key}">(\d+)<', page).group(1))
+            for key in ("registered", "arrived", "walk-ins", "absent")}
+
+
+def test_a_walk_in_is_arrived_everywhere_by_one_scan_of_the_desk(client, organiser, db, desk):
+    """Registering at the desk is an entrance scan by the desk device: the headcount, the
+    summary (arrived, not "did not come") and the exports count the walk-in as arrived."""
+    device_id = db.execute("SELECT id FROM devices WHERE name = 'Desk 1'").fetchone()[0]
+    counts = client.get("/api/v1/headcounts", headers=bearer(desk)).get_json()
+    before = _summary_numbers(organiser)
+    response = client.post("/api/v1/participants", json=WALK_IN, headers=bearer(desk))
+    assert response.status_code == 201, response.get_json()
+    person = response.get_json()["participant"]
+    scans = list(db.query("SELECT checkpoint, direction, device_id, source, status, code "
+                          "FROM scans WHERE participant_id = ?", [person["id"]]))
+    assert scans == [{"checkpoint": "entrance", "direction": "in", "device_id": device_id,
+                      "source": "scan", "status": "accepted", "code": person["code"]}]
+    after = client.get("/api/v1/headcounts", headers=bearer(desk)).get_json()
+    assert after["arrived"] == counts["arrived"] + 1
+    entrance = {c["id"]: c["inside"] for c in after["checkpoints"]}["entrance"]
+    assert entrance == {c["id"]: c["inside"] for c in counts["checkpoints"]}["entrance"] + 1
+    numbers = _summary_numbers(organiser)
+    assert numbers == {"registered": before["registered"] + 1,
+                       "arrived": before["arrived"] + 1,
+                       "walk-ins": before["walk-ins"] + 1, "absent": before["absent"]}
+    csv_text = organiser.get("/reports/attendance.csv").get_data(as_text=True)
+    header, *rows = [line.split(",") for line in csv_text.lstrip("\ufeff").splitlines()]
+    mine = next(r for r in rows if r[header.index("id")] == str(person["id"]))
+    assert mine[header.index("walk_in")] == "yes" and mine[header.index("arrived_at")]
+    assert sum(bool(r[header.index("arrived_at")]) for r in rows) == numbers["arrived"]
 
 
 def test_bad_fields_are_each_named_and_nothing_is_stored(client, db, desk):

@@ -101,7 +101,8 @@ def test_walk_in_registered_printed_through_cups_and_scanned_in(printing_server,
         "at": "2019-11-12T08:40:00Z"}]})
     assert scan.status_code == 200, scan.text
     result = scan.json()["results"][0]
-    assert result["status"] == "accepted"
+    # Registering checked her in at the entrance: the printed badge says she is in already.
+    assert (result["status"], result["reason"]) == ("warning", "already_in")
     assert result["participant"]["name"] == "Grietje Deur"
 
     # Printing again asks first; confirmed, it prints.
@@ -163,6 +164,26 @@ def test_a_refusing_printer_fails_the_job_with_its_reason(printing_server, cups,
     assert retry.status_code == 202
     assert wait_job(base, headers, retry.json()["job"]["url"])["state"] == "printed"
     cups.output(f"checkin-badge-{retry.json()['job']['id']}").unlink()
+
+
+def test_an_erased_person_gets_no_badge_printed(printing_server, db_path):
+    from checkin.security.erase import erase_participant
+
+    db = connect(db_path)
+    try:
+        token = add_device(db, "Desk", "desk")["token"]
+        pid = db.execute("SELECT id FROM participants LIMIT 1").fetchone()[0]
+        assert erase_participant(db, pid)
+    finally:
+        db.conn.close()
+    answer = requests.post(f"{printing_server.url}/api/v1/participants/{pid}/print", json={},
+                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert answer.status_code == 404, answer.text
+    db = connect(db_path)
+    try:
+        assert db.execute("SELECT count(*) FROM print_jobs").fetchone()[0] == 0
+    finally:
+        db.conn.close()
 
 
 @pytest.mark.parametrize(("job", "state"), [

@@ -167,3 +167,53 @@ def test_phone_navigation_collapses_behind_a_menu_button(live_server, browser):
     page.set_viewport_size({"width": 1366, "height": 768})
     assert page.locator("#main-nav").is_visible() and menu.is_hidden()
     assert header["height"] < 400
+
+
+def test_tablet_revoked_offline_says_how_many_scans_were_refused(live_server, browser, db_path):
+    """Revoked while offline, the tablet answers its scans from the roster; on its next
+    contact the server refuses them (a stolen tablet injects nothing), and the removed screen
+    says how many, in German here, before and after its storage is wiped."""
+    from tests.test_scanner_browser import PHONE, answer, people, type_code
+
+    device, _code = _device_and_code(db_path)
+    context = browser.new_context(viewport=TABLET, locale="de-DE")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/scan?lang=de")
+    page.goto(f"{live_server.url}/pair/{device['pairing_code']}")
+    wait_js(page, "location.pathname === '/scan'")
+    page.wait_for_selector("#setup:not([hidden])", timeout=15000)
+    page.locator("input[name=direction][value=in]").check()
+    page.locator("#start").click()
+    page.wait_for_selector("#scanner:not([hidden])")
+    wait_js(page, "CheckinStore.metaGet('roster_at').then(v => !!v)")
+    context.set_offline(True)
+    for person in people(db_path, 3, offset=30):
+        type_code(page, person["code"])
+        answer(page, "accepted")  # green: offline, the tablet cannot know it was removed
+        page.wait_for_selector(f"#result:has-text('{person['name']}')")
+    wait_js(page, "CheckinStore.waitingCount().then(n => n === 3)")
+    _revoke(db_path, device["id"])
+    context.set_offline(False)
+    page.wait_for_selector("#removed-unsent:not([hidden])", timeout=15000)
+    text = page.inner_text("#removed")
+    assert "3 Scans auf diesem Gerät wurden nicht angenommen" in text, text
+    assert page.locator("#main").is_hidden()
+    db = connect(db_path)
+    try:
+        assert db.execute("SELECT count(*) FROM scans WHERE device_id = ?",
+                          [device["id"]]).fetchone()[0] == 0
+    finally:
+        db.conn.close()
+    # Wiped: only the tombstone with the count stays; a reload still says it.
+    wait_js(page, "document.documentElement.dataset.wiped === 'yes'")
+    assert page.evaluate("localStorage.getItem('checkin.device')") == \
+        '{"removed":true,"unsent":3}'
+    page.reload()
+    page.wait_for_selector("#removed-unsent:not([hidden])", timeout=15000)
+    assert page.get_attribute("#removed-unsent", "data-count") == "3"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "device-removed-unsent-de-tablet.png"))
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(ARTIFACTS / "device-removed-unsent-de-phone.png"))
+    context.close()
+

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from checkin.cli import cli
+from checkin.core.texts import all_texts, localized
 from checkin.lists import build_pdf
 from checkin.scans import organiser_actor, record_scans
 
@@ -42,11 +43,16 @@ def test_every_participant_and_excursion_is_in_the_text(db, tmp_path, language, 
         assert f"{p['last_name']}, {p['first_name']}" in flat, p
         assert p["code"][-4:] in flat
         assert p["code"] not in flat  # never the whole code: a list must not let anyone in
+    # Each title in the list's language (the demo gives several in de, nl and en).
+    texts = all_texts(db)
     for x in db.query("SELECT * FROM excursions"):
-        assert squash(x["title"]) in flat and x["guide"] in flat
-        assert squash(x["departure_place"]) in flat
+        title = localized(texts, "excursion", x["id"], language, x["title"])
+        assert squash(title) in flat and x["guide"] in flat
+        assert squash(localized(texts, "departure_place", x["id"], language,
+                                x["departure_place"])) in flat
     for g in db.query("SELECT * FROM working_groups"):
-        assert squash(g["title"])[:30] in flat
+        assert squash(localized(texts, "working_group", g["id"], language, g["title"]))[:30] \
+            in flat
 
 
 def test_entrance_list_is_a_to_z(db, tmp_path):

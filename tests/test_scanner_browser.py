@@ -479,6 +479,20 @@ def test_the_id_conflict_note_in_three_languages(client, lang, words):
     assert strings["id_conflict"]
 
 
+@pytest.mark.parametrize("lang,one,other", [
+    ("en", "{n} scan on this device was not accepted", "{n} scans on this device were not"),
+    ("de", "{n} Scan auf diesem Gerät wurde nicht angenommen",
+     "{n} Scans auf diesem Gerät wurden nicht angenommen"),
+    ("nl", "{n} scan op dit apparaat is niet aangenomen",
+     "{n} scans op dit apparaat zijn niet aangenomen")])
+def test_the_refused_scans_line_in_three_languages(client, lang, one, other):
+    """The removed screen's count of refused scans is in the page's language, both forms."""
+    html = client.get(f"/scan?lang={lang}").get_data(as_text=True)
+    line = re.search(r'<p id="removed-unsent"[^>]*>', html).group(0)
+    forms = dict(re.findall(r'data-(one|other)="([^"]*)"', line))
+    assert one in forms["one"] and other in forms["other"]
+
+
 @pytest.mark.browser
 @pytest.mark.server
 def test_an_offline_scan_whose_id_is_taken_is_sent_again_with_its_undo(live_server, browser,
@@ -525,5 +539,116 @@ def test_an_offline_scan_whose_id_is_taken_is_sent_again_with_its_undo(live_serv
     assert stored[0] == ("taken-2", a["id"]) and stored[1][1] == b["id"]
     assert [r[0] for r in db.execute("SELECT scan_id FROM corrections")] == [stored[1][0]]
     db.conn.close()
+    assert problems == []
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_offline_name_search_finds_the_full_last_name_and_lists_nobody(live_server, browser,
+                                                                       db_path):
+    """With the network cut (and after a reload during the outage) the name search finds a
+    person by their full last name however it is typed, finds nobody by a prefix or a wrong
+    name, and the tablet's storage holds no name in the clear."""
+    from checkin.scans.roster import normalise_last_name
+    from tests.test_security_devices_browser import stored
+
+    db = connect(db_path)
+    everyone = list(db.query("SELECT id, first_name, last_name FROM participants"))
+    db.conn.close()
+    jorg = next(p for p in everyone if p["last_name"] == "Groß-Bölting")
+    janssens = sorted(p["id"] for p in everyone if p["last_name"] == "Janßen")
+    context = browser.new_context(viewport=TABLET, locale="de-DE")
+    page = context.new_page()
+    problems = watch(page)
+    page.goto(f"{live_server.url}/scan?lang=de")
+    pair(page, live_server.url, new_device(db_path, "Foyer"))
+    page.locator("input[name=direction][value=in]").check()
+    page.locator("#start").click()
+    page.wait_for_selector("#scanner:not([hidden])")
+    wait_js(page, "navigator.serviceWorker.controller !== null")
+    wait_js(page, "CheckinStore.metaGet('names').then(v => !!v)", timeout=60)
+
+    live_server.stop()
+    context.set_offline(True)
+
+    def search(text: str) -> list[str]:
+        # The note is set anew by this search alone (the field's input is debounced).
+        page.evaluate("document.getElementById('search-note').textContent = ''")
+        page.fill("#search-input", text)
+        wait_js(page, "document.getElementById('search-note').textContent.includes('Offline')")
+        return page.locator("#search-results button strong").all_inner_texts()
+
+    assert search("gross bolting") == ["Jörg Groß-Bölting"]
+    assert "Offline über den vollständigen Nachnamen gefunden" in page.inner_text("#search-note")
+    shot(page, "offline-name-search-de-tablet")
+    page.set_viewport_size(PHONE)
+    page.locator("#search-results").scroll_into_view_if_needed()
+    shot(page, "offline-name-search-de-phone")
+    page.set_viewport_size(TABLET)
+    found = search("JANSSEN")
+    assert len(found) == len(janssens) == 3 and all(n.endswith("Janßen") for n in found)
+    for miss in ("Groß", "Bölting", "Janse", "Jansen", "Smith"):
+        assert search(miss) == [], miss
+        assert "nur der vollständige Nachname" in page.inner_text("#search-note")
+    # A reload during the outage keeps the search: nothing lives only in memory.
+    page.reload()
+    page.wait_for_selector("#scanner:not([hidden])", timeout=15000)
+    assert search("Groß-Bölting") == ["Jörg Groß-Bölting"]
+    # What the tablet keeps names nobody: no first or last name in the clear (before a
+    # scan: the person a volunteer checks in is then in its list of recent answers).
+    kept = stored(page, ["checkin-scanner"])
+    text = kept["local"] + kept["idb"]
+    assert kept["idb"].count('"k":"n:') == len({normalise_last_name(p["last_name"])
+                                                for p in everyone})
+    leaked = [p["last_name"] for p in everyone if p["last_name"] in text]
+    leaked += [p["first_name"] for p in everyone if len(p["first_name"]) > 3
+               and p["first_name"] in text]
+    assert leaked == [], leaked  # the sealed index opens only by typing a name
+    page.locator("#search-results button").first.click()
+    assert "Jörg Groß-Bölting" in answer(page, "accepted")
+    assert problems == []
+    live_server.start()
+    context.set_offline(False)
+    wait_js(page, "CheckinStore.waitingCount().then(n => n === 0)", timeout=30)
+    assert [(s["participant_id"], s["source"]) for s in scans(db_path)] == [(jorg["id"], "search")]
+
+
+# Every element of the scanner's bar whose text is cut: narrower than its content, or shown
+# with no width at all (the place's name squeezed away).
+CUT_IN_BAR_JS = """() => Array.from(document.querySelectorAll('.scan-bar *'))
+  .filter(el => !el.closest('[hidden], .visually-hidden') && el.getClientRects().length
+          && el.textContent.trim()
+          && (el.scrollWidth > el.clientWidth + 1 && el.clientWidth >= 0
+              && getComputedStyle(el).display !== 'inline'
+              || el.getBoundingClientRect().width < 1
+              || el.getBoundingClientRect().right > innerWidth + 1))
+  .map(el => (el.id || el.className) + ': ' + el.textContent.trim().slice(0, 40))"""
+
+
+@pytest.mark.browser
+def test_offline_header_in_german_is_not_clipped_on_a_tablet(live_server, browser, db_path):
+    device = new_device(db_path, "Entrance tablet")
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    problems = watch(page)
+    pair(page, live_server.url, device)
+    start_scanning(page)  # (in English: the helper finds its buttons by their words)
+    page.goto(f"{live_server.url}/scan?lang=de")
+    page.wait_for_selector("#scanner:not([hidden])")
+    wait_js(page, "CheckinStore.metaGet('roster_at').then(v => !!v)")
+    context.set_offline(True)
+    # Offline, with scans waiting to be sent: the longest the bar gets.
+    for person in people(db_path, 3):
+        type_code(page, person["code"])
+        answer(page, "accepted")
+    page.wait_for_selector("#waiting[data-count='3']")
+    wait_js(page, "document.body.classList.contains('conn-lost')")
+    assert "Offline" in page.inner_text("#net")
+    assert page.evaluate(CUT_IN_BAR_JS) == []
+    assert page.inner_text("#waiting") == "3 Scans noch nicht gesendet"
+    assert page.locator("#where-name").bounding_box()["width"] > 100
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "scanner-offline-de-1024x768.png"))
     assert problems == []
     context.close()

@@ -42,7 +42,8 @@ from checkin.badges.text import (
 )
 from checkin.core.db import get_meta
 from checkin.core.event import event_info
-from checkin.core.texts import all_texts, localized
+from checkin.core.texts import all_texts, venue_in
+from checkin.scans.people import in_language
 from checkin.scans.people import people as view_people
 
 DPI = 300  # the drawing unit is a pixel at 300 dpi: the layout predates the vector PDF
@@ -535,7 +536,7 @@ def draw_badge(pen: Pen, person: dict[str, Any], event: dict[str, Any], style: S
     code_base, footer_w = h - mm(5), qr_x - mm(1) - PAD  # clear of the quiet zone
     _code(pen, PAD, code_base, person["code"], footer_w)
     details = ", ".join(v for v in (_date_text(event.get("date") or "", lang),
-                                    event.get("venue") or "") if v)
+                                    person.get("venue") or event.get("venue") or "") if v)
     height, lines, footer_short = _footer(event.get("name") or "", details, footer_w)
     top = code_base - mm(7) - height
     pen.rect(PAD, top, PAD + mm(12), top + mm(0.6))
@@ -590,17 +591,11 @@ def people(db: Database, participant_ids: Iterable[int] | None = None) -> list[d
 
 
 def _in_wearers_language(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Give each badge its group and excursion titles in the wearer's language."""
+    """Give each badge its titles and venue in the wearer's language (unknown: plain text)."""
     texts = all_texts(db)
-    if not texts:
-        return rows
     for row in rows:
-        lang = row.get("language") if row.get("language") in LABELS else "en"
-        row["working_group_title"] = localized(texts, "working_group", row["working_group"],
-                                               lang, row["working_group_title"])
-        row["excursion_title"] = localized(texts, "excursion", row["excursion"], lang,
-                                           row["excursion_title"])
-    return rows
+        row["venue"] = venue_in(texts, row.get("language"), None)
+    return in_language(db, rows)
 
 
 def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable[str] = (),

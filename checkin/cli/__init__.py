@@ -82,15 +82,20 @@ def import_command(ctx: Context, csv_file: Path, sheet: str | None, maps: tuple[
     Example: checkin --db event.db import Teilnehmer.xlsx --map "Funktion=ignore" --dry-run
     """
     from checkin.participants.columns import parse_overrides
-    from checkin.participants.csvfile import CSVFileError, import_file
+    from checkin.participants.csvfile import MAX_BYTES, CSVFileError, import_file
     from checkin.participants.report import mapping_lines
 
     try:
         overrides = parse_overrides(maps)
-        result = import_file(ctx.db(), csv_file.read_bytes(), dry_run=dry_run, sheet=sheet,
-                             overrides=overrides)
+        with csv_file.open("rb") as source:
+            # One byte over the limit is enough for the import to refuse a huge file.
+            data = source.read(MAX_BYTES + 1)
+        result = import_file(ctx.db(), data, dry_run=dry_run, sheet=sheet, overrides=overrides)
     except (CSVFileError, ValueError) as exc:
         click.echo(f"{csv_file}: {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        click.echo(f"{csv_file}: cannot be read ({exc.strerror or exc})", err=True)
         sys.exit(1)
     if dry_run or result["problems"]:
         for line in mapping_lines(result["mapping"], result["preview"]):

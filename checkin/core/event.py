@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlite_utils import Database
 
 from checkin.core.db import get_meta, now_iso, set_meta, writing
+from checkin.core.delegations import parse_delegations, store_delegations
 from checkin.core.texts import normalise_event_data
 from checkin.core.texts import store as store_texts
 
@@ -48,6 +49,8 @@ class Event:
     # Names given in several languages: {kind: {id: {lang: text}}} (checkin/core/texts.py); a
     # working group's or excursion's `titles = {nl = "…"}` table lands here too.
     texts: dict[str, Any] = field(default_factory=dict)
+    # [[delegations]]: id, name and the spellings that mean each (checkin/core/delegations.py)
+    delegations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _time(value: Any, day: date, tz: ZoneInfo) -> str | None:
@@ -134,9 +137,6 @@ def parse_event(text: str, base: Path | None = None) -> Event:
     ev = data.get("event")
     if not isinstance(ev, dict):
         raise EventFileError(["missing [event] table"])
-    for key in ("name", "venue", "host_city"):
-        if not isinstance(ev.get(key), str) or not ev[key].strip():
-            problems.append(f"[event] {key} is missing")
     day = ev.get("date")
     if isinstance(day, str):
         try:
@@ -152,6 +152,11 @@ def parse_event(text: str, base: Path | None = None) -> Event:
         languages = list(LANGUAGES)
     # Multilingual names become their plain text here; the translations are kept apart.
     texts = normalise_event_data(data, languages, problems)
+    # After normalising: a multilingual venue is its plain text by now.
+    for key in ("name", "venue", "host_city"):
+        said = any(p.startswith(f"[event] {key} ") for p in problems)  # a broken table
+        if not said and (not isinstance(ev.get(key), str) or not ev[key].strip()):
+            problems.append(f"[event] {key} is missing")
     tzname = ev.get("timezone", "Europe/Berlin")
     try:
         tz = ZoneInfo(tzname)
@@ -226,6 +231,7 @@ def parse_event(text: str, base: Path | None = None) -> Event:
     room_rows = [{"id": r["id"], "name": r.get("name", ""), "capacity": r.get("capacity")}
                  for r in rooms]
     badges = _badges(data.get("badges"), base, problems)
+    delegations = parse_delegations(data.get("delegations"), problems)
     # An item's `titles` table is the same as a multilingual title: one place keeps both.
     for kind, found in (("working_group", groups), ("excursion", excursions)):
         for item in found:
@@ -246,7 +252,7 @@ def parse_event(text: str, base: Path | None = None) -> Event:
         name=ev["name"].strip(), date=day, venue=ev["venue"].strip(),
         host_city=ev["host_city"].strip(), languages=languages, timezone=tzname,
         rooms=room_rows, working_groups=wg_rows, excursions=ex_rows, badges=badges,
-        texts=texts,
+        texts=texts, delegations=delegations,
     )
 
 
@@ -331,6 +337,7 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
             "timezone": event.timezone,
         }))
         set_meta(db, "badges", json.dumps(event.badges))
+        store_delegations(db, event.delegations)
         store_texts(db, event.texts)
     return {"rooms": len(event.rooms), "working_groups": len(event.working_groups),
             "excursions": len(event.excursions), "checkpoints": len(checkpoints)}

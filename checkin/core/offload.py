@@ -51,8 +51,23 @@ def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     hub = gevent.get_hub()
     if hub.threadpool.maxsize < POOL_SIZE:
         hub.threadpool.maxsize = POOL_SIZE
-    # apply() waits for the result cooperatively and re-raises the function's exception.
-    return hub.threadpool.apply(fn, args, kwargs)
+    # apply() waits for the result cooperatively. The exception comes back as a value and is
+    # raised here: raised in the pool's thread, gevent's hub would print its traceback in the
+    # server's terminal even when the caller handles it (a refused upload is a 422, not a
+    # fault), and an unhandled one is logged by Flask anyway.
+    result, error = hub.threadpool.apply(_outcome, (fn, args, kwargs))
+    if error is not None:
+        raise error
+    return result
+
+
+def _outcome(fn: Callable[..., T], args: Any, kwargs: Any
+             ) -> tuple[T, None] | tuple[None, Exception]:
+    """Call `fn` and return (its result, None), or (None, the exception it raised)."""
+    try:
+        return fn(*args, **kwargs), None
+    except Exception as exc:
+        return None, exc
 
 
 def run_in_process(fn: Callable[..., T], *args: Any) -> T:

@@ -2,8 +2,11 @@
 event file as {de = "…", nl = "…", en = "…"} (a plain string still works).
 
 The database keeps one plain text per name as before (English when given, so every
-existing reader keeps working); the other languages are kept beside it in the `meta` table,
-and pages ask `localized()` for the viewer's (badges: the wearer's) language.
+existing reader keeps working); the other languages are kept beside it in the `meta` table.
+Every reader asks `localized()` for its reader's language: pages the viewer's, mails and
+badges the participant's, lists and the summary the chosen one. The fallback order is the
+asked language, then the plain text (English when the event file gives it, else the first of
+the event's languages the value has). Machine-readable exports keep the plain text.
 """
 
 from __future__ import annotations
@@ -89,12 +92,22 @@ def all_texts(db: Database) -> dict[str, dict[str, dict[str, str]]]:
         return {}
 
 
-def localized(texts: dict[str, Any], kind: str, ident: str | None, lang: str,
+def localized(texts: dict[str, Any], kind: str, ident: str | None, lang: str | None,
               fallback: str | None) -> str | None:
     """Return the text of `kind` `ident` in `lang`, else `fallback` (the plain text)."""
     if ident is None:
         return fallback
     return texts.get(kind, {}).get(str(ident), {}).get(lang) or fallback
+
+
+def venue_in(texts: dict[str, Any], lang: str | None, plain: str | None) -> str | None:
+    """Return the event's venue in `lang` (a multilingual venue is kept as the entrance's)."""
+    return localized(texts, "venue", "entrance", lang, plain)
+
+
+def event_in(info: dict[str, Any], texts: dict[str, Any], lang: str | None) -> dict[str, Any]:
+    """Return a copy of the event's info (event_info) with its venue in `lang`."""
+    return {**info, "venue": venue_in(texts, lang, info.get("venue"))}
 
 
 def checkpoint_names(db: Database, lang: str) -> dict[str, str]:

@@ -1,8 +1,10 @@
-"""The registration desk: walk-ins registered at the door (with the import's checks), and who
-was one. Printing is in checkin.desk.printing, the kiosk's look-up in checkin.desk.kiosk."""
+"""The registration desk: walk-ins registered at the door (with the import's checks) and
+checked in at the entrance as they register, and who was one. Printing is in
+checkin.desk.printing, the kiosk's look-up in checkin.desk.kiosk."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask_babel import gettext as _
@@ -10,6 +12,8 @@ from sqlite_utils import Database
 
 from checkin.core.db import now_iso, writing
 from checkin.participants.records import COLUMNS, check_rows, find_existing, save_rows
+from checkin.scans import Recorded, record_scans
+from checkin.scans.access import Actor, actor_ref
 
 # Filled in for each field checked alone, so that a problem names only the field it is about.
 _NEUTRAL = {"first_name": "Walk", "last_name": "In"}
@@ -71,13 +75,46 @@ def who(person: dict[str, Any]) -> dict[str, Any]:
             "city": person["city"]}
 
 
-def register_walk_in(db: Database, body: dict[str, Any], by: str) -> dict[str, Any]:
-    """Create a person who arrived without being on the list, with a code; return them.
+def entrance(db: Database, actor: Actor) -> str | None:
+    """Return where a desk or kiosk checks people in: its checkpoint, else the first entrance."""
+    if actor.get("checkpoint"):
+        return actor["checkpoint"]
+    row = db.execute("SELECT id FROM checkpoints WHERE kind = 'entrance' "
+                     "ORDER BY position, id LIMIT 1").fetchone()
+    return row[0] if row else None
 
+
+def arrive(db: Database, actor: Actor, *, code: str | None = None,
+           participant_id: int | None = None) -> Recorded | None:
+    """Check a person in at the actor's entrance as one scan of its own; None without one.
+
+    The scan goes through the one record path, so the headcount, the summary and the exports
+    count the person as any badge scanned at the door.
+    """
+    checkpoint = entrance(db, actor)
+    if checkpoint is None:
+        return None
+    item: dict[str, Any] = {"id": f"{actor['role']}-{uuid.uuid4().hex}",
+                            "checkpoint": checkpoint, "direction": "in",
+                            "at": now_iso().replace("+00:00", "Z")}
+    if participant_id is not None:
+        item["participant"] = participant_id
+    else:
+        item["code"] = code
+    return record_scans(db, actor, [item])
+
+
+def register_walk_in(db: Database, body: dict[str, Any],
+                     actor: Actor) -> tuple[dict[str, Any], Recorded | None]:
+    """Create a person who arrived without being on the list, with a code, and check them in.
+
+    Returns the person and their entrance scan (None if the event has no entrance): a walk-in
+    stands in the venue, so they are arrived at once, by a scan of the registering device.
     Raises WalkInInvalid for bad fields and AlreadyRegistered when the e-mail (or, without
     one, the name and organisation) is someone's already: a desk never makes a second person.
     """
     row = check_walk_in(db, body)
+    by = actor_ref(actor)
     with writing(db):
         existing = find_existing(db, row)
         if existing is not None:
@@ -90,7 +127,9 @@ def register_walk_in(db: Database, body: dict[str, Any], by: str) -> dict[str, A
         stamp = now_iso()
         db.execute("UPDATE participants SET walk_in_at = ?, walk_in_by = ? WHERE id = ?",
                    [stamp, by, person["id"]])
-    return {**person, "walk_in_at": stamp, "walk_in_by": by}
+        # In the same transaction: nobody sees a walk-in who is registered but not arrived.
+        scanned = arrive(db, actor, code=person["code"])
+    return {**person, "walk_in_at": stamp, "walk_in_by": by}, scanned
 
 
 def is_walk_in(person: dict[str, Any]) -> bool:

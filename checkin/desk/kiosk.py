@@ -3,25 +3,14 @@ entrance; the kiosk learns only what it needs to greet them, never anyone else's
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.core.db import now_iso
-from checkin.scans import record_scans
+from checkin.desk import arrive
 from checkin.scans.access import Actor
 
 MAX_FIELD = 200
-
-
-def entrance(db: Database, actor: Actor) -> str | None:
-    """Return the checkpoint a kiosk checks people in at: its own, else the first entrance."""
-    if actor.get("checkpoint"):
-        return actor["checkpoint"]
-    row = db.execute("SELECT id FROM checkpoints WHERE kind = 'entrance' "
-                     "ORDER BY position, id LIMIT 1").fetchone()
-    return row[0] if row else None
 
 
 def find_by_name_and_email(db: Database, last_name: str, email: str) -> int | None:
@@ -43,16 +32,9 @@ def check_in(db: Database, actor: Actor, code: str | None = None,
     The answer holds the scan's status and reason and, for a known person, only their
     first and last name and language: no organisation, no e-mail, no code.
     """
-    checkpoint = entrance(db, actor)
-    if checkpoint is None:
+    recorded = arrive(db, actor, code=code, participant_id=participant_id)
+    if recorded is None:
         return {"status": "rejected", "reason": "no_entrance", "person": None, "scan": None}
-    item: dict[str, Any] = {"id": "kiosk-" + uuid.uuid4().hex, "checkpoint": checkpoint,
-                            "direction": "in", "at": now_iso().replace("+00:00", "Z")}
-    if participant_id is not None:
-        item["participant"] = participant_id
-    else:
-        item["code"] = code
-    recorded = record_scans(db, actor, [item])
     result = recorded.results[0]
     person = None
     if result["participant"] is not None and result["status"] != "rejected":

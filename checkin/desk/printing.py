@@ -181,7 +181,9 @@ class Printer:
         if not self.on:
             raise PrintingOff("no printer is set (checkin serve --printer QUEUE)")
         with writing(db):
-            row = db.execute("SELECT code FROM participants WHERE id = ?",
+            # An erased person is no one to print for: their badge would carry no name and
+            # a code that no scanner accepts.
+            row = db.execute("SELECT code FROM participants WHERE id = ? AND erased_at IS NULL",
                              [participant_id]).fetchone()
             if row is None:
                 raise LookupError(f"no participant {participant_id}")

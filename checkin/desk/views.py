@@ -61,7 +61,7 @@ def create_participant() -> Any:
     who_calls = _desk(WALK_IN)
     db = get_db()
     try:
-        person = register_walk_in(db, json_body(), actor_ref(who_calls))
+        person, scanned = register_walk_in(db, json_body(), who_calls)
     except WalkInInvalid as exc:
         return {"error": {"code": "bad_fields", "message": _("Some fields are not right."),
                           "fields": exc.problems}}, 400
@@ -71,9 +71,12 @@ def create_participant() -> Any:
                    _("Someone with this name and organisation is already registered."))
         return {"error": {"code": "already_registered", "message": message,
                           "participant": who(exc.person)}}, 409
+    if scanned is not None:
+        send(scans_recorded, scans=scanned.stored)
     keys = ("id", "first_name", "last_name", "organisation", "city", "language", "email",
             "working_group", "excursion", "role", "code", "walk_in_at")
     return {"participant": {k: person.get(k) for k in keys},
+            "scan": scanned.results[0] if scanned is not None else None,
             "printing": printer().on}, 201
 
 

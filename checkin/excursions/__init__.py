@@ -147,3 +147,15 @@ def record_event(db: Database, excursion_id: str, item: Any, device_id: str | No
 def event_detail(row: dict[str, Any]) -> dict[str, Any]:
     """Return an event row's detail as a dict."""
     return json.loads(row.get("detail") or "{}")
+
+
+def departures(db: Database) -> list[dict[str, Any]]:
+    """Return the departure board: every excursion's times, status, counts and seats, no names."""
+    board = []
+    for state in all_excursion_states(db):
+        x = state["excursion"]
+        board.append({key: x[key] for key in ("id", "title", "departure_place", "departs_at",
+                                              "returns_at", "status", "departed_at",
+                                              "returned_at")}
+                     | {"counts": state["counts"], "seats": state["seats"]})
+    return board

@@ -97,7 +97,7 @@ def strings() -> dict[str, str]:
         "missing_count": _("{n} missing"),
         "walk_ons_count": _("{n} added on the spot"),
         "not_on_list_count": _("{n} not on this list"),
-        "capacity": _("Capacity {n}"),
+        "over_seats": _("Too few seats: {people} people for {capacity} seats."),
         "status_boarding": _("Boarding"),
         "status_departed": _("Departed {time}"),
         "status_returned": _("Returned {time}"),

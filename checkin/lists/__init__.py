@@ -29,6 +29,8 @@ from sqlite_utils import Database
 
 from checkin.core.event import event_info, event_zone
 from checkin.core.paths import FONTS, TRANSLATIONS
+from checkin.core.texts import all_texts, event_in, localized
+from checkin.scans.people import in_language
 from checkin.scans.people import people as view_people
 
 LANGUAGES = ("en", "de", "nl")
@@ -69,22 +71,30 @@ def sort_key(person: dict[str, Any]) -> tuple[str, str, int]:
     return _plain(" ".join(words)), _plain(person["first_name"]), person["id"]
 
 
-def list_data(db: Database, arrived: bool = False) -> dict[str, Any]:
-    """Return what the lists show: people A–Z, excursions and working groups with their people."""
+def list_data(db: Database, arrived: bool = False, language: str = "en") -> dict[str, Any]:
+    """Return what the lists show: people A–Z, excursions and working groups with their
+    people, every title in `language`."""
     # The people view: each excursion's roster lists the people on it today (a walk-on under
     # its new bus), and "arrived" is an effective scan, as everywhere.
-    people = sorted(view_people(db), key=sort_key)
+    people = in_language(db, sorted(view_people(db), key=sort_key), language)
     for p in people:
         p["code4"] = (p["code"] or "")[-4:]
         p["arrived"] = arrived and bool(p["arrived"])
-    rooms = {r["id"]: r["name"] for r in db.query("SELECT id, name FROM rooms")}
-    excursions = [dict(x, people=[p for p in people if p["excursion"] == x["id"]])
+    texts = all_texts(db)
+    rooms = {r["id"]: localized(texts, "room", r["id"], language, r["name"])
+             for r in db.query("SELECT id, name FROM rooms")}
+    excursions = [dict(x, title=localized(texts, "excursion", x["id"], language, x["title"]),
+                       departure_place=localized(texts, "departure_place", x["id"], language,
+                                                 x["departure_place"]),
+                       people=[p for p in people if p["excursion"] == x["id"]])
                   for x in db.query("SELECT * FROM excursions ORDER BY departs_at, title")]
-    groups = [dict(g, room_name=rooms.get(g["room"] or "", g["room"] or ""),
+    groups = [dict(g, title=localized(texts, "working_group", g["id"], language, g["title"]),
+                   room_name=rooms.get(g["room"] or "", g["room"] or ""),
                    people=[p for p in people if p["working_group"] == g["id"]])
               for g in db.query("SELECT * FROM working_groups ORDER BY area, title")]
-    return {"event": event_info(db) or {}, "people": people, "excursions": excursions,
-            "groups": groups, "arrived": arrived, "zone": event_zone(db)}
+    return {"event": event_in(event_info(db) or {}, texts, language), "people": people,
+            "excursions": excursions, "groups": groups, "arrived": arrived,
+            "zone": event_zone(db)}
 
 
 class TickBox(Flowable):
@@ -109,8 +119,9 @@ def build_pdf(db: Database, language: str = "en", arrived: bool = False,
               now: datetime | None = None) -> bytes:
     """Return the lists as a PDF in `language` (en, de or nl)."""
     _fonts()
-    _ = translations(language if language in LANGUAGES else "en").gettext
-    data = list_data(db, arrived)
+    language = language if language in LANGUAGES else "en"
+    _ = translations(language).gettext
+    data = list_data(db, arrived, language)
     zone = data["zone"]
     now = (now or datetime.now(UTC)).astimezone(zone)
     event_name = data["event"].get("name") or "checkin"

@@ -13,6 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from checkin.core.db import now_iso
+from checkin.core.places import place_state
 from checkin.excursions import all_excursion_states
 from checkin.live.stats import parse_iso
 from checkin.scans import headcounts
@@ -37,23 +38,41 @@ def _minutes(delta: timedelta) -> int:
         else -int(-delta.total_seconds() // 60)
 
 
+# A room's fullness (checkin.core.places) that organisers are warned of, and how strongly.
+ROOM_ALERTS = {"near": ("near_capacity", "warn"), "full": ("at_capacity", "warn"),
+               "over": ("over_capacity", "bad")}
+
+
 def capacity_alerts(db: Database) -> list[dict[str, Any]]:
-    """Rooms (and the venue, if it has a capacity) with more people inside than places."""
+    """Rooms (and the venue, if it has a capacity) nearly full, full or over capacity."""
     out = []
     for cp in headcounts(db)["checkpoints"]:
-        if cp["kind"] == "excursion" or cp["capacity"] is None:
+        if cp["kind"] == "excursion":
             continue
-        if cp["inside"] > cp["capacity"]:
-            out.append({"id": f"over_capacity:{cp['id']}", "kind": "over_capacity",
-                        "severity": "bad", "checkpoint": cp["id"], "name": cp["name"],
+        found = ROOM_ALERTS.get(place_state(cp["inside"], cp["capacity"]))
+        if found:
+            kind, severity = found
+            out.append({"id": f"{kind}:{cp['id']}", "kind": kind,
+                        "severity": severity, "checkpoint": cp["id"], "name": cp["name"],
                         "inside": cp["inside"], "capacity": cp["capacity"]})
     return out
 
 
-def excursion_alerts(db: Database, now: datetime) -> list[dict[str, Any]]:
+def seat_alerts(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Excursions not yet back with more people (expected or aboard) than seats."""
+    return [{"id": f"excursion_over_seats:{s['excursion']['id']}",
+             "kind": "excursion_over_seats", "severity": "bad",
+             "excursion": s["excursion"]["id"], "title": s["excursion"]["title"],
+             "people": s["seats"]["people"], "capacity": s["seats"]["capacity"]}
+            for s in states
+            if s["seats"]["state"] == "over" and s["excursion"]["status"] != "returned"]
+
+
+def excursion_alerts(db: Database, now: datetime,
+                     states: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Excursions still boarding, due to leave within 10 minutes (or late), with people missing."""
     out = []
-    for state in all_excursion_states(db):
+    for state in all_excursion_states(db) if states is None else states:
         x = state["excursion"]
         if x["status"] != "boarding" or not x["departs_at"] or not state["counts"]["missing"]:
             continue
@@ -106,7 +125,8 @@ def silent_device_alerts(db: Database, now: datetime) -> list[dict[str, Any]]:
 def alerts(db: Database, now: datetime | None = None) -> list[dict[str, Any]]:
     """Return every current alert, the most urgent ('bad') first."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    found = (capacity_alerts(db) + excursion_alerts(db, now) + bad_code_alerts(db, now)
-             + silent_device_alerts(db, now))
+    states = all_excursion_states(db)
+    found = (capacity_alerts(db) + seat_alerts(states) + excursion_alerts(db, now, states)
+             + bad_code_alerts(db, now) + silent_device_alerts(db, now))
     # sorted() is stable: within a severity the order above (rooms, buses, badges, devices).
     return sorted(found, key=lambda a: a["severity"] != "bad")

@@ -42,7 +42,7 @@ from checkin.core.db import connect
 from checkin.core.offload import cooperative
 from checkin.core.places import with_states
 from checkin.devices.signals import device_revoked
-from checkin.excursions import all_excursion_states, excursion_state
+from checkin.excursions import all_excursion_states, departures, excursion_state
 from checkin.excursions.signals import excursion_changed
 from checkin.live import stats
 from checkin.live.access import (
@@ -123,6 +123,7 @@ class Publisher:
         self._last_arrived: int | None = None
         self._last_counts: Any = None
         self._last_excursions: dict[str, Any] = {}
+        self._last_departures: Any = None
         self._event_seq: int | None = None
         # With a message queue the clients may be connected to any process (see above).
         self.queue: str | None = app.config.get("MESSAGE_QUEUE")
@@ -291,7 +292,8 @@ class Publisher:
         if (not self.queue and cached is not None and cached[0] == version
                 and now - cached[1] < STATE_CACHE):
             return cached[2]
-        state = [("headcounts", with_states(headcounts(db))), ("arrivals", stats.arrivals(db))]
+        state = [("headcounts", with_states(headcounts(db))), ("arrivals", stats.arrivals(db)),
+                 ("departures", departures(db))]
         self._state_cache = (version, now, state)
         return state
 
@@ -412,6 +414,12 @@ class Publisher:
                                           or state != self._last_excursions.get(excursion)):
                     self._last_excursions[excursion] = state
                     self._emit_excursion(excursion, state)
+        if excursions and heard(LIVE_HEADCOUNTS):
+            # The big screen's departure board: counts and times, no names.
+            board = departures(db)
+            if not work.settle or board != self._last_departures:
+                self._last_departures = board
+                self._emit("departures", board, HEADCOUNTS)
         if organisers and work.scans:
             # One event for the whole window, not one per scan: at a thousand scans a second
             # an emit each (and with several processes, a Redis message each) cost the

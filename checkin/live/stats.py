@@ -103,7 +103,7 @@ def overview_numbers(db: Database) -> dict[str, Any]:
     """Return arrived against registered overall, per delegation, type, working group, excursion."""
     registered, arrived = people_count(db), people_count(db, "v.arrived")
     groups = {r["id"]: r for r in db.query(
-        "SELECT w.id, w.title, w.area, r.name AS room FROM working_groups w "
+        "SELECT w.id, w.title, w.area, w.room AS room_id, r.name AS room FROM working_groups w "
         "LEFT JOIN rooms r ON r.id = w.room")}
     excursions = {r["id"]: r for r in db.query("SELECT id, title FROM excursions")}
     by_group = []
@@ -111,7 +111,8 @@ def overview_numbers(db: Database) -> dict[str, Any]:
         group = groups.get(row["key"])
         by_group.append({**row, "title": group["title"] if group else "",
                          "area": group["area"] if group else "",
-                         "room": group["room"] if group else ""})
+                         "room": group["room"] if group else "",
+                         "room_id": group["room_id"] if group else None})
     by_excursion = []
     for row in arrivals_by(db, "excursion"):
         excursion = excursions.get(row["key"])

@@ -19,18 +19,21 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from checkin.auth.views import current_organiser
 from checkin.core.db import get_db
 from checkin.core.errors import in_words
 from checkin.core.event import event_info
+from checkin.core.texts import checkpoint_names
 from checkin.desk import walk_in_count
 from checkin.excursions import all_excursion_states
 from checkin.live import stats
 from checkin.live.alerts import alerts
 from checkin.scans import get_scan, headcounts
 from checkin.scans.corrections import CorrectionError, correct, corrections_of
+from checkin.scans.people import in_language
 from checkin.scans.signals import scan_corrected
 from checkin.web.signals import send
 
@@ -84,6 +87,13 @@ def dashboard_strings() -> dict[str, str]:
         "updated": _("Updated {time}"),
         "unknown": _("(none given)"),
         "percent": _("{percent} %"),
+        "bus_boarding": _("Boarding"),
+        "bus_departed": _("Departed {time}"),
+        "bus_returned": _("Returned {time}"),
+        "bus_confirmed": _("{confirmed} of {expected}"),
+        "bus_seats": _("{people} for {capacity} seats"),
+        "bus_over": _("{n} seats short"),
+        "bus_over_one": _("1 seat short"),
     }
 
 
@@ -155,7 +165,9 @@ def overview() -> Response:
               "person_url": url_for("live.participant", participant_id=0),
               "scan_url": url_for("live.scan", scan_id="_"),
               "latest_scan": stats.latest_seq(db), "timezone": str(stats.event_zone(db)),
-              "strings": overview_strings()}
+              "strings": overview_strings(),
+              # Pushed scans carry the plain names; the page shows them in its language.
+              "checkpoints": checkpoint_names(db, str(get_locale()))}
     html = render_template("live/overview.html", scans=scans, config=config,
                            event_name=_event_name(), **context)
     return Response(html, headers=NO_STORE)
@@ -184,6 +196,7 @@ def participant(participant_id: int) -> Response:
     day = stats.participant_day(db, participant_id)
     if day is None:
         abort(404)
+    in_language(db, [day["participant"]], str(get_locale()))
     html = render_template("live/participant.html", day=day, types=type_labels(),
                            **_correction_context(db))
     return Response(html, headers=NO_STORE)

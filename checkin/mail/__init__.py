@@ -26,8 +26,9 @@ from sqlite_utils import Database
 from checkin.badges import qr_png
 from checkin.core.db import now_iso, writing
 from checkin.core.event import event_info
+from checkin.core.texts import all_texts, event_in
 from checkin.desk.printing import render_badge
-from checkin.scans.people import people
+from checkin.scans.people import in_language, people
 
 DEFAULTS = Path(__file__).parent / "templates"
 LANGUAGES = ("de", "nl", "en")
@@ -136,12 +137,19 @@ def _values(person: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
             "excursion_departs": departs, "language": language}
 
 
+def _in_readers_language(db: Database, person: dict[str, Any], event: dict[str, Any] | None
+                         ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the person and the event with their titles and venue in the person's language."""
+    event = event if event is not None else (event_info(db) or {})
+    person = in_language(db, [dict(person)])[0]
+    return person, event_in(event, all_texts(db), person.get("language"))
+
+
 def build_message(db: Database, person: dict[str, Any], templates: Templates, sender: str,
                   event: dict[str, Any] | None = None) -> EmailMessage:
     """Make one person's badge mail: text, the same text as HTML with the QR code shown,
     the QR as an image, and the one-page badge PDF."""
-    event = event if event is not None else (event_info(db) or {})
-    values = _values(person, event)
+    values = _values(*_in_readers_language(db, person, event))
     subject, body = templates.render(values["language"], values)
     msg = EmailMessage()
     msg["Subject"] = subject
@@ -172,8 +180,7 @@ def build_message(db: Database, person: dict[str, Any], templates: Templates, se
 def preview(db: Database, person: dict[str, Any], templates: Templates,
             event: dict[str, Any] | None = None) -> tuple[str, str]:
     """Return one person's subject and text without making the mail (for a dry run)."""
-    event = event if event is not None else (event_info(db) or {})
-    values = _values(person, event)
+    values = _values(*_in_readers_language(db, person, event))
     return templates.render(values["language"], values)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass
 from typing import IO, Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
 from checkin.core.cells import spreadsheet_cell
@@ -15,6 +17,7 @@ from checkin.core.event import event_info
 from checkin.participants.columns import Mapping, Values, apply_mapping, build_mapping
 from checkin.participants.records import (
     COLUMNS,
+    SHOWN_PROBLEMS,
     Checked,
     Problem,
     _Matcher,
@@ -25,6 +28,8 @@ from checkin.participants.workbook import (
     HEADER_SEARCH,
     FileError,
     Table,
+    UnsupportedFormat,
+    check_header,
     find_header,
     is_workbook,
     read_workbook,
@@ -39,15 +44,33 @@ CSVFileError = FileError  # the name callers have used since CSV was the only fo
 
 
 def decode(data: bytes) -> str:
-    """Decode UTF-8 (with or without BOM), else Windows-1252 as Excel writes it in DE and NL."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise CSVFileError(_("the file is neither UTF-8 nor Windows-1252 text")) from exc
+    """Decode UTF-16 with its byte-order mark (Excel's "Unicode text"), UTF-8 (with or
+    without BOM), else Windows-1252 as Excel writes it in DE and NL; refuse binary data."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise CSVFileError(_l("the file starts as UTF-16 text but is not; save it as "
+                                  "CSV UTF-8")) from exc
+    elif b"\x00" in data:
+        zeros = sorted((data[0::2].count(0), data[1::2].count(0)))
+        if zeros[1] > len(data) // 4 and zeros[0] <= len(data) // 64:
+            # Every other byte zero: UTF-16 text that lost its byte-order mark.
+            raise CSVFileError(_l("the file looks like UTF-16 text without a byte-order mark; "
+                                  "save it as CSV UTF-8"))
+        raise CSVFileError(_l("the file is binary, not CSV (save it as .xlsx or CSV)"))
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError as exc:
+                raise CSVFileError(_l("the file is neither UTF-8 nor Windows-1252 text")
+                                   ) from exc
+    if "\x00" in text:
+        raise CSVFileError(_l("the file is binary, not CSV (save it as .xlsx or CSV)"))
+    return text
 
 
 def _delimiter(lines: list[str]) -> str:
@@ -55,17 +78,15 @@ def _delimiter(lines: list[str]) -> str:
     counts = {d: sum(line.count(d) for line in lines) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
     if counts[best] == 0:
-        raise CSVFileError(_("the header line has no comma, semicolon or tab separator"))
+        raise CSVFileError(_l("the header line has no comma, semicolon or tab separator"))
     return best
 
 
 def read_csv(data: bytes, overrides: dict[str, str] | None = None) -> Table:
     """Parse CSV bytes into a table of text with the line number of every row."""
-    if b"\x00" in data:
-        raise CSVFileError(_("the file is binary, not CSV (save it as .xlsx or CSV)"))
     text = decode(data)
     if not text.strip():
-        raise CSVFileError(_("the file is empty"))
+        raise CSVFileError(_l("the file is empty"))
     first_lines = [line for line in text.splitlines() if line.strip()][:HEADER_SEARCH]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_lines),
                         strict=True)
@@ -75,12 +96,13 @@ def read_csv(data: bytes, overrides: dict[str, str] | None = None) -> Table:
             if any(cell.strip() for cell in record):
                 records.append((reader.line_num, record))
     except csv.Error as exc:
-        raise CSVFileError(_("line %(line)d: broken CSV (%(error)s)", line=reader.line_num,
+        raise CSVFileError(_l("line %(line)d: broken CSV (%(error)s)", line=reader.line_num,
                              error=str(exc))) from exc
     if not records:
-        raise CSVFileError(_("the file has no header line"))
+        raise CSVFileError(_l("the file has no header line"))
     at = find_header(records, overrides)
     header_line, header = records[at]
+    check_header(header)
     table = Table(header_line, [c.strip() for c in header], [])
     if at:
         table.warnings.append(_("lines %(first)d to %(last)d above the header were skipped",
@@ -113,13 +135,16 @@ def read_table(data: bytes, sheet: str | None = None,
                overrides: dict[str, str] | None = None) -> Table:
     """Read a participants file, workbook or CSV, as a table of text."""
     if len(data) > MAX_BYTES:
-        raise CSVFileError(_("the file is larger than %(n)d MB", n=MAX_BYTES // (1024 * 1024)))
+        raise CSVFileError(_l("the file is larger than %(n)d MB", n=MAX_BYTES // (1024 * 1024)))
     if data[:4] == b"\xd0\xcf\x11\xe0":
-        raise CSVFileError(_("this is an old Excel file (.xls); save it as .xlsx or CSV"))
+        # Both are OLE compound files; only Excel can tell them apart.
+        raise UnsupportedFormat(_l("this is an old Excel file (.xls) or a workbook with a "
+                                   "password; save it as .xlsx without a password, or as "
+                                   "CSV"))
     if is_workbook(data):
         return read_workbook(data, sheet, overrides)
     if sheet is not None:
-        raise CSVFileError(_("a sheet was named, but the file is CSV, not a workbook"))
+        raise CSVFileError(_l("a sheet was named, but the file is CSV, not a workbook"))
     return read_csv(data, overrides)
 
 
@@ -143,6 +168,10 @@ def read_file(db: Database, data: bytes, sheet: str | None = None,
     checked = check_rows(db, [] if mapping.problems else rows)
     checked.problems.extend(problems)
     checked.problems.sort(key=lambda p: p.line)
+    warnings.extend(str(w) for w in checked.warnings[:SHOWN_PROBLEMS])
+    if len(checked.warnings) > SHOWN_PROBLEMS:
+        warnings.append(_("… and %(n)d more lines like these",
+                          n=len(checked.warnings) - SHOWN_PROBLEMS))
     preview = [{"line": line, **row} for line, row in rows[:PREVIEW_ROWS]]
     return Reading(table, mapping, checked, warnings, preview)
 

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from checkin.core.codes import issue_code
 from checkin.core.db import now_iso, writing
+from checkin.core.delegations import city_map
 from checkin.core.plaintext import describe, invisible_character
 from checkin.scans import people
 
@@ -42,6 +43,8 @@ class Checked:
 
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Told, by line, but imported all the same (a city that is none of the delegations).
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def _text_problem(column: str, value: str) -> str | None:
@@ -69,6 +72,7 @@ def check_rows(db: Database, rows: list[tuple[int, dict[str, str]]]) -> Checked:
     groups = {r[0] for r in db.execute("SELECT id FROM working_groups").fetchall()}
     excursions = {r[0] for r in db.execute("SELECT id FROM excursions").fetchall()}
     out = Checked()
+    cities = city_map(db)
     seen: dict[str, int] = {}
     for line, raw in rows:
         row = {c: (raw.get(c) or "").strip() for c in COLUMNS}
@@ -110,8 +114,16 @@ def check_rows(db: Database, rows: list[tuple[int, dict[str, str]]]) -> Checked:
         row["excursion"] = row["excursion"] or None
         if bad:
             out.problems.extend(Problem(line, msg) for msg in bad)
-        else:
-            out.rows.append((line, row))
+            continue
+        if cities is not None and row["city"]:
+            # The event file names the delegations: the city becomes the one it means.
+            delegation, known = cities.delegation(row["city"])
+            if not known:
+                out.warnings.append(Problem(line, _(
+                    "city %(value)s is none of the event's delegations: counted under "
+                    "%(other)s", value=repr(row["city"]), other=delegation)))
+            row["city"] = delegation
+        out.rows.append((line, row))
     return out
 
 

@@ -20,6 +20,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlite_utils import Database
@@ -31,6 +32,9 @@ from checkin.core.offload import run_blocking, run_in_process, with_database
 from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants, import_file
 from checkin.participants.records import SHOWN_PROBLEMS, get_participant, search
+from checkin.participants.workbook import MAX_COLUMNS
+from checkin.scans.people import in_language
+from checkin.security.logs import one_line
 from checkin.security.permissions import organiser_required
 
 PER_PAGE = 100
@@ -87,8 +91,9 @@ def index() -> Any:
     except ValueError:
         page = 1
     active = {k: v for k, v in filters.items() if v}
+    shown = in_language(db, people[(page - 1) * PER_PAGE:page * PER_PAGE], str(get_locale()))
     return render_template(
-        "participants/index.html", people=people[(page - 1) * PER_PAGE:page * PER_PAGE],
+        "participants/index.html", people=shown,
         total=len(people), all_count=db["participants"].count, page=page, pages=pages,
         filters=filters, active=active, choices=_choices(db), labels=labels())
 
@@ -102,6 +107,7 @@ def detail(participant_id: int) -> Any:
     person = get_participant(db, participant_id)
     if person is None:
         abort(404)
+    in_language(db, [person], str(get_locale()))
     earlier = db.execute("SELECT count(*) FROM codes WHERE participant_id = ? "
                          "AND revoked_at IS NOT NULL", [participant_id]).fetchone()[0]
     # qr_svg builds the SVG from the code alone (our own alphabet), so it is safe markup.
@@ -249,14 +255,32 @@ def _upload_page(status: int = 200, **context: Any) -> Any:
                            shown=SHOWN_PROBLEMS, **context), status
 
 
+def log_refusal(status: int, filename: str, size: int | None, reason: str) -> None:
+    """Write the one line the server's log gets for a refused upload: what, and why."""
+    what = [one_line(repr(filename))] if filename else []
+    if size is not None:
+        what.append(f"{size} bytes")
+    why = one_line(reason)
+    current_app.logger.warning("upload refused (%d): %s", status,
+                               f"{', '.join(what)}: {why}" if what else why)
+
+
+def _unreadable(exc: CSVFileError, filename: str, size: int, **context: Any) -> Any:
+    """Answer a file that cannot be read as a participants list: the upload page saying why
+    (415 for a format we do not read, else 422), and one line in the server's log."""
+    log_refusal(exc.status, filename, size, exc.in_english())
+    return _upload_page(exc.status, filename=filename, error=_(
+        "This file cannot be read as a participants list: %(reason)s", reason=str(exc)),
+        **context)
+
+
 def _show_plan(filename: str, token: str, data: bytes, sheet: str | None,
                chosen: dict[str, str]) -> Any:
     """Check a kept upload with the chosen sheet and columns and show what importing does."""
     try:
         plan = uploads.plan_import(get_db(), data, sheet, chosen)
     except CSVFileError as exc:
-        return _upload_page(422, filename=filename, token=token, error=_(
-            "This file cannot be read as a participants list: %(reason)s", reason=str(exc)))
+        return _unreadable(exc, filename, len(data), token=token)
     return _upload_page(422 if plan["problems"] else 200, filename=filename, plan=plan,
                         token=token)
 
@@ -277,8 +301,7 @@ def upload() -> Any:
         plan = run_blocking(with_database, current_app.config["DATABASE"],
                             uploads.plan_import, data)
     except CSVFileError as exc:
-        return _upload_page(422, filename=filename, error=_(
-            "This file cannot be read as a participants list: %(reason)s", reason=str(exc)))
+        return _unreadable(exc, filename, len(data))
     # Kept even with problems: assigning a column differently may be all it needs.
     token = uploads.keep_upload(upload_folder(), data)
     pending = _pending()
@@ -313,8 +336,8 @@ def upload_columns() -> Any:
         return redirect(url_for("participants.upload"))
     allowed = set(field_labels())
     chosen: dict[str, str] = {}
-    columns = request.form.getlist("column")[:200]
-    targets = request.form.getlist("field")[:200]
+    columns = request.form.getlist("column")[:MAX_COLUMNS]
+    targets = request.form.getlist("field")[:MAX_COLUMNS]
     for column, target in zip(columns, targets, strict=False):
         if target in allowed and column.strip():
             chosen[column[:200]] = target
@@ -338,8 +361,7 @@ def upload_confirm() -> Any:
                               sheet=sheet, overrides=chosen)
     except CSVFileError as exc:
         _forget(token)
-        return _upload_page(422, filename=filename, error=_(
-            "This file cannot be read as a participants list: %(reason)s", reason=str(exc)))
+        return _unreadable(exc, filename, len(data))
     if result["problems"]:
         # The event changed between preview and import; nothing was imported.
         plan = run_blocking(with_database, current_app.config["DATABASE"],
@@ -369,6 +391,8 @@ def too_large(_error: Exception) -> Any:
         return redirect(url_for("auth.login"))
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
     size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{max(1, limit // 2**10)} KB"
+    # The body was not read, so its file name is unknown; its declared length is known.
+    log_refusal(413, "", request.content_length, f"over the limit of {size}")
     return _upload_page(413, error=_("The file is too large (the limit is %(size)s).",
                                      size=size))
 

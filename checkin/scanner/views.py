@@ -70,6 +70,8 @@ def strings() -> dict[str, str]:
                                 "search."),
         "camera_insecure": _("The camera needs a secure (https) connection."),
         "search_offline": _("Name search needs a connection."),
+        "search_offline_name": _("Offline, only the full last name finds someone."),
+        "search_offline_found": _("Found offline by the full last name."),
         "search_none": _("Nobody found."),
         "search_short": _("Type at least 2 letters."),
         "searching": _("Searching…"),

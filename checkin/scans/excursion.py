@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from checkin.core.places import place_state
 from checkin.scans.day import assignments, day_assignments, excursion_members, excursion_statuses
 from checkin.scans.log import at_buses, checkpoint_of_excursion, latest_scans_at
 from checkin.scans.sql import rows
@@ -62,7 +63,13 @@ def excursion_state(db: Database, excursion_id: str,
         "not_on_list": sum(r["status"] == "not_on_list" for r in roster),
         "walk_ons": sum(r["walk_on"] for r in roster),
     }
-    return {"excursion": excursion, "roster": roster, "counts": counts}
+    return {"excursion": excursion, "roster": roster, "counts": counts,
+            "seats": seats(len(roster), excursion["capacity"])}
+
+
+def seats(people: int, capacity: int | None) -> dict[str, Any]:
+    """Return how full a bus is: everyone expected or aboard against its seats (places.py)."""
+    return {"people": people, "capacity": capacity, "state": place_state(people, capacity)}
 
 
 def all_excursion_states(db: Database) -> list[dict[str, Any]]:

@@ -2,13 +2,15 @@
 
 Every page, list, export and mail that shows people reads them here, so that "a person's
 excursion" means the same everywhere: the one they are on today (the day's latest walk-on,
-else the plan; docs/counting.md). Columns:
+else the plan; docs/counting.md). The titles are the event's plain texts (what exports keep);
+a reader asks in_language() for them in its reader's language. Columns:
 
 - the participant's own: id, title, first_name, last_name, organisation, organisation_type,
   city, email, language, role, code, working_group, created_at, updated_at, erased_at,
   walk_in_at, walk_in_by; `planned_excursion` is the plan's excursion (only what edits or
   round-trips the plan reads it);
-- working group: working_group_title, working_group_area, working_group_room (its name);
+- working group: working_group_title, working_group_area, working_group_room (its name),
+  working_group_room_id;
 - excursion (assigned today): excursion (its id), excursion_title, excursion_place,
   excursion_departs_at;
 - presence, from the `location` projection: arrived (0/1: has an effective scan),
@@ -21,6 +23,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from checkin.core.texts import all_texts, localized
 from checkin.scans.day import ASSIGNED_EXCURSION
 from checkin.scans.sql import rows
 
@@ -31,7 +34,8 @@ PERSON_COLUMNS = (
     "p.email, p.language, p.role, p.code, p.working_group, p.created_at, p.updated_at, "
     "p.erased_at, p.walk_in_at, p.walk_in_by, p.excursion AS planned_excursion, "
     "w.title AS working_group_title, w.area AS working_group_area, "
-    "r.name AS working_group_room, x.id AS excursion, x.title AS excursion_title, "
+    "r.name AS working_group_room, w.room AS working_group_room_id, x.id AS excursion, "
+    "x.title AS excursion_title, "
     "x.departure_place AS excursion_place, x.departs_at AS excursion_departs_at, "
     "l.participant_id IS NOT NULL AS arrived, l.checkpoint AS location_checkpoint, "
     "l.direction AS location_direction")
@@ -57,6 +61,28 @@ def people(db: Database, where: str = "", params: list[Any] | None = None,
     in `params`); limit -1 means all.
     """
     return rows(db, _where(where) + f" ORDER BY {order} LIMIT ?", [*(params or []), limit])
+
+
+# The view's titles that the event file may give in several languages: (column, kind in
+# checkin.core.texts, the column holding the item's id).
+TRANSLATED = (("working_group_title", "working_group", "working_group"),
+              ("working_group_room", "room", "working_group_room_id"),
+              ("excursion_title", "excursion", "excursion"),
+              ("excursion_place", "departure_place", "excursion"))
+
+
+def in_language(db: Database, found: list[dict[str, Any]],
+                lang: str | None = None) -> list[dict[str, Any]]:
+    """Give the rows' titles (in place) in `lang`, or each person's own language when None."""
+    texts = all_texts(db)
+    if not texts:
+        return found
+    for row in found:
+        reader = lang if lang is not None else row.get("language")
+        for column, kind, ident in TRANSLATED:
+            if column in row:
+                row[column] = localized(texts, kind, row.get(ident), reader, row[column])
+    return found
 
 
 def people_count(db: Database, where: str = "", params: list[Any] | None = None) -> int:

@@ -4,6 +4,13 @@ The roster holds one entry per issued code (revoked ones too), keyed by
 hex(sha256("checkin-id:" + CODE)) and encrypted with AES-256-GCM under the key
 sha256("checkin-key:" + CODE): only someone holding the badge can read its entry, so a lost
 tablet does not reveal the participant list.
+
+The name index (for a name search without the network) holds one entry per normalised last
+name, keyed and encrypted by a slow hash of that name: PBKDF2-HMAC-SHA256 with the event's
+salt and NAME_ITERATIONS rounds gives a secret, sha256("checkin-name-id:" + secret) is the
+entry's key and sha256("checkin-name-key:" + secret) its AES-256-GCM key. The tablet finds
+the people whose full last name the volunteer types, and cannot list anyone: every guess
+costs the slow hash (docs/security.md says what that buys and what it does not).
 """
 
 from __future__ import annotations
@@ -12,13 +19,16 @@ import base64
 import hashlib
 import json
 import os
+import secrets
+import unicodedata
 from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlite_utils import Database
 
-from checkin.core.db import now_iso
+from checkin.core.db import get_meta, now_iso, set_meta, writing
+from checkin.core.offload import run_blocking
 from checkin.scans.access import Actor, roster_excursion
 from checkin.scans.day import ASSIGNED_EXCURSION
 from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS, search_people
@@ -28,6 +38,14 @@ from checkin.security.policy import excursion_returned
 
 MAX_RESULTS = 20
 MIN_QUERY = 2
+# PBKDF2 rounds per guessed name: about 0.05 s on a laptop or tablet per name (the server
+# pays it once per last name and process, the tablet once per search).
+NAME_ITERATIONS = 100_000
+NAME_SALT = "name_salt"
+# Each entry's plain text is padded to a multiple of this, so its length tells little.
+NAME_PAD = 1024
+# Secrets already derived in this process, by (salt, iterations, normalised name).
+_name_secrets: dict[tuple[bytes, int, str], bytes] = {}
 
 
 def entry_key(code: str) -> str:
@@ -49,6 +67,83 @@ def encrypt_entry(code: str, payload: dict[str, Any]) -> dict[str, str]:
             "d": base64.b64encode(data).decode("ascii")}
 
 
+def normalise_last_name(text: str) -> str:
+    """Return a last name as the offline search keys it: lower case, no accents, letters only.
+
+    The scanner's JavaScript (scanner-store.js, normaliseName) applies the same rule, so
+    "Kröger", "KROGER" and "van der Veen" / "Van der veen" meet.
+    """
+    folded = unicodedata.normalize("NFKD", text or "").lower().replace("ß", "ss")
+    return "".join(ch for ch in folded if ch.isalnum() and not unicodedata.combining(ch))
+
+
+def name_salt(db: Database) -> bytes:
+    """Return the event's salt for the name index (made once; a slow hash per event)."""
+    found = get_meta(db, NAME_SALT)
+    if found is None:
+        with writing(db):
+            found = get_meta(db, NAME_SALT)
+            if found is None:
+                found = secrets.token_hex(16)
+                set_meta(db, NAME_SALT, found)
+    return bytes.fromhex(found)
+
+
+def name_secret(salt: bytes, name: str, iterations: int = NAME_ITERATIONS) -> bytes:
+    """Return the slow hash of a normalised last name (cached for this process)."""
+    cached = _name_secrets.get((salt, iterations, name))
+    if cached is None:
+        cached = _name_secrets[(salt, iterations, name)] = hashlib.pbkdf2_hmac(
+            "sha256", name.encode("utf-8"), salt, iterations)
+    return cached
+
+
+def name_entry_key(secret: bytes) -> str:
+    """Return the name index's key of an entry from its name's slow hash."""
+    return hashlib.sha256(b"checkin-name-id:" + secret).hexdigest()
+
+
+def name_cipher_key(secret: bytes) -> bytes:
+    """Return the AES-256 key of a name index entry from its name's slow hash."""
+    return hashlib.sha256(b"checkin-name-key:" + secret).digest()
+
+
+def _hit(row: dict[str, Any]) -> dict[str, Any]:
+    """Return what a name search shows of a person (online or offline): no e-mail, no code."""
+    return {"id": row["id"], "name": f"{row['first_name']} {row['last_name']}",
+            "organisation": row["organisation"], "city": row["city"],
+            # Ids too: the page shows the titles in its own language (its event names).
+            "working_group": row["working_group"],
+            "working_group_title": row["working_group_title"],
+            "excursion": row["excursion"], "excursion_title": row["excursion_title"]}
+
+
+def name_index(db: Database) -> dict[str, Any]:
+    """Return the offline name index: the salt, the rounds and one sealed entry per last name."""
+    salt = name_salt(db)
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for row in rows(db, f"SELECT {PERSON_COLUMNS} FROM participants p "  # noqa: S608
+                        f"{PERSON_JOINS} WHERE p.erased_at IS NULL ORDER BY p.id"):
+        name = normalise_last_name(row["last_name"])
+        if name:
+            by_name.setdefault(name, []).append(_hit(row))
+    # The slow hashes run off the event loop (once per name and process).
+    derived = run_blocking(lambda: {n: name_secret(salt, n) for n in by_name})
+    entries = []
+    for name, found in by_name.items():
+        secret = derived[name]
+        plain = json.dumps({"people": found}, ensure_ascii=False,
+                           separators=(",", ":")).encode("utf-8")
+        plain += b" " * (-len(plain) % NAME_PAD)  # JSON ignores trailing blanks
+        iv = os.urandom(12)
+        entries.append({"k": name_entry_key(secret), "iv": base64.b64encode(iv).decode("ascii"),
+                        "d": base64.b64encode(AESGCM(name_cipher_key(secret)).encrypt(
+                            iv, plain, None)).decode("ascii")})
+    entries.sort(key=lambda e: e["k"])  # the order of the keys says nothing about the names
+    return {"salt": base64.b64encode(salt).decode("ascii"), "iterations": NAME_ITERATIONS,
+            "entries": entries}
+
+
 def roster(db: Database, actor: Actor, now: datetime | None = None) -> dict[str, Any]:
     """Return the offline roster the actor may hold (a guide: its excursion's people only)."""
     excursion = roster_excursion(db, actor)
@@ -68,7 +163,11 @@ def roster(db: Database, actor: Actor, now: datetime | None = None) -> dict[str,
         code, revoked = row.pop("badge_code"), row.pop("revoked_at")
         entries.append(encrypt_entry(code, {"status": "revoked" if revoked else "valid",
                                             "participant": person_public(row)}))
-    return {"generated_at": now_iso(now), "entries": entries}
+    answer: dict[str, Any] = {"generated_at": now_iso(now), "entries": entries}
+    if excursion is None:
+        # A door's name search offline; a guide's phone holds its group's names already.
+        answer["names"] = name_index(db)
+    return answer
 
 
 def find_people(db: Database, actor: Actor, q: str) -> list[dict[str, Any]]:
@@ -81,7 +180,4 @@ def find_people(db: Database, actor: Actor, q: str) -> list[dict[str, Any]]:
         raise ValueError(f"Type at least {MIN_QUERY} characters.")
     excursion = roster_excursion(db, actor)
     rows = search_people(db, q, excursion=excursion or "", limit=MAX_RESULTS)
-    return [{"id": r["id"], "name": f"{r['first_name']} {r['last_name']}",
-             "organisation": r["organisation"], "city": r["city"],
-             "working_group_title": r["working_group_title"],
-             "excursion_title": r["excursion_title"]} for r in rows]
+    return [_hit(r) for r in rows]

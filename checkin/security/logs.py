@@ -1,4 +1,5 @@
-"""The access log without secrets: one-time pairing and setup codes and name searches redacted."""
+"""The log without secrets or forged lines: one-time pairing and setup codes and name searches
+redacted, untrusted text kept on one line."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ REDACTED = "[redacted]"
 # page a sign-in returns to, which may hold either (URL-encoded).
 _PATH_SECRET = re.compile(r"(/(?:pair|setup)/)[^/?#\s\"]+")
 _QUERY = re.compile(r"((?:^|[?&])(?:q|next)=)[^&#\s\"]*")
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Return `text` fit for one log line: line breaks and other control characters escaped
+    (a file's name must not forge a line of its own), cut at `limit` characters."""
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def redact(text: str) -> str:

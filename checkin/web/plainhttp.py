@@ -1,18 +1,29 @@
 """Plain http:// on the HTTPS port: answer with a redirect to https:// instead of the empty
-reply a TLS server gives a browser that forgot the "s" (or a page saying what to do)."""
+reply a TLS server gives a browser that forgot the "s" (or a page saying what to do); and a
+failed TLS handshake (a device that does not trust the certificate yet) logged as one line per
+address per minute instead of a traceback per connection."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import socket
 import ssl
+import threading
+import time
 from typing import Any
 
 # A TLS connection starts with a handshake record (content type 22); anything else that
 # arrives first is something else, in practice a plain HTTP request.
 TLS_HANDSHAKE = 0x16
 SNIFF_SECONDS = 5
+# A browser that does not trust the certificate retries every few seconds, and a phone on
+# the Wi-Fi does so all day: one line per address per minute says it all.
+HANDSHAKE_LOG_EVERY = 60.0
+# Addresses remembered for that; the oldest are forgotten beyond this (a flood of strangers
+# must not grow the table without end).
+HANDSHAKE_ADDRESSES = 4096
 HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 
@@ -51,11 +62,58 @@ class Redirected(ssl.SSLError):
     """A plain HTTP connection that was answered with a redirect and ended (not a fault)."""
 
 
+class HandshakeFailed(ssl.SSLError):
+    """A TLS handshake that failed and was logged in one line (not a fault of the server)."""
+
+
+class HandshakeLog:
+    """Say once per address per minute that TLS handshakes from it fail, and how often."""
+
+    def __init__(self, every: float = HANDSHAKE_LOG_EVERY, log: logging.Logger | None = None):
+        self.every = every
+        self.log = log or logging.getLogger("gunicorn.error")
+        self._lock = threading.Lock()
+        # address -> (when its last line was written, failures not told since)
+        self._seen: dict[str, tuple[float, int]] = {}
+
+    def failed(self, address: str, reason: str) -> bool:
+        """Note a failed handshake from `address`; log a line if none was for a minute."""
+        now = time.monotonic()
+        with self._lock:
+            last, quiet = self._seen.get(address, (None, 0))
+            if last is not None and now - last < self.every:
+                self._seen[address] = (last, quiet + 1)
+                return False
+            self._seen.pop(address, None)
+            self._seen[address] = (now, 0)
+            while len(self._seen) > HANDSHAKE_ADDRESSES:
+                self._seen.pop(next(iter(self._seen)))
+        more = f" ({quiet} more since the last line)" if quiet else ""
+        self.log.warning("TLS handshake from %s failed: %s%s. A device that does not trust "
+                         "the certificate yet: install the CA from /ca.crt (at most one line "
+                         "per address per minute).", address, reason, more)
+        return True
+
+
+def _peer(sock: socket.socket) -> str:
+    """The connection's remote address, without the port."""
+    try:
+        return str(sock.getpeername()[0])
+    except (OSError, IndexError):
+        return "?"
+
+
+def _reason(exc: BaseException) -> str:
+    """A short reason for a failed handshake: OpenSSL's, else the exception's name."""
+    return str(getattr(exc, "reason", None) or type(exc).__name__)
+
+
 class SniffingContext:
     """An SSLContext stand-in whose wrap_socket answers plain HTTP before TLS starts."""
 
-    def __init__(self, context: ssl.SSLContext):
+    def __init__(self, context: ssl.SSLContext, handshakes: HandshakeLog | None = None):
         self._context = context
+        self._handshakes = handshakes or HandshakeLog()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._context, name)
@@ -74,7 +132,15 @@ class SniffingContext:
             # Ends the connection; gevent's server prints no traceback for it (see below).
             raise Redirected(ssl.SSL_ERROR_EOF, "plain HTTP on the HTTPS port: redirected")
         sock.settimeout(timeout)
-        return self._context.wrap_socket(sock, **kwargs)
+        address = _peer(sock)
+        try:
+            return self._context.wrap_socket(sock, **kwargs)
+        except (ssl.SSLError, ConnectionError) as exc:
+            # Logged here in one line, then ended quietly (HandshakeFailed is no error to
+            # gevent's hub, which would print a traceback for each connection).
+            self._handshakes.failed(address, _reason(exc))
+            raise HandshakeFailed(ssl.SSL_ERROR_SSL, f"TLS handshake failed: {_reason(exc)}"
+                                  ) from exc
 
 
 def ssl_context_hook(_config: Any, default_ssl_context_factory: Any) -> SniffingContext:
@@ -85,6 +151,7 @@ def ssl_context_hook(_config: Any, default_ssl_context_factory: Any) -> Sniffing
     with contextlib.suppress(ImportError):
         from gevent.hub import Hub
 
-        if Redirected not in Hub.NOT_ERROR:
-            Hub.NOT_ERROR = (*Hub.NOT_ERROR, Redirected)
+        for quiet in (Redirected, HandshakeFailed):
+            if quiet not in Hub.NOT_ERROR:
+                Hub.NOT_ERROR = (*Hub.NOT_ERROR, quiet)
     return SniffingContext(default_ssl_context_factory())

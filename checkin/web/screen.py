@@ -64,7 +64,10 @@ def event_names() -> dict[str, Any]:
                             "departure_place": localized(texts, "departure_place", x["id"],
                                                          lang, x["departure_place"])}
                   for x in db.query("SELECT id, title, departure_place FROM excursions")}
-    return {"checkpoints": checkpoint_names(db, lang), "excursions": excursions}
+    groups = {w["id"]: {"title": localized(texts, "working_group", w["id"], lang, w["title"])}
+              for w in db.query("SELECT id, title FROM working_groups")}
+    return {"checkpoints": checkpoint_names(db, lang), "excursions": excursions,
+            "working_groups": groups}
 
 
 def _error_page(exc: HTTPException) -> Any:

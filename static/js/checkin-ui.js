@@ -46,7 +46,20 @@
       if (heading) heading.focus();
       notify();
     }
+    showUnsent();
   }
+
+  /** Say on the removed screen how many scans the server refused (kept by checkin-wipe.js). */
+  function showUnsent() {
+    const line = document.getElementById("removed-unsent");
+    const n = window.CheckinWipe ? window.CheckinWipe.refusedScans() : 0;
+    if (!line || !n) return;
+    // German, Dutch and English share one plural rule: one, and everything else.
+    line.textContent = (n === 1 ? line.dataset.one : line.dataset.other).replace("{n}", String(n));
+    line.dataset.count = String(n);
+    line.hidden = false;
+  }
+  window.addEventListener("checkin:wiped", () => { if (state.removed) showUnsent(); });
 
   function isRemoved() { return state.removed; }
 
@@ -196,6 +209,11 @@
     const x = (eventNames().excursions || {})[id];
     return (x && x[field]) || fallback;
   }
+  /** A working group's title in this page's language (the scan API's ids resolve here). */
+  function workingGroupText(id, fallback) {
+    const w = (eventNames().working_groups || {})[id];
+    return (w && w.title) || fallback;
+  }
 
   /**
    * Open a /live socket that shows at its handshake which paired device it is: the SHA-256 of
@@ -218,6 +236,6 @@
     return socket;
   }
 
-  window.CheckinUI = {checkpointName, excursionText, loadNames, icon, watch, fresh, onChange, banner, showRemoved, isRemoved,
+  window.CheckinUI = {checkpointName, excursionText, workingGroupText, loadNames, icon, watch, fresh, onChange, banner, showRemoved, isRemoved,
                       liveSocket, isOnline: () => state.online};
 })();

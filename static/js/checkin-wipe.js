@@ -2,6 +2,9 @@
    device's token it answers with `X-Checkin-Wipe: storage`, and this script deletes the
    device token and its copies in localStorage, every IndexedDB store (the scan queue, the
    encrypted roster, a guide's cached list) and the service worker's caches.
+   The scans still queued are counted first and the count stays in the tombstone: the server
+   refuses them (a stolen tablet must not inject scans), so the removed screen tells the
+   volunteer how many people to scan again on another device.
    Load it before the page's other scripts: it watches every fetch. Exposes window.CheckinWipe. */
 (function () {
   "use strict";
@@ -44,16 +47,72 @@
     });
   }
 
-  async function wipe() {
+  /** How many scans wait in the scanner's queue (0 where there is none). */
+  function unsentScans() {
+    return new Promise((resolve) => {
+      let request;
+      try {
+        request = indexedDB.open("checkin-scanner");
+      } catch (e) {
+        resolve(0);
+        return;
+      }
+      request.onupgradeneeded = () => request.transaction.abort();
+      request.onerror = () => resolve(0);
+      request.onsuccess = () => {
+        const db = request.result;
+        if (!db.objectStoreNames.contains("queue")) {
+          db.close();
+          resolve(0);
+          return;
+        }
+        const all = db.transaction(["queue"], "readonly").objectStore("queue").getAll();
+        all.onsuccess = () => {
+          db.close();
+          resolve(all.result.filter((i) => i.kind === "scan").length);
+        };
+        all.onerror = () => {
+          db.close();
+          resolve(0);
+        };
+      };
+    });
+  }
+
+  function tombstone() {
     try {
+      const dev = JSON.parse(localStorage.getItem(DEVICE_KEY) || "null");
+      return dev && dev.removed ? dev : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function bury(unsent) {
+    // A tombstone without token or name, so the page can still say "this device was
+    // removed" rather than "never paired", and how many scans were refused; pairing again
+    // replaces it.
+    localStorage.setItem(DEVICE_KEY, JSON.stringify(unsent ? {removed: true, unsent}
+                                                           : {removed: true}));
+  }
+
+  async function wipeOnce() {
+    // Refusals answered one after the other each wipe: the count of the first stays.
+    const before = tombstone();
+    let total = before && before.unsent ? before.unsent : 0;
+    try {
+      // At once, before anything is awaited: no answer may read the token after this.
       for (const key of Object.keys(localStorage)) {
         if (key.startsWith("checkin.")) localStorage.removeItem(key);
       }
-      // A tombstone without token or name, so the page can still say "this device was
-      // removed" rather than "never paired"; pairing again replaces it.
-      localStorage.setItem(DEVICE_KEY, JSON.stringify({removed: true}));
+      bury(total);
       sessionStorage.clear();
     } catch (e) { /* storage blocked: nothing stored either */ }
+    const unsent = await unsentScans();
+    if (unsent) {
+      total += unsent;
+      try { bury(total); } catch (e) { /* storage blocked */ }
+    }
     await Promise.all(DATABASES.map(clearDatabase));
     try {
       if (window.caches) {
@@ -66,6 +125,20 @@
       }
     } catch (e) { /* not available here */ }
     document.documentElement.dataset.wiped = "yes";
+    window.dispatchEvent(new CustomEvent("checkin:wiped", {detail: {unsent: total}}));
+  }
+
+  let wiping = null;
+  /** Wipe the device; refusals that arrive together share one wipe (one count). */
+  function wipe() {
+    if (!wiping) wiping = wipeOnce().finally(() => { wiping = null; });
+    return wiping;
+  }
+
+  /** The scans this device made that the server refused when it was removed. */
+  function refusedScans() {
+    const dead = tombstone();
+    return dead && dead.unsent ? dead.unsent : 0;
   }
 
   function refused(res) {
@@ -94,5 +167,5 @@
 
   check();
   setInterval(check, CHECK_MS);
-  window.CheckinWipe = {wipe, check};
+  window.CheckinWipe = {wipe, check, refusedScans};
 })();

@@ -187,10 +187,12 @@
     const parts = [fill(S.counts, c), fill(S.missing_count, {n: c.missing})];
     if (c.walk_ons) parts.push(fill(S.walk_ons_count, {n: c.walk_ons}));
     if (c.not_on_list) parts.push(fill(S.not_on_list_count, {n: c.not_on_list}));
-    if (ex.capacity !== null && ex.capacity !== undefined && c.confirmed > ex.capacity) {
-      parts.push(fill(S.capacity, {n: ex.capacity}));
-    }
     $("counts").textContent = parts.join(" · ");
+    // More people than seats, as the server judges it (checkin/core/places.py): in words.
+    const seats = ui.server.seats;
+    const over = Boolean(seats && seats.state === "over" && ex.status !== "returned");
+    $("seats-warning").hidden = !over;
+    $("seats-text").textContent = over ? fill(S.over_seats, seats) : "";
     $("depart").hidden = ex.status !== "boarding";
     $("return").hidden = ex.status !== "departed";
 
@@ -447,7 +449,8 @@
     } else if (r.reason === "not_assigned" && p) {
       ui.pendingAdd = {code, participant: p.id, name: p.name, organisation: p.organisation,
                        city: p.city};
-      say(p.excursion_title ? fill(S.other_excursion, {name: p.name, title: p.excursion_title})
+      say(p.excursion ? fill(S.other_excursion, {name: p.name, title: window.CheckinUI.excursionText(
+        p.excursion, "title", p.excursion_title || p.excursion)})
         : fill(S.no_excursion, {name: p.name}), "warning");
       setActions(true, false);
     } else if (r.reason === "already_in" && p) {

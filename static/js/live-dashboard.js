@@ -307,7 +307,56 @@
       setConnection("lost", S.reconnecting);
     }
   });
+  // ------------------------------------------------------------------ departure board
+  function at(iso) { return iso ? clockFormat.format(new Date(iso)) : ""; }
+
+  /** One excursion's status in words: boarding, departed at, returned at. */
+  function busStatus(x) {
+    if (x.status === "departed") return fmt(S.bus_departed, {time: at(x.departed_at)});
+    if (x.status === "returned") return fmt(S.bus_returned, {time: at(x.returned_at)});
+    return S.bus_boarding;
+  }
+
+  /** Seats in words; more people than seats (the server's rule) says so with an icon. */
+  function busSeats(x) {
+    const seats = x.seats || {state: "none"};
+    const cell = make("td", "bus-seats");
+    if (seats.state === "none") { cell.textContent = "–"; return cell; }
+    cell.append(fmt(S.bus_seats, {people: number(seats.people), capacity: number(seats.capacity)}));
+    if (seats.state === "over" && x.status !== "returned") {
+      const warn = make("strong", "bus-over");
+      const short = seats.people - seats.capacity;
+      warn.append(make("span", "place-icon"), " ",
+                  short === 1 ? S.bus_over_one : fmt(S.bus_over, {n: number(short)}));
+      warn.firstChild.append(window.CheckinUI.icon("over"));
+      cell.append(" ", warn);
+    }
+    return cell;
+  }
+
+  function renderDepartures(board) {
+    const section = el("departures");
+    const body = el("departure-rows");
+    section.hidden = !board.length;
+    body.replaceChildren(...board.map((x) => {
+      const row = make("tr", "bus");
+      row.dataset.excursion = x.id;
+      row.dataset.status = x.status;
+      const name = make("th", "bus-name", window.CheckinUI.excursionText(x.id, "title", x.title));
+      name.scope = "row";
+      const c = x.counts;
+      row.append(name, make("td", "bus-time", at(x.departs_at)),
+                 make("td", "bus-status", busStatus(x)),
+                 make("td", "bus-confirmed", fmt(S.bus_confirmed, {confirmed: number(c.confirmed),
+                                                                  expected: number(c.expected)})),
+                 make("td", "bus-missing", x.status === "returned" ? "–" : number(c.missing)),
+                 busSeats(x));
+      return row;
+    }));
+  }
+
   socket.on("hello", (hello) => { if (hello.event) el("dash-event").textContent = hello.event; });
+  socket.on("departures", renderDepartures);
   socket.on("headcounts", renderHeadcounts);
   socket.on("arrivals", renderArrivals);
 })();

@@ -53,8 +53,9 @@
     const who = s.participant
       ? link(config.person_url.replace(/0$/, String(s.participant)), s.participant_name)
       : link(config.scan_url.replace(/_$/, encodeURIComponent(s.id)), S.word_unknown);
-    let where = s.checkpoint_name;
-    if (s.moved_to) where += " → " + (s.moved_to_name || s.moved_to);
+    const names = config.checkpoints || {};
+    let where = names[s.checkpoint] || s.checkpoint_name;
+    if (s.moved_to) where += " → " + (names[s.moved_to] || s.moved_to_name || s.moved_to);
     where += " (" + (S["word_" + s.direction] || s.direction) + ")";
     const result = document.createElement("span");
     result.className = "result-" + s.status;

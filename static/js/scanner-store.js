@@ -76,6 +76,9 @@
   function noteClock(header, sentAt, answeredAt) {
     const server = header ? Date.parse(header) : NaN;
     if (isNaN(server) || answeredAt - sentAt > CLOCK_TRIP_MS) return;
+    // A removed device keeps nothing but its tombstone (the refusal that wiped it has a time).
+    const dev = device();
+    if (dev && dev.removed) return;
     clockOffset = server - (sentAt + answeredAt) / 2;
     writeJSON(CLOCK_KEY, {offset: clockOffset});
   }
@@ -189,13 +192,63 @@
   async function refreshRoster() {
     const res = await api("GET", "/api/v1/roster", undefined, 20000);
     if (res.status !== 200 || !res.data || !Array.isArray(res.data.entries)) return false;
+    const names = res.data.names;
+    const index = names && Array.isArray(names.entries) && names.salt && names.iterations > 0;
     await transact(["roster", "meta"], "readwrite", (roster, meta) => {
       roster.clear();
       for (const e of res.data.entries) roster.put({k: e.k, iv: e.iv, d: e.d});
+      // The name index shares the store under its own prefix (its keys are other hashes).
+      if (index) for (const e of names.entries) roster.put({k: NAME_PREFIX + e.k, iv: e.iv, d: e.d});
       meta.put({key: "roster_at", value: res.data.generated_at || new Date().toISOString()});
       meta.put({key: "roster_size", value: res.data.entries.length});
+      if (index) meta.put({key: "names", value: {salt: names.salt, iterations: names.iterations}});
+      else meta.delete("names");
     });
     return true;
+  }
+
+  const NAME_PREFIX = "n:";
+
+  /** A last name as the offline search keys it, exactly like roster.normalise_last_name. */
+  function normaliseName(text) {
+    return String(text || "").normalize("NFKD").toLowerCase().replace(/ß/g, "ss")
+      .replace(/[^\p{L}\p{N}]/gu, "");
+  }
+
+  function joined(prefix, bytes) {
+    const head = encoder.encode(prefix);
+    const out = new Uint8Array(head.length + bytes.length);
+    out.set(head);
+    out.set(bytes, head.length);
+    return out;
+  }
+
+  /** The people whose full last name is `text`, from the encrypted name index (offline).
+      Resolves with a list (empty: nobody by that exact name), or null without an index.
+      Each try costs the slow hash: that is what keeps the index from being listed. */
+  async function lookupName(text) {
+    const index = await metaGet("names");
+    if (!index) return null;
+    const name = normaliseName(text);
+    if (name.length < 2) return [];
+    const base = await crypto.subtle.importKey("raw", encoder.encode(name), "PBKDF2", false,
+                                               ["deriveBits"]);
+    const secret = new Uint8Array(await crypto.subtle.deriveBits(
+      {name: "PBKDF2", hash: "SHA-256", salt: unbase64(index.salt), iterations: index.iterations},
+      base, 256));
+    const k = NAME_PREFIX + hex(new Uint8Array(
+      await crypto.subtle.digest("SHA-256", joined("checkin-name-id:", secret))));
+    const entry = await transact(["roster"], "readonly", (r) => req(r.get(k)));
+    if (!entry) return [];
+    try {
+      const raw = await crypto.subtle.digest("SHA-256", joined("checkin-name-key:", secret));
+      const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["decrypt"]);
+      const plain = await crypto.subtle.decrypt({name: "AES-GCM", iv: unbase64(entry.iv)}, key,
+                                                unbase64(entry.d));
+      return JSON.parse(new TextDecoder().decode(plain)).people || [];
+    } catch (e) {
+      return [];
+    }
   }
 
   /** What the offline roster says about a scanned text: {status, participant}. */
@@ -494,7 +547,7 @@
 
   window.CheckinStore = {
     api, NetworkError, device, setDevice, uuid, normalise, readJSON, writeJSON, now,
-    scan, undo, flush, refreshRoster, lookup, waitingCount, queued, on, state, isOffline,
+    scan, undo, flush, refreshRoster, lookup, lookupName, normaliseName, waitingCount, queued, on, state, isOffline,
     metaGet, droppedCount, droppedItems, saveRefused,
   };
 })();

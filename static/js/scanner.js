@@ -296,8 +296,10 @@
     const lines = [];
     const where = [p.organisation, p.city].filter(Boolean).join(" · ");
     if (where) lines.push(where);
-    if (p.working_group_title || p.working_group) lines.push(p.working_group_title || p.working_group);
-    if (p.excursion_title || p.excursion) lines.push(p.excursion_title || p.excursion);
+    // The API's titles are the plain texts; the ids give them in this page's language.
+    const UI = window.CheckinUI;
+    if (p.working_group) lines.push(UI.workingGroupText(p.working_group, p.working_group_title || p.working_group));
+    if (p.excursion) lines.push(UI.excursionText(p.excursion, "title", p.excursion_title || p.excursion));
     return lines;
   }
 
@@ -559,16 +561,33 @@
       return;
     }
     note.textContent = S.searching;
-    let res;
-    try {
-      res = await Store.api("GET", "/api/v1/participants?q=" + encodeURIComponent(q), undefined, 5000);
-    } catch (e) {
-      if (seq === searchSeq) note.textContent = S.search_offline;
+    let people = null;
+    if (!Store.isOffline()) {
+      try {
+        const res = await Store.api("GET", "/api/v1/participants?q=" + encodeURIComponent(q),
+                                    undefined, 5000);
+        people = (res.status === 200 && res.data && res.data.participants) || [];
+      } catch (e) { /* no server: the offline name index below */ }
+    }
+    if (people === null) {
+      // Without the server only a full last name opens its entry (scanner-store.js).
+      let offline = null;
+      try { offline = await Store.lookupName(q); } catch (e) { offline = null; }
+      if (seq !== searchSeq) return;
+      if (offline === null) {
+        note.textContent = S.search_offline;
+        return;
+      }
+      showPeople(offline, offline.length ? S.search_offline_found : S.search_offline_name);
       return;
     }
     if (seq !== searchSeq) return;
-    const people = (res.status === 200 && res.data && res.data.participants) || [];
-    note.textContent = people.length ? "" : S.search_none;
+    showPeople(people, people.length ? "" : S.search_none);
+  }
+
+  function showPeople(people, message) {
+    found.textContent = "";
+    note.textContent = message;
     for (const p of people) {
       const li = document.createElement("li");
       const b = document.createElement("button");
@@ -577,7 +596,8 @@
       const strong = document.createElement("strong");
       strong.textContent = p.name;
       const small = document.createElement("small");
-      small.textContent = [p.organisation, p.city, p.working_group_title].filter(Boolean).join(" · ");
+      small.textContent = [p.organisation, p.city, p.working_group
+        && window.CheckinUI.workingGroupText(p.working_group, p.working_group_title)].filter(Boolean).join(" · ");
       b.append(strong, small);
       b.addEventListener("click", () => {
         found.textContent = "";
