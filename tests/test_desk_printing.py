@@ -166,6 +166,7 @@ def test_a_refusing_printer_fails_the_job_with_its_reason(printing_server, cups,
     cups.output(f"checkin-badge-{retry.json()['job']['id']}").unlink()
 
 
+@pytest.mark.server
 def test_an_erased_person_gets_no_badge_printed(printing_server, db_path):
     from checkin.security.erase import erase_participant
 

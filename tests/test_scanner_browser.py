@@ -626,6 +626,7 @@ CUT_IN_BAR_JS = """() => Array.from(document.querySelectorAll('.scan-bar *'))
   .map(el => (el.id || el.className) + ': ' + el.textContent.trim().slice(0, 40))"""
 
 
+@pytest.mark.server
 @pytest.mark.browser
 def test_offline_header_in_german_is_not_clipped_on_a_tablet(live_server, browser, db_path):
     device = new_device(db_path, "Entrance tablet")
