@@ -177,3 +177,105 @@ def test_the_checker_finds_sql_over_the_log():
                             'from checkin.scans.corrections import MAX_NOTE\n'
                             'Q = "SELECT id FROM participants WHERE scans_seen = 1"\n'
                             'MESSAGE = "Nothing was deleted from scans."\n') == []
+
+
+# --------------------------------------------------------------------------- one clock
+# Every time is read, written and shown by checkin/core/clock.py (issue 18: there were 8
+# formatters and 6 parsers). These calls do it by hand; nothing outside the clock makes them.
+CLOCK = "checkin/core/clock.py"
+TIME_METHODS = {"strftime", "fromisoformat", "astimezone", "utcnow", "utcfromtimestamp"}
+TIME_FUNCTIONS = {"ZoneInfo", "format_date", "format_time", "format_datetime"}
+# datetime.now() and date.today(): the present comes from clock.now(), the one place a test
+# can freeze.
+PRESENT = {("datetime", "now"), ("date", "today")}
+# Modules outside the clock that may still make such a call, and why.
+CLOCK_EXCEPTIONS: dict[str, str] = {}
+# Pages and scripts: a time for people is written by CheckinUI.timeFormat (the event's zone).
+PAGE_TIME_CALLS = re.compile(r"strftime\(|toLocale(?:Time|Date)?String\(|Intl\.DateTimeFormat\(")
+PAGE_CLOCK = "static/js/checkin-ui.js"
+
+
+def _time_calls(source: str) -> list[str]:
+    """Return the hand-made time calls in a module's source, as 'line: name'."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            owner = func.value.id if isinstance(func.value, ast.Name) else None
+            if func.attr in TIME_METHODS | TIME_FUNCTIONS or (owner, func.attr) in PRESENT:
+                found.append(f"{node.lineno}: {func.attr}")
+        elif isinstance(func, ast.Name) and func.id in TIME_FUNCTIONS:
+            found.append(f"{node.lineno}: {func.id}")
+    return found
+
+
+def _clock_offenders() -> dict[str, list[str]]:
+    """Return every module outside the clock that formats or parses times itself."""
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        if name != CLOCK:
+            calls = _time_calls(path.read_text(encoding="utf-8"))
+            if calls:
+                out[name] = calls
+    return out
+
+
+def test_only_the_clock_reads_and_writes_times():
+    offenders = {k: v for k, v in _clock_offenders().items() if k not in CLOCK_EXCEPTIONS}
+    assert offenders == {}, "use checkin.core.clock instead: " + repr(offenders)
+
+
+def test_every_clock_exception_is_still_needed():
+    offenders = _clock_offenders()
+    assert [name for name in CLOCK_EXCEPTIONS if name not in offenders] == []
+
+
+def test_pages_write_times_only_through_the_page_clock():
+    files = [*sorted((ROOT / "templates").rglob("*.html")),
+             *sorted((ROOT / "static" / "js").glob("*.js"))]
+    offenders = [f"{path.relative_to(ROOT)}: {m.group(0)}" for path in files
+                 if path.relative_to(ROOT).as_posix() != PAGE_CLOCK
+                 for m in PAGE_TIME_CALLS.finditer(path.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_the_clock_checker_finds_hand_made_times():
+    source = ("from datetime import datetime\nfrom zoneinfo import ZoneInfo\n"
+              "a = datetime.now()\nb = datetime.fromisoformat(x).astimezone(ZoneInfo('UTC'))\n"
+              "c = b.strftime('%H:%M')\nd = clock.now()\n")
+    assert sorted(_time_calls(source)) == ["3: now", "4: ZoneInfo", "4: astimezone",
+                                           "4: fromisoformat", "5: strftime"]
+
+
+# --------------------------------------------------------------------------- dead code
+# What vulture reports but is used by name from outside the Python it reads, and why.
+USED_BY_NAME = {
+    r"m\d{3}[a-z]?_\w+": "schema migrations, run in order by checkin.core.schema.migrations",
+    r"\w+_command": "click commands, registered on the `checkin` group",
+    r"on_(connect|disconnect|catch_up|join)": "Socket.IO handlers, called by event name",
+    r"security_headers": "registered with @app.after_request",
+    r"log_request|load_config|get_cookie_secure": "overrides of the base class's hook",
+    r"status_code|max_content_length|permanent|freeze_panes|session_interface":
+        "attributes set for Werkzeug, Flask and openpyxl to read",
+    r"RedactingLogger": "gunicorn's logger_class, named as a string in web/server.py",
+    r"markdown_table": "docs/security.md's permission table; test_security_roles compares them",
+    r"add_participant": "one person by hand: tests build their fixtures with it",
+}
+
+
+def _dead_code() -> list[str]:
+    """Return what vulture finds unused in checkin/ and no USED_BY_NAME pattern explains."""
+    import vulture
+
+    finder = vulture.Vulture()
+    finder.scavenge([str(PACKAGE)])
+    return [f"{item.filename}:{item.first_lineno}: {item.name}"
+            for item in finder.get_unused_code(min_confidence=60)
+            if not any(re.fullmatch(p, item.name) for p in USED_BY_NAME)]
+
+
+def test_no_dead_code():
+    assert _dead_code() == []

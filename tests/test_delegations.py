@@ -74,8 +74,8 @@ def test_cli_import_maps_spellings_and_warns_of_an_unknown_city_by_line(db_path,
     assert result.exit_code == 0, result.output
     assert "5 new" in result.output
     warnings = [line for line in result.output.splitlines() if "warning" in line]
-    assert warnings == [f"{tmp_path / 'delegates.csv'}: warning: line 5: city 'Emden' is none "
-                        "of the event's delegations: counted under Other"]
+    assert warnings == [f"{tmp_path / 'delegates.csv'}: warning: line 5: City (delegation) "
+                        "'Emden' is none of the event's delegations: counted under Other"]
     assert _cities(db) == EXPECTED
     # The delegations' view counts them where they belong.
     cities = {r[0] for r in db.execute("SELECT DISTINCT city FROM participants")}
@@ -90,7 +90,7 @@ def test_the_upload_page_warns_by_line_and_imports(db_path, tmp_path, organiser,
                           data={"csrf_token": token, "file": (io.BytesIO(data), "d.csv")})
     text = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Zeile 5: Stadt &#39;Emden&#39; ist keine der Delegationen" in text
+    assert "Zeile 5: Stadt (Delegation) &#39;Emden&#39; ist keine der Delegationen" in text
     assert _cities(db) == {}  # nothing stored before "Import now"
     done = organiser.post("/participants/upload/confirm", data={
         "csrf_token": csrf_token(organiser, "/participants"), "token": pending_token(text)})

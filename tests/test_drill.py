@@ -314,7 +314,7 @@ def test_guide_page_resends_to_a_restored_server(live_server, browser, db_path: 
     before that; the phone sees the new instance and sends both again, each stored once."""
     import re
 
-    from checkin.continuity.backup import backup
+    from checkin.core.backup import backup
 
     db = connect(db_path)
     device = add_device(db, "Guide Forum", "guide", "excursion:forum")

@@ -27,6 +27,7 @@ from checkin.auth.accounts import add_organiser
 from checkin.cli import cli
 from checkin.continuity.backup import rolling_backup
 from checkin.continuity.status import continuity_status
+from checkin.core.backup import backup
 from checkin.core.codes import reissue
 from checkin.core.db import connect
 from checkin.demo import EVENT_TOML, create_demo
@@ -36,7 +37,6 @@ from checkin.excursions import record_event
 from checkin.participants.csvfile import import_file
 from checkin.participants.upload import keep_upload
 from checkin.scans import correct_scan, organiser_actor, record_scans
-from checkin.scans.reset import backup as reset_backup
 from checkin.security.erase import erase_participant
 from tests.conftest import ORGANISER, LiveServer, free_port
 from tests.cups import why_no_cups
@@ -237,7 +237,7 @@ def test_purge_leaves_no_personal_byte_under_the_event_folder(event: Path, tmp_p
         made = rolling_backup(event)
         db = connect(event)
         try:
-            reset_backup(db, folder / "event.before-reset-20191112T200000Z.db")
+            backup(db, folder / "event.before-reset-20191112T200000Z.db")
         finally:
             db.conn.close()
         restored = CliRunner().invoke(cli, ["restore", "--from", str(made), "--db", str(event),

@@ -9,7 +9,8 @@ from checkin.core.paths import TRANSLATIONS
 from tests.conftest import ROOT
 
 METHOD_MAP = [("checkin/**.py", "python"), ("templates/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
+            "N_": None}
 
 
 def source_messages() -> set[str]:

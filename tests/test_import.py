@@ -74,11 +74,12 @@ def test_every_row_problem_is_reported_with_its_line_and_nothing_changes(db):
     ]
     result = import_file(db, csv_bytes(rows))
     text = "\n".join(result["problems"])
-    for needle in ("line 3: first_name is missing", "line 4: email 'not-an-email'",
-                   "line 5: language 'fr'", "line 5: working_group 'nowhere'",
-                   "line 5: excursion 'moon'", "line 5: role 'king'",
-                   "line 6: first_name contains <",
-                   "line 7: organisation_type 'startup'", "line 8: first_name starts with '='",
+    # Fields are named as the pages label them, not by their column names.
+    for needle in ("line 3: First name is missing", "line 4: E-mail 'not-an-email'",
+                   "line 5: Language 'fr'", "line 5: Working group 'nowhere'",
+                   "line 5: Excursion 'moon'", "line 5: Role 'king'",
+                   "line 6: First name contains <",
+                   "line 7: Organisation type 'startup'", "line 8: First name starts with '='",
                    "line 9: the same person as on line 2"):
         assert needle in text, needle
     assert result["created"] == 0 and count(db) == before
@@ -106,9 +107,9 @@ def test_broken_files_are_clear_errors(db, data, message):
 
 
 @pytest.mark.parametrize("data, message", [
-    (b"Anrede,email\r\nA,b@example.de\r\n", "line 1: the header has no first_name / last_name"),
+    (b"Anrede,email\r\nA,b@example.de\r\n", "line 1: the header has no First name column"),
     (b"first_name,last_name,first_name\r\nA,B,C\r\n",
-     "line 1: columns 'first_name', 'first_name' all give first_name"),
+     "line 1: columns 'first_name', 'first_name' all give First name"),
 ])
 def test_header_problems_are_problems_of_line_1(db, data, message):
     # Not a refusal of the file: the Upload page offers to assign the columns instead.
@@ -154,7 +155,7 @@ def test_cli_import_reports_problems_and_exits_nonzero(db_path, tmp_path, db):
     bad.write_bytes(csv_bytes([["", "X", "", "", "", "", "", "", "", ""]]))
     result = CliRunner().invoke(cli, ["--db", str(db_path), "import", str(bad)])
     assert result.exit_code == 1
-    assert "line 2: first_name is missing" in result.output
+    assert "line 2: First name is missing" in result.output
     good = tmp_path / "good.csv"
     good.write_bytes(csv_bytes(PEOPLE, sep=";", encoding="cp1252"))
     result = CliRunner().invoke(cli, ["--db", str(db_path), "import", str(good), "--dry-run"])

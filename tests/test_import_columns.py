@@ -229,7 +229,7 @@ def test_cli_dry_run_prints_the_mapping_and_changes_nothing(db_path, tmp_path, d
                                  "--map", "Funktion=ignore",
                                  "--map", "Dienststelle=organisation"])
     assert result.exit_code == 1, result.output  # Organisation and Dienststelle both
-    assert "all give organisation" in result.output
+    assert "all give Organisation" in result.output
     result = runner.invoke(cli, ["--db", str(db_path), "import", str(path), "--dry-run",
                                  "--map", "Funktion=ignore"])
     assert result.exit_code == 0, result.output

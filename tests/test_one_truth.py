@@ -17,7 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from checkin.cli import cli
-from checkin.core.db import connect, now_iso
+from checkin.core.clock import now_iso
+from checkin.core.db import connect
 from checkin.devices import add_device
 from checkin.live.stats import arrivals_timeline
 from checkin.scans import organiser_actor, record_scans

@@ -8,8 +8,9 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from checkin.core.clock import now_iso
 from checkin.core.codes import reissue
-from checkin.core.db import connect, now_iso
+from checkin.core.db import connect
 from checkin.devices import add_device, revoke
 from checkin.excursions import record_event
 from checkin.live import stats

@@ -252,7 +252,7 @@ def test_upload_broken_csv_lists_every_problem_and_changes_nothing(organiser, db
     assert response.status_code == 422
     rows = re.findall(r'<td class="line">(\d+)</td><td>([^<]*)</td>', page)
     found = {(int(line), html.unescape(msg)) for line, msg in rows}
-    assert (3, "first_name is missing") in found
+    assert (3, "First name is missing") in found
     assert any(line == 4 and "not-an-email" in msg for line, msg in found)
     assert any(line == 5 and "'xx'" in msg for line, msg in found)
     assert any(line == 5 and "no-such-group" in msg for line, msg in found)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from checkin.core.db import now_iso
+from checkin.core.clock import now_iso
 from checkin.live.stats import participant_day
 from checkin.scans import organiser_actor, record_scans
 from checkin.scans.corrections import correct, corrections_of

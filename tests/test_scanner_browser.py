@@ -10,6 +10,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
@@ -652,4 +653,41 @@ def test_offline_header_in_german_is_not_clipped_on_a_tablet(live_server, browse
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "scanner-offline-de-1024x768.png"))
     assert problems == []
+
+
+def test_times_are_the_events_in_a_tablet_set_to_another_zone(live_server, browser, db_path):
+    """A tablet set to New York scanning at an event in Amsterdam shows Amsterdam's times:
+    in the "already checked in at" answer and in the list of recent scans (issue 21)."""
+    from checkin.core.clock import clock_text
+    from checkin.core.event import event_zone
+
+    db = connect(db_path)
+    zone = event_zone(db)
+    db.conn.close()
+    elsewhere = "America/New_York"
+    assert str(zone) == "Europe/Amsterdam"  # the demo's zone: six hours from the tablet's
+    (person,) = people(db_path, 1)
+    context = browser.new_context(viewport=TABLET, timezone_id=elsewhere)
+    page = context.new_page()
+    answers: list[dict[str, Any]] = []
+    page.on("response", lambda r: answers.append(r.json()) if r.url.endswith("/api/v1/scans")
+            and r.request.method == "POST" else None)
+    assert page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") == elsewhere
+    pair(page, live_server.url, new_device(db_path, "Eingang Zeitzone"))
+    start_scanning(page, direction="in")
+
+    type_code(page, person["code"])
+    answer(page, "accepted")
+    type_code(page, person["code"])
+    text = answer(page, "warning")
+    wait_js(page, "document.querySelectorAll('#recent li').length === 2")
+    since = answers[-1]["results"][0]["detail"]["since"]
+    assert f"Already checked in at {clock_text(since, zone)}" in text
+    assert clock_text(since, ZoneInfo(elsewhere)) not in text
+
+    # The list of recent scans: each scan's time on the event's clock, newest first.
+    stored = scans(db_path)
+    shown = page.locator("#recent .recent-time").all_inner_texts()
+    assert shown == [clock_text(s["at"], zone) for s in reversed(stored)]
+    assert shown[-1] != clock_text(stored[0]["at"], ZoneInfo(elsewhere))
     context.close()

@@ -154,7 +154,7 @@ def test_the_arrivals_chart_shows_one_day(db):
     import uuid
     from datetime import UTC, datetime, timedelta
 
-    from checkin.core.db import now_iso
+    from checkin.core.clock import now_iso
     from checkin.live.stats import arrivals_timeline
     from checkin.scans import organiser_actor, record_scans
 

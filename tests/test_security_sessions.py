@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from checkin import create_app
 from checkin.auth.accounts import add_organiser
 from checkin.cli import cli
-from checkin.core.db import now_iso
+from checkin.core.clock import now_iso
 from tests.conftest import ORGANISER, csrf_token
 
 EXPORT = "/participants/export.csv"

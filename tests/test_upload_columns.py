@@ -109,7 +109,7 @@ def test_columns_can_fix_a_header_problem(organiser, db):
     # No recognisable name column: a problem of line 1, which assigning a column solves.
     data = xlsx([["Person", "Familie"], ["Anna", "Meyer"]])
     page = post_file(organiser, data).get_data(as_text=True)
-    assert "the header has no first_name / last_name column" in page
+    assert "the header has no First name column" in page
     assert "Import now" not in page
     page = organiser.post("/participants/upload/columns", data={
         "csrf_token": csrf_token(organiser, "/participants"), "token": token_of(page),

@@ -207,8 +207,9 @@ def test_markup_and_invisible_characters_in_names_are_problems_of_their_line(org
     response = upload(organiser, data, "x.csv")
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert re.search(r'<td class="line">4</td><td>first_name contains &lt; or &gt;', page)
-    assert re.search(r'<td class="line">5</td><td>city contains an invisible or '
+    # The fields are named as the page labels them.
+    assert re.search(r'<td class="line">4</td><td>First name contains &lt; or &gt;', page)
+    assert re.search(r'<td class="line">5</td><td>City \(delegation\) contains an invisible or '
                      r'text-direction character \(U\+202E', page)
     token = page_token(page)
     confirm = organiser.post("/participants/upload/confirm", data={

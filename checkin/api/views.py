@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request
-from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
@@ -19,8 +18,9 @@ from wtforms.validators import ValidationError
 from checkin import devices
 from checkin.auth.views import current_organiser
 from checkin.continuity.instance import current_instance
-from checkin.core.db import get_db, now_iso
-from checkin.core.errors import DomainError, in_words
+from checkin.core.clock import now_iso
+from checkin.core.db import get_db
+from checkin.core.errors import DomainError, say
 from checkin.core.event import event_info
 from checkin.core.places import with_states
 from checkin.scans import (
@@ -60,15 +60,12 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
 
 
 class ApiError(DomainError):
-    """An answer other than success: HTTP status, machine code and a sentence for people."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(code, message, status)
+    """An answer other than success, from the error catalogue (checkin.core.errors)."""
 
 
-def error_response(status: int, code: str, message: str) -> Any:
-    """Return the API's error shape with `status`."""
-    response = jsonify({"error": {"code": code, "message": message}})
+def error_response(status: int, code: str, message: Any) -> Any:
+    """Return the API's error shape with `status` (the message in the caller's language)."""
+    response = jsonify({"error": {"code": code, "message": str(message)}})
     response.status_code = status
     return response
 
@@ -81,18 +78,16 @@ def actor() -> dict[str, Any]:
         device = devices.authenticate(get_db(), token.strip()) \
             if scheme.lower() == "bearer" else None
         if device is None:
-            raise ApiError(401, "bad_token", _("The device token is missing, wrong or revoked: "
-                                                "pair the device again."))
+            raise ApiError("bad_token")
         return device
     username = current_organiser()
     if username is None:
-        raise ApiError(401, "no_token", _("Send a device token (Authorization: Bearer ...)."))
+        raise ApiError("no_token")
     if request.method == "POST":
         try:
             validate_csrf(request.headers.get("X-CSRFToken"))
         except ValidationError:
-            raise ApiError(400, "bad_csrf_token", _(
-                "The X-CSRFToken header is missing or wrong: reload the page.")) from None
+            raise ApiError("bad_csrf_token") from None
     return organiser_actor(username)
 
 
@@ -102,13 +97,13 @@ def json_body() -> dict[str, Any]:
     if not data:
         # Also what a chunked body without Content-Length looks like: Werkzeug refuses to
         # read a stream of unknown length.
-        raise ApiError(400, "bad_json", _("The body is empty: send JSON with a Content-Length."))
+        raise ApiError("bad_json.empty")
     try:
         body = json.loads(data)
     except (ValueError, RecursionError):
-        raise ApiError(400, "bad_json", _("The body is not valid JSON.")) from None
+        raise ApiError("bad_json.invalid") from None
     if not isinstance(body, dict):
-        raise ApiError(400, "bad_json", _("The body must be a JSON object."))
+        raise ApiError("bad_json.not_object")
     return body
 
 
@@ -116,11 +111,10 @@ def pair() -> Any:
     """Exchange a one-time pairing code for the device's token."""
     code = json_body().get("code")
     if not isinstance(code, str) or not code:
-        raise ApiError(400, "bad_field", _("Send the pairing code as {\"code\": \"...\"}."))
+        raise ApiError("bad_field.pairing_code")
     paired = devices.pair(get_db(), code)
     if paired is None:
-        raise ApiError(404, "unknown_pairing_code",
-                       _("This pairing code is unknown, used or expired: ask for a new one."))
+        raise ApiError("unknown_pairing_code")
     token, device = paired
     return {"token": token, "device": device}
 
@@ -157,7 +151,7 @@ def undo(scan_id: str) -> Any:
     try:
         correction, new = undo_scan(db, who, scan_id)
     except LookupError:
-        raise ApiError(404, "unknown_scan", _("There is no scan with this id.")) from None
+        raise ApiError("unknown_scan") from None
     if new:
         send(scan_corrected, correction=correction, scan=get_scan(db, scan_id))
     return {"id": scan_id, "undone": True}
@@ -181,11 +175,7 @@ def participants() -> Any:
     """Find people by name for a manual check-in (at most 20; no e-mail, no code)."""
     who = actor()
     require(who, PEOPLE)
-    try:
-        found = find_people(get_db(), who, request.args.get("q", ""))
-    except ValueError as exc:
-        raise ApiError(400, "bad_field", str(exc)) from None
-    return {"participants": found}
+    return {"participants": find_people(get_db(), who, request.args.get("q", ""))}
 
 
 def get_roster() -> Any:
@@ -199,8 +189,8 @@ def not_found(rest: str = "") -> Any:
     """Answer unknown API addresses (and known ones with a wrong method) in JSON."""
     path = request.path.rstrip("/")
     if path[len(PREFIX):] in PATHS or UNDO_PATH.match(path):
-        return error_response(405, "method_not_allowed", _("This method is not allowed here."))
-    return error_response(404, "not_found", _("There is no such API address."))
+        return _domain_error(ApiError("method_not_allowed"))
+    return _domain_error(ApiError("not_found.api"))
 
 
 def _limit_body() -> None:
@@ -217,7 +207,7 @@ def _no_store(response: Any) -> Any:
 
 def _domain_error(exc: DomainError) -> Any:
     # The one place a domain error becomes an HTTP answer, in the caller's language.
-    response = error_response(exc.status, exc.code, in_words(exc))
+    response = error_response(exc.status, exc.code, exc.text)
     if exc.code == "bad_token":
         # A revoked (lost) device forgets what it stored: the token, its queue, its roster
         # (static/js/checkin-wipe.js). Not Clear-Site-Data: browsers clear with it at a moment
@@ -228,7 +218,7 @@ def _domain_error(exc: DomainError) -> Any:
 
 def _http_error(exc: HTTPException) -> Any:
     status = exc.code or 500
-    message = _("The body is larger than 1 MB.") if status == 413 else (exc.description or "")
+    message = say("body_too_large") if status == 413 else (exc.description or "")
     return error_response(status, HTTP_CODES.get(status, "http_error"), message)
 
 

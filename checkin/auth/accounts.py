@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlite_utils import Database
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from checkin.core.db import get_meta, now_iso, set_meta, writing
+from checkin.core import clock
+from checkin.core.clock import now_iso
+from checkin.core.db import get_meta, set_meta, writing
+from checkin.core.errors import DomainError
 
 MIN_PASSWORD = 10
 SETUP_HOURS = 24
@@ -22,20 +25,23 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def password_problem(password: str) -> str | None:
-    """Say what is wrong with a new password, if anything."""
+class AccountError(DomainError, ValueError):
+    """An organiser account cannot be made as asked: a catalogue entry (checkin.core.errors)."""
+
+
+def check_account(username: str, password: str) -> None:
+    """Raise AccountError if the username or the new password cannot be used."""
     if len(password) < MIN_PASSWORD:
-        return f"at least {MIN_PASSWORD} characters"
-    return None
+        raise AccountError("short_password", n=MIN_PASSWORD)
+    if not username.strip() or len(username.strip()) > 80:
+        raise AccountError("bad_username")
 
 
 def add_organiser(db: Database, username: str, password: str) -> int:
-    """Create an organiser account (or set a new password for an existing one)."""
+    """Create an organiser account (or set a new password for an existing one); raise
+    AccountError for a username or password that cannot be used."""
+    check_account(username, password)
     username = username.strip()
-    if not username or len(username) > 80:
-        raise ValueError("the username must be 1-80 characters")
-    if problem := password_problem(password):
-        raise ValueError(f"the password needs {problem}")
     with writing(db):
         db.execute(
             "INSERT INTO organisers(username, password_hash, created_at) VALUES (?, ?, ?) "
@@ -64,7 +70,7 @@ def has_organisers(db: Database) -> bool:
 def new_setup_token(db: Database) -> str:
     """Create a one-time setup token for the first organiser account; it replaces older ones."""
     token = secrets.token_urlsafe(24)
-    expires = datetime.now(UTC) + timedelta(hours=SETUP_HOURS)
+    expires = clock.now() + timedelta(hours=SETUP_HOURS)
     with writing(db):
         set_meta(db, "setup_hash", _digest(token))
         set_meta(db, "setup_expires_at", now_iso(expires))

@@ -21,6 +21,7 @@ from flask_babel import ngettext
 
 from checkin.auth import accounts
 from checkin.core.db import get_db
+from checkin.core.errors import DomainError
 from checkin.security import sessions
 from checkin.security.signals import session_ended
 
@@ -74,7 +75,8 @@ def login() -> Any:
             return redirect(_safe_next(request.args.get("next")))
         else:
             throttle.failed(address)
-            error, status = _("Wrong username or password."), 401
+            refused = DomainError("wrong_login")
+            error, status = refused.message, refused.status
     no_accounts = not accounts.has_organisers(get_db())
     # A wrong password keeps the username, so only the password is typed again.
     response = render_template("auth/login.html", error=error, no_accounts=no_accounts,
@@ -109,16 +111,16 @@ def setup(token: str) -> Any:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        if password != request.form.get("password2", ""):
-            error = _("The two passwords differ.")
-        elif accounts.password_problem(password):
-            error = _("The password needs at least %(n)d characters.", n=accounts.MIN_PASSWORD)
-        elif not username:
-            error = _("Choose a username.")
-        elif accounts.use_setup_token(db, token, username, password):
+        try:
+            if password != request.form.get("password2", ""):
+                raise accounts.AccountError("passwords_differ")
+            accounts.check_account(username, password)
+        except accounts.AccountError as exc:
+            error = exc.message
+        else:
+            if not accounts.use_setup_token(db, token, username, password):
+                abort(404)
             sign_in(username)
             return redirect(url_for("participants.index"))
-        else:
-            abort(404)
     return render_template("auth/setup.html", error=error, min_length=accounts.MIN_PASSWORD), \
         (400 if error else 200)

@@ -17,13 +17,11 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import qrcode
-from babel.dates import format_date
 from PIL import Image
 from qrcode.constants import ERROR_CORRECT_Q
 from qrcode.image.svg import SvgPathImage
@@ -40,6 +38,7 @@ from checkin.badges.text import (
     get_font,
     missing_glyphs,
 )
+from checkin.core.clock import date_text
 from checkin.core.db import get_meta
 from checkin.core.event import event_info
 from checkin.core.texts import all_texts, venue_in
@@ -371,12 +370,7 @@ def _band(pen: Pen, city: str, width: int, bleed: int, style: Style) -> bool:
 @lru_cache(maxsize=64)
 def _date_text(day: str, language: str) -> str:
     """The event's date in the wearer's language, e.g. '12. November 2019'."""
-    try:
-        parsed = date.fromisoformat(day)
-    except ValueError:
-        return ""
-    # British English: day before month, as the rest of Europe writes it.
-    return format_date(parsed, format="long", locale="en_GB" if language == "en" else language)
+    return date_text(day, language)
 
 
 Block = tuple[int, Callable[[Pen, int, int], None], str]

@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 from sqlite_utils import Database
 
+from checkin.cli.failing import fail, fail_with
 from checkin.core.db import connect
+from checkin.core.errors import LANGUAGES, use_language
 from checkin.core.paths import default_database
 
 
@@ -30,14 +32,20 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
               envvar="CHECKIN_DB", default=None, show_envvar=True,
               help="The event database (default: instance/checkin.db).")
+@click.option("--lang", "language", type=click.Choice(LANGUAGES), envvar="CHECKIN_LANG",
+              default="en", show_envvar=True,
+              help="The language of error messages and refused rows (default: en).")
 @click.version_option(package_name="checkin")
 @click.pass_context
-def cli(ctx: click.Context, db_path: Path | None) -> None:
+def cli(ctx: click.Context, db_path: Path | None, language: str) -> None:
     """Check-in and on-site logistics for meetings.
 
-    Example: checkin --db event.db demo
+    Example: checkin --db event.db --lang de import Teilnehmer.xlsx
     """
     from checkin.core.files import private_umask
+
+    # Errors from the catalogue are worded in this language until the command ends.
+    ctx.call_on_close(use_language(language))
 
     # Everything a command creates (database, WAL, exports, badges) is private to this account.
     private_umask()
@@ -156,13 +164,11 @@ def reissue_command(ctx: Context, participant: str) -> None:
     db = ctx.db()
     pid = find_by_reference(db, participant)
     if pid is None:
-        click.echo(f"No participant {participant!r} (give an id, e-mail or code).", err=True)
-        sys.exit(1)
+        fail("unknown_participant.reference", reference=participant)
     try:
         code = reissue(db, pid)
     except LookupError:
-        click.echo(f"Participant #{pid} is erased: an erased person gets no new code.", err=True)
-        sys.exit(1)
+        fail("erased_participant", id=pid)
     person = get_participant(db, pid) or {}
     click.echo(f"{person.get('first_name')} {person.get('last_name')} has a new code: {code} "
                "(print a new badge).")
@@ -209,13 +215,12 @@ def organiser_add_command(ctx: Context, username: str, password: str) -> None:
 
     Example: checkin --db event.db organiser add anna
     """
-    from checkin.auth.accounts import add_organiser
+    from checkin.auth.accounts import AccountError, add_organiser
 
     try:
         add_organiser(ctx.db(), username, password)
-    except ValueError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
+    except AccountError as exc:
+        fail_with(exc)
     click.echo(f"Organiser {username!r} can sign in now.")
 
 

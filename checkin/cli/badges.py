@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from checkin.badges import DEFAULT_SIZE, SIZES, render_pdf, select_participants
+from checkin.cli.failing import fail
 
 if TYPE_CHECKING:
     from checkin.cli import Context
@@ -42,8 +43,7 @@ def badges_command(ctx: Context, output: Path, only: tuple[str, ...], cities: tu
     Example: checkin --db event.db badges -o badges.pdf --city Bremen --size a4
     """
     if not output.resolve().parent.is_dir():
-        click.echo(f"Error: there is no folder {output.resolve().parent}.", err=True)
-        sys.exit(1)
+        fail("no_folder", folder=str(output.resolve().parent))
     db = ctx.db()
     try:
         ids = select_participants(db, only, cities, working_groups, excursions)
@@ -51,8 +51,7 @@ def badges_command(ctx: Context, output: Path, only: tuple[str, ...], cities: tu
         click.echo(f"Error: {exc.args[0]}", err=True)
         sys.exit(1)
     if not ids:
-        click.echo("Error: no participant matches; no file written.", err=True)
-        sys.exit(1)
+        fail("no_match")
     warnings: list[str] = []
     # Write next to the target and rename at the end: a failed run leaves no half file.
     fd, tmp_name = tempfile.mkstemp(prefix=".badges-", suffix=".pdf",

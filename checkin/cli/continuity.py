@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from checkin.continuity.backup import backup
 from checkin.continuity.faults import quick_check
 from checkin.continuity.lock import holder
 from checkin.continuity.replication import ReplicationError, restore_replica
+from checkin.core import clock
+from checkin.core.backup import backup
 
 
 @click.command("backup")
@@ -80,7 +80,7 @@ def restore(source: str, db_path: Path, force: bool = False) -> dict[str, Any]:
     finally:
         db.conn.close()
     if db_path.exists():
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        stamp = clock.stamp()
         os.replace(db_path, db_path.with_name(f"{db_path.name}.replaced-{stamp}"))
         for suffix in ("-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)

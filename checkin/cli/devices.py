@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
 from checkin import devices
+from checkin.cli.failing import fail, fail_with
 
 
 def default_base_url() -> str:
@@ -51,8 +51,7 @@ def add_command(obj: object, name: str, role: str, checkpoint: str | None, base_
     try:
         added = devices.add_device(obj.db(), name, role, checkpoint)  # type: ignore[attr-defined]
     except devices.DeviceError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
+        fail_with(exc)
     url = devices.pair_url(base_url or default_base_url(), added["pairing_code"])
     if as_json:
         click.echo(json.dumps({"id": added["id"], "token": added["token"], "pair_url": url}))
@@ -94,6 +93,5 @@ def revoke_command(obj: object, device_id: str) -> None:
     Example: checkin --db event.db device revoke d1a2b3c4e
     """
     if not devices.revoke(obj.db(), device_id):  # type: ignore[attr-defined]
-        click.echo(f"No active device {device_id!r}.", err=True)
-        sys.exit(1)
+        fail("unknown_device", device=device_id)
     click.echo(f"Device {device_id} is revoked.")

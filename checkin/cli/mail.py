@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from checkin import mail
+from checkin.cli.failing import fail, fail_with
 from checkin.mail.sending import Connection, send_all
 from checkin.participants.records import find_by_reference
 
@@ -73,8 +74,7 @@ def badges_command(ctx: Context, server: str, sender: str, security: str | None,
     if password_env:
         password = os.environ.get(password_env)
         if password is None:
-            click.echo(f"Error: the environment variable {password_env} is not set.", err=True)
-            sys.exit(2)
+            fail("env_not_set", exit_code=2, name=password_env)
     if password is not None and not user:
         raise click.BadParameter("--password-env needs --user", param_hint="--user")
     db = ctx.db()
@@ -84,8 +84,7 @@ def badges_command(ctx: Context, server: str, sender: str, security: str | None,
     try:
         templates = mail.Templates.load(folder)
     except mail.TemplateProblem as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+        fail_with(exc)
     ids = None
     if only:
         ids, unknown = [], []
@@ -93,9 +92,7 @@ def badges_command(ctx: Context, server: str, sender: str, security: str | None,
             pid = find_by_reference(db, item.strip())
             (ids.append(pid) if pid is not None else unknown.append(item))
         if unknown:
-            click.echo(f"Error: no participant {', '.join(map(repr, unknown))} "
-                       "(give an id, e-mail or code).", err=True)
-            sys.exit(1)
+            fail("unknown_participant.reference", reference=", ".join(unknown))
     people = mail.recipients(db, ids, resend=resend)
     if not people:
         click.echo("Everyone is reached already; nothing to send (--resend sends again).")
@@ -105,8 +102,7 @@ def badges_command(ctx: Context, server: str, sender: str, security: str | None,
             try:
                 mail.preview(db, person, templates)  # a broken template shows now
             except mail.TemplateProblem as exc:
-                click.echo(f"Error: {exc}", err=True)
-                sys.exit(1)
+                fail_with(exc)
             click.echo(f"would mail {person['first_name']} {person['last_name']} "
                        f"<{person['email']}> ({person['language']})")
         click.echo(f"Dry run: {len(people)} mail(s) made, none sent.")

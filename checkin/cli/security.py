@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from checkin.cli.failing import fail
+
 
 @click.command("remove")
 @click.argument("username")
@@ -18,8 +20,7 @@ def organiser_remove_command(obj: object, username: str) -> None:
     from checkin.security.sessions import remove_organiser
 
     if not remove_organiser(obj.db(), username):  # type: ignore[attr-defined]
-        click.echo(f"No organiser {username!r}.", err=True)
-        sys.exit(1)
+        fail("unknown_organiser", name=username)
     click.echo(f"Organiser {username!r} is removed and signed out everywhere.")
 
 
@@ -47,8 +48,7 @@ def participant_delete_command(obj: object, participant: str, yes: bool) -> None
     pid = find_by_reference(db, participant)
     person = get_participant(db, pid) if pid is not None else None
     if person is None:
-        click.echo(f"No participant {participant!r} (give an id, e-mail or code).", err=True)
-        sys.exit(1)
+        fail("unknown_participant.reference", reference=participant)
     name = f"{person['first_name']} {person['last_name']}".strip() or f"#{pid}"
     if not yes:
         click.confirm(f"Erase the personal data of {name} (#{pid})? This cannot be undone",

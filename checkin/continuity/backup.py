@@ -1,48 +1,21 @@
-"""Consistent copies of the event database (SQLite's online backup) and the rolling backups."""
+"""The rolling backups of the event database and every copy checkin writes beside it.
+
+Each copy is made by the one routine, checkin.core.backup.backup."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import sqlite3
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+
+from checkin.core import clock
+from checkin.core.backup import backup
 
 # Without --replicate-to, `serve` copies the database this often into the instance folder.
 ROLLING_SECONDS = 5 * 60
 ROLLING_KEEP = 12  # an hour of copies at the default interval
 KEEP_FREE_BYTES = 64 * 1024 * 1024
-
-
-def backup(db_path: str | Path, output: str | Path) -> Path:
-    """Write a consistent copy of the database to `output` (atomically), even while it is in use."""
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(output.name + ".part")
-    tmp.unlink(missing_ok=True)
-    if not Path(db_path).is_file():
-        raise FileNotFoundError(f"no event database at {db_path}")
-    # A read-write connection, though it only reads: a mode=ro connection that opens a WAL
-    # database before the server has made its -shm file works without shared memory and
-    # left the server's own connections with "disk I/O error" (seen under load).
-    source = sqlite3.connect(str(db_path), timeout=10)
-    try:
-        target = sqlite3.connect(str(tmp))
-        try:
-            # All pages in one step: the copy is one consistent moment, and the source's
-            # writers wait at most the few milliseconds a copy of a day's event takes.
-            source.backup(target)
-            target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-        finally:
-            target.close()
-        os.chmod(tmp, 0o600)  # the event's files are private
-        os.replace(tmp, output)
-    finally:
-        source.close()
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return output
 
 
 def rolling_folder(db_path: str | Path) -> Path:
@@ -66,7 +39,7 @@ def rolling_backup(db_path: str | Path, keep: int = ROLLING_KEEP,
     if not room_for_a_copy(db_path):
         return None
     folder = rolling_folder(db_path)
-    stamp = (moment or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    stamp = clock.stamp(moment)
     made = backup(db_path, folder / f"{Path(db_path).stem}-{stamp}.db")
     copies = sorted(folder.glob(f"{Path(db_path).stem}-*.db"))
     for old in copies[:-keep] if keep > 0 else []:

@@ -7,14 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from flask_babel import gettext as _
+
+from checkin.core.errors import DomainError
 
 # Devices treat 503 as "try again later" and keep the scan in their queue.
 RETRY_AFTER_SECONDS = 10
-
-
-class DamagedDatabase(Exception):
-    """The event database failed SQLite's quick check (or is not a database at all)."""
 
 
 def quick_check(db_path: str | Path) -> list[str]:
@@ -57,13 +54,12 @@ def is_disk_full(exc: BaseException) -> bool:
 def _disk_full(exc: Exception) -> Any:
     if not is_disk_full(exc):
         raise exc
-    message = _("The server's disk is full: nothing was stored. Your device keeps the scans "
-                "and sends them again; tell the organisers.")
+    full = DomainError("disk_full")
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-        response = jsonify({"error": {"code": "disk_full", "message": message}})
+        response = jsonify({"error": {"code": full.code, "message": full.message}})
     else:
-        response = Response(message, mimetype="text/plain")
-    response.status_code = 503
+        response = Response(full.message, mimetype="text/plain")
+    response.status_code = full.status
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response.headers["Cache-Control"] = "no-store"
     return response

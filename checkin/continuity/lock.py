@@ -14,9 +14,10 @@ import json
 import os
 import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
+
+from checkin.core.clock import now_iso
 
 
 class ServerRunning(Exception):
@@ -90,7 +91,7 @@ def acquire(db_path: str | Path, host: str, port: int, url: str | None = None,
     fingerprint = queue_fingerprint(message_queue)
     record = {"host": host, "port": port, "url": url, "pid": os.getpid(),
               "hostname": socket.gethostname(),
-              "started": datetime.now(UTC).isoformat(timespec="seconds"),
+              "started": now_iso(timespec="seconds"),
               "message_queue": fingerprint}
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)

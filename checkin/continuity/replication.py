@@ -23,10 +23,11 @@ import sysconfig
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from checkin.core.clock import now_iso
 
 SYNC_INTERVAL = "100ms"
 # How often Litestream looks at the write-ahead log for new commits. Its default, 1 s, let a
@@ -143,10 +144,6 @@ def die_with_parent() -> None:
         _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
 class Replicator:
     """Runs `litestream replicate` for one database, restarts it when it dies, keeps its status."""
 
@@ -159,7 +156,7 @@ class Replicator:
         self.process: subprocess.Popen[str] | None = None
         self.stopping = threading.Event()
         self.state: dict[str, Any] = {
-            "destination": _shown(destination), "started": _now(), "running": False,
+            "destination": _shown(destination), "started": now_iso(), "running": False,
             "last_synced": None, "last_error": None, "restarts": 0, "pid": os.getpid()}
         self._written = 0.0
         self._lock = threading.Lock()
@@ -204,7 +201,7 @@ class Replicator:
         match = REPLICA_SYNC.search(line)
         if match:
             if match.group(1) == match.group(2):
-                self._update(last_synced=_now(), last_error=None)
+                self._update(last_synced=now_iso(), last_error=None)
             return
         if "level=ERROR" in line or "level=WARN" in line:
             self._update(last_error=line.strip()[-300:])
@@ -226,7 +223,7 @@ class Replicator:
             return
         self._written = now
         with self._lock:
-            data = dict(self.state, updated=_now())
+            data = dict(self.state, updated=now_iso())
         tmp = self.status_file.with_name(self.status_file.name + ".tmp")
         with contextlib.suppress(OSError):  # a full disk must not stop the replicator
             tmp.write_text(json.dumps(data) + "\n", encoding="utf-8")

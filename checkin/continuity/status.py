@@ -9,21 +9,15 @@ from typing import Any
 
 from checkin.continuity.backup import latest_backup
 from checkin.continuity.replication import status_path
+from checkin.core import clock
 
 # A replica not confirmed current for this long is an alert (Litestream confirms every 100 ms).
 STALE_SECONDS = 30
 
 
-def _parse(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
 def continuity_status(db_path: str | Path, now: datetime | None = None) -> dict[str, Any]:
     """Return the replication state of the database: mode, state, last update, age and alert."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     try:
         data = json.loads(status_path(db_path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -34,13 +28,13 @@ def continuity_status(db_path: str | Path, now: datetime | None = None) -> dict[
         return {"mode": "backup", "state": "backup" if at else "none", "alert": False,
                 "last_updated": at, "age_seconds": (now - at).total_seconds() if at else None,
                 "destination": str(copy.parent) if copy else None, "error": None}
-    synced = _parse(data.get("last_synced"))
+    synced = clock.parse(data.get("last_synced"))
     age = (now - synced).total_seconds() if synced else None
     if not data.get("running"):
         state = "stopped"
     elif synced is None:
         # Just started: not yet an alert, unless it has been trying for a while.
-        started = _parse(data.get("started"))
+        started = clock.parse(data.get("started"))
         late = started is None or (now - started).total_seconds() > STALE_SECONDS
         state = "stale" if late else "starting"
     elif age is not None and age > STALE_SECONDS:

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.core.db import now_iso, writing
+from checkin.core.clock import now_iso
+from checkin.core.db import writing
 
 # No look-alikes (0/O, 1/I/L, U/V) and no Y or Z: a hand scanner set to a US layout types
 # those two swapped on a German keyboard. 28 symbols x 22 = 105.8 bits of randomness.

@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, current_app, g
@@ -96,12 +95,6 @@ def _begin_immediate(db: Database) -> None:
             pause = min(pause * 2, 0.002)
     finally:
         db.conn.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
-
-
-def now_iso(moment: datetime | None = None) -> str:
-    """Return `moment` (default: now) as a sortable UTC ISO 8601 string with milliseconds."""
-    moment = moment or datetime.now(UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def get_meta(db: Database, key: str, default: str | None = None) -> str | None:

@@ -9,11 +9,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from checkin.core.db import get_meta, now_iso, set_meta, writing
+from checkin.core.clock import (
+    at,
+    event_day_of,
+    event_zone_of,
+    known_zone,
+    now_iso,
+    parse_day,
+    parse_wall_time,
+    zone,
+)
+from checkin.core.db import get_meta, set_meta, writing
 from checkin.core.delegations import parse_delegations, store_delegations
 from checkin.core.texts import normalise_event_data
 from checkin.core.texts import store as store_texts
@@ -56,10 +66,10 @@ class Event:
 def _time(value: Any, day: date, tz: ZoneInfo) -> str | None:
     """Turn a TOML time ("09:30" or a TOML time) on the event day into a UTC ISO string."""
     if isinstance(value, str):
-        value = time.fromisoformat(value)
+        value = parse_wall_time(value)
     if not isinstance(value, time):
         raise ValueError
-    return now_iso(datetime.combine(day, value, tzinfo=tz))
+    return now_iso(at(day, value, tz))
 
 
 def _contrast_with_white(color: str) -> float:
@@ -139,10 +149,7 @@ def parse_event(text: str, base: Path | None = None) -> Event:
         raise EventFileError(["missing [event] table"])
     day = ev.get("date")
     if isinstance(day, str):
-        try:
-            day = date.fromisoformat(day)
-        except ValueError:
-            day = None
+        day = parse_day(day)
     if not isinstance(day, date) or isinstance(day, datetime):
         problems.append("[event] date must be a date like 2019-11-12")
         day = date(2000, 1, 1)
@@ -158,11 +165,9 @@ def parse_event(text: str, base: Path | None = None) -> Event:
         if not said and (not isinstance(ev.get(key), str) or not ev[key].strip()):
             problems.append(f"[event] {key} is missing")
     tzname = ev.get("timezone", "Europe/Berlin")
-    try:
-        tz = ZoneInfo(tzname)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    if not known_zone(tzname):
         problems.append(f"[event] timezone {tzname!r} is not a known time zone")
-        tz = ZoneInfo("UTC")
+    tz = zone(tzname)
 
     def items(kind: str, required: tuple[str, ...]) -> list[dict[str, Any]]:
         raw = data.get(kind, [])
@@ -345,11 +350,12 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
 
 def event_zone(db: Database) -> ZoneInfo:
     """Return the event's time zone (UTC if the event names none or an unknown one)."""
-    info = event_info(db) or {}
-    try:
-        return ZoneInfo(info.get("timezone") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return event_zone_of(event_info(db))
+
+
+def event_day(db: Database) -> date | None:
+    """Return the event's day, or None if it names none."""
+    return event_day_of(event_info(db))
 
 
 def other_titles(db: Database) -> dict[str, dict[str, dict[str, str]]]:

@@ -28,7 +28,10 @@ from zoneinfo import ZoneInfo
 import click
 from sqlite_utils import Database
 
-from checkin.core.db import connect, now_iso
+from checkin.core import clock
+from checkin.core.backup import backup
+from checkin.core.clock import now_iso
+from checkin.core.db import connect
 from checkin.core.event import event_info
 from checkin.scans.people import people as view_people
 from checkin.scans.scanlist import scans_not_by_devices_named
@@ -62,14 +65,10 @@ def copy_for_rehearsal(source: Database, target: Path) -> Database:
     """Copy the event database to `target` with the day cleared; return the copy."""
     from checkin.scans.reset import clear_day
 
-    if target.exists():
-        raise SimulationError(f"{target} exists already: give a new file for --copy.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    import sqlite3
-
-    with sqlite3.connect(target) as out:
-        source.conn.backup(out)
-    out.close()
+    try:
+        backup(source, target, replace=False)
+    except FileExistsError:
+        raise SimulationError(f"{target} exists already: give a new file for --copy.") from None
     copy = connect(target)
     clear_day(copy)
     return copy
@@ -103,10 +102,10 @@ class LocalServer:
 
 def _day(db: Database, today: date | None = None) -> tuple[date, ZoneInfo]:
     """The date to play on and the event's time zone."""
-    info = event_info(db) or {}
-    zone = ZoneInfo(info.get("timezone") or "UTC")
-    today = today or datetime.now(zone).date()
-    day = date.fromisoformat(info["date"]) if info.get("date") else today
+    info = event_info(db)
+    zone = clock.event_zone_of(info)
+    today = today or clock.local(clock.now(), zone).date()
+    day = clock.event_day_of(info) or today
     return (day if day < today else today - timedelta(days=1)), zone
 
 
@@ -124,8 +123,7 @@ def plan_day(db: Database, seed: int = 2019, today: date | None = None) -> list[
         """A time from the database (UTC, on the event date) on the day being played."""
         if not stored:
             return at(fallback)
-        local = datetime.fromisoformat(stored).astimezone(zone)
-        return at(local.strftime("%H:%M"))
+        return at(clock.clock_text(stored, zone))
 
     # The excursion each person is on today: the day's walk-ons over the plan.
     people = view_people(db)
@@ -295,17 +293,17 @@ def play(steps: list[Step], client: Client, speed: float,
             outcome = "ok" if status == 200 else "already" if status == 409 else "refused"
         if outcome in totals:
             totals[outcome] += 1
-        clock = step.at.strftime("%H:%M")
+        hhmm = clock.clock_text(step.at, None)  # the step's own zone: the event's
         if outcome == "refused":
             message = (answer.get("error") or {}).get("message", "")
-            echo(f"{clock}  REFUSED ({status}) {step.label}: {message}")
+            echo(f"{hhmm}  REFUSED ({status}) {step.label}: {message}")
         elif verbose or step.kind == "event":
-            echo(f"{clock}  {step.label} ({outcome})")
+            echo(f"{hhmm}  {step.label} ({outcome})")
         half_hour = step.at.replace(minute=step.at.minute - step.at.minute % 30, second=0,
                                     microsecond=0)
         if half_hour != last_report:
             last_report = half_hour
-            echo(f"{clock}  … {totals['scans']} scans, {totals['events']} excursion events")
+            echo(f"{hhmm}  … {totals['scans']} scans, {totals['events']} excursion events")
     return totals
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlite_utils import Database
 
-from checkin.core.db import now_iso, writing
+from checkin.core.clock import now_iso
+from checkin.core.db import writing
+from checkin.core.errors import Text, say
 from checkin.participants.records import COLUMNS, check_rows, find_existing, save_rows
 from checkin.scans import Recorded, record_scans
 from checkin.scans.access import Actor, actor_ref
@@ -22,7 +23,7 @@ _NEUTRAL = {"first_name": "Walk", "last_name": "In"}
 class WalkInInvalid(ValueError):
     """Some fields of a walk-in are wrong: `problems` maps each field to what is wrong."""
 
-    def __init__(self, problems: dict[str, str]):
+    def __init__(self, problems: dict[str, Text | str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
         self.problems = problems
 
@@ -41,14 +42,13 @@ def check_walk_in(db: Database, body: dict[str, Any]) -> dict[str, Any]:
     Raises WalkInInvalid naming every bad field: unknown fields, non-text values, and each
     field the import's row check refuses.
     """
-    problems: dict[str, str] = {}
+    problems: dict[str, Text | str] = {}
     raw: dict[str, str] = {}
     for key, value in body.items():
         if key not in COLUMNS:
-            problems[str(key)[:40]] = _("unknown field (allowed: %(allowed)s)",
-                                        allowed=", ".join(COLUMNS))
+            problems[str(key)[:40]] = say("bad_fields.unknown", allowed=", ".join(COLUMNS))
         elif value is not None and not isinstance(value, str):
-            problems[key] = _("must be text")
+            problems[key] = say("bad_fields.not_text")
         else:
             raw[key] = value or ""
     # The import's check names a column in each message; checking each field alone (beside
@@ -59,12 +59,12 @@ def check_walk_in(db: Database, body: dict[str, Any]) -> dict[str, Any]:
         alone = {**_NEUTRAL, key: raw.get(key, "")}
         found = check_rows(db, [(1, alone)]).problems
         if found:
-            problems[key] = "; ".join(p.message for p in found)
+            problems[key] = "; ".join(str(p.message) for p in found)
     if problems:
         raise WalkInInvalid(problems)
     checked = check_rows(db, [(1, raw)])
     if checked.problems:  # a problem of the row as a whole
-        raise WalkInInvalid({"row": "; ".join(p.message for p in checked.problems)})
+        raise WalkInInvalid({"row": "; ".join(str(p.message) for p in checked.problems)})
     return checked.rows[0][1]
 
 
@@ -130,11 +130,6 @@ def register_walk_in(db: Database, body: dict[str, Any],
         # In the same transaction: nobody sees a walk-in who is registered but not arrived.
         scanned = arrive(db, actor, code=person["code"])
     return {**person, "walk_in_at": stamp, "walk_in_by": by}, scanned
-
-
-def is_walk_in(person: dict[str, Any]) -> bool:
-    """Say whether a participant row is a walk-in (registered at the door)."""
-    return bool(person.get("walk_in_at"))
 
 
 def walk_in_count(db: Database) -> int:

@@ -25,8 +25,9 @@ from sqlite_utils import Database
 
 from checkin import badges
 from checkin.badges import DEFAULT_SIZE
+from checkin.core.clock import now_iso
 from checkin.core.codes import reissue
-from checkin.core.db import connect, now_iso, writing
+from checkin.core.db import connect, writing
 from checkin.core.offload import run_blocking, with_database
 from checkin.desk.background import Worker
 

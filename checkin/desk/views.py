@@ -48,7 +48,7 @@ def printer() -> printing.Printer:
 def _desk(action: str) -> dict[str, Any]:
     """Return the caller if it may take this desk `action` (a desk, an organiser), else 403."""
     who_calls = actor()
-    require(who_calls, action, _("Only a registration desk or an organiser may do this."))
+    require(who_calls, action, "forbidden.desk")
     return who_calls
 
 
@@ -63,14 +63,13 @@ def create_participant() -> Any:
     try:
         person, scanned = register_walk_in(db, json_body(), who_calls)
     except WalkInInvalid as exc:
-        return {"error": {"code": "bad_fields", "message": _("Some fields are not right."),
-                          "fields": exc.problems}}, 400
+        bad = ApiError("bad_fields")
+        return {"error": {"code": bad.code, "message": bad.message,
+                          "fields": {k: str(v) for k, v in exc.problems.items()}}}, bad.status
     except AlreadyRegistered as exc:
-        message = (_("This e-mail address belongs to someone already registered.")
-                   if exc.by == "email" else
-                   _("Someone with this name and organisation is already registered."))
-        return {"error": {"code": "already_registered", "message": message,
-                          "participant": who(exc.person)}}, 409
+        known = ApiError(f"already_registered.{exc.by}")
+        return {"error": {"code": known.code, "message": known.message,
+                          "participant": who(exc.person)}}, known.status
     if scanned is not None:
         send(scans_recorded, scans=scanned.stored)
     keys = ("id", "first_name", "last_name", "organisation", "city", "language", "email",
@@ -84,14 +83,13 @@ def _print_answer(fn: Any, *args: Any) -> Any:
     try:
         return fn(*args)
     except printing.PrintingOff:
-        raise ApiError(409, "printing_off", _(
-            "No printer is set up on the server (checkin serve --printer QUEUE).")) from None
+        raise ApiError("printing_off") from None
     except LookupError:
-        raise ApiError(404, "unknown_participant", _("There is no such participant.")) from None
+        raise ApiError("unknown_participant") from None
     except printing.AskFirst as exc:
-        return {"error": {"code": "printed_before", "message": _(
-            "This badge was printed before. Print it again anyway?"),
-            "job": _job(exc.last)}}, 409
+        asked = ApiError("printed_before")
+        return {"error": {"code": asked.code, "message": asked.message,
+                          "job": _job(exc.last)}}, asked.status
 
 
 def print_badge(participant_id: int) -> Any:
@@ -111,8 +109,7 @@ def reissue_and_print(participant_id: int) -> Any:
     """A lost badge: a new code (the old one stops at once), printed; needs confirm: true."""
     who_calls = _desk(PRINT)
     if json_body().get("confirm") is not True:
-        raise ApiError(400, "confirm_needed", _(
-            "Reissuing stops the old badge at once: send {\"confirm\": true}."))
+        raise ApiError("confirm_needed")
     db = get_db()
 
     def go() -> Any:
@@ -127,7 +124,7 @@ def print_job(job_id: str) -> Any:
     _desk(PRINT)
     job = printing.refresh(get_db(), job_id[:40])
     if job is None:
-        raise ApiError(404, "unknown_job", _("There is no such print job."))
+        raise ApiError("unknown_job")
     return {"job": _job(job)}
 
 
@@ -154,7 +151,7 @@ def _lookup_throttle() -> LoginThrottle:
 def kiosk_check_in() -> Any:
     """Check the kiosk's attendee in by code, or by last name and e-mail."""
     who_calls = actor()
-    require(who_calls, SELF_CHECK_IN, _("Only a kiosk may do this."))
+    require(who_calls, SELF_CHECK_IN, "forbidden.kiosk")
     body = json_body()
     db = get_db()
     code = body.get("code")
@@ -163,11 +160,10 @@ def kiosk_check_in() -> Any:
     else:
         last_name, email = body.get("last_name"), body.get("email")
         if not isinstance(last_name, str) or not isinstance(email, str):
-            raise ApiError(400, "bad_field", _("Send a code, or last_name and email."))
+            raise ApiError("bad_field.kiosk")
         throttle = _lookup_throttle()
         if throttle.wait_seconds(who_calls["id"] or "organiser"):
-            raise ApiError(429, "too_many_tries", _(
-                "Too many tries. Please ask at the desk."))
+            raise ApiError("too_many_tries")
         pid = kiosk_domain.find_by_name_and_email(db, last_name, email)
         if pid is None:
             throttle.failed(who_calls["id"] or "organiser")
@@ -194,11 +190,11 @@ def kiosk_check_in() -> Any:
 def kiosk_job(job_id: str) -> Any:
     """A kiosk may follow the print jobs it started, and nothing else."""
     who_calls = actor()
-    require(who_calls, SELF_CHECK_IN, _("Only a kiosk may do this."))
+    require(who_calls, SELF_CHECK_IN, "forbidden.kiosk")
     db = get_db()
     job = printing.get_job(db, job_id[:40])
     if job is None or job["requested_by"] != actor_ref(who_calls):
-        raise ApiError(404, "unknown_job", _("There is no such print job."))
+        raise ApiError("unknown_job")
     job = printing.refresh(db, job["id"])
     return {"job": {k: job[k] for k in ("id", "state")}}
 

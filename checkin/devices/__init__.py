@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.core.db import now_iso, writing
+from checkin.core import clock
+from checkin.core.clock import now_iso
+from checkin.core.db import writing
+from checkin.core.errors import DomainError
 from checkin.core.plaintext import invisible_character
 from checkin.security.permissions import DEVICE_ROLES, DOORS, ENTRANCE, OWN, scan_places
 
@@ -30,12 +33,8 @@ PUBLIC = ("id", "name", "role", "checkpoint")
 HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 
-class DeviceError(ValueError):
-    """A device cannot be added or changed as asked; `code` says why for translations."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
+class DeviceError(DomainError, ValueError):
+    """A device cannot be added or changed as asked: a catalogue entry (checkin.core.errors)."""
 
 
 def _hash(secret: str) -> str:
@@ -44,7 +43,7 @@ def _hash(secret: str) -> str:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or clock.now()
 
 
 def new_token() -> str:
@@ -71,29 +70,26 @@ def _check(db: Database, name: str, role: str, checkpoint: str | None) -> str:
     """Check a new device's fields; return the cleaned name or raise DeviceError."""
     name = (name or "").strip()
     if not name:
-        raise DeviceError("no_name", "Give the device a name.")
+        raise DeviceError("no_name")
     if len(name) > MAX_NAME or any(ord(ch) < 32 for ch in name) or "<" in name or ">" in name \
             or invisible_character(name) is not None:
-        raise DeviceError("bad_name", f"The name must be at most {MAX_NAME} plain characters.")
+        raise DeviceError("bad_name", n=MAX_NAME)
     if role not in ROLES:
-        raise DeviceError("bad_role", f"The role must be one of {', '.join(ROLES)}.")
+        raise DeviceError("bad_role")
     kind = None
     if checkpoint:
         row = db.execute("SELECT kind FROM checkpoints WHERE id = ?", [checkpoint]).fetchone()
         if row is None:
-            raise DeviceError("unknown_checkpoint", f"There is no checkpoint {checkpoint!r}.")
+            raise DeviceError("unknown_checkpoint.device", checkpoint=checkpoint)
         kind = row[0]
     # Its checkpoint must be one the role's scans may land at (permissions.scan_places).
     where = scan_places({"role": role})
     if where == OWN and kind != "excursion":
-        raise DeviceError("guide_needs_excursion",
-                          "A guide device needs an excursion checkpoint (excursion:<id>).")
+        raise DeviceError("guide_needs_excursion")
     if where == ENTRANCE and kind not in (None, "entrance"):
-        raise DeviceError("kiosk_at_entrance", "A kiosk checks people in at the entrance.")
+        raise DeviceError("kiosk_at_entrance")
     if where == DOORS and kind == "excursion":
-        raise DeviceError("scanner_not_at_excursion",
-                          "A scanner works at the entrance and rooms; use a guide device "
-                          "for an excursion.")
+        raise DeviceError("scanner_not_at_excursion")
     return name
 
 
@@ -128,7 +124,7 @@ def new_pairing_code(db: Database, device_id: str,
             "UPDATE devices SET pair_hash = ?, pair_expires_at = ? "
             "WHERE id = ? AND revoked_at IS NULL", [_hash(code), expires, device_id]).rowcount
     if not changed:
-        raise DeviceError("unknown_device", f"There is no active device {device_id!r}.")
+        raise DeviceError("unknown_device", device=device_id)
     return code, expires
 
 

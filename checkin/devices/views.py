@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import qrcode
@@ -23,7 +22,9 @@ from markupsafe import Markup
 from qrcode.image.svg import SvgPathImage
 
 from checkin import devices
-from checkin.core.db import get_db, now_iso
+from checkin.core import clock
+from checkin.core.clock import now_iso
+from checkin.core.db import get_db
 from checkin.core.event import event_zone
 from checkin.devices.signals import device_revoked
 from checkin.security.permissions import organiser_required
@@ -52,20 +53,6 @@ def _remember(device_id: str, code: str, expires: str) -> None:
     session[SESSION_KEY] = codes
 
 
-def _messages() -> dict[str, str]:
-    """The domain's refusals, in the organiser's language."""
-    return {
-        "no_name": _("Give the device a name."),
-        "bad_name": _("The name must be at most %(n)d plain characters.", n=devices.MAX_NAME),
-        "bad_role": _("Choose a role."),
-        "unknown_checkpoint": _("There is no such checkpoint."),
-        "guide_needs_excursion": _("A guide device needs its excursion as checkpoint."),
-        "scanner_not_at_excursion": _("A scanner works at the entrance and in rooms; add a "
-                                      "guide device for an excursion."),
-        "kiosk_at_entrance": _("A kiosk checks people in at the entrance."),
-    }
-
-
 def _choices() -> list[dict[str, Any]]:
     return list(get_db().query("SELECT id, kind, name FROM checkpoints ORDER BY position, id"))
 
@@ -80,7 +67,7 @@ def index() -> Any:
         try:
             added = devices.add_device(db, form["name"], form["role"], form["checkpoint"] or None)
         except devices.DeviceError as exc:
-            error = _messages().get(exc.code, str(exc))
+            error = exc.message
         else:
             _remember(added["id"], added["pairing_code"], added["pair_expires_at"])
             return redirect(url_for("devices.detail", device_id=added["id"]), 303)
@@ -109,7 +96,7 @@ def detail(device_id: str) -> Any:
         url = devices.pair_url(base or request.host_url, code)
         pairing = {"url": url, "qr": qr_svg(url, _("QR code of the pairing address")),
                    "unreachable": base is None,
-                   "expires": datetime.fromisoformat(expires).astimezone(zone)}
+                   "expires": clock.clock_text(expires, zone)}
     return render_template("devices/detail.html", device=device, pairing=pairing, zone=zone)
 
 

@@ -11,13 +11,14 @@ is stored once. A walk-on is a day event layered over the plan: it never changes
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
+from checkin.core.clock import device_iso, now_iso
 from checkin.core.codes import resolve
-from checkin.core.db import now_iso, writing
+from checkin.core.db import writing
 from checkin.core.errors import DomainError
 from checkin.scans.day import excursion_actions, store_event, stored_event
 from checkin.scans.readmodel import (  # noqa: F401 (the excursions' public read names)
@@ -33,14 +34,7 @@ MAX_ID = 64
 
 
 class EventError(DomainError, ValueError):
-    """An excursion event cannot be stored; `code` says why for machines, the text for people."""
-
-    domain = "excursion"
-
-
-def checkpoint_of(excursion_id: str) -> str:
-    """Return the id checkin.core.event gives an excursion's checkpoint (reads: `checkpoints`)."""
-    return f"excursion:{excursion_id}"
+    """An excursion event cannot be stored: a catalogue entry (checkin.core.errors)."""
 
 
 def excursion_of(db: Database, checkpoint: str | None) -> str | None:
@@ -50,31 +44,20 @@ def excursion_of(db: Database, checkpoint: str | None) -> str | None:
     return found[0] if found else None
 
 
-def parse_time(value: Any) -> str | None:
-    """Return an ISO 8601 time with a zone as a sortable UTC string, or None if it is not one."""
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return now_iso(moment) if moment.tzinfo is not None else None
-    except (ValueError, OverflowError):  # year 1 at +01:00 cannot be moved to UTC
-        return None
-
-
 def _check(db: Database, excursion_id: str, item: Any) -> dict[str, Any]:
     """Check an event as a device sent it; return its clean fields or raise EventError."""
     if not isinstance(item, dict):
-        raise EventError("bad_json", "The event must be a JSON object.")
+        raise EventError("bad_json.event")
     event_id = item.get("id")
     if not isinstance(event_id, str) or not 8 <= len(event_id) <= MAX_ID \
             or not event_id.isprintable():
-        raise EventError("bad_field", f"id must be a text of 8 to {MAX_ID} characters.")
+        raise EventError("bad_field.event_id", limit=MAX_ID)
     action = item.get("action")
     if action not in ACTIONS:
-        raise EventError("bad_field", f"action must be one of {', '.join(ACTIONS)}.")
-    at = parse_time(item.get("at"))
+        raise EventError("bad_field.action", allowed=", ".join(ACTIONS))
+    at = device_iso(item.get("at"))
     if at is None:
-        raise EventError("bad_field", "at must be an ISO 8601 time with a time zone.")
+        raise EventError("bad_field.event_time")
     participant = None
     code = None
     if action == "walk_on":
@@ -84,13 +67,12 @@ def _check(db: Database, excursion_id: str, item: Any) -> dict[str, Any]:
             # Offline, a guide's phone knows only its own roster: it sends the scanned code.
             status, person = resolve(db, code)
             if status != "valid" or person is None:
-                raise EventError("unknown_code", "This badge code is not valid.")
+                raise EventError("unknown_code")
             participant = person["id"]
         if not isinstance(participant, int) or isinstance(participant, bool):
-            raise EventError("bad_field", "A walk_on needs participant (an id) or code.")
+            raise EventError("bad_field.walk_on")
         if not db.execute("SELECT 1 FROM participants WHERE id = ?", [participant]).fetchone():
-            raise EventError("unknown_participant", f"There is no participant {participant}.",
-                             404)
+            raise EventError("unknown_participant.event", participant=participant)
     return {"id": event_id, "action": action, "at": at, "participant": participant}
 
 
@@ -99,8 +81,8 @@ def record_event(db: Database, excursion_id: str, item: Any, device_id: str | No
     """Store one excursion event exactly once; return (stored row, duplicate?) or raise
     EventError (nothing stored)."""
     if not db.execute("SELECT 1 FROM excursions WHERE id = ?", [excursion_id]).fetchone():
-        raise EventError("not_found", f"There is no excursion {excursion_id!r}.", 404)
-    received = now_iso(now or datetime.now(UTC))
+        raise EventError("not_found.excursion_id", excursion=excursion_id)
+    received = now_iso(now)
     with writing(db):
         # isprintable() also refuses a lone surrogate, which SQLite cannot even look up.
         if isinstance(item, dict) and isinstance(item.get("id"), str) \
@@ -115,8 +97,7 @@ def record_event(db: Database, excursion_id: str, item: Any, device_id: str | No
         detail: dict[str, Any] = {}
         if ev["action"] == "depart":
             if "depart" in actions:
-                raise EventError("already_departed", "This excursion has already departed.",
-                                 409)
+                raise EventError("already_departed")
             state = excursion_state(db, excursion_id)
             assert state is not None
             detail = {
@@ -125,16 +106,14 @@ def record_event(db: Database, excursion_id: str, item: Any, device_id: str | No
             }
         elif ev["action"] == "return":
             if "depart" not in actions:
-                raise EventError("not_departed", "The excursion has not departed yet.", 409)
+                raise EventError("not_departed")
             if "return" in actions:
-                raise EventError("already_returned", "This excursion has already returned.",
-                                 409)
+                raise EventError("already_returned")
         else:
             # A day event over the plan: the plan (participants.excursion) stays as it was.
             old = assigned_excursion(db, ev["participant"])
             if old == excursion_id:
-                raise EventError("already_assigned",
-                                 "This person is already on this excursion.", 409)
+                raise EventError("already_assigned")
             detail = {"from": old, "to": excursion_id}
         store_event(db, {"id": ev["id"], "excursion": excursion_id, "action": ev["action"],
                          "participant_id": ev["participant"], "at": at, "received_at": received,

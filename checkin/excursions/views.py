@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 
 from checkin.api.views import ApiError, actor, api_blueprint, json_body
 from checkin.auth.views import current_organiser
+from checkin.core.clock import parse_device
 from checkin.core.db import get_db
-from checkin.core.event import event_info
+from checkin.core.event import event_zone
 from checkin.excursions import (
     event_detail,
     excursion_of,
@@ -25,7 +26,6 @@ from checkin.security.permissions import EXCURSION, EXCURSION_EVENTS, OWN, requi
 from checkin.security.policy import (
     excursion_view,
     guide_walk_on,
-    parse_device_time,
     time_allowed,
 )
 from checkin.web.signals import send
@@ -37,7 +37,7 @@ def _allowed(who: dict[str, Any], action: str, excursion_id: str) -> str:
     """Return the caller's scope for `action` on this excursion (a guide: its own); else 403."""
     reach = require(who, action)
     if reach == OWN and excursion_of(get_db(), who["checkpoint"]) != excursion_id:
-        raise ApiError(403, "forbidden", _("This device may not see this excursion."))
+        raise ApiError("forbidden.excursion")
     return reach
 
 
@@ -52,7 +52,7 @@ def get_excursion(excursion_id: str) -> Any:
     _allowed(who, EXCURSION, excursion_id)
     state = excursion_state(get_db(), excursion_id)
     if state is None:
-        raise ApiError(404, "not_found", _("There is no such excursion."))
+        raise ApiError("not_found.excursion")
     return for_role(who, state)
 
 
@@ -63,14 +63,13 @@ def post_event(excursion_id: str) -> Any:
     db = get_db()
     device = actor_ref(who)
     body = json_body()
-    moment = parse_device_time(body.get("at"))
+    moment = parse_device(body.get("at"))
     if moment is not None and not time_allowed(db, moment):
-        raise ApiError(400, "bad_field", _("The time is not within a day of the event's day: "
-                                           "is the phone's clock right?"))
+        raise ApiError("bad_field.excursion_time")
     if reach == OWN and body.get("action") == "walk_on":
         by_badge = guide_walk_on(body)
         if by_badge is None and type(body.get("participant")) is int:
-            raise ApiError(403, "forbidden", _("Scan the person's badge to add them."))
+            raise ApiError("forbidden.walk_on_scan")
         body = by_badge or body  # without code or id: the domain answers 400
     # An EventError reaches the API's one error handler, which words it for the guide.
     row, duplicate = record_event(db, excursion_id, body, device_id=device)
@@ -158,7 +157,7 @@ def guide() -> Any:
     html = render_template(
         "excursions/guide.html", strings=strings(), organiser=organiser, excursions=excursions,
         config={"organiser": organiser is not None,
-                "timezone": (event_info(get_db()) or {}).get("timezone") or "UTC",
+                "timezone": str(event_zone(get_db())),
                 "sw": url_for("excursions.service_worker"), "scope": url_for("excursions.guide"),
                 "scan": url_for("scanner.scan")})
     return Response(html, headers=NO_STORE)

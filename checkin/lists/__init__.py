@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from babel.support import NullTranslations, Translations
@@ -27,6 +27,7 @@ from reportlab.platypus import (
 )
 from sqlite_utils import Database
 
+from checkin.core import clock
 from checkin.core.event import event_info, event_zone
 from checkin.core.paths import FONTS, TRANSLATIONS
 from checkin.core.texts import all_texts, event_in, localized
@@ -123,13 +124,11 @@ def build_pdf(db: Database, language: str = "en", arrived: bool = False,
     _ = translations(language).gettext
     data = list_data(db, arrived, language)
     zone = data["zone"]
-    now = (now or datetime.now(UTC)).astimezone(zone)
+    now = now or clock.now()
     event_name = data["event"].get("name") or "checkin"
 
-    def clock(value: str | None) -> str:
-        if not value:
-            return ""
-        return datetime.fromisoformat(value).astimezone(zone).strftime("%H:%M")
+    def hhmm(value: str | None) -> str:
+        return clock.clock_text(value, zone)
 
     base = ParagraphStyle("base", fontName=FONT, fontSize=9.5, leading=12)
     small = ParagraphStyle("small", parent=base, fontSize=8.5, leading=10.5)
@@ -166,7 +165,7 @@ def build_pdf(db: Database, language: str = "en", arrived: bool = False,
         return Paragraph(esc(text), small)
 
     story: list[Flowable] = []
-    printed = _("Printed %(time)s") % {"time": now.strftime("%Y-%m-%d %H:%M")}
+    printed = _("Printed %(time)s") % {"time": clock.clock_text(now, zone, "%Y-%m-%d %H:%M")}
     marked = _("A cross marks who had arrived when this list was printed.") if arrived else ""
 
     # The entrance list: everyone A–Z.
@@ -182,9 +181,9 @@ def build_pdf(db: Database, language: str = "en", arrived: bool = False,
     for x in data["excursions"]:
         story += [PageBreak(), Paragraph(esc(_("Excursion") + ": " + x["title"]), title)]
         facts = [_("Guide") + ": " + (x["guide"] or "–"),
-                 _("Departure") + ": " + ", ".join(filter(None, [clock(x["departs_at"]),
+                 _("Departure") + ": " + ", ".join(filter(None, [hhmm(x["departs_at"]),
                                                                 x["departure_place"] or ""])),
-                 _("Back") + ": " + (clock(x["returns_at"]) or "–")]
+                 _("Back") + ": " + (hhmm(x["returns_at"]) or "–")]
         story.append(Paragraph(" · ".join(esc(f) for f in facts), sub))
         rows = [[TickBox(), TickBox(), name(p), cell(p["organisation"]), cell(p["code4"])]
                 for p in x["people"]]
@@ -199,7 +198,7 @@ def build_pdf(db: Database, language: str = "en", arrived: bool = False,
     for g in data["groups"]:
         story += [PageBreak(), Paragraph(esc(_("Working group") + ": " + g["title"]), title)]
         facts = [g["area"], g["room_name"],
-                 "–".join(filter(None, [clock(g["starts_at"]), clock(g["ends_at"])]))]
+                 "–".join(filter(None, [hhmm(g["starts_at"]), hhmm(g["ends_at"])]))]
         story.append(Paragraph(" · ".join(esc(f) for f in facts if f), sub))
         rows = [[TickBox(), name(p), cell(p["organisation"]), cell(p["city"])]
                 for p in g["people"]]

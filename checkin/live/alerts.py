@@ -7,15 +7,15 @@ the numbers and names that describe it; the pages word it in the reader's langua
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.core.db import now_iso
+from checkin.core import clock
+from checkin.core.clock import now_iso, to_utc
 from checkin.core.places import place_state
 from checkin.excursions import all_excursion_states
-from checkin.live.stats import parse_iso
 from checkin.scans import headcounts
 from checkin.scans.scanlist import bad_code_scans
 
@@ -76,9 +76,9 @@ def excursion_alerts(db: Database, now: datetime,
         x = state["excursion"]
         if x["status"] != "boarding" or not x["departs_at"] or not state["counts"]["missing"]:
             continue
-        departs = parse_iso(x["departs_at"])
+        departs = to_utc(x["departs_at"])
         until = departs - now
-        forget = parse_iso(x["returns_at"]) if x["returns_at"] else departs + OVERDUE_FORGET
+        forget = to_utc(x["returns_at"]) if x["returns_at"] else departs + OVERDUE_FORGET
         if until > DUE_WITHIN or now >= forget:
             continue
         missing = [r["name"] for r in state["roster"]
@@ -119,12 +119,12 @@ def silent_device_alerts(db: Database, now: datetime) -> list[dict[str, Any]]:
              "device": r["id"], "name": r["name"], "role": r["role"],
              "checkpoint": r["checkpoint"], "checkpoint_name": r["checkpoint_name"],
              "last_seen_at": r["last_seen_at"],
-             "minutes": _minutes(now - parse_iso(r["last_seen_at"]))} for r in rows]
+             "minutes": _minutes(now - to_utc(r["last_seen_at"]))} for r in rows]
 
 
 def alerts(db: Database, now: datetime | None = None) -> list[dict[str, Any]]:
     """Return every current alert, the most urgent ('bad') first."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = to_utc(now or clock.now())
     states = all_excursion_states(db)
     found = (capacity_alerts(db) + seat_alerts(states) + excursion_alerts(db, now, states)
              + bad_code_alerts(db, now) + silent_device_alerts(db, now))

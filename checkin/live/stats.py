@@ -9,12 +9,12 @@ effective scan.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from checkin.core.clock import clock_text, local, now_iso, to_utc
 from checkin.core.event import event_info, event_zone  # noqa: F401 (event_zone: used by callers)
 from checkin.scans.corrections import corrections_of
 from checkin.scans.people import BY_NAME, name_matches, people, people_by, people_count, person
@@ -36,29 +36,17 @@ MAX_BUCKETS = 48
 RECENT_SCANS = 30
 
 
-def parse_iso(value: str) -> datetime:
-    """Parse one of the log's UTC ISO strings."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def clock(value: str | None, zone: ZoneInfo) -> str:
-    """Return a stored UTC time as the event's local wall-clock time (HH:MM), '' for None."""
-    if not value:
-        return ""
-    return parse_iso(value).astimezone(zone).strftime("%H:%M")
-
-
 def arrivals_timeline(db: Database) -> dict[str, Any]:
     """Return arrivals per time slot (local labels) and the running total, for the chart."""
     zone = event_zone(db)
     # The axis keeps to the event's day in its time zone; arrivals far outside it (a
     # rehearsal on another date, a device with a wrong clock) are counted apart.
     on_day, outside = split_by_day(db, arrival_times(db))
-    times = [parse_iso(t) for t in on_day]
+    times = [to_utc(t) for t in on_day]
     if not times:
         return {"bucket_minutes": BUCKET_MINUTES[0], "buckets": [], "total": 0,
                 "outside_day": len(outside)}
-    first, last = times[0].astimezone(zone), times[-1].astimezone(zone)
+    first, last = local(times[0], zone), local(times[-1], zone)
     span = (last - first).total_seconds() / 60
     minutes = next((m for m in BUCKET_MINUTES if span / m < MAX_BUCKETS), BUCKET_MINUTES[-1])
     # Slots start on the local clock's round numbers (09:00, 09:15, ...).
@@ -75,14 +63,14 @@ def arrivals_timeline(db: Database) -> dict[str, Any]:
         count = MAX_BUCKETS
     counts = [0] * count
     for moment in times:
-        index = max(0, int((moment.astimezone(zone) - start) / step))
+        index = max(0, int((local(moment, zone) - start) / step))
         counts[min(index, count - 1)] += 1
     buckets, total = [], 0
     for n, c in enumerate(counts):
         total += c
         slot = start + step * n
-        buckets.append({"start": slot.astimezone(UTC).isoformat(timespec="seconds"),
-                        "label": slot.strftime("%H:%M"), "count": c, "total": total})
+        buckets.append({"start": now_iso(slot, "seconds"),
+                        "label": clock_text(slot, zone), "count": c, "total": total})
     return {"bucket_minutes": minutes, "buckets": buckets, "total": total,
             "outside_day": len(outside)}
 

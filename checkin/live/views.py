@@ -23,8 +23,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from checkin.auth.views import current_organiser
+from checkin.core.clock import clock_text
 from checkin.core.db import get_db
-from checkin.core.errors import in_words
 from checkin.core.event import event_info
 from checkin.core.texts import checkpoint_names
 from checkin.desk import walk_in_count
@@ -130,7 +130,7 @@ def dashboard() -> Response:
 
 
 def _clock_filter(zone: Any) -> Any:
-    return lambda value: stats.clock(value, zone)
+    return lambda value: clock_text(value, zone)
 
 
 def _parts(db: Any, q: str, part: str | None = None) -> dict[str, Any]:
@@ -229,7 +229,7 @@ def correct_view(scan_id: str, action: str) -> Any:
     except CorrectionError as exc:
         if exc.code == "unknown_scan":
             abort(404)
-        flash(in_words(exc))
+        flash(exc.message)
         return redirect(_back(get_scan(db, scan_id)), 303)
     if new:
         # The correction is stored; a failing push must not hide that.

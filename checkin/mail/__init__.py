@@ -11,20 +11,20 @@ import html
 import io
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlite_utils import Database
 
 from checkin.badges import qr_png
-from checkin.core.db import now_iso, writing
+from checkin.core import clock
+from checkin.core.clock import now_iso
+from checkin.core.db import writing
+from checkin.core.errors import DomainError
 from checkin.core.event import event_info
 from checkin.core.texts import all_texts, event_in
 from checkin.desk.printing import render_badge
@@ -37,8 +37,8 @@ KIND = "badge"
 MAIL_BADGE_SIZE = "a6"
 
 
-class TemplateProblem(ValueError):
-    """A mail template cannot be used; the message says which and why."""
+class TemplateProblem(DomainError, ValueError):
+    """A mail template cannot be used: a catalogue entry naming the file and why."""
 
 
 def template_folder(db_path: Path) -> Path:
@@ -78,13 +78,12 @@ class Templates:
             text = path.read_text(encoding="utf-8")
             head, sep, body = text.partition("\n\n")
             if not sep or not head.lower().startswith("subject:"):
-                raise TemplateProblem(f"{path}: the first line must be 'Subject: ...', "
-                                      "followed by an empty line and the text")
+                raise TemplateProblem("mail.no_subject", file=str(path))
             try:
                 found[language] = (env.from_string(head.split(":", 1)[1].strip()),
                                    env.from_string(body))
             except TemplateError as exc:
-                raise TemplateProblem(f"{path}: {exc}") from exc
+                raise TemplateProblem("mail.template", file=str(path), error=str(exc)) from exc
         return cls(found)
 
     def render(self, language: str, values: dict[str, Any]) -> tuple[str, str]:
@@ -93,7 +92,8 @@ class Templates:
         try:
             return " ".join(subject.render(values).split()), body.render(values)
         except TemplateError as exc:
-            raise TemplateProblem(f"badge.{language}.txt: {exc}") from exc
+            raise TemplateProblem("mail.template", file=f"badge.{language}.txt",
+                                  error=str(exc)) from exc
 
 
 def recipients(db: Database, only_ids: list[int] | None = None,
@@ -119,14 +119,9 @@ def recipients(db: Database, only_ids: list[int] | None = None,
 def _values(person: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     """The names a template may use for one person."""
     language = person["language"] if person["language"] in LANGUAGES else "en"
-    zone = ZoneInfo(event.get("timezone") or "UTC")
-    day = event.get("date")
-    date = format_date(datetime.fromisoformat(day).date(), "long", locale=language) \
-        if day else ""
-    departs = ""
-    if person.get("excursion_departs_at"):
-        moment = datetime.fromisoformat(person["excursion_departs_at"]).astimezone(zone)
-        departs = format_time(moment, "short", locale=language)
+    date = clock.date_text(event.get("date"), language)
+    departs = clock.time_text(person.get("excursion_departs_at"),
+                              clock.event_zone_of(event), language)
     return {"first_name": person["first_name"], "last_name": person["last_name"],
             "event_name": event.get("name", ""), "date": date, "venue": event.get("venue", ""),
             "host_city": event.get("host_city", ""), "code": person["code"],

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 
 from checkin import mail
 from checkin.core.db import connect, get_db
+from checkin.core.errors import Text
 from checkin.desk.background import Worker
 from checkin.mail.sending import Connection, send_all
 from checkin.participants.records import EMAIL
@@ -42,15 +43,17 @@ class Run:
     sent: int = 0
     failed: int = 0
     stopped: str | None = None
-    problem: str | None = None
+    problem: Text | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     worker: Worker = field(default_factory=lambda: Worker("badge-mail"), repr=False)
 
     def public(self) -> dict[str, Any]:
         """Return the state as the progress endpoint shows it."""
         with self.lock:
-            return {k: getattr(self, k) for k in ("running", "done", "total", "sent", "failed",
-                                                  "stopped", "problem")}
+            state = {k: getattr(self, k) for k in ("running", "done", "total", "sent",
+                                                   "failed", "stopped")}
+            # Worded here, in the language of whoever asks for the progress.
+            return {**state, "problem": None if self.problem is None else str(self.problem)}
 
 
 def _run() -> Run:
@@ -104,7 +107,7 @@ def _send_in_background(run: Run, db_path: str, settings: dict[str, Any]) -> Non
             run.sent, run.failed, run.stopped = outcome.sent, len(outcome.failed), outcome.stopped
     except mail.TemplateProblem as exc:
         with run.lock:
-            run.problem = str(exc)
+            run.problem = exc.text
     finally:
         with run.lock:
             run.running = False

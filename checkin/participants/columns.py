@@ -17,6 +17,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
+from checkin.core.errors import DomainError, Text, say
+from checkin.core.errors import field_label as labelled
 from checkin.core.event import other_titles
 from checkin.participants.records import COLUMNS
 
@@ -115,6 +117,10 @@ PARTICLES = {"van", "von", "vom", "zu", "zum", "zur", "der", "den", "de", "del",
              "in", "op", "uit", "van't", "d'", "dos", "das", "do", "af", "av"}
 
 
+class MapError(DomainError, ValueError):
+    """A `--map COLUMN=FIELD` that cannot be used: a catalogue entry (checkin.core.errors)."""
+
+
 def field_label(name: str) -> str:
     """The field's name as the pages and the command line show it."""
     return {NAME: _("whole name (split)"), IGNORE: _("ignore"),
@@ -129,7 +135,7 @@ class Mapping:
     fields: list[str]  # per column: a field, IGNORE, or "" (not placed)
     assigned: list[bool]  # per column: set by the organiser rather than recognised
     defaults: dict[str, str] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    problems: list[Text | str] = field(default_factory=list)
 
     @property
     def unplaced(self) -> list[str]:
@@ -152,11 +158,11 @@ def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, str]:
         column, sep, target = item.rpartition("=")
         target = target.strip().lower().replace(" ", "_").replace("-", "_")
         if not sep or not column.strip():
-            raise ValueError(_("--map takes COLUMN=FIELD, e.g. \"Dienststelle=organisation\" "
-                               "(got %(item)s)", item=repr(item)))
+            raise MapError("map.syntax", item=repr(item))
         if target not in (*FIELDS, IGNORE):
-            raise ValueError(_("%(field)s is not a field; use one of %(fields)s",
-                               field=repr(target), fields=", ".join((*FIELDS, IGNORE))))
+            # The field names here are the ones typed after --map, so they are shown as such.
+            raise MapError("map.unknown_field", field=repr(target),
+                           fields=", ".join((*FIELDS, IGNORE)))
         out[column.strip()] = target
     return out
 
@@ -175,19 +181,17 @@ def build_mapping(header: list[str], overrides: dict[str, str] | None = None,
     for target in sorted(set(used)):
         if used.count(target) > 1:
             cols = [c for c, f in zip(header, fields, strict=True) if f == target]
-            mapping.problems.append(_(
-                "columns %(columns)s all give %(field)s: ignore all but one",
-                columns=", ".join(map(repr, cols)), field=field_label(target)))
+            mapping.problems.append(say(
+                "mapping.same_field", columns=", ".join(map(repr, cols)),
+                field=labelled(target)))
     has = set(used)
     if NAME in has and has & {"first_name", "last_name"}:
-        mapping.problems.append(_("the file has a whole-name column and first/last name "
-                                  "columns: ignore one of them"))
+        mapping.problems.append(say("mapping.name_twice"))
     elif NAME not in has:
-        missing = [f for f in ("first_name", "last_name") if f not in has]
-        if missing:
-            mapping.problems.append(_(
-                "the header has no %(missing)s column (found: %(found)s)",
-                missing=" / ".join(missing), found=", ".join(header)))
+        for missing in ("first_name", "last_name"):
+            if missing not in has:
+                mapping.problems.append(say("mapping.no_column", field=labelled(missing),
+                                            found=", ".join(header)))
     if "language" not in has:
         mapping.defaults["language"] = first_language
     for name, value in DEFAULTS.items():

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
 from checkin.core.cells import spreadsheet_cell
+from checkin.core.errors import say
 from checkin.core.event import event_info
 from checkin.participants.columns import Mapping, Values, apply_mapping, build_mapping
 from checkin.participants.records import (
@@ -50,15 +50,13 @@ def decode(data: bytes) -> str:
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise CSVFileError(_l("the file starts as UTF-16 text but is not; save it as "
-                                  "CSV UTF-8")) from exc
+            raise CSVFileError("file.broken_utf16") from exc
     elif b"\x00" in data:
         zeros = sorted((data[0::2].count(0), data[1::2].count(0)))
         if zeros[1] > len(data) // 4 and zeros[0] <= len(data) // 64:
             # Every other byte zero: UTF-16 text that lost its byte-order mark.
-            raise CSVFileError(_l("the file looks like UTF-16 text without a byte-order mark; "
-                                  "save it as CSV UTF-8"))
-        raise CSVFileError(_l("the file is binary, not CSV (save it as .xlsx or CSV)"))
+            raise CSVFileError("file.utf16_without_bom")
+        raise CSVFileError("file.binary")
     else:
         try:
             text = data.decode("utf-8-sig")
@@ -66,10 +64,9 @@ def decode(data: bytes) -> str:
             try:
                 text = data.decode("cp1252")
             except UnicodeDecodeError as exc:
-                raise CSVFileError(_l("the file is neither UTF-8 nor Windows-1252 text")
-                                   ) from exc
+                raise CSVFileError("file.encoding") from exc
     if "\x00" in text:
-        raise CSVFileError(_l("the file is binary, not CSV (save it as .xlsx or CSV)"))
+        raise CSVFileError("file.binary")
     return text
 
 
@@ -78,7 +75,7 @@ def _delimiter(lines: list[str]) -> str:
     counts = {d: sum(line.count(d) for line in lines) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
     if counts[best] == 0:
-        raise CSVFileError(_l("the header line has no comma, semicolon or tab separator"))
+        raise CSVFileError("file.no_separator")
     return best
 
 
@@ -86,7 +83,7 @@ def read_csv(data: bytes, overrides: dict[str, str] | None = None) -> Table:
     """Parse CSV bytes into a table of text with the line number of every row."""
     text = decode(data)
     if not text.strip():
-        raise CSVFileError(_l("the file is empty"))
+        raise CSVFileError("file.empty")
     first_lines = [line for line in text.splitlines() if line.strip()][:HEADER_SEARCH]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_lines),
                         strict=True)
@@ -96,10 +93,9 @@ def read_csv(data: bytes, overrides: dict[str, str] | None = None) -> Table:
             if any(cell.strip() for cell in record):
                 records.append((reader.line_num, record))
     except csv.Error as exc:
-        raise CSVFileError(_l("line %(line)d: broken CSV (%(error)s)", line=reader.line_num,
-                             error=str(exc))) from exc
+        raise CSVFileError("file.broken_csv", line=reader.line_num, error=str(exc)) from exc
     if not records:
-        raise CSVFileError(_l("the file has no header line"))
+        raise CSVFileError("file.no_header")
     at = find_header(records, overrides)
     header_line, header = records[at]
     check_header(header)
@@ -109,7 +105,7 @@ def read_csv(data: bytes, overrides: dict[str, str] | None = None) -> Table:
                                 first=records[0][0], last=records[at - 1][0]))
     for line, record in records[at + 1:]:
         if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
-            table.problems.append(Problem(line, _("more cells than the header has columns")))
+            table.problems.append(Problem(line, say("row.extra_cells")))
             continue
         table.rows.append((line, record))
     return table
@@ -135,16 +131,14 @@ def read_table(data: bytes, sheet: str | None = None,
                overrides: dict[str, str] | None = None) -> Table:
     """Read a participants file, workbook or CSV, as a table of text."""
     if len(data) > MAX_BYTES:
-        raise CSVFileError(_l("the file is larger than %(n)d MB", n=MAX_BYTES // (1024 * 1024)))
+        raise CSVFileError("file.too_large", n=MAX_BYTES // (1024 * 1024))
     if data[:4] == b"\xd0\xcf\x11\xe0":
         # Both are OLE compound files; only Excel can tell them apart.
-        raise UnsupportedFormat(_l("this is an old Excel file (.xls) or a workbook with a "
-                                   "password; save it as .xlsx without a password, or as "
-                                   "CSV"))
+        raise UnsupportedFormat("file.xls")
     if is_workbook(data):
         return read_workbook(data, sheet, overrides)
     if sheet is not None:
-        raise CSVFileError(_l("a sheet was named, but the file is CSV, not a workbook"))
+        raise CSVFileError("file.sheet_of_csv")
     return read_csv(data, overrides)
 
 
@@ -174,13 +168,6 @@ def read_file(db: Database, data: bytes, sheet: str | None = None,
                           n=len(checked.warnings) - SHOWN_PROBLEMS))
     preview = [{"line": line, **row} for line, row in rows[:PREVIEW_ROWS]]
     return Reading(table, mapping, checked, warnings, preview)
-
-
-def check_file(db: Database, data: bytes, sheet: str | None = None,
-               overrides: dict[str, str] | None = None) -> tuple[Checked, list[str]]:
-    """Read and check a participants file against the event without changing anything."""
-    reading = read_file(db, data, sheet, overrides)
-    return reading.checked, reading.warnings
 
 
 def import_file(db: Database, data: bytes, dry_run: bool = False, sheet: str | None = None,

@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlite_utils import Database
 
+from checkin.core.clock import now_iso
 from checkin.core.codes import issue_code
-from checkin.core.db import now_iso, writing
+from checkin.core.db import writing
 from checkin.core.delegations import city_map
+from checkin.core.errors import Text, field_label, say
 from checkin.core.plaintext import describe, invisible_character
 from checkin.scans import people
 
@@ -31,10 +32,10 @@ class Problem:
     """One thing wrong with an input row, with the line it came from."""
 
     line: int
-    message: str
+    message: Text | str
 
     def __str__(self) -> str:
-        return _("line %(line)d: %(message)s", line=self.line, message=self.message)
+        return say("row.line", line=self.line, message=self.message).render()
 
 
 @dataclass
@@ -47,24 +48,28 @@ class Checked:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def _text_problem(column: str, value: str) -> str | None:
-    """Say what is wrong with a text cell, if anything."""
+def _text_problem(column: str, value: str) -> Text | None:
+    """Say what is wrong with a text cell, if anything (naming the field by its label)."""
+    label = field_label(column)
     if len(value) > MAX_LENGTH:
-        return _("%(column)s is longer than %(n)d characters", column=column, n=MAX_LENGTH)
+        return say("row.too_long", column=label, n=MAX_LENGTH)
     if "<" in value or ">" in value:
-        return _("%(column)s contains < or > (markup is not allowed): %(value)s", column=column,
-                 value=repr(value))
+        return say("row.markup", column=label, value=repr(value))
     if any(ord(ch) < 32 for ch in value):
-        return _("%(column)s contains control characters", column=column)
+        return say("row.control", column=label)
     if (hidden := invisible_character(value)) is not None:
         # A right-to-left override makes "\u202eGroningen" print as "negninorG".
-        return _("%(column)s contains an invisible or text-direction character (%(char)s)",
-                 column=column, char=describe(hidden))
+        return say("row.invisible", column=label, char=describe(hidden))
     if value[:1] in ("=", "+", "@"):
         # A cell starting like this becomes a formula when the export is opened in Excel.
-        return _("%(column)s starts with %(char)s, which spreadsheets run as a formula",
-                 column=column, char=repr(value[0]))
+        return say("row.formula", column=label, char=repr(value[0]))
     return None
+
+
+def _not_one_of(column: str, value: str, allowed: tuple[str, ...]) -> Text:
+    """Say that a cell holds none of the allowed values."""
+    return say("row.not_one_of", column=field_label(column), value=repr(value),
+               allowed=", ".join(allowed))
 
 
 def check_rows(db: Database, rows: list[tuple[int, dict[str, str]]]) -> Checked:
@@ -79,34 +84,31 @@ def check_rows(db: Database, rows: list[tuple[int, dict[str, str]]]) -> Checked:
         bad = []
         for col in ("first_name", "last_name"):
             if not row[col]:
-                bad.append(_("%(column)s is missing", column=col))
+                bad.append(say("row.missing", column=field_label(col)))
         for col, value in row.items():
             if value and (msg := _text_problem(col, value)):
                 bad.append(msg)
         row["organisation_type"] = row["organisation_type"].lower() or "other"
         if row["organisation_type"] not in ORGANISATION_TYPES:
-            bad.append(_("%(column)s %(value)s is not one of %(allowed)s",
-                         column="organisation_type", value=repr(row["organisation_type"]),
-                         allowed=", ".join(ORGANISATION_TYPES)))
+            bad.append(_not_one_of("organisation_type", row["organisation_type"],
+                                   ORGANISATION_TYPES))
         row["language"] = row["language"].lower() or "en"
         if row["language"] not in LANGUAGES:
-            bad.append(_("%(column)s %(value)s is not one of %(allowed)s", column="language",
-                         value=repr(row["language"]), allowed=", ".join(LANGUAGES)))
+            bad.append(_not_one_of("language", row["language"], LANGUAGES))
         row["role"] = row["role"].lower() or "participant"
         if row["role"] not in ROLES:
-            bad.append(_("%(column)s %(value)s is not one of %(allowed)s", column="role",
-                         value=repr(row["role"]), allowed=", ".join(ROLES)))
+            bad.append(_not_one_of("role", row["role"], ROLES))
         if row["email"] and not EMAIL.match(row["email"]):
-            bad.append(_("email %(value)s is not an e-mail address", value=repr(row["email"])))
+            bad.append(say("row.email", column=field_label("email"), value=repr(row["email"])))
         if row["working_group"] and row["working_group"] not in groups:
-            bad.append(_("%(column)s %(value)s is not in the event file",
-                         column="working_group", value=repr(row["working_group"])))
+            bad.append(say("row.not_in_event", column=field_label("working_group"),
+                           value=repr(row["working_group"])))
         if row["excursion"] and row["excursion"] not in excursions:
-            bad.append(_("%(column)s %(value)s is not in the event file", column="excursion",
-                         value=repr(row["excursion"])))
+            bad.append(say("row.not_in_event", column=field_label("excursion"),
+                           value=repr(row["excursion"])))
         key = identity(row)
         if key in seen:
-            bad.append(_("the same person as on line %(line)d", line=seen[key]))
+            bad.append(say("row.same_person", line=seen[key]))
         else:
             seen[key] = line
         row["email"] = row["email"] or None
@@ -119,9 +121,9 @@ def check_rows(db: Database, rows: list[tuple[int, dict[str, str]]]) -> Checked:
             # The event file names the delegations: the city becomes the one it means.
             delegation, known = cities.delegation(row["city"])
             if not known:
-                out.warnings.append(Problem(line, _(
-                    "city %(value)s is none of the event's delegations: counted under "
-                    "%(other)s", value=repr(row["city"]), other=delegation)))
+                out.warnings.append(Problem(line, say(
+                    "row.unknown_delegation", column=field_label("city"),
+                    value=repr(row["city"]), other=delegation)))
             row["city"] = delegation
         out.rows.append((line, row))
     return out
@@ -210,7 +212,7 @@ def add_participant(db: Database, **fields: Any) -> dict[str, Any]:
     """Check and save one participant given as keyword arguments; return the stored row."""
     checked = check_rows(db, [(1, {k: str(v) if v is not None else "" for k, v in fields.items()})])
     if checked.problems:
-        raise ValueError("; ".join(p.message for p in checked.problems))
+        raise ValueError("; ".join(str(p.message) for p in checked.problems))
     save_rows(db, [checked.rows[0][1]])
     found = find_existing(db, checked.rows[0][1])
     assert found is not None

@@ -28,6 +28,7 @@ from sqlite_utils import Database
 from checkin.auth.views import current_organiser
 from checkin.core.codes import reissue as reissue_code
 from checkin.core.db import get_db
+from checkin.core.errors import FIELDS, DomainError, field_label, say
 from checkin.core.offload import run_blocking, run_in_process, with_database
 from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants, import_file
@@ -239,14 +240,8 @@ def _forget(token: str) -> None:
 
 def field_labels() -> dict[str, str]:
     """Translated names of the fields a column can give, for the column mapping."""
-    return {"title": _("Title (Dr., Prof.)"), "first_name": _("First name"),
-            "last_name": _("Last name"),
-            "name": _("Whole name (split into title, first and last name)"),
-            "organisation": _("Organisation"), "organisation_type": _("Organisation type"),
-            "city": _("City (delegation)"), "email": _("E-mail"), "language": _("Language"),
-            "working_group": _("Working group"), "excursion": _("Excursion"),
-            "role": _("Role"), "code": _("Badge code (not imported)"),
-            "ignore": _("Ignore this column")}
+    # The same labels the error catalogue names fields by (checkin.core.errors.FIELDS).
+    return {name: str(field_label(name)) for name in FIELDS}
 
 
 def _upload_page(status: int = 200, **context: Any) -> Any:
@@ -269,9 +264,8 @@ def _unreadable(exc: CSVFileError, filename: str, size: int, **context: Any) -> 
     """Answer a file that cannot be read as a participants list: the upload page saying why
     (415 for a format we do not read, else 422), and one line in the server's log."""
     log_refusal(exc.status, filename, size, exc.in_english())
-    return _upload_page(exc.status, filename=filename, error=_(
-        "This file cannot be read as a participants list: %(reason)s", reason=str(exc)),
-        **context)
+    return _upload_page(exc.status, filename=filename,
+                        error=say("file.unreadable", reason=exc.text), **context)
 
 
 def _show_plan(filename: str, token: str, data: bytes, sheet: str | None,
@@ -293,7 +287,8 @@ def upload() -> Any:
         return _upload_page()
     file = request.files.get("file")
     if file is None or not file.filename:
-        return _upload_page(400, error=_("Choose a file to upload (.xlsx or CSV)."))
+        missing = DomainError("no_file")
+        return _upload_page(missing.status, error=missing.message)
     filename = Path(file.filename).name[:200]
     data = file.read()
     try:
@@ -322,8 +317,7 @@ def _kept(token: str) -> bytes | None:
     if data is None:
         if token in pending:
             _forget(token)
-        flash(_("That upload is no longer waiting (it was imported, cancelled or is older "
-                "than an hour). Please upload the file again."))
+        flash(DomainError("upload_gone").message)
     return data
 
 
@@ -393,8 +387,8 @@ def too_large(_error: Exception) -> Any:
     size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{max(1, limit // 2**10)} KB"
     # The body was not read, so its file name is unknown; its declared length is known.
     log_refusal(413, "", request.content_length, f"over the limit of {size}")
-    return _upload_page(413, error=_("The file is too large (the limit is %(size)s).",
-                                     size=size))
+    too_large = DomainError("upload_too_large", size=size)
+    return _upload_page(too_large.status, error=too_large.message)
 
 
 def register(app: Flask) -> None:

@@ -14,8 +14,8 @@ from datetime import date, datetime, time
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from checkin.core.errors import DomainError, say
 from checkin.participants.columns import ALIASES, key
 from checkin.participants.records import MAX_LENGTH, Problem
 
@@ -33,33 +33,24 @@ MAX_UNPACKED = 200 * 1024 * 1024
 HEADER_SEARCH = 10
 
 
-class FileError(ValueError):
-    """The file cannot be read as a participants list at all.
-
-    The message is lazy: read in the reader's language, and in English for the server's log
-    (`in_english`). `detail` is the technical cause, for the log only.
+class FileError(DomainError, ValueError):
+    """The file cannot be read as a participants list at all: a catalogue entry (422, or 415
+    for a format we do not read), worded in the reader's language and in English for the
+    server's log (`in_english`). `detail` is the technical cause, for the log only.
     """
 
-    # Unprocessable: the format is one we read, the content is not.
-    status = 422
-
-    def __init__(self, message: Any, detail: str = ""):
-        super().__init__(message)
-        self.message, self.detail = message, detail
+    def __init__(self, key: str, /, detail: str = "", **params: Any):
+        super().__init__(key, **params)
+        self.detail = detail
 
     def in_english(self) -> str:
-        """The message in English (the msgid), with the technical detail if there is one."""
-        from flask_babel import force_locale
-
-        with force_locale("en"):
-            text = str(self.message)
+        """The message in English, with the technical detail if there is one."""
+        text = self.text.render("en")
         return f"{text} [{self.detail}]" if self.detail else text
 
 
 class UnsupportedFormat(FileError):
     """The file is of a kind we do not read (.ods, .numbers, .xls, any other zip)."""
-
-    status = 415
 
 
 @contextmanager
@@ -75,9 +66,7 @@ def damaged_workbook() -> Iterator[None]:
     except FileError:
         raise
     except Exception as exc:
-        raise FileError(_l("the file cannot be read as an Excel workbook (.xlsx): it is "
-                           "damaged or incomplete; open it in Excel and save it again"),
-                        detail=_cause(exc)) from exc
+        raise FileError("file.damaged_workbook", detail=_cause(exc)) from exc
 
 
 def _cause(exc: Exception) -> str:
@@ -144,27 +133,22 @@ def check_container(data: bytes) -> None:
             # A small file that unpacks into gigabytes would take the server's memory. The
             # sizes are the archive's own claims, but zipfile stops reading a member at its
             # claimed size (and then fails its checksum), so a lie cannot unpack more.
-            raise FileError(_l("the workbook unpacks to more than %(n)d MB",
-                               n=MAX_UNPACKED // (1024 * 1024)))
+            raise FileError("file.unpacks_too_large", n=MAX_UNPACKED // (1024 * 1024))
         names = {info.filename for info in infos}
         if count_cells(archive) > MAX_CELLS:
-            raise FileError(_l("the workbook has more than %(n)d cells in use; keep only the "
-                               "participants list in it", n=MAX_CELLS))
+            raise FileError("file.too_many_cells", n=MAX_CELLS)
         mimetype = b""
         if "mimetype" in names:
             with archive.open("mimetype") as member:
                 mimetype = member.read(100)
     if mimetype.startswith(b"application/vnd.oasis.opendocument"):
-        raise UnsupportedFormat(_l("this is an OpenDocument spreadsheet (.ods); save it as an "
-                                   "Excel workbook (.xlsx) or as CSV"))
+        raise UnsupportedFormat("file.ods")
     if "Index.zip" in names or any(n.startswith("Index/") and n.endswith(".iwa") for n in names):
-        raise UnsupportedFormat(_l("this is an Apple Numbers file; export it as an Excel "
-                                   "workbook (.xlsx) or as CSV"))
+        raise UnsupportedFormat("file.numbers")
     if "xl/workbook.bin" in names:
-        raise UnsupportedFormat(_l("this is a binary Excel workbook (.xlsb); save it as an "
-                                   "Excel workbook (.xlsx) or as CSV"))
+        raise UnsupportedFormat("file.xlsb")
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-        raise UnsupportedFormat(_l("the file is a zip archive, not an Excel workbook (.xlsx)"))
+        raise UnsupportedFormat("file.zip")
 
 
 def check_header(cells: list[str]) -> int:
@@ -173,12 +157,10 @@ def check_header(cells: list[str]) -> int:
     to its last named column)."""
     width = max((i + 1 for i, c in enumerate(cells) if c.strip()), default=0)
     if width > MAX_COLUMNS:
-        raise FileError(_l("the header has more than %(n)d columns", n=MAX_COLUMNS))
+        raise FileError("file.header_columns", n=MAX_COLUMNS)
     for i, cell in enumerate(cells[:width]):
         if len(cell.strip()) > MAX_LENGTH:
-            raise FileError(_l("the header's column %(n)d has a name of more than %(max)d "
-                               "characters; is the first line the header?", n=i + 1,
-                               max=MAX_LENGTH))
+            raise FileError("file.long_header_name", n=i + 1, max=MAX_LENGTH)
     return width
 
 
@@ -231,24 +213,23 @@ def read_workbook(data: bytes, sheet: str | None = None,
     # Worksheets only: a chart sheet has no cells to read.
     names = [ws.title for ws in book.worksheets]
     if not names:
-        raise FileError(_l("the workbook has no sheet with cells"))
+        raise FileError("file.no_sheets")
     if sheet is not None and sheet not in names:
-        raise FileError(_l("the workbook has no sheet %(sheet)s (it has: %(sheets)s)",
-                           sheet=repr(sheet), sheets=", ".join(names)))
+        raise FileError("file.no_such_sheet", sheet=repr(sheet), sheets=", ".join(names))
     ws = book[sheet] if sheet is not None else book.worksheets[0]
     if ws.max_row > MAX_ROWS:
-        raise FileError(_l("the sheet has more than %(n)d rows", n=MAX_ROWS))
+        raise FileError("file.too_many_rows", n=MAX_ROWS)
     if ws.max_column > MAX_COLUMNS:
         # Reading makes a cell object for every row and column: a value in column XFD
         # would make a 100,000-row sheet 1.6 billion of them.
-        raise FileError(_l("the sheet has more than %(n)d columns", n=MAX_COLUMNS))
+        raise FileError("file.too_many_columns", n=MAX_COLUMNS)
     raw: list[tuple[int, list[Any]]] = []
     for row in ws.iter_rows():
         raw.append((row[0].row if row else len(raw) + 1, list(row)))
     texts = [(line, [_text(c.value) for c in cells]) for line, cells in raw]
     filled = [(line, cells) for line, cells in texts if any(c.strip() for c in cells)]
     if not filled:
-        raise FileError(_l("the sheet %(sheet)s is empty", sheet=repr(ws.title)))
+        raise FileError("file.empty_sheet", sheet=repr(ws.title))
     at = find_header(filled, overrides)
     header_line, header_cells = filled[at]
     width = check_header(header_cells)
@@ -269,26 +250,22 @@ def read_workbook(data: bytes, sheet: str | None = None,
         extra = [get_column_letter(i + 1) for i, c in enumerate(cells[width:], width)
                  if c.strip()]
         if extra:
-            table.problems.append(Problem(line, _(
-                "cell(s) %(cells)s have no column name in the header",
-                cells=", ".join(f"{col}{line}" for col in extra))))
+            table.problems.append(Problem(line, say(
+                "row.cells_without_header", cells=", ".join(f"{col}{line}" for col in extra))))
         for cell in cells_by_line[line][:width]:
             if cell.data_type == "f":
-                table.problems.append(Problem(line, _(
-                    "cell %(cell)s holds a formula (%(formula)s); copy the column and paste "
-                    "it as values", cell=cell.coordinate, formula=_text(cell.value)[:60])))
+                table.problems.append(Problem(line, say(
+                    "row.formula_cell", cell=cell.coordinate, formula=_text(cell.value)[:60])))
             elif cell.data_type == "e":
-                table.problems.append(Problem(line, _(
-                    "cell %(cell)s holds the error %(error)s", cell=cell.coordinate,
-                    error=_text(cell.value))))
+                table.problems.append(Problem(line, say(
+                    "row.error_cell", cell=cell.coordinate, error=_text(cell.value))))
         table.rows.append((line, cells[:width]))
     table.header = [c.strip() or _("(column %(letter)s)", letter=get_column_letter(i + 1))
                     for i, c in enumerate(header_cells[:width])]
     for merged in ws.merged_cells.ranges:
         if merged.max_row >= header_line and merged.min_col <= width:
-            table.problems.append(Problem(max(merged.min_row, header_line), _(
-                "cells %(range)s are merged; unmerge them and fill in every cell",
-                range=merged.coord)))
+            table.problems.append(Problem(max(merged.min_row, header_line), say(
+                "row.merged", range=merged.coord)))
     if empty:
         table.warnings.append(_("empty row(s) %(rows)s were skipped",
                                 rows=", ".join(map(str, empty[:20]))

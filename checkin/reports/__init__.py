@@ -15,12 +15,13 @@ from __future__ import annotations
 import csv
 import io
 from bisect import bisect_right
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import IO, Any
 
 from sqlite_utils import Database
 
 from checkin.core.cells import spreadsheet_cell
+from checkin.core.clock import clock_text, now_iso, to_utc
 from checkin.core.event import event_info, event_zone
 from checkin.scans.readmodel import (
     all_excursion_states,
@@ -126,10 +127,6 @@ def xlsx_bytes(report: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
 def over_the_day(db: Database, step_minutes: int = 15) -> list[dict[str, Any]]:
     """Return, per time slot of the event's day, how many had arrived and were in the venue."""
     timeline = timelines(db)
@@ -145,22 +142,22 @@ def over_the_day(db: Database, step_minutes: int = 15) -> list[dict[str, Any]]:
         return []
     times = [s["sort_at"] for scans in timeline.values() for s in scans]
     step = timedelta(minutes=step_minutes)
-    first = _parse(min(times)).astimezone(UTC)
+    first = to_utc(min(times))
     start = first.replace(minute=first.minute - first.minute % step_minutes, second=0,
                           microsecond=0)
-    end = _parse(max(times)) + step
+    end = to_utc(max(times)) + step
     slots = []
     moment = start
     keys = {pid: [s["sort_at"] for s in scans] for pid, scans in timeline.items()}
     while moment <= end and len(slots) < 200:
-        stamp = moment.isoformat(timespec="milliseconds")
+        stamp = now_iso(moment)
         arrived = inside = 0
         for pid, scans in timeline.items():
             n = bisect_right(keys[pid], stamp)
             if n:
                 arrived += 1
                 inside += in_venue(scans[n - 1]["kind"], scans[n - 1]["direction"])
-        slots.append({"at": stamp, "label": moment.astimezone(zone).strftime("%H:%M"),
+        slots.append({"at": stamp, "label": clock_text(moment, zone),
                       "arrived": arrived, "inside": inside})
         moment += step
     return slots
@@ -200,10 +197,3 @@ def summary(db: Database) -> dict[str, Any]:
         "scans": log_totals(db)["scans"],
         "timezone": str(event_zone(db)),
     }
-
-
-def local_time(db: Database, value: str | None) -> str:
-    """Return a stored UTC time as the event's local HH:MM, or '' for None."""
-    if not value:
-        return ""
-    return _parse(value).astimezone(event_zone(db)).strftime("%H:%M")

@@ -3,22 +3,13 @@ date-times (Excel, which has no time zones: the event's wall clock, said in the 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from checkin.core.clock import local_iso, parse, wall_clock
+
 # Report columns that hold a moment (stored as UTC ISO 8601 text).
 TIME_COLUMNS = ("arrived_at", "departed_at", "returned_at")
-
-
-def _moment(value: Any) -> datetime | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        stamp = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo else None
 
 
 def _converted(rows: list[dict[str, Any]], convert: Any) -> list[dict[str, Any]]:
@@ -27,7 +18,7 @@ def _converted(rows: list[dict[str, Any]], convert: Any) -> list[dict[str, Any]]
     for row in rows:
         row = dict(row)
         for column in TIME_COLUMNS:
-            moment = _moment(row.get(column))
+            moment = parse(row.get(column))
             if moment is not None:
                 row[column] = convert(moment)
         out.append(row)
@@ -36,12 +27,12 @@ def _converted(rows: list[dict[str, Any]], convert: Any) -> list[dict[str, Any]]
 
 def csv_times(rows: list[dict[str, Any]], zone: ZoneInfo) -> list[dict[str, Any]]:
     """Return rows with their times as ISO 8601 in the event's zone, with its offset."""
-    return _converted(rows, lambda m: m.astimezone(zone).isoformat(timespec="seconds"))
+    return _converted(rows, lambda m: local_iso(m, zone))
 
 
 def excel_times(rows: list[dict[str, Any]], zone: ZoneInfo) -> list[dict[str, Any]]:
     """Return rows with their times as the event's local date-times (Excel cells)."""
-    return _converted(rows, lambda m: m.astimezone(zone).replace(tzinfo=None, microsecond=0))
+    return _converted(rows, lambda m: wall_clock(m, zone))
 
 
 def report_for_csv(report: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
+from checkin.core.clock import clock_text
 from checkin.core.db import get_db
 from checkin.core.event import event_zone
 from checkin.core.offload import run_blocking, with_database
@@ -17,7 +18,6 @@ from checkin.reports import (
     PARTICIPANT_COLUMNS,
     attendance,
     csv_text,
-    local_time,
     summary,
     xlsx_bytes,
 )
@@ -95,14 +95,15 @@ def summary_page() -> Any:
             title=_("Organisation types: registered and arrived"),
             legend=(_("Registered"), _("Arrived"))),
     }
+    zone = event_zone(db)
     for x in numbers["excursions"]:
-        x["departed_local"] = local_time(db, x["departed_at"])
-        x["returned_local"] = local_time(db, x["returned_at"])
+        x["departed_local"] = clock_text(x["departed_at"], zone)
+        x["returned_local"] = clock_text(x["returned_at"], zone)
     return render_template(
         "reports/summary.html", n=numbers, charts=charts, type_label=_type_label,
         walk_ins=walk_in_count(db),
-        first_arrival=local_time(db, numbers["first_arrival"]),
-        last_arrival=local_time(db, numbers["last_arrival"]))
+        first_arrival=clock_text(numbers["first_arrival"], zone),
+        last_arrival=clock_text(numbers["last_arrival"], zone))
 
 
 def register(app: Flask) -> None:

@@ -12,6 +12,8 @@ from flask import Blueprint, Flask, Response, render_template, url_for
 from flask_babel import gettext as _
 
 from checkin.auth.views import current_organiser
+from checkin.core.db import get_db
+from checkin.core.event import event_zone
 from checkin.core.paths import STATIC, TEMPLATES
 
 # Files the service worker keeps so that a reload without network still shows the page
@@ -115,7 +117,8 @@ def _page(template: str, **context: Any) -> Response:
 
 def scan() -> Response:
     """The scanner: choose checkpoint and direction, then scan badges (works offline)."""
-    return _page("scanner/scan.html")
+    # Times on the tablet are the event's wall clock, whatever zone the tablet is set to.
+    return _page("scanner/scan.html", timezone=str(event_zone(get_db())))
 
 
 def pair(code: str) -> Response:

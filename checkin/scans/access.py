@@ -51,11 +51,11 @@ def roster_excursion(db: Database, actor: Actor) -> str | None:
     """
     reach = scope(actor, PEOPLE)
     if reach is None:
-        raise Forbidden("This device does not look people up.")
+        raise Forbidden("forbidden.lookup")
     if reach == ALL:
         return None
     row = db.execute("SELECT ref FROM checkpoints WHERE id = ? AND kind = 'excursion'",
                      [actor["checkpoint"]]).fetchone()
     if row is None:
-        raise Forbidden("This guide device has no excursion.")
+        raise Forbidden("forbidden.no_excursion")
     return row[0]

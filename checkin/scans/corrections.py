@@ -21,9 +21,7 @@ from checkin.scans.record import correct_scan, get_scan
 
 
 class CorrectionError(DomainError, ValueError):
-    """A correction is refused; `code` says why for machines, the text for people."""
-
-    domain = "correction"
+    """A correction is refused: a catalogue entry (`code` for machines, the text for people)."""
 
 
 MAX_NOTE = 200
@@ -58,9 +56,9 @@ def correct(db: Database, scan_id: str, action: str, organiser: str, *,
     """
     scan = get_scan(db, scan_id)
     if scan is None:
-        raise CorrectionError("unknown_scan", "There is no such scan.")
+        raise CorrectionError("unknown_scan.correction")
     if action not in ("void", "move"):
-        raise CorrectionError("bad_action", "A correction voids a scan or moves it.")
+        raise CorrectionError("bad_action")
     if correction_id:
         stored = list(db.query("SELECT * FROM corrections WHERE id = ?", [correction_id]))
         if stored:
@@ -68,17 +66,15 @@ def correct(db: Database, scan_id: str, action: str, organiser: str, *,
     note = (note or "").strip()[:MAX_NOTE] or None
     state = scan_state(db, scan_id)
     if state["voided"]:
-        raise CorrectionError("already_voided", "This scan is already voided.")
+        raise CorrectionError("already_voided")
     if action == "move":
         if scan["status"] == "rejected":
-            raise CorrectionError("rejected_scan", "A rejected scan counts nowhere; it can "
-                                                   "only be voided.")
+            raise CorrectionError("rejected_scan")
         if not checkpoint or db.execute("SELECT 1 FROM checkpoints WHERE id = ?",
                                         [checkpoint]).fetchone() is None:
-            raise CorrectionError("unknown_checkpoint", "Choose the checkpoint the scan "
-                                                        "belongs to.")
+            raise CorrectionError("unknown_checkpoint.correction")
         if checkpoint == (state["moved_to"] or scan["checkpoint"]):
-            raise CorrectionError("same_checkpoint", "The scan already counts there.")
+            raise CorrectionError("same_checkpoint")
     correction, new = correct_scan(db, scan_id, action,
                                    checkpoint=checkpoint if action == "move" else None,
                                    organiser=organiser, note=note,

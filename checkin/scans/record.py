@@ -7,14 +7,15 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
 from sqlite_utils import Database
 
+from checkin.core.clock import device_iso, now_iso, to_utc
 from checkin.core.codes import normalise
-from checkin.core.db import now_iso, writing
+from checkin.core.db import writing
 from checkin.core.errors import DomainError
 from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_scan
 from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS
@@ -66,18 +67,11 @@ def get_person(db: Database, participant_id: int) -> dict[str, Any] | None:
 
 def _time(value: Any, where: str) -> str:
     """Parse an ISO 8601 time with a UTC offset into the log's sortable UTC form."""
-    bad = ScanInputError("bad_field", f"{where}.at must be an ISO 8601 time with a time zone, "
-                                      "like 2019-11-12T09:30:00.000Z")
-    if not isinstance(value, str) or len(value) > 64:
+    bad = ScanInputError("bad_field.at", where=where, example="2019-11-12T09:30:00.000Z")
+    stored = device_iso(value)
+    if stored is None:
         raise bad
-    try:
-        moment = datetime.fromisoformat(value)
-        # astimezone overflows for year 1 at +01:00 or year 9999 at -01:00: a 400, not a 500.
-        if moment.tzinfo is None or not 2000 <= moment.astimezone(UTC).year <= 9998:
-            raise bad
-    except (ValueError, OverflowError):
-        raise bad from None
-    return now_iso(moment)
+    return stored
 
 
 def _encodable(text: str) -> bool:
@@ -92,44 +86,40 @@ def _encodable(text: str) -> bool:
 def check_batch(items: Any, known: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Check every item of a batch; return them cleaned or raise ScanInputError for the first."""
     if not isinstance(items, list):
-        raise ScanInputError("bad_field", "scans must be a list of scans.")
+        raise ScanInputError("bad_field.scans_list")
     if not items:
-        raise ScanInputError("bad_field", "scans is empty: send 1 to 500 scans.")
+        raise ScanInputError("bad_field.scans_empty")
     if len(items) > MAX_BATCH:
-        raise ScanInputError("too_many_scans",
-                             f"{len(items)} scans in one request; at most {MAX_BATCH}.")
+        raise ScanInputError("too_many_scans", count=len(items), limit=MAX_BATCH)
     out = []
     for n, item in enumerate(items):
         where = f"scans[{n}]"
         if not isinstance(item, dict):
-            raise ScanInputError("bad_field", f"{where} must be an object.")
+            raise ScanInputError("bad_field.scan_object", where=where)
         scan_id = item.get("id")
         if not isinstance(scan_id, str) or not SCAN_ID.match(scan_id):
-            raise ScanInputError("bad_field", f"{where}.id must be 1 to {MAX_ID} letters, "
-                                              "digits or . _ : - (a UUID).")
+            raise ScanInputError("bad_field.scan_id", where=where, limit=MAX_ID)
         code, person = item.get("code"), item.get("participant")
         if (code is None) == (person is None):
-            raise ScanInputError("bad_field", f"{where} needs either code or participant.")
+            raise ScanInputError("bad_field.code_or_participant", where=where)
         if code is not None and (not isinstance(code, str) or len(code) > MAX_CODE
                                  or not _encodable(code)):
-            raise ScanInputError("bad_field", f"{where}.code must be text of at most "
-                                              f"{MAX_CODE} characters.")
+            raise ScanInputError("bad_field.code", where=where, limit=MAX_CODE)
         if person is not None and (not isinstance(person, int) or isinstance(person, bool)
                                    or not 0 < person < 2**62):
-            raise ScanInputError("bad_field", f"{where}.participant must be a participant id.")
+            raise ScanInputError("bad_field.participant", where=where)
         checkpoint = item.get("checkpoint")
         if not isinstance(checkpoint, str):
-            raise ScanInputError("bad_field", f"{where}.checkpoint must be a checkpoint id.")
+            raise ScanInputError("bad_field.checkpoint", where=where)
         if checkpoint not in known:
-            raise ScanInputError("unknown_checkpoint",
-                                 f"{where}.checkpoint {checkpoint[:80]!r} is not a checkpoint "
-                                 "of this event.")
+            raise ScanInputError("unknown_checkpoint.scan", where=where,
+                                 checkpoint=checkpoint[:80])
         direction = item.get("direction")
         if direction not in ("in", "out"):
-            raise ScanInputError("bad_field", f'{where}.direction must be "in" or "out".')
+            raise ScanInputError("bad_field.direction", where=where)
         queued = item.get("queued", False)
         if not isinstance(queued, bool):
-            raise ScanInputError("bad_field", f"{where}.queued must be true or false.")
+            raise ScanInputError("bad_field.queued", where=where)
         out.append({"id": scan_id, "code": code, "participant": person,
                     "checkpoint": checkpoint, "direction": direction,
                     "at": _time(item.get("at"), where), "queued": queued})
@@ -272,18 +262,16 @@ def record_scans(db: Database, actor: Actor, items: Any,
     batch = check_batch(items, known)
     for item in batch:
         if not may_scan(actor, known[item["checkpoint"]]):
-            raise Forbidden(f"This device may not scan at {item['checkpoint']!r}.")
+            raise Forbidden("forbidden.checkpoint", checkpoint=item["checkpoint"])
     for n, item in enumerate(batch):
-        if not time_allowed(db, datetime.fromisoformat(item["at"]), now):
-            raise ScanInputError("bad_field", f"scans[{n}].at is not within a day of the "
-                                              "event's day (is the device's clock right?).")
+        if not time_allowed(db, to_utc(item["at"]), now):
+            raise ScanInputError("bad_field.scan_time", where=f"scans[{n}]")
     if scope(actor, PEOPLE) == OWN:
         ids = [item["participant"] for item in batch if item["participant"] is not None]
         if not guide_may_name(db, actor["checkpoint"], known[actor["checkpoint"]]["ref"]
                               if actor["checkpoint"] in known else None, ids):
             # The same answer for unknown people and people elsewhere: it reveals nothing.
-            raise Forbidden("A guide may check in by name only the people on its list; "
-                            "scan the badge instead.")
+            raise Forbidden("forbidden.guide_list")
     received = now_iso(now)
     device = actor_ref(actor)
     out = Recorded()
@@ -389,7 +377,7 @@ def undo_scan(db: Database, actor: Actor, scan_id: str,
     if scan is None:
         raise LookupError(f"no scan {scan_id!r}")
     if scope(actor, UNDO) != ALL and scan["device_id"] != actor_ref(actor):
-        raise Forbidden("A device may only undo its own scans.")
+        raise Forbidden("forbidden.undo_own")
     # One fixed id per scan makes repeated undo requests store one correction.
     return correct_scan(db, scan_id, "void", correction_id="undo:" + scan_id,
                         organiser=actor["name"] if is_organiser(actor) else None,

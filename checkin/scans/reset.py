@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 from sqlite_utils import Database
 
+from checkin.core import clock
+from checkin.core.backup import backup
 from checkin.core.db import connect, writing
 
 DAY_TABLES = ("corrections", "location", "scans", "excursion_events")
@@ -25,16 +26,6 @@ def day_counts(db: Database) -> dict[str, int]:
     """Return how many rows each table of the day holds."""
     return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
             for t in DAY_TABLES}
-
-
-def backup(db: Database, target: Path) -> Path:
-    """Write a consistent copy of the database to `target` (a new file); return it."""
-    if target.exists():
-        raise FileExistsError(f"{target} exists already")
-    with sqlite3.connect(target) as out:
-        db.conn.backup(out)
-    out.close()
-    return target
 
 
 def clear_day(db: Database) -> dict[str, int]:
@@ -71,10 +62,10 @@ def reset_command(ctx: Any, scans: bool, yes: bool, backup_path: Path | None) ->
     if not yes and not click.confirm("Delete them all (people, codes and devices stay)?"):
         click.echo("Nothing was changed.")
         sys.exit(1)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = clock.stamp()
     target = backup_path or db_path.with_name(f"{db_path.stem}.before-reset-{stamp}.db")
     try:
-        backup(db, target)
+        backup(db, target, replace=False)
     except (FileExistsError, sqlite3.Error, OSError) as exc:
         click.echo(f"No backup could be written ({exc}); nothing was changed.", err=True)
         sys.exit(1)

@@ -27,12 +27,13 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlite_utils import Database
 
-from checkin.core.db import get_meta, now_iso, set_meta, writing
+from checkin.core.clock import now_iso
+from checkin.core.db import get_meta, set_meta, writing
 from checkin.core.offload import run_blocking
 from checkin.scans.access import Actor, roster_excursion
 from checkin.scans.day import ASSIGNED_EXCURSION
 from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS, search_people
-from checkin.scans.record import person_public
+from checkin.scans.record import ScanInputError, person_public
 from checkin.scans.sql import rows
 from checkin.security.policy import excursion_returned
 
@@ -173,11 +174,12 @@ def roster(db: Database, actor: Actor, now: datetime | None = None) -> dict[str,
 def find_people(db: Database, actor: Actor, q: str) -> list[dict[str, Any]]:
     """Find up to 20 people by name or organisation for a manual check-in (no e-mail, no code).
 
-    Raises ValueError for a query shorter than 2 characters and Forbidden for a display.
+    Raises ScanInputError (a ValueError) for a query shorter than 2 characters and Forbidden
+    for a display.
     """
     q = (q or "").strip()
     if len(q) < MIN_QUERY or len(q) > 200:
-        raise ValueError(f"Type at least {MIN_QUERY} characters.")
+        raise ScanInputError("bad_field.search", n=MIN_QUERY)
     excursion = roster_excursion(db, actor)
     rows = search_people(db, q, excursion=excursion or "", limit=MAX_RESULTS)
     return [_hit(r) for r in rows]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from checkin.core.event import event_info, event_zone
+from checkin.core.clock import day_span, local, now_iso
+from checkin.core.event import event_day, event_zone
 from checkin.scans.log import effective_sql, timelines
 from checkin.scans.sql import rows
 
@@ -36,12 +37,10 @@ def arrival_times(db: Database) -> list[str]:
     return sorted(arrivals_by_person(db).values())
 
 
-def _window(day: str, zone: ZoneInfo) -> tuple[str, str]:
+def _window(day: date, zone: ZoneInfo) -> tuple[str, str]:
     """Return a local calendar day as [start, end) UTC log strings."""
-    start = datetime.fromisoformat(day).replace(tzinfo=zone)
-    end = datetime.combine(start.date() + timedelta(days=1), start.time(), tzinfo=zone)
-    return (start.astimezone(UTC).isoformat(timespec="milliseconds"),
-            end.astimezone(UTC).isoformat(timespec="milliseconds"))
+    start, end = day_span(day, zone)
+    return now_iso(start), now_iso(end)
 
 
 def day_window(db: Database, times: list[str] | None = None) -> tuple[str, str] | None:
@@ -51,17 +50,12 @@ def day_window(db: Database, times: list[str] | None = None) -> tuple[str, str] 
     played on another date), the local day holding most of `times`. None: no date at all.
     """
     zone = event_zone(db)
-    day = (event_info(db) or {}).get("date")
-    window = None
-    if day:
-        try:
-            window = _window(day, zone)
-        except ValueError:
-            window = None
+    day = event_day(db)
+    window = _window(day, zone) if day is not None else None
     if times and (window is None or not any(window[0] <= t < window[1] for t in times)):
-        days: dict[str, int] = defaultdict(int)
+        days: dict[date, int] = defaultdict(int)
         for t in times:
-            days[datetime.fromisoformat(t).astimezone(zone).date().isoformat()] += 1
+            days[local(t, zone).date()] += 1
         window = _window(max(sorted(days), key=lambda d: days[d]), zone)
     return window
 

@@ -14,7 +14,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -26,8 +26,10 @@ from checkin.continuity.replication import (
     replica_destinations,
     shadow_folders,
 )
-from checkin.core.db import get_meta, now_iso, set_meta, writing
-from checkin.core.event import event_info
+from checkin.core import clock
+from checkin.core.clock import now_iso
+from checkin.core.db import get_meta, set_meta, writing
+from checkin.core.event import event_day
 from checkin.desk.printing import forget_print_files
 from checkin.devices import revoke
 from checkin.scans.erase import erase_from_log
@@ -177,11 +179,10 @@ def purge_reminder(db: Database, today: date | None = None) -> str | None:
     real people's data (the demo's fictional people alone need none)."""
     if get_meta(db, "purged_at"):
         return None
-    try:
-        day = date.fromisoformat((event_info(db) or {}).get("date") or "")
-    except ValueError:
+    day = event_day(db)
+    if day is None:
         return None
-    today = today or datetime.now(UTC).date()
+    today = today or clock.now().date()
     if today - day <= REMIND_AFTER:
         return None
     if not db.execute("SELECT 1 FROM participants WHERE erased_at IS NULL AND id NOT IN "

@@ -102,8 +102,8 @@ class Forbidden(DomainError, PermissionError):
 
     status = 403
 
-    def __init__(self, message: str):
-        super().__init__("forbidden", message)
+    def __init__(self, key: str = "forbidden", /, **params: Any):
+        super().__init__(key, **params)
 
 
 def scope(actor: Actor | None, action: str) -> str | None:
@@ -119,15 +119,12 @@ def may(actor: Actor | None, action: str) -> bool:
     return scope(actor, action) is not None
 
 
-def require(actor: Actor | None, action: str, message: str | None = None) -> str:
-    """Return the actor's scope for `action`, or raise Forbidden (403) if it has none."""
+def require(actor: Actor | None, action: str, refusal: str = "forbidden") -> str:
+    """Return the actor's scope for `action`, or raise Forbidden (403, catalogue entry
+    `refusal`) if it has none."""
     found = scope(actor, action)
     if found is None:
-        if message is None:
-            from flask_babel import gettext as _
-
-            message = _("This device may not do this.")
-        raise Forbidden(message)
+        raise Forbidden(refusal)
     return found
 
 

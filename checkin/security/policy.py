@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.core.event import event_info, event_zone
+from checkin.core import clock
+from checkin.core.event import event_day, event_zone
 from checkin.security.permissions import may_read_names
 
 #: How far a device's time may lie before or after the event's day (or the server's now).
@@ -21,38 +22,19 @@ def device_time_window(db: Database, now: datetime | None = None
     The second span lets organisers rehearse with real devices before the day (and lets the
     demo event of 2019 be tried today); a time far from both is a wrong clock or a forgery.
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     spans = [(now - SLACK, now + SLACK)]
-    info = event_info(db) or {}
-    try:
-        day = date.fromisoformat(info.get("date") or "")
-    except ValueError:
+    day = event_day(db)
+    if day is None:
         return spans
-    zone = event_zone(db)
-    start = datetime.combine(day, time(0), tzinfo=zone)
-    spans.append((start - SLACK, start + timedelta(days=1) + SLACK))
+    start, end = clock.day_span(day, event_zone(db))
+    spans.append((start - SLACK, end + SLACK))
     return spans
 
 
 def time_allowed(db: Database, moment: datetime, now: datetime | None = None) -> bool:
     """Say whether a device time (aware) lies within the event's day ± 1 day or now ± 1 day."""
     return any(lo <= moment <= hi for lo, hi in device_time_window(db, now))
-
-
-def parse_device_time(value: Any) -> datetime | None:
-    """Return an ISO 8601 time with a zone as an aware UTC datetime, or None if it is not one.
-
-    Times that cannot be moved to UTC (year 1 at +01:00, year 9999 at -01:00) are None too.
-    """
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-        if moment.tzinfo is None:
-            return None
-        return moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
 
 
 def guide_may_name(db: Database, checkpoint: str, excursion: str | None,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from checkin.core.db import now_iso, writing
+from checkin.core import clock
+from checkin.core.clock import now_iso
+from checkin.core.db import writing
 
 #: A session unused for this long has ended.
 IDLE = timedelta(hours=12)
@@ -37,7 +39,7 @@ def start_session(db: Database, username: str, now: datetime | None = None) -> s
                    "last_seen_at) VALUES (?, ?, ?, ?)", [_hash(session_id), row[0], stamp, stamp])
         # Sessions idle past their end are of no use to anyone: forget them now and then.
         db.execute("DELETE FROM organiser_sessions WHERE last_seen_at < ?",
-                   [now_iso((now or datetime.now(UTC)) - IDLE)])
+                   [now_iso((now or clock.now()) - IDLE)])
     return session_id
 
 
@@ -45,7 +47,7 @@ def session_user(db: Database, session_id: object, now: datetime | None = None) 
     """Return the username of a live session (used within the last 12 hours), else None."""
     if not isinstance(session_id, str) or not 20 <= len(session_id) <= 100:
         return None
-    moment = now or datetime.now(UTC)
+    moment = now or clock.now()
     row = db.execute(
         "SELECT o.username, s.last_seen_at FROM organiser_sessions s "
         "JOIN organisers o ON o.id = s.organiser_id WHERE s.id_hash = ?",

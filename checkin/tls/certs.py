@@ -19,7 +19,7 @@ import os
 import socket
 import struct
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -27,6 +27,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from checkin.core import clock
 
 CA_DAYS = 10 * 365
 # Apple platforms refuse TLS server certificates valid for more than 825 days.
@@ -138,7 +140,7 @@ def _new_ca(folder: Path) -> None:
     host = _hostname()
     name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "checkin"),
                       x509.NameAttribute(NameOID.COMMON_NAME, f"checkin local CA ({host})")])
-    now = datetime.now(UTC)
+    now = clock.now()
     permitted = [x509.DNSName(n) for n in sorted({"localhost", host, host + ".local"})]
     cert = (x509.CertificateBuilder()
             .subject_name(name).issuer_name(name)
@@ -179,7 +181,7 @@ def _covers(cert: x509.Certificate, dns: set[str], ips: set[str]) -> bool:
         return False
     have_dns = set(san.get_values_for_type(x509.DNSName))
     have_ips = {str(i) for i in san.get_values_for_type(x509.IPAddress)}
-    fresh = cert.not_valid_after_utc - datetime.now(UTC) > timedelta(days=RENEW_DAYS)
+    fresh = cert.not_valid_after_utc - clock.now() > timedelta(days=RENEW_DAYS)
     return fresh and have_dns == dns and have_ips == ips
 
 
@@ -198,7 +200,7 @@ def _issue_server(folder: Path, dns: set[str], ips: set[str]) -> None:
     ca = x509.load_pem_x509_certificate((folder / "ca.crt").read_bytes())
     assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.now(UTC)
+    now = clock.now()
     sans: list[x509.GeneralName] = [x509.DNSName(d) for d in sorted(dns)]
     sans += [x509.IPAddress(ipaddress.ip_address(i))
              for i in sorted(ips, key=_address_order)]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request, send_from_directory
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from checkin.core.clock import clock_text, parse
 from checkin.core.event import event_zone
 
 # The API answers errors in JSON itself; only pages get the friendly HTML.
@@ -19,13 +19,11 @@ def local_time(value: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """Format a stored UTC ISO time in the event's time zone ('' when there is none)."""
     if not value:
         return ""
-    try:
-        stamp = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
+    if parse(value) is None:
         return str(value)
     from checkin.core.db import get_db
 
-    return stamp.astimezone(event_zone(get_db())).strftime(fmt)
+    return clock_text(value, event_zone(get_db()), fmt)
 
 
 def event_text(kind: str, ident: str | None, fallback: str | None) -> str | None:

@@ -134,11 +134,6 @@ class SessionGuard:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
 
-    def open_sessions(self, address: str) -> int:
-        """Return how many sessions `address` holds now, of both budgets."""
-        with self._lock:
-            return sum(n for (held, _), n in self._count.items() if held == address)
-
     def _sweep(self) -> None:
         """Close sessions past their deadline without joining; end when none is pending."""
         try:

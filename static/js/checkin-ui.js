@@ -117,13 +117,24 @@
     beat();
   }
 
+  /** The one way pages write a time for people: the event's wall clock (IANA zone `timeZone`,
+      which the server gives each page), whatever zone the device is set to. */
+  function timeFormat(lang, options, timeZone) {
+    const base = Object.assign({hour: "2-digit", minute: "2-digit", hourCycle: "h23"}, options);
+    try {
+      return new Intl.DateTimeFormat(lang, timeZone ? Object.assign({timeZone}, base) : base);
+    } catch (e) {
+      // A browser that does not know the zone still shows a time, in its own zone.
+      return new Intl.DateTimeFormat(lang, base);
+    }
+  }
+
   /** Tell the state in the connection banner: hidden while online, else "lost since". */
-  function banner(strings, lang) {
+  function banner(strings, lang, timeZone) {
     const box = document.getElementById("conn-banner");
     if (!box) return;
-    const format = new Intl.DateTimeFormat(lang || document.documentElement.lang || "en",
-                                           {hour: "2-digit", minute: "2-digit", second: "2-digit",
-                                            hourCycle: "h23"});
+    const format = timeFormat(lang || document.documentElement.lang || "en", {second: "2-digit"},
+                              timeZone);
     onChange((s) => {
       const lost = !s.online && !s.removed;
       document.body.classList.toggle("conn-lost", lost);
@@ -236,6 +247,6 @@
     return socket;
   }
 
-  window.CheckinUI = {checkpointName, excursionText, workingGroupText, loadNames, icon, watch, fresh, onChange, banner, showRemoved, isRemoved,
+  window.CheckinUI = {checkpointName, excursionText, workingGroupText, loadNames, icon, watch, fresh, onChange, banner, timeFormat, showRemoved, isRemoved,
                       liveSocket, isOnline: () => state.online};
 })();

@@ -23,15 +23,12 @@
     return text.replace(/\{(\w+)\}/g, (m, k) => (values[k] === undefined ? m : String(values[k])));
   }
 
+  const clockFormat = window.CheckinUI.timeFormat(lang, {}, config.timezone);
+
   function clock(iso) {
     const d = new Date(iso);
     if (!iso || isNaN(d)) return "";
-    try {
-      return d.toLocaleTimeString(lang, {hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-                                         timeZone: config.timezone});
-    } catch (e) {
-      return d.toLocaleTimeString(lang, {hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
-    }
+    return clockFormat.format(d);
   }
 
   function show(id) {
@@ -611,7 +608,7 @@
     }
     // The true connection state (and a live revocation) within seconds.
     const conn = JSON.parse(document.getElementById("conn-strings").textContent);
-    window.CheckinUI.banner(conn);
+    window.CheckinUI.banner(conn, lang, config.timezone);
     window.CheckinUI.onChange(() => status());
     window.CheckinUI.watch({token: () => (Store.device() || {}).token});
     await window.CheckinUI.loadNames((Store.device() || {}).token);

@@ -27,8 +27,7 @@
   }
 
   // ------------------------------------------------------------------ clock and connection
-  const clockFormat = new Intl.DateTimeFormat(lang, {hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-                                                     timeZone: config.timezone});
+  const clockFormat = window.CheckinUI.timeFormat(lang, {}, config.timezone);
   function tick() {
     const now = new Date();
     const clock = el("dash-clock");
@@ -268,7 +267,7 @@
   // The true state within seconds: a heartbeat besides the socket (a socket notices a
   // stopped server or a cut network only after its ping timeout, tens of seconds).
   const conn = JSON.parse(el("conn-strings").textContent);
-  window.CheckinUI.banner(conn);
+  window.CheckinUI.banner(conn, lang, config.timezone);
   window.CheckinUI.watch({token: deviceToken});
   window.CheckinUI.onChange((s) => {
     if (!s.online) setConnection("lost", S.reconnecting);

@@ -24,8 +24,7 @@
   }
 
   // ------------------------------------------------------------------ recent scans
-  const clock = new Intl.DateTimeFormat(lang, {hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-                                               timeZone: config.timezone});
+  const clock = window.CheckinUI.timeFormat(lang, {}, config.timezone);
 
   function cell(...children) {
     const td = document.createElement("td");

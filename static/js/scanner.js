@@ -23,10 +23,13 @@
     return text.replace(/\{(\w+)\}/g, (m, k) => (values[k] === undefined ? m : String(values[k])));
   }
 
+  // Times in the event's zone (config.timezone), not the tablet's.
+  const clockFormat = window.CheckinUI.timeFormat(lang, {}, config.timezone);
+
   function clock(iso) {
     const d = new Date(iso);
     if (isNaN(d)) return "";
-    return d.toLocaleTimeString(lang, {hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
+    return clockFormat.format(d);
   }
 
   function show(id) {
@@ -101,7 +104,7 @@
       return;
     }
     // The true connection state (and a live revocation) within seconds, not at the next scan.
-    window.CheckinUI.banner(JSON.parse($("conn-strings").textContent));
+    window.CheckinUI.banner(JSON.parse($("conn-strings").textContent), lang, config.timezone);
     window.CheckinUI.onChange(refreshWaiting);
     window.CheckinUI.watch({token: () => (Store.device() || {}).token});
     buildSetup();
