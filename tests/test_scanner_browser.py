@@ -655,6 +655,8 @@ def test_offline_header_in_german_is_not_clipped_on_a_tablet(live_server, browse
     assert problems == []
 
 
+@pytest.mark.server
+@pytest.mark.browser
 def test_times_are_the_events_in_a_tablet_set_to_another_zone(live_server, browser, db_path):
     """A tablet set to New York scanning at an event in Amsterdam shows Amsterdam's times:
     in the "already checked in at" answer and in the list of recent scans (issue 21)."""
