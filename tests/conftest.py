@@ -48,6 +48,25 @@ def pytest_configure(config: pytest.Config) -> None:
     core.global_force_seed = int(seed) if str(seed).isdigit() else seed
 
 
+# Markers that keep a test out of the quick loop; every other test is marked `quick`.
+NOT_QUICK = ("server", "browser", "slow")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `quick` every test that starts no server or browser and is not marked slow."""
+    for item in items:
+        if not any(item.get_closest_marker(name) for name in NOT_QUICK):
+            item.add_marker(pytest.mark.quick)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tell `processes` which test runs, before any of its fixtures (module-scoped too) start."""
+    # Setup, call and teardown of one test all happen between two setups: the test stays
+    # current until the next one begins, so a fixture's teardown is checked against it too.
+    processes.current_test = item
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     # At the end, also under -q (which hides the header), where a failure is read.
     seed = os.environ[SEED_VARIABLE]
@@ -179,12 +198,20 @@ def _no_process_outlives_its_test() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def playwright_instance():
-    """One Playwright driver for the whole test session."""
+def _playwright():
+    """One Playwright driver for the whole test session (per xdist worker)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         yield pw
+
+
+@pytest.fixture
+def playwright_instance(_playwright):
+    """The session's Playwright driver, for a test marked `browser` only."""
+    # Checked per test, not once per session: each test that launches Chromium must say so.
+    processes.require_marker("browser", "a browser")
+    return _playwright
 
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

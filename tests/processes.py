@@ -18,7 +18,23 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import pytest
+
 _spawned: list[subprocess.Popen] = []
+
+# The test being set up, run or torn down (conftest sets it before its fixtures start), so
+# that starting a process can check the test says so by its marker.
+current_test: Any = None
+
+
+def require_marker(marker: str, what: str) -> None:
+    """Fail the running test if it starts `what` without carrying `marker`."""
+    # Unmarked, a test that starts a server or a browser would fall into `-m quick` and
+    # make the quick loop slow without anyone noticing.
+    test = current_test
+    if test is not None and test.get_closest_marker(marker) is None:
+        pytest.fail(f"{test.nodeid} starts {what} but is not marked @pytest.mark.{marker}",
+                    pytrace=False)
 
 
 class Stat(NamedTuple):
@@ -79,6 +95,7 @@ def running(pids: dict[int, int]) -> dict[int, int]:
 
 def spawn(args: list[str], **kwargs: Any) -> subprocess.Popen:
     """Start a process in a session of its own; stop it with `stop` (else its test does)."""
+    require_marker("server", f"a server ({Path(str(args[0])).name})")
     proc = subprocess.Popen(args, start_new_session=True, **kwargs)
     stat = _stat(proc.pid)  # not reaped yet, so the pid is still this process's
     proc.started = stat.start if stat else None  # type: ignore[attr-defined]

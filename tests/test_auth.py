@@ -1,5 +1,7 @@
 """Organiser sign-in, the one-time setup link, and that pages need a signed-in organiser."""
 
+import pytest
+
 from checkin.auth.accounts import new_setup_token, use_setup_token
 from checkin.auth.throttle import MAX_FAILURES, WINDOW_SECONDS, LoginThrottle
 from checkin.core.db import connect
@@ -77,6 +79,7 @@ def _sign_in(client, password: str, address: str):
                        environ_base={"REMOTE_ADDR": address})
 
 
+@pytest.mark.slow
 def test_many_wrong_passwords_make_that_address_wait(app):
     guesser, organiser = app.test_client(), app.test_client()
     for n in range(MAX_FAILURES):

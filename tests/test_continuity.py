@@ -110,6 +110,7 @@ def test_serve_without_replica_shows_the_last_backup(organiser, db_path: Path):
 # --------------------------------------------------------------------------- one server per event
 
 
+@pytest.mark.server
 def test_a_second_server_is_refused_naming_the_first(live_server: LiveServer, tmp_path: Path):
     second = subprocess.run(
         serve_args("--db", str(live_server.db_path), "serve", "--http", "--port",
@@ -125,6 +126,7 @@ def test_a_second_server_is_refused_naming_the_first(live_server: LiveServer, tm
     assert holder(live_server.db_path)["pid"] == live_server.proc.pid
 
 
+@pytest.mark.server
 def test_a_clean_stop_releases_the_lock(db_path: Path, tmp_path: Path):
     server = LiveServer(db_path, free_port(), tmp_path / "s.log")
     server.start()
@@ -134,6 +136,7 @@ def test_a_clean_stop_releases_the_lock(db_path: Path, tmp_path: Path):
     assert holder(db_path) is None
 
 
+@pytest.mark.server
 def test_a_stale_lock_from_a_killed_server_is_taken_over(db_path: Path, tmp_path: Path):
     # A real process takes the lock and dies by SIGKILL, as a crashed server would.
     child = processes.spawn(
@@ -204,6 +207,7 @@ def test_serve_refuses_a_damaged_database_and_names_the_restore_command(db_path:
     assert count_scans(restored) == 0 and len(codes(restored)) == 60
 
 
+@pytest.mark.slow
 def test_a_file_that_is_no_database_is_refused(tmp_path: Path):
     bad = tmp_path / "event.db"
     bad.write_bytes(b"this is not a database" * 100)
@@ -245,6 +249,7 @@ def fill(folder: Path) -> Path:
     return filler
 
 
+@pytest.mark.server
 def test_disk_full_gives_503_disk_full_and_the_server_recovers(db_path: Path, small_disk: Path,
                                                                tmp_path: Path):
     event = small_disk / "event.db"
@@ -367,6 +372,7 @@ def test_replica_status_is_for_organisers_only(client):
 
 
 @pytest.mark.browser
+@pytest.mark.server
 def test_overview_alert_when_replication_stops_in_chromium(live_server: LiveServer, browser):
     """The overview's replica line turns into an alert by itself when replication stops,
     in words (not colour alone), with no accessibility violations."""
@@ -390,6 +396,7 @@ def test_overview_alert_when_replication_stops_in_chromium(live_server: LiveServ
     page.close()
 
 
+@pytest.mark.server
 def test_serve_keeps_rolling_backups_without_a_replica(db_path: Path, tmp_path: Path,
                                                        monkeypatch):
     monkeypatch.setenv("CHECKIN_BACKUP_SECONDS", "1")
@@ -407,6 +414,7 @@ def test_serve_keeps_rolling_backups_without_a_replica(db_path: Path, tmp_path: 
         server.stop()
 
 
+@pytest.mark.server
 def test_the_replicator_is_restarted_when_it_dies(db_path: Path, tmp_path: Path):
     """Litestream killed under the running server: the status says so, then it is back."""
     replica = tmp_path / "replica"
@@ -483,6 +491,7 @@ def sshd(tmp_path: Path):
         processes.stop(proc, timeout=10)  # with its sessions' processes
 
 
+@pytest.mark.server
 def test_replicate_over_sftp_and_restore_from_it(db_path: Path, tmp_path: Path, sshd,
                                                  monkeypatch):
     """--replicate-to sftp://... to a real sshd (host key checked), then restore from there."""
@@ -515,6 +524,7 @@ def test_replicate_over_sftp_and_restore_from_it(db_path: Path, tmp_path: Path, 
     assert {s["id"] for s in sent} <= set(stored_scan_ids(restored))
 
 
+@pytest.mark.server
 def test_two_servers_on_one_message_queue_both_serve(db_path: Path, tmp_path: Path,
                                                      monkeypatch):
     """CHECKIN_MESSAGE_QUEUE (serve --message-queue) on both: the second is not refused."""

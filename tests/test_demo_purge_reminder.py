@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from click.testing import CliRunner
 
 from checkin.cli import cli
@@ -49,6 +50,7 @@ def test_real_people_added_to_the_demo_bring_the_reminder_back(db):
     assert reminder and "checkin purge --yes" in reminder
 
 
+@pytest.mark.server
 def test_serving_the_demo_shows_no_purge_reminder(db_path, tmp_path):
     server = LiveServer(db_path, free_port(), tmp_path / "s.log")
     server.start()

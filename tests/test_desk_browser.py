@@ -34,6 +34,7 @@ def printing_server(cups, db_path, tmp_path, monkeypatch):
 
 
 @pytest.mark.browser
+@pytest.mark.server
 def test_desk_registers_prints_reprints_and_reissues(printing_server, cups, browser, db_path):
     db = connect(db_path)
     try:

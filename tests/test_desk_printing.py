@@ -62,6 +62,7 @@ def decode_pdf(pdf: Path, folder: Path) -> list[str]:
     return texts
 
 
+@pytest.mark.server
 def test_walk_in_registered_printed_through_cups_and_scanned_in(printing_server, cups, db_path,
                                                                tmp_path):
     base = printing_server.url
@@ -138,6 +139,7 @@ def test_walk_in_registered_printed_through_cups_and_scanned_in(printing_server,
     assert (old["status"], old["reason"]) == ("rejected", "revoked_code")
 
 
+@pytest.mark.server
 def test_a_refusing_printer_fails_the_job_with_its_reason(printing_server, cups, db_path):
     base = printing_server.url
     db = connect(db_path)
@@ -164,6 +166,7 @@ def test_a_refusing_printer_fails_the_job_with_its_reason(printing_server, cups,
     cups.output(f"checkin-badge-{retry.json()['job']['id']}").unlink()
 
 
+@pytest.mark.server
 def test_an_erased_person_gets_no_badge_printed(printing_server, db_path):
     from checkin.security.erase import erase_participant
 
@@ -195,6 +198,7 @@ def test_what_lpstat_says_becomes_the_jobs_state(job, state):
     assert judge(job) == state
 
 
+@pytest.mark.server
 def test_the_system_default_printer_is_the_default(cups, monkeypatch):
     from checkin.desk.printing import default_printer
 
@@ -215,6 +219,7 @@ def test_serve_refuses_an_unknown_badge_size(db_path):
     assert "--badge-size must be one of" in result.output
 
 
+@pytest.mark.server
 def test_the_kiosk_prints_a_badge_once(printing_server, cups, db_path):
     base = printing_server.url
     db = connect(db_path)

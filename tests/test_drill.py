@@ -139,6 +139,7 @@ def stored_ids(db_path: Path) -> list[str]:
         conn.close()
 
 
+@pytest.mark.server
 def test_drill_kill_restore_resend(db_path: Path, tmp_path: Path):
     db = connect(db_path)
     tokens = [add_device(db, f"Door {i}", "scanner")["token"] for i in range(DEVICES)]
@@ -210,6 +211,7 @@ def test_drill_kill_restore_resend(db_path: Path, tmp_path: Path):
 
 
 @pytest.mark.browser
+@pytest.mark.server
 def test_drill_with_the_scanner_page(db_path: Path, tmp_path: Path, browser):
     """The scanner page in Chromium: the replica lags behind the last scans, the primary dies,
     the page queues offline; on the restored standby it re-sends what the replica lacked."""
@@ -305,6 +307,7 @@ def stored_ids_in_replica(replica: Path, tmp_path: Path) -> list[str]:
 
 
 @pytest.mark.browser
+@pytest.mark.server
 def test_guide_page_resends_to_a_restored_server(live_server, browser, db_path: Path,
                                                  tmp_path: Path):
     """A guide confirms someone and departs; the server is restored from a backup made

@@ -333,6 +333,7 @@ def _rows_text(db_path: Path) -> str:
         conn.close()
 
 
+@pytest.mark.slow
 def test_participant_delete_erases_mails_codes_print_jobs_and_notes(event: Path, smtp):
     db = connect(event)
     try:

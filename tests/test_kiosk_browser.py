@@ -92,6 +92,7 @@ def camera(playwright_instance, video: Path):
 
 
 @pytest.mark.browser
+@pytest.mark.server
 def test_the_emailed_qr_on_a_phone_checks_in_with_a_welcome_in_dutch(
         live_server, playwright_instance, db_path, tmp_path):
     guest = person(db_path, "nl")
@@ -117,6 +118,7 @@ def test_the_emailed_qr_on_a_phone_checks_in_with_a_welcome_in_dutch(
 
 
 @pytest.mark.browser
+@pytest.mark.server
 def test_hand_scanner_forgot_badge_and_idle_return(live_server, playwright_instance, db_path,
                                                    tmp_path):
     browser = camera(playwright_instance, write_y4m(tmp_path / "empty.y4m", None))

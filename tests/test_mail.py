@@ -85,6 +85,7 @@ def qr_of(message: EmailMessage) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_every_demo_participant_gets_their_code_in_their_language(db_path, smtp):
     server, inbox = smtp
     dry = run(db_path, server, "--dry-run")
@@ -122,6 +123,7 @@ def test_every_demo_participant_gets_their_code_in_their_language(db_path, smtp)
     assert len(inbox.messages) == 60
 
 
+@pytest.mark.slow
 def test_failures_are_listed_and_retried_and_a_new_code_is_mailed_again(db_path, smtp):
     server, inbox = smtp
     everyone = people(db_path)
@@ -188,6 +190,7 @@ def test_bad_options_are_refused_without_a_traceback(db_path, smtp, monkeypatch)
     assert closed.exit_code == 1 and "cannot use the SMTP server" in closed.output
 
 
+@pytest.mark.slow
 def test_the_participants_page_mails_everyone_with_live_progress(organiser, smtp, db_path):
     import time
 
@@ -228,6 +231,7 @@ def test_the_mailing_page_is_for_organisers_only(client):
     assert client.get("/participants/mail/progress").status_code in (302, 303, 401, 403)
 
 
+@pytest.mark.server
 @pytest.mark.browser
 def test_the_mailing_page_in_chromium_shows_live_progress(live_server, browser, smtp):
     from tests.conftest import ARTIFACTS, axe_violations, browser_login

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import uuid
 
+import pytest
 from click.testing import CliRunner
 
 from checkin.cli import cli
@@ -116,6 +117,7 @@ def test_reimporting_the_plan_never_undoes_a_walk_on(organiser, db, db_path):
                       [walker["id"]]).fetchone()[0] == "forum"
 
 
+@pytest.mark.slow
 def test_simulate_never_mixes_a_rehearsal_into_the_day(organiser, db, db_path, tmp_path):
     """Case 3: simulate refuses real scans (or plays into a copy); charts keep to the day."""
     person = planned(db, "forum")[0]

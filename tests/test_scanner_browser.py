@@ -137,6 +137,7 @@ def test_pages_and_service_worker(client):
 
 
 @pytest.mark.browser
+@pytest.mark.server
 def test_pairing_page_and_unpaired_scanner(live_server, browser, db_path):
     """An unpaired tablet is told how to pair; a pairing link pairs once; no token in URLs."""
     context = browser.new_context(viewport=TABLET)
@@ -199,6 +200,7 @@ def test_pairing_page_and_unpaired_scanner(live_server, browser, db_path):
 
 
 @pytest.mark.browser
+@pytest.mark.server
 def test_hand_scanner_search_undo_and_answers(live_server, browser, db_path):
     """Hand scanner and name search give green, amber and red answers; undo voids a scan."""
     a, b = people(db_path, 2)
@@ -261,6 +263,7 @@ def camera_browser(playwright_instance, video: Path):
 
 
 @pytest.mark.browser
+@pytest.mark.server
 def test_two_tablets_scan_badges_with_the_camera(live_server, playwright_instance, db_path,
                                                  tmp_path):
     """Two tablets, each with a camera seeing a different real badge QR, both answer right;
@@ -298,6 +301,7 @@ def test_two_tablets_scan_badges_with_the_camera(live_server, playwright_instanc
 
 
 @pytest.mark.browser
+@pytest.mark.server
 def test_offline_scans_survive_reload_and_arrive_once(live_server, browser, db_path):
     """Without network the scanner answers from its encrypted roster, keeps the scans through
     a reload (the page comes from the service worker) and sends them once when back."""
@@ -362,6 +366,8 @@ def test_offline_scans_survive_reload_and_arrive_once(live_server, browser, db_p
     context.close()
 
 
+@pytest.mark.server
+@pytest.mark.browser
 def test_refused_scans_are_kept_and_saved_as_a_file(live_server, browser, db_path):
     """A scan the server refuses for good (here: a checkpoint the event no longer has) leaves
     the queue, stays on the tablet, is counted in the header, and can be saved as a file."""
@@ -408,6 +414,7 @@ CLOCK_BEHIND = """(() => {
 
 
 @pytest.mark.browser
+@pytest.mark.server
 def test_a_scan_id_reused_for_another_badge_is_sent_again(live_server, browser, db_path):
     """A tablet whose first id belongs to another device's scan is told so and sends the
     scan again under a fresh id (the stored scan stays the other's); a tablet whose clock is
@@ -488,6 +495,7 @@ def test_the_refused_scans_line_in_three_languages(client, lang, one, other):
 
 
 @pytest.mark.browser
+@pytest.mark.server
 def test_an_offline_scan_whose_id_is_taken_is_sent_again_with_its_undo(live_server, browser,
                                                                        db_path):
     """Scanned offline under an id another scan holds, then undone offline: when the line is
@@ -619,6 +627,7 @@ CUT_IN_BAR_JS = """() => Array.from(document.querySelectorAll('.scan-bar *'))
   .map(el => (el.id || el.className) + ': ' + el.textContent.trim().slice(0, 40))"""
 
 
+@pytest.mark.server
 @pytest.mark.browser
 def test_offline_header_in_german_is_not_clipped_on_a_tablet(live_server, browser, db_path):
     device = new_device(db_path, "Entrance tablet")
@@ -646,6 +655,8 @@ def test_offline_header_in_german_is_not_clipped_on_a_tablet(live_server, browse
     assert problems == []
 
 
+@pytest.mark.server
+@pytest.mark.browser
 def test_times_are_the_events_in_a_tablet_set_to_another_zone(live_server, browser, db_path):
     """A tablet set to New York scanning at an event in Amsterdam shows Amsterdam's times:
     in the "already checked in at" answer and in the list of recent scans (issue 21)."""

@@ -18,6 +18,7 @@ import requests
 from checkin.core.db import connect
 from checkin.demo import create_demo
 from checkin.devices import add_device
+from tests import processes
 from tests.conftest import (
     ARTIFACTS,
     AXE,
@@ -75,8 +76,10 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def chromium(playwright_instance):
-    b = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True,
+def chromium(_playwright):
+    """One Chromium for the module's tests (the first test that uses it must be marked)."""
+    processes.require_marker("browser", "a browser")
+    b = _playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                             args=CHROMIUM_ARGS)
     yield b
     b.close()

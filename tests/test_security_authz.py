@@ -104,9 +104,11 @@ def test_guide_walk_on_needs_the_badge_code(client, db, organiser):
     assert by_organiser.status_code == 200, by_organiser.get_json()
 
 
-# Far from the event's day and three days from now, whatever day the suite runs.
+# Far from the event's day and three days from now, whatever day the suite runs. Named ids:
+# pytest-xdist needs every worker to collect the same ids, and `now` differs between them.
 @pytest.mark.parametrize("at", ["0002-01-01T00:00:00Z", "2019-11-20T10:00:00Z",
-                                (datetime.now(UTC) + timedelta(days=3)).isoformat()])
+                                (datetime.now(UTC) + timedelta(days=3)).isoformat()],
+                         ids=["year_2", "a_week_after_the_event", "three_days_from_now"])
 def test_device_times_outside_the_event_day_are_refused(client, db, at):
     guide = token(db, "guide", "excursion:bike-tour")
     before = db.execute("SELECT count(*) FROM excursion_events").fetchone()[0], scan_count(db)

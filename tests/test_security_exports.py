@@ -90,6 +90,7 @@ def test_cli_lists_200_problems_and_counts_the_rest(db_path, tmp_path):
     assert "800 more problem" in result.output
 
 
+@pytest.mark.slow
 def test_upload_page_lists_200_problems_and_counts_the_rest(organiser):
     token = csrf_token(organiser, "/participants/upload")
     response = organiser.post("/participants/upload", data={

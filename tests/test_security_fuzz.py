@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -133,6 +134,7 @@ def form_request() -> Any:
     )
 
 
+@pytest.mark.slow
 def test_fuzz_every_json_api_and_organiser_form(app, db):
     tokens: dict[str, str] = {}
     for role, kind, checkpoint in (("scanner", "scanner", None),

@@ -312,6 +312,7 @@ class World:
         return response.status_code
 
 
+@pytest.mark.slow
 def test_every_url_rule_by_every_role(app, db):
     world = World(app, db)
     wrong = []

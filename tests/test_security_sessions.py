@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+import pytest
 import requests
 import socketio
 from click.testing import CliRunner
@@ -108,6 +109,7 @@ def test_https_gets_secure_cookies_and_hsts(db_path):
     assert "Strict-Transport-Security" not in plain.headers
 
 
+@pytest.mark.server
 def test_signing_out_closes_the_sessions_live_connection(live_server):
     browser = requests.Session()
     page = browser.get(live_server.url + "/login", timeout=10).text

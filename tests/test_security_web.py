@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 
+import pytest
 import requests
 
 from checkin import create_app
@@ -22,6 +23,7 @@ def _wrong_passwords(client, address: str, times: int) -> int:
     return status
 
 
+@pytest.mark.slow
 def test_trusted_proxy_throttles_per_client_address(db_path):
     app = create_app({"TESTING": True, "DATABASE": str(db_path), "TRUSTED_PROXIES": 1})
     client = app.test_client()
@@ -33,6 +35,7 @@ def test_trusted_proxy_throttles_per_client_address(db_path):
     assert ok.status_code == 302
 
 
+@pytest.mark.slow
 def test_without_the_setting_x_forwarded_for_is_ignored(db_path):
     app = create_app({"TESTING": True, "DATABASE": str(db_path)})
     client = app.test_client()
@@ -51,6 +54,7 @@ def test_redact_hides_codes_setup_links_and_searches():
     assert "/pair/[redacted]" in out and "q=[redacted]&x=2" in out
 
 
+@pytest.mark.server
 def test_real_server_warns_reminds_and_redacts_its_access_log(db_path, tmp_path):
     # Also on start: files others can read are named and closed, and the demo event of
     # 2019, long past and not purged, brings the reminder to purge once it holds a real person

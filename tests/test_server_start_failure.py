@@ -13,6 +13,8 @@ import pytest
 from tests import processes
 from tests.conftest import LiveServer, free_port
 
+pytestmark = pytest.mark.server
+
 BANNER_END = "Stop with Ctrl+C."
 
 

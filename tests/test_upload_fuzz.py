@@ -335,6 +335,7 @@ files = st.one_of(
 )
 
 
+@pytest.mark.slow
 def test_fuzz_uploads_never_a_5xx_and_nothing_imported_unless_valid(organiser, db,
                                                                       record_property):
     statuses: Counter[int | str] = Counter()
