@@ -76,10 +76,13 @@ def test_the_badge_mail_names_the_new_excursion(db, tmp_path):
     assert person["excursion_title"] == AVEBE
     place = db.execute("SELECT departure_place FROM excursions WHERE id = 'avebe'").fetchone()[0]
     assert person["excursion_place"] == place
-    # ...and so does the text mailed, in the shipped templates.
+    # ...and so does the text mailed, in the shipped templates, with the place in the
+    # person's language (the demo's event file gives it in three).
     mail.ensure_templates(tmp_path)
     _subject, body = mail.preview(db, person, mail.Templates.load(tmp_path))
-    assert AVEBE in body and place in body and FORUM not in body
+    spoken = {"de": "Bushaltestelle Grote Markt", "nl": "Bushalte Grote Markt",
+              "en": "Bus stop Grote Markt"}[person["language"] or "en"]
+    assert AVEBE in body and spoken in body and FORUM not in body
 
 
 def test_the_paper_roster_lists_a_walk_on_under_the_new_excursion(db):
