@@ -127,6 +127,39 @@ def test_cli_error_is_one_line_in_the_chosen_language(db_path: Path, tmp_path: P
     assert f"{bad}: line 2: First name is missing" in result.output.splitlines()
 
 
+BAD_EVENT = """[event]
+name = "Forum"
+date = "12.11.2019"
+venue = "Town hall"
+host_city = "Groningen"
+
+[[working_groups]]
+id = "wg1"
+area = "A"
+title = "T"
+room = "nowhere"
+start = "25:99"
+"""
+
+
+def test_event_file_problems_are_said_in_the_chosen_language(db_path: Path, tmp_path: Path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(BAD_EVENT, encoding="utf-8")
+    runner = CliRunner()
+    said = {}
+    for lang in ("de", "nl", "en"):
+        result = runner.invoke(cli, ["--db", str(db_path), "--lang", lang, "init", str(bad)])
+        assert result.exit_code == 1
+        said[lang] = result.output.splitlines()
+    assert said["en"] == [f"{bad}: [event] date must be a date like 2019-11-12",
+                          f"{bad}: working group wg1: room 'nowhere' is not one of the rooms",
+                          f"{bad}: working group wg1: start must be a time like 09:30"]
+    assert said["de"] == [f"{bad}: [event] date muss ein Datum wie 2019-11-12 sein",
+                          f"{bad}: Arbeitsgruppe wg1: room 'nowhere' ist keiner der Räume",
+                          f"{bad}: Arbeitsgruppe wg1: start muss eine Uhrzeit wie 09:30 sein"]
+    assert said["nl"][1] == f"{bad}: werkgroep wg1: room 'nowhere' is geen van de zalen"
+
+
 def raised_keys() -> set[str]:
     """Every catalogue key the code names: the first argument of an error class, say or fail."""
     import ast

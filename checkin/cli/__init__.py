@@ -65,7 +65,8 @@ def init_command(ctx: Context, event_file: Path) -> None:
     try:
         counts = apply_event(ctx.db(), load_event(event_file))
     except EventFileError as exc:
-        for problem in exc.problems:
+        # Each problem on its line, in the language chosen with --lang.
+        for problem in exc.texts:
             click.echo(f"{event_file}: {problem}", err=True)
         sys.exit(1)
     click.echo("Event ready: " + ", ".join(f"{v} {k.replace('_', ' ')}"

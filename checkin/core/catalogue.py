@@ -286,4 +286,76 @@ CATALOGUE: dict[str, Entry] = {
         '--map takes COLUMN=FIELD, e.g. "Dienststelle=organisation" (got %(item)s)')),
     "map.unknown_field": _e("bad_map", 400, N_(
         "%(field)s is not a field; use one of %(fields)s")),
+    # The event file (`checkin init`): its own keys ([event], rooms, …) are named as written.
+    "event.toml": _e("bad_event_file", 422, N_("not valid TOML: %(error)s")),
+    "event.unreadable": _e("bad_event_file", 422, N_("cannot read %(path)s: %(error)s")),
+    "event.no_table": _e("bad_event_file", 422, N_("missing [event] table")),
+    "event.date": _e("bad_event_file", 422, N_("[event] date must be a date like 2019-11-12")),
+    "event.languages": _e("bad_event_file", 422, N_(
+        "[event] languages must be a list drawn from %(languages)s")),
+    "event.missing": _e("bad_event_file", 422, N_("[event] %(key)s is missing")),
+    "event.timezone": _e("bad_event_file", 422, N_(
+        "[event] timezone %(zone)s is not a known time zone")),
+    "event.not_tables": _e("bad_event_file", 422, N_(
+        "%(kind)s must be written as [[%(kind)s]] tables")),
+    "event.not_table": _e("bad_event_file", 422, N_("%(where)s is not a table")),
+    "event.id": _e("bad_event_file", 422, N_(
+        "%(where)s: id must be 1-40 letters, digits, - or _")),
+    "event.id_twice": _e("bad_event_file", 422, N_("%(where)s: id %(id)s is used twice")),
+    "event.item_missing": _e("bad_event_file", 422, N_("%(where)s (%(id)s): %(key)s is missing")),
+    "event.capacity": _e("bad_event_file", 422, N_(
+        "%(where)s (%(id)s): capacity must be a whole number ≥ 0")),
+    "event.time": _e("bad_event_file", 422, N_("%(where)s: %(key)s must be a time like 09:30")),
+    "event.room": _e("bad_event_file", 422, N_(
+        "%(where)s: room %(room)s is not one of the rooms")),
+    "event.titles": _e("bad_event_file", 422, N_(
+        '%(where)s: titles must be a table like { nl = "…", en = "…" } (languages de, nl, en)')),
+    "event.where.working_group": _e("bad_event_file", 422, N_("working group %(id)s")),
+    "event.where.excursion": _e("bad_event_file", 422, N_("excursion %(id)s")),
+    "event.text.not_table": _e("bad_event_file", 422, N_(
+        '%(where)s must be text or a table like {de = "…", nl = "…", en = "…"}')),
+    "event.text.language": _e("bad_event_file", 422, N_(
+        "%(where)s has unknown language(s) %(languages)s (use de, nl, en)")),
+    "event.text.empty": _e("bad_event_file", 422, N_(
+        "%(where)s needs a non-empty text for each language given")),
+    "event.still_assigned": _e("bad_event_file", 409, N_(
+        "%(where)s is no longer in the file but %(n)d participant(s) are assigned to it: "
+        "move them first")),
+    "event.still_recorded": _e("bad_event_file", 409, N_(
+        "excursion %(id)s is no longer in the file but %(n)d event(s) of the day were "
+        "recorded for it")),
+    "event.still_bound": _e("bad_event_file", 409, N_(
+        "checkpoint %(id)s is no longer in the file but a device is bound to it: revoke the "
+        "device first")),
+    "badges.not_table": _e("bad_event_file", 422, N_("[badges] must be a table")),
+    "badges.colors": _e("bad_event_file", 422, N_(
+        '[badges] colors must be a table like { Groningen = "#00543c" }')),
+    "badges.color": _e("bad_event_file", 422, N_(
+        '[badges] colors: %(city)s must be a colour like "#00543c"')),
+    "badges.too_light": _e("bad_event_file", 422, N_(
+        "[badges] colors: %(city)s %(color)s is too light to read against white (contrast "
+        "below 4.5:1); choose a darker shade")),
+    "badges.logo_kind": _e("bad_event_file", 422, N_(
+        "[badges] logo %(logo)s must be a .png or .svg file")),
+    "badges.logo_unreadable": _e("bad_event_file", 422, N_(
+        "[badges] logo: cannot read %(logo)s: %(error)s")),
+    "badges.logo_size": _e("bad_event_file", 422, N_("[badges] logo %(logo)s is larger than 2 MB")),
+    "badges.logo_svg": _e("bad_event_file", 422, N_(
+        "[badges] logo %(logo)s: the SVG logo cannot be read")),
+    "badges.logo_image": _e("bad_event_file", 422, N_(
+        "[badges] logo %(logo)s: the logo cannot be read as an image: %(error)s")),
+    "delegations.not_list": _e("bad_event_file", 422, N_(
+        "[[delegations]] must be a list of tables with id, name and spellings")),
+    "delegations.id": _e("bad_event_file", 422, N_(
+        "delegation %(id)s: id must be letters, digits, - or _")),
+    "delegations.no_name": _e("bad_event_file", 422, N_("delegation %(id)s: name is missing")),
+    "delegations.spellings": _e("bad_event_file", 422, N_(
+        "delegation %(id)s: spellings must be a list of texts")),
+    "delegations.id_twice": _e("bad_event_file", 422, N_(
+        "delegation %(id)s: the id is used twice")),
+    "delegations.spelling_taken": _e("bad_event_file", 422, N_(
+        "delegation %(id)s: %(spelling)s already means delegation %(other)s")),
+    "delegations.no_other": _e("bad_event_file", 422, N_(
+        '[[delegations]] needs one with id = "other": the delegation of every city that is '
+        "none of the others")),
 }
