@@ -332,6 +332,12 @@ def test_restore_refuses_what_is_no_replica(tmp_path: Path):
                                       "--db", str(tmp_path / "x.db")])
     assert result.exit_code == 1 and "neither a replica folder nor a database" in result.output
     assert not (tmp_path / "x.db").exists()
+    # In the chosen language, on one line.
+    result = CliRunner().invoke(cli, ["--lang", "de", "restore", "--from",
+                                      str(tmp_path / "empty"), "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{tmp_path / 'empty'} enthält kein Replikat (kein Ordner ltx/ darin)."]
 
 
 # --------------------------------------------------------------------------- replica status

@@ -38,9 +38,26 @@ def test_every_catalogue_error_and_field_label_has_a_text(lang):
                           if not (entry := po.get(m)) or not entry.string or entry.fuzzy)
     assert untranslated == [], f"translate in {lang} (scripts/translations): {untranslated}"
     # The translation keeps every named placeholder, so that wording it never fails.
-    wrong = sorted(m for m in messages
-                   if set(PLACEHOLDER.findall(m)) != set(PLACEHOLDER.findall(po.get(m).string)))
+    # A plural entry's translation is one text per plural form of the language.
+    wrong = sorted(m for m in messages for said in forms(po.get(m).string)
+                   if set(PLACEHOLDER.findall(m)) != set(PLACEHOLDER.findall(said)))
     assert wrong == []
+
+
+def forms(string: str | tuple[str, ...]) -> tuple[str, ...]:
+    """Every form of a translation: one, or one per plural form."""
+    return string if isinstance(string, tuple) else (string,)
+
+
+@pytest.mark.parametrize(("lang", "one", "many"), [
+    ("en", "Try again in 1 minute.", "Try again in 5 minutes."),
+    ("de", "in 1 Minute", "in 5 Minuten"),
+    ("nl", "over 1 minuut", "over 5 minuten"),
+])
+def test_a_plural_entry_takes_the_form_its_count_needs(lang, one, many):
+    assert one in say("too_many_logins", num=1).render(lang)
+    assert many in say("too_many_logins", num=5).render(lang)
+    assert DomainError("too_many_logins", num=5).status == 429
 
 
 @pytest.mark.parametrize("key", sorted(CATALOGUE))

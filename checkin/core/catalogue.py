@@ -15,6 +15,11 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with a plural form for extraction; its count is the `num` parameter."""
+    return singular, plural
+
+
 
 FIELDS = {
     "title": N_("Title (Dr., Prof.)"), "first_name": N_("First name"),
@@ -35,9 +40,12 @@ class Entry:
     code: str
     status: int
     message: str
+    plural: str | None = None  # the plural form, chosen by the `num` parameter (ngettext)
 
 
-def _e(code: str, status: int, message: str) -> Entry:
+def _e(code: str, status: int, message: str | tuple[str, str]) -> Entry:
+    if isinstance(message, tuple):
+        return Entry(code, status, *message)
     return Entry(code, status, message)
 
 
@@ -358,4 +366,21 @@ CATALOGUE: dict[str, Entry] = {
     "delegations.no_other": _e("bad_event_file", 422, N_(
         '[[delegations]] needs one with id = "other": the delegation of every city that is '
         "none of the others")),
+    # The sign-in page while a device waits after wrong passwords (checkin/auth/throttle.py).
+    "too_many_logins": _e("too_many_logins", 429, N_plural(
+        "Too many wrong passwords from this device. Try again in %(num)d minute.",
+        "Too many wrong passwords from this device. Try again in %(num)d minutes.")),
+    # `checkin backup` and `checkin restore` (checkin/cli/continuity.py).
+    "backup.no_database": _e("no_database", 404, N_("There is no event database at %(path)s.")),
+    "restore.serving": _e("restore_refused", 409, N_(
+        "A server is serving %(path)s: stop it before restoring into that file.")),
+    "restore.exists": _e("restore_refused", 409, N_(
+        "%(path)s exists already: restore into a new file, or give --force to keep it aside "
+        "as a .replaced copy.")),
+    "restore.not_database": _e("restore_refused", 422, N_(
+        "%(source)s is neither a replica folder nor a database.")),
+    "restore.no_replica": _e("restore_refused", 422, N_(
+        "%(source)s holds no replica (no ltx/ folder in it).")),
+    "restore.damaged": _e("restore_refused", 422, N_(
+        "The restored copy is damaged: %(problems)s")),
 }
