@@ -370,6 +370,11 @@ CATALOGUE: dict[str, Entry] = {
     "too_many_logins": _e("too_many_logins", 429, N_plural(
         "Too many wrong passwords from this device. Try again in %(num)d minute.",
         "Too many wrong passwords from this device. Try again in %(num)d minutes.")),
+    # `checkin serve`'s refusals to start (checkin/web/server.py).
+    "serve.badge_size": _e("bad_option", 400, N_("--badge-size must be one of %(sizes)s.")),
+    "serve.port": _e("cannot_serve", 503, N_(
+        "Cannot serve on %(where)s: %(error)s (another server running? choose one with "
+        "--port)")),
     # `checkin backup` and `checkin restore` (checkin/cli/continuity.py).
     "backup.no_database": _e("no_database", 404, N_("There is no event database at %(path)s.")),
     "restore.serving": _e("restore_refused", 409, N_(

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -396,6 +395,7 @@ def serve_command(ctx: Any, host: str | None, port: int | None, http: bool, work
     """
     host = host or ("127.0.0.1" if http else "0.0.0.0")  # noqa: S104 - LAN is the point
     port = port or (HTTP_PORT if http else HTTPS_PORT)
+    from checkin.cli.failing import fail
     from checkin.desk.printing import DEFAULT_SIZE, badge_sizes, default_printer
 
     if printer is None:
@@ -405,8 +405,7 @@ def serve_command(ctx: Any, host: str | None, port: int | None, http: bool, work
     sizes = badge_sizes()
     badge_size = badge_size or DEFAULT_SIZE
     if badge_size not in sizes:
-        click.echo(f"Error: --badge-size must be one of {', '.join(sizes)}.", err=True)
-        sys.exit(2)
+        fail("serve.badge_size", exit_code=2, sizes=", ".join(sizes))
     limits = Limits(workers=workers, connections=connections, message_queue=message_queue,
                     max_per_address=max_per_address, auth_seconds=socket_auth_seconds,
                     behind_proxy=behind_proxy)
@@ -414,6 +413,4 @@ def serve_command(ctx: Any, host: str | None, port: int | None, http: bool, work
         serve(ctx.db_path, host, port, http, tls_dir, access_log, limits, replicate_to,
               printer, badge_size)
     except OSError as exc:
-        click.echo(f"Cannot serve on {host}:{port}: {exc.strerror or exc} "
-                   "(another server running? choose one with --port)", err=True)
-        sys.exit(1)
+        fail("serve.port", where=f"{host}:{port}", error=str(exc.strerror or exc))
