@@ -370,6 +370,13 @@ CATALOGUE: dict[str, Entry] = {
     "too_many_logins": _e("too_many_logins", 429, N_plural(
         "Too many wrong passwords from this device. Try again in %(num)d minute.",
         "Too many wrong passwords from this device. Try again in %(num)d minutes.")),
+    # `checkin badges`' filters (checkin/badges: select_participants).
+    "unknown_choice.participant": _e("unknown_choice", 404, N_(
+        "no participant %(items)s (give an id, e-mail or code)")),
+    "unknown_choice.working_group": _e("unknown_choice", 404, N_(
+        "no working group %(items)s (known: %(known)s)")),
+    "unknown_choice.excursion": _e("unknown_choice", 404, N_(
+        "no excursion %(items)s (known: %(known)s)")),
     # `checkin serve`'s refusals to start (checkin/web/server.py).
     "serve.badge_size": _e("bad_option", 400, N_("--badge-size must be one of %(sizes)s.")),
     "serve.port": _e("cannot_serve", 503, N_(

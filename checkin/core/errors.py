@@ -133,6 +133,10 @@ class DomainError(Exception):
         return _remake, (type(self), self.key, self.params, self.__dict__)
 
 
+class UnknownChoice(DomainError, LookupError):
+    """A filter names a person, working group or excursion the event does not have."""
+
+
 def _remake(cls: type[DomainError], key: str, params: dict[str, Any],
             state: dict[str, Any]) -> DomainError:
     """Rebuild a pickled error."""
