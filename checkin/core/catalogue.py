@@ -382,6 +382,23 @@ CATALOGUE: dict[str, Entry] = {
     "serve.port": _e("cannot_serve", 503, N_(
         "Cannot serve on %(where)s: %(error)s (another server running? choose one with "
         "--port)")),
+    # A damaged database or a second server: several lines, the commands to type on their own.
+    "serve.damaged": _e("database_damaged", 503, N_(
+        "The event database %(path)s is damaged: %(problems)s\n"
+        "checkin does not serve from a damaged file. Restore the event from its replica or its "
+        "latest backup into a new file, then serve that:\n"
+        "  checkin restore --from %(source)s --db RESTORED.db\n"
+        "  checkin --db RESTORED.db serve\n"
+        "(docs/if-the-laptop-dies.md explains each step.)")),
+    "serve.damaged_more": _e("database_damaged", 503, N_("(and %(n)d more)")),
+    "serve.running": _e("server_running", 409, N_(
+        "Another checkin server is already serving this event: %(url)s (host %(host)s, pid "
+        "%(pid)s, started %(started)s).\n"
+        "Two servers on one database without a shared message queue would each show only "
+        "their own scans. Use the running server, or stop it first (Ctrl+C in its terminal, or "
+        "kill %(pid)s). To run several servers on purpose, give all of them the same "
+        "--message-queue (CHECKIN_MESSAGE_QUEUE).\n"
+        "(Lock file: %(lock)s)")),
     # `checkin backup` and `checkin restore` (checkin/cli/continuity.py).
     "backup.no_database": _e("no_database", 404, N_("There is no event database at %(path)s.")),
     "restore.serving": _e("restore_refused", 409, N_(
