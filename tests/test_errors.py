@@ -177,6 +177,15 @@ def test_event_file_problems_are_said_in_the_chosen_language(db_path: Path, tmp_
     assert said["nl"][1] == f"{bad}: werkgroep wg1: room 'nowhere' is geen van de zalen"
 
 
+def test_purge_without_yes_refuses_in_the_chosen_language(db_path: Path, db):
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "--lang", "nl", "purge"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [say("purge.confirm").render("nl")]
+    assert "Voer de opdracht opnieuw uit met --yes" in result.output
+    assert db.execute("SELECT count(*) FROM participants WHERE erased_at IS NULL"
+                      ).fetchone()[0] > 0
+
+
 def raised_keys() -> set[str]:
     """Every catalogue key the code names: the first argument of an error class, say or fail."""
     import ast

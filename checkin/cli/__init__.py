@@ -104,8 +104,7 @@ def import_command(ctx: Context, csv_file: Path, sheet: str | None, maps: tuple[
         click.echo(f"{csv_file}: {exc}", err=True)
         sys.exit(1)
     except OSError as exc:
-        click.echo(f"{csv_file}: cannot be read ({exc.strerror or exc})", err=True)
-        sys.exit(1)
+        fail("file.cannot_open", file=str(csv_file), error=str(exc.strerror or exc))
     if dry_run or result["problems"]:
         for line in mapping_lines(result["mapping"], result["preview"]):
             click.echo(line, err=bool(result["problems"]))

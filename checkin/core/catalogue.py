@@ -399,6 +399,15 @@ CATALOGUE: dict[str, Entry] = {
         "kill %(pid)s). To run several servers on purpose, give all of them the same "
         "--message-queue (CHECKIN_MESSAGE_QUEUE).\n"
         "(Lock file: %(lock)s)")),
+    # `checkin purge` and `checkin import` refusing before they start.
+    "purge.confirm": _e("confirm_first", 400, N_(
+        "This erases every participant's name, e-mail, organisation and badge code for good, "
+        "also from the backups and the replica; the reports' numbers stay. Run again with "
+        "--yes to do it.")),
+    "purge.serving": _e("server_running", 409, N_(
+        "A server is serving this event (pid %(pid)s): stop it first, then run "
+        "`checkin purge --yes` again. Nothing was changed.")),
+    "file.cannot_open": _e("unreadable_file", 422, N_("%(file)s: cannot be read (%(error)s)")),
     # `checkin backup` and `checkin restore` (checkin/cli/continuity.py).
     "backup.no_database": _e("no_database", 404, N_("There is no event database at %(path)s.")),
     "restore.serving": _e("restore_refused", 409, N_(
