@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from checkin.cli.failing import fail
+from checkin.cli.failing import fail, fail_with
 from checkin.continuity.faults import quick_check
 from checkin.continuity.lock import holder
 from checkin.continuity.replication import ReplicationError, restore_replica
@@ -65,7 +65,7 @@ def restore(source: str, db_path: Path, force: bool = False) -> dict[str, Any]:
         try:
             restore_replica(source, tmp)
         except ReplicationError as exc:
-            raise click.ClickException(str(exc)) from None
+            fail_with(exc)
     problems = quick_check(tmp)
     if problems:
         tmp.unlink(missing_ok=True)

