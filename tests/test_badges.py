@@ -383,6 +383,11 @@ def test_badges_command(db_path, tmp_path):
     bad = runner.invoke(cli, ["--db", str(db_path), "badges", "-o", str(tmp_path / "x.pdf"),
                               "--only", "nobody@example.org"])
     assert bad.exit_code == 1 and "nobody@example.org" in bad.output
+    # In the chosen language, one line from the error catalogue.
+    moon = runner.invoke(cli, ["--db", str(db_path), "--lang", "de", "badges", "-o",
+                               str(tmp_path / "x.pdf"), "--excursion", "moon"])
+    assert moon.exit_code == 1 and moon.output.startswith("keine Exkursion 'moon' (bekannt: ")
+    assert len(moon.output.splitlines()) == 1
     assert not (tmp_path / "x.pdf").exists()
     assert list(tmp_path.glob(".badges-*")) == []
     nowhere = runner.invoke(cli, ["--db", str(db_path), "badges", "-o",

@@ -199,6 +199,13 @@ def test_serve_refuses_a_damaged_database_and_names_the_restore_command(db_path:
     assert "is damaged" in result.stderr
     assert f"checkin restore --from {latest_backup(db_path)}" in result.stderr
     assert not lock_path(db_path).exists() or holder(db_path) is None
+    # Said in the chosen language; the commands to type stay as they are.
+    german = subprocess.run(
+        serve_args("--db", str(db_path), "--lang", "de", "serve", "--http", "--port",
+                   str(free_port())), capture_output=True, text=True, timeout=60)
+    assert german.returncode == 1
+    assert f"Die Veranstaltungsdatenbank {db_path} ist beschädigt" in german.stderr
+    assert f"  checkin restore --from {latest_backup(db_path)}" in german.stderr
     # The command it names works: the restored copy serves.
     restored = db_path.parent / "restored" / "event.db"
     done = CliRunner().invoke(cli, ["restore", "--from", str(latest_backup(db_path)),
@@ -337,6 +344,12 @@ def test_restore_refuses_what_is_no_replica(tmp_path: Path):
                                       "--db", str(tmp_path / "x.db")])
     assert result.exit_code == 1 and "neither a replica folder nor a database" in result.output
     assert not (tmp_path / "x.db").exists()
+    # In the chosen language, on one line.
+    result = CliRunner().invoke(cli, ["--lang", "de", "restore", "--from",
+                                      str(tmp_path / "empty"), "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{tmp_path / 'empty'} enthält kein Replikat (kein Ordner ltx/ darin)."]
 
 
 # --------------------------------------------------------------------------- replica status

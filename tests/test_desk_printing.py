@@ -217,6 +217,12 @@ def test_serve_refuses_an_unknown_badge_size(db_path):
                                       "none", "--badge-size", "poster"])
     assert result.exit_code == 2
     assert "--badge-size must be one of" in result.output
+    # The refusal is the catalogue's, one line in the chosen language.
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "--lang", "nl", "serve", "--http",
+                                      "--printer", "none", "--badge-size", "poster"])
+    assert result.exit_code == 2
+    assert len(result.output.splitlines()) == 1
+    assert result.output.startswith("--badge-size moet een van ")
 
 
 @pytest.mark.server

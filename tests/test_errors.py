@@ -38,9 +38,26 @@ def test_every_catalogue_error_and_field_label_has_a_text(lang):
                           if not (entry := po.get(m)) or not entry.string or entry.fuzzy)
     assert untranslated == [], f"translate in {lang} (scripts/translations): {untranslated}"
     # The translation keeps every named placeholder, so that wording it never fails.
-    wrong = sorted(m for m in messages
-                   if set(PLACEHOLDER.findall(m)) != set(PLACEHOLDER.findall(po.get(m).string)))
+    # A plural entry's translation is one text per plural form of the language.
+    wrong = sorted(m for m in messages for said in forms(po.get(m).string)
+                   if set(PLACEHOLDER.findall(m)) != set(PLACEHOLDER.findall(said)))
     assert wrong == []
+
+
+def forms(string: str | tuple[str, ...]) -> tuple[str, ...]:
+    """Every form of a translation: one, or one per plural form."""
+    return string if isinstance(string, tuple) else (string,)
+
+
+@pytest.mark.parametrize(("lang", "one", "many"), [
+    ("en", "Try again in 1 minute.", "Try again in 5 minutes."),
+    ("de", "in 1 Minute", "in 5 Minuten"),
+    ("nl", "over 1 minuut", "over 5 minuten"),
+])
+def test_a_plural_entry_takes_the_form_its_count_needs(lang, one, many):
+    assert one in say("too_many_logins", num=1).render(lang)
+    assert many in say("too_many_logins", num=5).render(lang)
+    assert DomainError("too_many_logins", num=5).status == 429
 
 
 @pytest.mark.parametrize("key", sorted(CATALOGUE))
@@ -125,6 +142,48 @@ def test_cli_error_is_one_line_in_the_chosen_language(db_path: Path, tmp_path: P
     # The language was the command's: English again afterwards.
     result = runner.invoke(cli, ["--db", str(db_path), "import", str(bad)])
     assert f"{bad}: line 2: First name is missing" in result.output.splitlines()
+
+
+BAD_EVENT = """[event]
+name = "Forum"
+date = "12.11.2019"
+venue = "Town hall"
+host_city = "Groningen"
+
+[[working_groups]]
+id = "wg1"
+area = "A"
+title = "T"
+room = "nowhere"
+start = "25:99"
+"""
+
+
+def test_event_file_problems_are_said_in_the_chosen_language(db_path: Path, tmp_path: Path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(BAD_EVENT, encoding="utf-8")
+    runner = CliRunner()
+    said = {}
+    for lang in ("de", "nl", "en"):
+        result = runner.invoke(cli, ["--db", str(db_path), "--lang", lang, "init", str(bad)])
+        assert result.exit_code == 1
+        said[lang] = result.output.splitlines()
+    assert said["en"] == [f"{bad}: [event] date must be a date like 2019-11-12",
+                          f"{bad}: working group wg1: room 'nowhere' is not one of the rooms",
+                          f"{bad}: working group wg1: start must be a time like 09:30"]
+    assert said["de"] == [f"{bad}: [event] date muss ein Datum wie 2019-11-12 sein",
+                          f"{bad}: Arbeitsgruppe wg1: room 'nowhere' ist keiner der Räume",
+                          f"{bad}: Arbeitsgruppe wg1: start muss eine Uhrzeit wie 09:30 sein"]
+    assert said["nl"][1] == f"{bad}: werkgroep wg1: room 'nowhere' is geen van de zalen"
+
+
+def test_purge_without_yes_refuses_in_the_chosen_language(db_path: Path, db):
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "--lang", "nl", "purge"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [say("purge.confirm").render("nl")]
+    assert "Voer de opdracht opnieuw uit met --yes" in result.output
+    assert db.execute("SELECT count(*) FROM participants WHERE erased_at IS NULL"
+                      ).fetchone()[0] > 0
 
 
 def raised_keys() -> set[str]:

@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from checkin.auth import SESSION_ID, accounts, sessions
 from checkin.auth.signals import session_ended
@@ -53,10 +52,8 @@ def login() -> Any:
         if wait := throttle.wait_seconds(address):
             # Checked before the password, so that guessing gains nothing while it waits.
             minutes = (wait + 59) // 60
-            error, status = ngettext(
-                "Too many wrong passwords from this device. Try again in %(num)d minute.",
-                "Too many wrong passwords from this device. Try again in %(num)d minutes.",
-                minutes), 429
+            waiting = DomainError("too_many_logins", num=minutes)
+            error, status = waiting.message, waiting.status
         elif accounts.check_login(get_db(), username, request.form.get("password", "")):
             throttle.succeeded(address)
             sign_in(username.strip())

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from checkin.core.errors import UnknownChoice
 from checkin.core.texts import all_texts, venue_in
 from checkin.scans.people import in_language
 from checkin.scans.people import people as view_people
@@ -62,7 +63,7 @@ def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable
 
     `only` holds ids, e-mail addresses or codes; the other filters hold cities, working
     group ids and excursion ids; within one filter any value matches. Unknown people,
-    groups or excursions raise LookupError naming them.
+    groups or excursions raise UnknownChoice (a LookupError) naming them.
     """
     from checkin.core.codes import find_by_reference
 
@@ -75,8 +76,8 @@ def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable
             pid = find_by_reference(db, item)
             (ids if pid is not None else unknown).append(pid if pid is not None else item)
         if unknown:
-            raise LookupError("no participant " + ", ".join(map(repr, unknown))
-                              + " (give an id, e-mail or code)")
+            raise UnknownChoice("unknown_choice.participant",
+                                items=", ".join(map(repr, unknown)))
         where.append(f"v.id IN ({', '.join('?' * len(ids))})")
         params.extend(ids)
     cities = [c.strip().casefold() for c in cities if c.strip()]
@@ -91,9 +92,8 @@ def select_participants(db: Database, only: Iterable[str] = (), cities: Iterable
         known = {r[0] for r in db.execute(f"SELECT id FROM {table}")}  # noqa: S608
         unknown = [v for v in values if v not in known]
         if unknown:
-            raise LookupError(f"no {column.replace('_', ' ')} "
-                              f"{', '.join(map(repr, unknown))} "
-                              f"(known: {', '.join(sorted(known))})")
+            raise UnknownChoice(f"unknown_choice.{column}", items=", ".join(map(repr, unknown)),
+                                known=", ".join(sorted(known)))
         # The view's excursion selects the people on it today (walk-ons over the plan).
         where.append(f"v.{column} IN ({', '.join('?' * len(values))})")
         params.extend(values)

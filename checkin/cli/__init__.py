@@ -65,7 +65,8 @@ def init_command(ctx: Context, event_file: Path) -> None:
     try:
         counts = apply_event(ctx.db(), load_event(event_file))
     except EventFileError as exc:
-        for problem in exc.problems:
+        # Each problem on its line, in the language chosen with --lang.
+        for problem in exc.texts:
             click.echo(f"{event_file}: {problem}", err=True)
         sys.exit(1)
     click.echo("Event ready: " + ", ".join(f"{v} {k.replace('_', ' ')}"
@@ -103,8 +104,7 @@ def import_command(ctx: Context, csv_file: Path, sheet: str | None, maps: tuple[
         click.echo(f"{csv_file}: {exc}", err=True)
         sys.exit(1)
     except OSError as exc:
-        click.echo(f"{csv_file}: cannot be read ({exc.strerror or exc})", err=True)
-        sys.exit(1)
+        fail("file.cannot_open", file=str(csv_file), error=str(exc.strerror or exc))
     if dry_run or result["problems"]:
         for line in mapping_lines(result["mapping"], result["preview"]):
             click.echo(line, err=bool(result["problems"]))
@@ -228,7 +228,7 @@ def organiser_add_command(ctx: Context, username: str, password: str) -> None:
 from checkin.cli.badges import badges_command  # noqa: E402
 
 cli.add_command(badges_command)
-from checkin.web.server import serve_command  # noqa: E402
+from checkin.cli.serve import serve_command  # noqa: E402
 
 cli.add_command(serve_command)
 from checkin.cli.devices import device_group  # noqa: E402

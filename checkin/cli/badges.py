@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import click
 
 from checkin.badges import DEFAULT_SIZE, SIZES, render_pdf, select_participants
-from checkin.cli.failing import fail
+from checkin.cli.failing import fail, fail_with
+from checkin.core.errors import UnknownChoice
 
 if TYPE_CHECKING:
     from checkin.cli import Context
@@ -47,9 +48,8 @@ def badges_command(ctx: Context, output: Path, only: tuple[str, ...], cities: tu
     db = ctx.db()
     try:
         ids = select_participants(db, only, cities, working_groups, excursions)
-    except LookupError as exc:
-        click.echo(f"Error: {exc.args[0]}", err=True)
-        sys.exit(1)
+    except UnknownChoice as exc:
+        fail_with(exc)
     if not ids:
         fail("no_match")
     warnings: list[str] = []

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from checkin.cli.failing import fail, fail_with
 from checkin.continuity.faults import quick_check
 from checkin.continuity.lock import holder
 from checkin.continuity.replication import ReplicationError, restore_replica
@@ -27,8 +27,7 @@ def backup_command(ctx: Any, output: Path) -> None:
     Example: checkin --db event.db backup -o /media/usb/event-0915.db
     """
     if not ctx.db_path.exists():
-        click.echo(f"There is no event database at {ctx.db_path}.", err=True)
-        sys.exit(1)
+        fail("backup.no_database", path=str(ctx.db_path))
     made = backup(ctx.db_path, output)
     click.echo(f"Backed up {ctx.db_path} to {made} ({made.stat().st_size:,} bytes).")
 
@@ -48,11 +47,9 @@ def restore(source: str, db_path: Path, force: bool = False) -> dict[str, Any]:
     from checkin.scans.scanlist import log_totals
 
     if holder(db_path) is not None:
-        raise click.ClickException(f"A server is serving {db_path}: stop it before restoring "
-                                   "into that file.")
+        fail("restore.serving", path=str(db_path))
     if db_path.exists() and not force:
-        raise click.ClickException(f"{db_path} exists already: restore into a new file, or "
-                                   "give --force to keep it aside as a .replaced copy.")
+        fail("restore.exists", path=str(db_path))
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = db_path.with_name(db_path.name + ".restoring")
     for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
@@ -60,19 +57,19 @@ def restore(source: str, db_path: Path, force: bool = False) -> dict[str, Any]:
     local = Path(source).expanduser() if "://" not in source else None
     if local is not None and local.is_file():
         if not _is_sqlite_file(local):
-            raise click.ClickException(f"{source} is neither a replica folder nor a database.")
+            fail("restore.not_database", source=source)
         backup(local, tmp)
     else:
         if local is not None and not (local / "ltx").is_dir():
-            raise click.ClickException(f"{source} holds no replica (no ltx/ folder in it).")
+            fail("restore.no_replica", source=source)
         try:
             restore_replica(source, tmp)
         except ReplicationError as exc:
-            raise click.ClickException(str(exc)) from None
+            fail_with(exc)
     problems = quick_check(tmp)
     if problems:
         tmp.unlink(missing_ok=True)
-        raise click.ClickException(f"The restored copy is damaged: {'; '.join(problems[:3])}")
+        fail("restore.damaged", problems="; ".join(problems[:3]))
     db = connect(tmp)  # migrates a copy from an older version, and makes it WAL
     try:
         instance = new_instance(db)  # devices see the new id and re-send their recent scans

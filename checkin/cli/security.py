@@ -74,18 +74,13 @@ def purge_command(obj: object, yes: bool) -> None:
     from checkin.security.erase import OUT_OF_REACH, purge, purge_files
 
     if not yes:
-        click.echo("This erases every participant's name, e-mail, organisation and badge code "
-                   "for good, also from the backups and the replica; the reports' numbers "
-                   "stay. Run again with --yes to do it.", err=True)
-        sys.exit(1)
+        fail("purge.confirm")
     db_path = obj.db_path  # type: ignore[attr-defined]
     serving = holder(db_path)
     if serving is not None:
         # A running server writes backups and replicates while the purge deletes them, and
         # its devices would keep sending codes: the purge is for after the event.
-        click.echo(f"A server is serving this event (pid {serving.get('pid', '?')}): stop it "
-                   "first, then run `checkin purge --yes` again. Nothing was changed.", err=True)
-        sys.exit(1)
+        fail("purge.serving", pid=str(serving.get("pid", "?")))
     db = obj.db()  # type: ignore[attr-defined]
     jobs = sent_jobs(db)
     done = purge(db, uploads=db_path.parent / "uploads")

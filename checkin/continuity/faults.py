@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from checkin.core.errors import DomainError
+from checkin.core.errors import DomainError, say
 
 # Devices treat 503 as "try again later" and keep the scan in their queue.
 RETRY_AFTER_SECONDS = 10
@@ -32,15 +32,11 @@ def quick_check(db_path: str | Path) -> list[str]:
 
 def damage_message(db_path: str | Path, problems: list[str], restore_from: str | None) -> str:
     """Return what `serve` says about a damaged database: what is wrong and the restore command."""
-    shown = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)"
+    # SQLite's own findings stay as it words them; the sentence around them is the reader's.
+    shown = "; ".join(problems[:3]) + (" " + str(say("serve.damaged_more", n=len(problems) - 3))
                                        if len(problems) > 3 else "")
-    source = restore_from or "REPLICA-OR-BACKUP"
-    return (f"The event database {db_path} is damaged: {shown}\n"
-            "checkin does not serve from a damaged file. Restore the event from its replica "
-            "or its latest backup into a new file, then serve that:\n"
-            f"  checkin restore --from {source} --db RESTORED.db\n"
-            "  checkin --db RESTORED.db serve\n"
-            "(docs/if-the-laptop-dies.md explains each step.)")
+    return str(say("serve.damaged", path=str(db_path), problems=shown,
+                   source=restore_from or "REPLICA-OR-BACKUP"))
 
 
 def is_disk_full(exc: BaseException) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from checkin.core.clock import now_iso
+from checkin.core.errors import say
 
 
 class ServerRunning(Exception):
@@ -73,14 +74,9 @@ def _read(path: Path) -> dict[str, Any]:
 def describe_refusal(holder: dict[str, Any], path: Path) -> str:
     """Return the message for a refused second server: who runs, and what to do."""
     where = f"{holder.get('host', '?')}:{holder.get('port', '?')}"
-    return (f"Another checkin server is already serving this event: {holder.get('url') or where} "
-            f"(host {holder.get('hostname', '?')}, pid {holder.get('pid', '?')}, "
-            f"started {holder.get('started', '?')}).\n"
-            "Two servers on one database without a shared message queue would each show only "
-            "their own scans. Use the running server, or stop it first (Ctrl+C in its "
-            f"terminal, or kill {holder.get('pid', '?')}). To run several servers on purpose, "
-            "give all of them the same --message-queue (CHECKIN_MESSAGE_QUEUE).\n"
-            f"(Lock file: {path})")
+    return str(say("serve.running", url=holder.get("url") or where,
+                   host=str(holder.get("hostname", "?")), pid=str(holder.get("pid", "?")),
+                   started=str(holder.get("started", "?")), lock=str(path)))
 
 
 def acquire(db_path: str | Path, host: str, port: int, url: str | None = None,

