@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from checkin.auth.accounts import add_organiser
@@ -41,7 +40,7 @@ from checkin.security.erase import erase_participant
 from tests.conftest import ORGANISER, LiveServer, free_port
 from tests.cups import why_no_cups
 from tests.test_continuity import sshd  # noqa: F401 - the real sshd fixture
-from tests.test_mail import SENDER, Inbox
+from tests.test_mail import SENDER, smtp  # noqa: F401 - the real SMTP server fixture
 from tests.test_security_data import _figures
 
 NOW = datetime(2019, 11, 12, 18, 0, tzinfo=UTC)  # the demo event's day: the server accepts it
@@ -126,19 +125,6 @@ def event(tmp_path: Path) -> Path:
     return db_path
 
 
-@pytest.fixture
-def smtp():
-    """A real SMTP server on a free loopback port; yields (HOST:PORT, inbox)."""
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield f"127.0.0.1:{port}", inbox
-    finally:
-        controller.stop()
-
-
 def _fill_the_day(db, marked: list[int]) -> None:
     """Scans, a reissued badge scanned at the door, a correction with a note, excursion
     events and a waiting upload, through the product's own functions."""
@@ -170,7 +156,7 @@ def _fill_the_day(db, marked: list[int]) -> None:
 
 @pytest.mark.server
 def test_purge_leaves_no_personal_byte_under_the_event_folder(event: Path, tmp_path: Path,
-                                                              smtp, monkeypatch):
+                                                              smtp, monkeypatch):  # noqa: F811
     folder = event.parent
     replica = folder / "replica"
     db = connect(event)
@@ -334,7 +320,7 @@ def _rows_text(db_path: Path) -> str:
 
 
 @pytest.mark.slow
-def test_participant_delete_erases_mails_codes_print_jobs_and_notes(event: Path, smtp):
+def test_participant_delete_erases_mails_codes_print_jobs_and_notes(event: Path, smtp):  # noqa: F811
     db = connect(event)
     try:
         marked = [r[0] for r in db.execute(
