@@ -163,9 +163,17 @@ def pages(client, event_db: Path) -> list[str]:
         for (pid,) in db.execute("SELECT id FROM participants"):
             found += [f"/participants/{pid}", f"/overview/participants/{pid}"]
         found += [f"/overview/scans/{sid}" for (sid,) in db.execute("SELECT id FROM scans")]
+        # A device's page names its checkpoint: a room's and an excursion's title.
+        if not db.execute("SELECT 1 FROM devices WHERE checkpoint LIKE 'excursion:%'").fetchone():
+            room = db.execute("SELECT id FROM checkpoints WHERE kind = 'room'").fetchone()[0]
+            trip = db.execute("SELECT id FROM checkpoints WHERE kind = 'excursion'").fetchone()[0]
+            add_device(db, "Zaaldeur", "scanner", room)
+            add_device(db, "Bus", "guide", trip)
+        found += [f"/devices/{did}" for (did,) in db.execute("SELECT id FROM devices")]
     finally:
         db.conn.close()
-    found += ["/overview/part/numbers", "/overview/part/excursions"]
+    found += [f"/overview/part/{part}" for part in ("numbers", "alerts", "excursions",
+                                                      "missing")]
     return found
 
 
@@ -173,7 +181,8 @@ def pages(client, event_db: Path) -> list[str]:
 def test_every_organiser_page_shows_the_event_in_its_language(signed_in, event_db, lang):
     # The pages that show the event's titles must show them; none may show another language's.
     showing = re.compile(r"/participants|/overview|/reports/summary|/devices|/guide"
-                         r"|/participants/\d+|/overview/participants/\d+|/overview/(scans|part)/.+")
+                         r"|/participants/\d+|/overview/participants/\d+|/overview/scans/.+"
+                         r"|/overview/part/(numbers|excursions)|/devices/d[0-9a-f]+")
     seen = 0
     for path in pages(signed_in, event_db):
         response = signed_in.get(path, query_string={"lang": lang})
