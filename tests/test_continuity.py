@@ -568,14 +568,12 @@ def test_two_servers_on_one_message_queue_both_serve(db_path: Path, tmp_path: Pa
 
 
 def test_restore_brings_the_ca_and_never_overwrites_another(db_path: Path, tmp_path: Path):
-    from checkin.continuity.replication import copy_tls, litestream_binary, write_config
+    from checkin.continuity.replication import copy_tls, replicate_once
     from checkin.tls.certs import ensure_certificates
 
     replica = tmp_path / "usb"
-    config = write_config(db_path, str(replica))
-    once = subprocess.run([litestream_binary(), "replicate", "-config", str(config), "-once"],
-                          capture_output=True, text=True, timeout=60)
-    assert once.returncode == 0, once.stderr
+    problem = replicate_once(db_path, str(replica))
+    assert problem is None, problem
     ensure_certificates(db_path.parent / "tls", ["127.0.0.1"])
     assert copy_tls(db_path.parent / "tls", str(replica)) == replica / "tls"
     ca = (db_path.parent / "tls" / "ca.crt").read_bytes()

@@ -154,6 +154,14 @@ def _fill_the_day(db, marked: list[int]) -> None:
                 _marked_csv())
 
 
+def _wait_replicated(event: Path, log: Path) -> None:
+    """Wait until the serving server's replica is in sync, and a moment past its interval."""
+    deadline = time.monotonic() + 30
+    while continuity_status(event)["state"] != "ok":
+        assert time.monotonic() < deadline, log.read_text()[-2000:]
+        time.sleep(0.2)
+    time.sleep(1)  # past Litestream's 100 ms sync interval
+
 @pytest.mark.server
 def test_purge_leaves_no_personal_byte_under_the_event_folder(event: Path, tmp_path: Path,
                                                               smtp, monkeypatch):  # noqa: F811
@@ -209,11 +217,7 @@ def test_purge_leaves_no_personal_byte_under_the_event_folder(event: Path, tmp_p
                                      "IS NULL").fetchone()[0] == 63
             finally:
                 check.conn.close()
-            deadline = time.monotonic() + 30
-            while continuity_status(event)["state"] != "ok":
-                assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-2000:]
-                time.sleep(0.2)
-            time.sleep(1)  # past Litestream's 100 ms sync interval
+            _wait_replicated(event, tmp_path / "server.log")
         finally:
             server.stop()
 
@@ -398,11 +402,7 @@ def test_purge_renews_a_replica_over_sftp(event: Path, tmp_path: Path, sshd,  # 
                              headers={"Authorization": f"Bearer {token}"},
                              json={"scans": [_scan(c, at=NOW.isoformat()) for c in codes[:30]]})
         assert sent.status_code == 200, sent.text
-        deadline = time.monotonic() + 30
-        while continuity_status(event)["state"] != "ok":
-            assert time.monotonic() < deadline, (tmp_path / "s.log").read_text()[-2000:]
-            time.sleep(0.2)
-        time.sleep(1)  # past Litestream's 100 ms sync interval
+        _wait_replicated(event, tmp_path / "s.log")
     finally:
         server.stop()
     db = connect(event)
@@ -427,15 +427,12 @@ def test_purge_renews_a_replica_over_sftp(event: Path, tmp_path: Path, sshd,  # 
 
 def test_purge_finds_the_replica_of_an_event_replicated_by_0_3_0(event: Path, tmp_path: Path):
     """0.3.0 kept no list of replicas: the last configuration names the one to renew."""
-    import subprocess
 
-    from checkin.continuity.replication import destinations_path, litestream_binary, write_config
+    from checkin.continuity.replication import destinations_path, replicate_once
 
     usb = tmp_path / "usb"
-    config = write_config(event, str(usb))
-    once = subprocess.run([litestream_binary(), "replicate", "-config", str(config), "-once"],
-                          capture_output=True, text=True, timeout=60)
-    assert once.returncode == 0, once.stderr
+    problem = replicate_once(event, str(usb))
+    assert problem is None, problem
     destinations_path(event).unlink()  # as 0.3.0 left the folder
     old = {hashlib.sha256(d).hexdigest() for d in _files(usb).values()}
     purged = CliRunner().invoke(cli, ["--db", str(event), "purge", "--yes"])

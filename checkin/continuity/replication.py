@@ -339,6 +339,18 @@ def shadow_folders(db_path: str | Path) -> list[Path]:
     return sorted(p for p in db_path.parent.glob(f".{db_path.name}-litestream*") if p.is_dir())
 
 
+def replicate_once(db_path: str | Path, destination: str) -> str | None:
+    """Copy the database to its replica once, without a server; None when done, else why not."""
+    try:
+        result = subprocess.run(
+            [litestream_binary(), "replicate", "-config",
+             str(write_config(db_path, destination)), "-once"],
+            capture_output=True, text=True, timeout=600, check=False)
+    except (OSError, subprocess.SubprocessError, ReplicationError) as exc:
+        return str(exc)
+    return None if result.returncode == 0 else (result.stderr or result.stdout).strip()[-300:]
+
+
 def renew_replica(db_path: str | Path, destination: str) -> str | None:
     """Delete a replica's files and write a new one of the database as it is now.
 
@@ -363,15 +375,7 @@ def renew_replica(db_path: str | Path, destination: str) -> str | None:
             return problem
     for shadow in shadow_folders(db_path):
         remove_tree(shadow)
-    try:
-        result = subprocess.run(
-            [litestream_binary(), "replicate", "-config",
-             str(write_config(db_path, destination)), "-once"],
-            capture_output=True, text=True, timeout=600, check=False)
-        problem = None if result.returncode == 0 else \
-            (result.stderr or result.stdout).strip()[-300:]
-    except (OSError, subprocess.SubprocessError, ReplicationError) as exc:
-        problem = str(exc)
+    problem = replicate_once(db_path, destination)
     if problem is not None:
         return (f"the old replica at {_shown(destination)} is deleted, but no new one could be "
                 f"written: {problem}")
