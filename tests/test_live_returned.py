@@ -46,10 +46,10 @@ def _names_in(payload: Any, people: list[dict[str, Any]]) -> list[str]:
     return [p["last_name"] for p in people if p["last_name"] in text]
 
 
-def _event(url: str, token: str, action: str) -> None:
+def _event(url: str, token: str, action: str, excursion: str = EXCURSION) -> None:
     """Record a departure or return as the guide's phone does."""
     response = requests.post(
-        f"{url}/api/v1/excursions/{EXCURSION}/events", timeout=10,
+        f"{url}/api/v1/excursions/{excursion}/events", timeout=10,
         headers={"Authorization": "Bearer " + token},
         json={"id": str(uuid.uuid4()), "action": action,
               "at": datetime.now(UTC).isoformat(timespec="milliseconds")})

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from checkin.auth.accounts import add_organiser
@@ -30,6 +27,7 @@ from tests.conftest import (
     free_port,
 )
 from tests.test_live import Listener, _organiser_cookie, _organiser_session, _scan
+from tests.test_live_returned import _event
 from tests.test_screens_browser import TEXT_SIZES_JS
 
 pytestmark = pytest.mark.server
@@ -74,15 +72,6 @@ def _alert(alert_id: str):
 
 def _bus(board: list[dict[str, Any]], excursion: str) -> dict[str, Any]:
     return next(x for x in board if x["id"] == excursion)
-
-
-def _excursion_event(url: str, token: str, excursion: str, action: str) -> None:
-    response = requests.post(
-        f"{url}/api/v1/excursions/{excursion}/events", timeout=10,
-        headers={"Authorization": "Bearer " + token},
-        json={"id": str(uuid.uuid4()), "action": action,
-              "at": datetime.now(UTC).isoformat(timespec="milliseconds")})
-    assert response.status_code == 200, response.text
 
 
 def _strangers(site: Any, excursion: str, n: int, skip: int = 0) -> list[str]:
@@ -151,7 +140,7 @@ def test_capacity_warnings_and_the_departure_board_are_pushed_live(site):
 
         # The bus leaves, then comes back: the board follows, and the seat alert ends.
         posted = time.monotonic()
-        _excursion_event(url, devices["forum"]["token"], "forum", "depart")
+        _event(url, devices["forum"]["token"], "depart", excursion="forum")
         _, board = display.wait_for(
             "departures", lambda b: _bus(b, "forum")["status"] == "departed", after=posted,
             timeout=3)
@@ -159,7 +148,7 @@ def test_capacity_warnings_and_the_departure_board_are_pushed_live(site):
         assert forum["departed_at"] and forum["counts"]["confirmed"] == 0
         assert forum["counts"]["missing"] == 8
         posted = time.monotonic()
-        _excursion_event(url, devices["forum"]["token"], "forum", "return")
+        _event(url, devices["forum"]["token"], "return", excursion="forum")
         display.wait_for("departures", lambda b: _bus(b, "forum")["status"] == "returned",
                          after=posted, timeout=3)
         organiser.wait_for("alerts", lambda a: not _alert("excursion_over_seats:forum")(a),
