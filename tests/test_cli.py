@@ -71,3 +71,29 @@ def test_organiser_add(tmp_path):
     result = CliRunner().invoke(cli, ["--db", db, "organiser", "add", "anna"],
                                 input="a-good-password\na-good-password\n")
     assert result.exit_code == 0
+
+
+def test_rebuild_recomputes_presence_from_the_log(tmp_path):
+    """`checkin rebuild` puts back a presence row lost from the projection."""
+    from datetime import UTC, datetime
+
+    from checkin.core.db import connect
+    from checkin.scans import organiser_actor, record_scans
+
+    path = tmp_path / "event.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", str(path), "demo"]).exit_code == 0
+    db = connect(path)
+    pids = [r[0] for r in db.execute("SELECT id FROM participants ORDER BY id LIMIT 3")]
+    at = datetime(2019, 11, 12, 9, 0, tzinfo=UTC)  # the demo event's day
+    record_scans(db, organiser_actor("orga"), [
+        {"id": f"cli-{pid}", "participant": pid, "checkpoint": "entrance", "direction": "in",
+         "at": at.isoformat()} for pid in pids], now=at)
+    kept = db.execute("SELECT * FROM location ORDER BY participant_id").fetchall()
+    assert len(kept) == 3
+    db.execute("DELETE FROM location WHERE participant_id = ?", [pids[0]])
+    db.conn.commit()
+    result = runner.invoke(cli, ["--db", str(path), "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "location 3 row(s)" in result.output
+    assert db.execute("SELECT * FROM location ORDER BY participant_id").fetchall() == kept

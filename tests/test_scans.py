@@ -18,11 +18,11 @@ from checkin.scans import (
     correct_scan,
     headcounts,
     organiser_actor,
-    rebuild_locations,
     record_scans,
     refresh_location,
     undo_scan,
 )
+from checkin.scans.rebuild import rebuild_projections
 
 T0 = datetime(2019, 11, 12, 8, 0, tzinfo=UTC)  # the demo event's day
 ORGA = organiser_actor("orga")
@@ -332,7 +332,7 @@ def test_rebuild_equals_incremental_after_undo_and_move(db):
     assert state["counts"]["not_on_list"] + state["counts"]["confirmed"] >= 1
     assert checkpoint_headcount(db, "excursion:avebe")["inside"] == state["counts"]["confirmed"]
     incremental = _locations(db)
-    assert rebuild_locations(db) == len(incremental)
+    assert rebuild_projections(db)["location"] == len(incremental)
     assert _locations(db) == incremental
     assert_counts_match_log(db)
 

@@ -150,6 +150,20 @@ def demo_command(ctx: Context) -> None:
                f"{ctx.db_path.parent / 'demo-participants.csv'}")
 
 
+@cli.command("rebuild")
+@pass_ctx
+def rebuild_command(ctx: Context) -> None:
+    """Recompute every projection (presence, counts) from the log, which stays the truth.
+
+    Example: checkin --db event.db rebuild
+    """
+    from checkin.scans.rebuild import rebuild_projections
+
+    counts = rebuild_projections(ctx.db())
+    click.echo("Rebuilt from the log: " + ", ".join(f"{table} {n} row(s)"
+                                                    for table, n in counts.items()) + ".")
+
+
 @cli.command("reissue")
 @click.argument("participant")
 @pass_ctx
