@@ -292,6 +292,7 @@ def _checkpoints(event: Event) -> list[dict[str, Any]]:
 def apply_event(db: Database, event: Event) -> dict[str, int]:
     """Create or update the event in the database; never duplicates and never touches scans."""
     from checkin.scans.day import events_per_excursion  # the read model imports this module
+    from checkin.scans.rebuild import rebuild_projections
 
     problems: list[Text] = []
     with writing(db):
@@ -347,6 +348,9 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
         set_meta(db, "badges", json.dumps(event.badges))
         store_delegations(db, event.delegations)
         store_texts(db, event.texts)
+        # A group's room or times, or a checkpoint's kind, is part of what the projections
+        # counted: they are recomputed from the log with the new event, in this transaction.
+        rebuild_projections(db)
     return {"rooms": len(event.rooms), "working_groups": len(event.working_groups),
             "excursions": len(event.excursions), "checkpoints": len(checkpoints)}
 

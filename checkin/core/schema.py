@@ -287,3 +287,44 @@ def m013a_participant_title(db: Database) -> None:
     re-import matching go by the name alone.
     """
     db.execute("ALTER TABLE participants ADD COLUMN title TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m019a_projections_kept_on_write(db: Database) -> None:
+    """Projections of the read model kept current on write, then filled from the log.
+
+    Beside `location`: per person `attendance` (arrival, working group attended), `aboard`
+    (excursion checkpoints whose latest scan is 'in'), `counted` (the tally keys the person
+    counts in) and `tallies` (how many count in each key). checkin.scans.projections keeps
+    them; this fills them for an event file that has a day already.
+    """
+    db.executescript(
+        """
+        CREATE TABLE attendance (
+            participant_id INTEGER PRIMARY KEY REFERENCES participants(id),
+            arrived_at TEXT NOT NULL, attended INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE aboard (
+            checkpoint TEXT NOT NULL, participant_id INTEGER NOT NULL REFERENCES participants(id),
+            excursion TEXT NOT NULL, sort_at TEXT NOT NULL,
+            PRIMARY KEY (checkpoint, participant_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX aboard_participant ON aboard(participant_id);
+        CREATE TABLE counted (
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            what TEXT NOT NULL, key TEXT NOT NULL,
+            PRIMARY KEY (participant_id, what, key)
+        ) WITHOUT ROWID;
+        -- Who counts in a key: an excursion's expected people and walk-ons, in roster order.
+        CREATE INDEX counted_key ON counted(what, key, participant_id);
+        CREATE TABLE tallies (
+            what TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (what, key)
+        ) WITHOUT ROWID;
+        """
+    )
+    # The read model fills them, with the rules every write uses (imported here: the core
+    # knows nothing of the scans layer otherwise).
+    from checkin.scans.rebuild import rebuild_projections
+
+    rebuild_projections(db)

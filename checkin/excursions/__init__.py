@@ -20,7 +20,8 @@ from checkin.core.clock import device_iso, now_iso
 from checkin.core.codes import resolve
 from checkin.core.db import writing
 from checkin.core.errors import DomainError
-from checkin.scans.day import excursion_actions, store_event, stored_event
+from checkin.scans.day import excursion_actions, stored_event
+from checkin.scans.events import store_event
 from checkin.scans.readmodel import (  # noqa: F401 (the excursions' public read names)
     all_excursion_states,
     assigned_excursion,

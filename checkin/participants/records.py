@@ -15,6 +15,7 @@ from checkin.core.delegations import city_map
 from checkin.core.errors import Text, field_label, say
 from checkin.core.plaintext import describe, invisible_character
 from checkin.scans import people
+from checkin.scans.projections import refresh_people
 
 COLUMNS = ("first_name", "last_name", "organisation", "organisation_type", "city", "email",
            "language", "working_group", "excursion", "role", "title")
@@ -183,6 +184,7 @@ def save_rows(db: Database, rows: list[dict[str, Any]], dry_run: bool = False) -
     try:
         with writing(db):
             matcher = _Matcher(db)
+            changed: list[int] = []
             for row in rows:
                 values = {c: row[c] for c in COLUMNS}
                 old = matcher.find(values)
@@ -194,13 +196,18 @@ def save_rows(db: Database, rows: list[dict[str, Any]], dry_run: bool = False) -
                     code = issue_code(db, pid)
                     db.execute("UPDATE participants SET code = ? WHERE id = ?", [code, pid])
                     matcher.add({**values, "id": pid})
+                    changed.append(pid)
                     counts["created"] += 1
                 elif any(old[c] != values[c] for c in COLUMNS):
                     db["participants"].update(old["id"], {**values, "updated_at": now_iso()})
                     old.update(values)
+                    changed.append(old["id"])
                     counts["updated"] += 1
                 else:
                     counts["unchanged"] += 1
+            # A new person counts as registered; a changed group or excursion moves their
+            # counts (the projections are kept in the same transaction as the plan).
+            refresh_people(db, changed)
             if dry_run:
                 raise _Rollback
     except _Rollback:

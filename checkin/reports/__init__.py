@@ -25,6 +25,7 @@ from checkin.core.clock import clock_text, now_iso, to_utc
 from checkin.core.event import event_info, event_zone
 from checkin.scans.readmodel import (
     all_excursion_states,
+    arrivals_by_person,
     day_window,
     excursion_outcome,
     group_attendance,
@@ -44,8 +45,8 @@ GROUP_COLUMNS = ("kind", "id", "title", "expected", "attended", "no_shows", "wal
 
 def attendance(db: Database) -> dict[str, Any]:
     """Return per-participant attendance rows and per working group and excursion totals."""
-    timeline = timelines(db)
-    attended = group_attendance(db, timeline)
+    arrived = arrivals_by_person(db)
+    attended = group_attendance(db)
     groups = {g["id"]: g for g in db.query("SELECT * FROM working_groups ORDER BY id")}
     excursions = {s["excursion"]["id"]: s for s in all_excursion_states(db)}
     on_excursion: dict[int, tuple[str, str]] = {}
@@ -55,13 +56,12 @@ def attendance(db: Database) -> dict[str, Any]:
                 on_excursion[r["id"]] = xid, excursion_outcome(r, state["excursion"]["status"])
     people = []
     for p in db.query("SELECT * FROM participants ORDER BY last_name, first_name, id"):
-        scans = timeline.get(p["id"], [])
         excursion, outcome = on_excursion.get(p["id"], ("", ""))
         people.append({
             "id": p["id"], "first_name": p["first_name"], "last_name": p["last_name"],
             "organisation": p["organisation"], "organisation_type": p["organisation_type"],
             "city": p["city"], "role": p["role"],
-            "arrived_at": scans[0]["sort_at"] if scans else None,
+            "arrived_at": arrived.get(p["id"]),
             "working_group": p["working_group"] or "",
             "working_group_attended": attended.get(p["id"], ""),
             "excursion": excursion, "excursion_status": outcome,

@@ -12,9 +12,9 @@ from checkin.scans.access import (
 from checkin.scans.presence import (
     checkpoint_headcount,
     headcounts,
-    rebuild_locations,
     refresh_location,
 )
+from checkin.scans.rebuild import rebuild_locations
 from checkin.scans.record import (
     Recorded,
     ScanInputError,

@@ -1,76 +1,74 @@
-"""Headcounts and where a person is now, read from the `location` projection and the log."""
+"""Headcounts and where a person is now, read from the projections (`tallies`, `location`).
+
+Every count here is one row of `tallies` (checkin.scans.projections keeps them on write), so
+a headcount costs the same at 60 people and at 5,000, whatever the log's length.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from sqlite_utils import Database
 
-from checkin.scans.day import (
-    ASSIGNED_EXCURSION,
-    assignments,
-    excursion_members,
-    excursion_statuses,
-)
-from checkin.scans.log import (
-    AT_CHECKPOINT,
-    LATEST,
-    at_buses,
-    checkpoints,
-    effective_sql,
-    in_venue,
-)
+from checkin.scans.day import excursion_statuses, has_returned
+from checkin.scans.log import checkpoints, in_venue
 from checkin.scans.sql import rows
+from checkin.scans.tallies import tallies_of, tally
 
 # --------------------------------------------------------------------------- presence
 
-def _on_excursion(db: Database, statuses: dict[str, dict[str, Any]],
-                  cps: dict[str, dict[str, Any]]) -> dict[str, int]:
-    """Count, per excursion checkpoint, who is on the excursion now (confirmed, not back)."""
-    assigned = assignments(db)
-    here = at_buses(db)
-    return {cp["id"]: 0 if statuses.get(cp["ref"], {}).get("status") == "returned"
-            else sum(1 for pid in here.get(cp["id"], ()) if assigned.get(pid) == cp["ref"])
-            for cp in cps.values() if cp["kind"] == "excursion"}
+def _inside(kind: str, checkpoint_id: str, ref: str | None, counts: dict[str, dict[str, int]],
+            returned: bool) -> int:
+    """Count who is inside a checkpoint from the tallies (`counts`: what -> key -> n)."""
+    if kind == "entrance":
+        return counts["venue"].get("", 0)
+    if kind == "room":
+        return counts["inside"].get(checkpoint_id, 0)
+    # On the bus now: confirmed (expected, latest scan there 'in') while it has not returned.
+    return 0 if returned else counts["confirmed"].get(ref or "", 0)
+
+
+def _expected(kind: str, ref: str | None, counts: dict[str, dict[str, int]]) -> int:
+    """Count who is expected at a checkpoint from the tallies: all, the room's, the bus's."""
+    if kind == "entrance":
+        return counts["registered"].get("", 0)
+    return counts["room_expected" if kind == "room" else "expected"].get(ref or "", 0)
+
+
+_COUNTS = ("venue", "inside", "confirmed", "registered", "room_expected", "expected")
+
+
+def _of(db: Database, checkpoint: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Return the tallies one checkpoint's counts need."""
+    out: dict[str, dict[str, int]] = {w: {} for w in _COUNTS}
+    kind, ref = checkpoint["kind"], checkpoint["ref"] or ""
+    what = {"entrance": ("venue", ""), "room": ("inside", checkpoint["id"]),
+            "excursion": ("confirmed", ref)}.get(kind)
+    expect = {"entrance": ("registered", ""), "room": ("room_expected", ref),
+              "excursion": ("expected", ref)}.get(kind)
+    for w, k in (what, expect):
+        out[w][k] = tally(db, w, k)
+    return out
+
+
+def _returned(db: Database, checkpoint: dict[str, Any]) -> bool:
+    return checkpoint["kind"] == "excursion" and has_returned(db, checkpoint["ref"])
 
 
 def inside(db: Database, checkpoint: dict[str, Any]) -> int:
     """Count the people inside a checkpoint (a checkpoints row) now."""
-    if checkpoint["kind"] == "entrance":
-        return venue_count(db)
-    if checkpoint["kind"] == "room":
-        return db.execute("SELECT count(*) FROM location WHERE checkpoint = ? "
-                          "AND direction = 'in'", [checkpoint["id"]]).fetchone()[0]
-    # On the bus now: expected there, latest scan there 'in', and the bus not back yet.
-    return db.execute(
-        f"SELECT count(*) FROM (SELECT participant_id, direction, {LATEST} FROM ("  # noqa: S608
-        + effective_sql(AT_CHECKPOINT, "WHERE e.checkpoint = :cp", kind=False)
-        + ") GROUP BY "  # noqa: S608
-        f"participant_id) l JOIN participants p ON p.id = l.participant_id "
-        f"WHERE l.direction = 'in' AND {ASSIGNED_EXCURSION} = :ref AND NOT EXISTS (SELECT 1 "
-        "FROM excursion_events r WHERE r.excursion = :ref AND r.action = 'return')",
-        {"cp": checkpoint["id"], "ref": checkpoint["ref"]}).fetchone()[0]
+    return _inside(checkpoint["kind"], checkpoint["id"], checkpoint["ref"], _of(db, checkpoint),
+                   _returned(db, checkpoint))
 
 
 def venue_count(db: Database) -> int:
     """Count the people in the venue now (entrance in, or in or out of a room)."""
-    # Two index lookups per checkpoint on location(checkpoint, direction): this runs per scan.
-    return db.execute(
-        "SELECT (SELECT count(*) FROM location WHERE checkpoint IN (SELECT id FROM checkpoints "
-        "WHERE kind = 'room')) + (SELECT count(*) FROM location WHERE direction = 'in' AND "
-        "checkpoint IN (SELECT id FROM checkpoints WHERE kind = 'entrance'))").fetchone()[0]
+    return tally(db, "venue")
 
 
 def expected(db: Database, checkpoint: dict[str, Any]) -> int:
     """Count the people expected at a checkpoint: all, the room's groups, the excursion's."""
-    if checkpoint["kind"] == "entrance":
-        return db.execute("SELECT count(*) FROM participants").fetchone()[0]
-    if checkpoint["kind"] == "room":
-        return db.execute(
-            "SELECT count(*) FROM participants WHERE working_group IN "
-            "(SELECT id FROM working_groups WHERE room = ?)", [checkpoint["ref"]]).fetchone()[0]
-    return len(excursion_members(db, checkpoint["ref"]))
+    return _expected(checkpoint["kind"], checkpoint["ref"], _of(db, checkpoint))
 
 
 def checkpoint_headcount(db: Database, checkpoint_id: str) -> dict[str, Any] | None:
@@ -80,38 +78,25 @@ def checkpoint_headcount(db: Database, checkpoint_id: str) -> dict[str, Any] | N
     if not found:
         return None
     cp = found[0]
-    return {"checkpoint": cp["id"], "inside": inside(db, cp), "expected": expected(db, cp),
-            "capacity": cp["capacity"]}
+    counts = _of(db, cp)
+    return {"checkpoint": cp["id"],
+            "inside": _inside(cp["kind"], cp["id"], cp["ref"], counts, _returned(db, cp)),
+            "expected": _expected(cp["kind"], cp["ref"], counts), "capacity": cp["capacity"]}
 
 
 def headcounts(db: Database) -> dict[str, Any]:
     """Return every checkpoint's headcount, how many arrived and how many are registered."""
-    cps = checkpoints(db)
-    by_location = {(cp, d): n for cp, d, n in db.execute(
-        "SELECT checkpoint, direction, count(*) FROM location GROUP BY 1, 2").fetchall()}
-    by_room = dict(db.execute(
-        "SELECT w.room, count(*) FROM participants p JOIN working_groups w "
-        "ON w.id = p.working_group GROUP BY w.room").fetchall())
-    by_excursion: dict[str, int] = defaultdict(int)
-    for excursion in assignments(db).values():
-        by_excursion[excursion] += 1
-    registered = db.execute("SELECT count(*) FROM participants").fetchone()[0]
-    venue = sum(n for (cp, d), n in by_location.items()
-                if in_venue(cps.get(cp, {}).get("kind"), d))
-    on_excursion = _on_excursion(db, excursion_statuses(db), cps)
+    counts = tallies_of(db, *_COUNTS, "arrived")
+    statuses = excursion_statuses(db)
     out = []
-    for cp in cps.values():
-        if cp["kind"] == "entrance":
-            counts = venue, registered
-        elif cp["kind"] == "room":
-            counts = by_location.get((cp["id"], "in"), 0), by_room.get(cp["ref"], 0)
-        else:
-            counts = on_excursion.get(cp["id"], 0), by_excursion.get(cp["ref"], 0)
+    for cp in checkpoints(db).values():
+        returned = statuses.get(cp["ref"] or "", {}).get("status") == "returned"
         out.append({"id": cp["id"], "kind": cp["kind"], "name": cp["name"],
-                    "inside": counts[0], "expected": counts[1], "capacity": cp["capacity"]})
-    # Everyone with at least one effective scan has exactly one row in `location`.
-    arrived = db.execute("SELECT count(*) FROM location").fetchone()[0]
-    return {"checkpoints": out, "arrived": arrived, "registered": registered}
+                    "inside": _inside(cp["kind"], cp["id"], cp["ref"], counts, returned),
+                    "expected": _expected(cp["kind"], cp["ref"], counts),
+                    "capacity": cp["capacity"]})
+    return {"checkpoints": out, "arrived": counts["arrived"].get("", 0),
+            "registered": counts["registered"].get("", 0)}
 
 
 def where_now(db: Database, participant_id: int) -> dict[str, Any] | None:

@@ -81,6 +81,12 @@ def excursion_statuses(db: Database) -> dict[str, dict[str, Any]]:
     return out
 
 
+def has_returned(db: Database, excursion_id: str | None) -> bool:
+    """Say whether an excursion's return was recorded (one lookup on its events' index)."""
+    return db.execute("SELECT EXISTS (SELECT 1 FROM excursion_events WHERE excursion = ? "
+                      "AND action = 'return')", [excursion_id]).fetchone()[0] == 1
+
+
 # --------------------------------------------------------------------------- the events' log
 
 def stored_event(db: Database, event_id: str) -> dict[str, Any] | None:
@@ -93,14 +99,6 @@ def excursion_actions(db: Database, excursion_id: str) -> set[str]:
     """Return which actions (depart, return, walk_on) were recorded for an excursion."""
     return {r[0] for r in db.execute(
         "SELECT action FROM excursion_events WHERE excursion = ?", [excursion_id])}
-
-
-def store_event(db: Database, event: dict[str, Any]) -> None:
-    """Append one checked excursion event to the log (the caller holds the write lock)."""
-    db.execute(
-        "INSERT INTO excursion_events (id, excursion, action, participant_id, at, "
-        "received_at, device_id, detail) VALUES (:id, :excursion, :action, :participant_id, "
-        ":at, :received_at, :device_id, :detail)", event)
 
 
 def latest_event_seq(db: Database) -> int:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlite_utils import Database
 
 from checkin.core.places import place_state
-from checkin.scans.day import assignments, day_assignments, excursion_members, excursion_statuses
-from checkin.scans.log import at_buses, checkpoint_of_excursion, latest_scans_at
+from checkin.scans.day import excursion_statuses
+from checkin.scans.log import checkpoint_of_excursion
 from checkin.scans.sql import rows
 
 
@@ -18,46 +17,34 @@ def _sort_key(p: dict[str, Any]) -> tuple[str, str, int]:
 
 
 def excursion_state(db: Database, excursion_id: str,
-                    statuses: dict[str, dict[str, Any]] | None = None,
-                    shared: dict[str, Any] | None = None) -> dict[str, Any] | None:
+                    statuses: dict[str, dict[str, Any]] | None = None) -> dict[str, Any] | None:
     """Return an excursion with its status, roster and counts; None if there is none.
 
-    Roster rows have status 'confirmed', 'missing' (both expected) or 'not_on_list'.
-    `statuses` and `shared` (see all_excursion_states) save work when asked for all.
+    Roster rows have status 'confirmed', 'missing' (both expected) or 'not_on_list'. Read
+    from the projections: who is expected (and through a walk-on) from `counted`, who is
+    aboard from `aboard`, so it costs the roster's length, never the log's. `statuses` (see
+    all_excursion_states) saves work when asked for all.
     """
     found = rows(db, "SELECT id, title, departure_place, departs_at, returns_at, capacity, "
                      "guide FROM excursions WHERE id = ?", [excursion_id])
     if not found:
         return None
     excursion = found[0]
-    excursion.update((statuses or excursion_statuses(db))[excursion_id])
+    excursion.update((statuses or excursion_statuses(db)).get(
+        excursion_id, {"status": "boarding", "departed_at": None, "returned_at": None}))
     checkpoint = checkpoint_of_excursion(db, excursion_id) or f"excursion:{excursion_id}"
-    if shared is None:
-        here = {pid: s["sort_at"] for pid, s in latest_scans_at(db, checkpoint).items()
-                if s["direction"] == "in"}
-        members = excursion_members(db, excursion_id)
-    else:
-        here = shared["buses"].get(checkpoint, {})
-        members = {pid: pid in shared["day"] for pid, x in shared["assigned"].items()
-                   if x == excursion_id}
-    people = rows(db, "SELECT id, first_name, last_name, organisation, city FROM participants "
-                      "WHERE id IN (SELECT value FROM json_each(?))",
-                  [json.dumps(sorted(set(members) | set(here)))])
-    roster = []
-    for p in sorted(people, key=_sort_key):
-        expected = p["id"] in members
-        scan = here.get(p["id"])
-        roster.append({
-            "id": p["id"], "name": f"{p['first_name']} {p['last_name']}",
-            "first_name": p["first_name"], "last_name": p["last_name"],
-            "organisation": p["organisation"], "city": p["city"],
-            "status": ("confirmed" if scan else "missing") if expected else "not_on_list",
-            "walk_on": expected and members[p["id"]],
-            "assigned": expected,
-            "confirmed_at": scan,
-        })
+    roster = [{
+        "id": p["id"], "name": f"{p['first_name']} {p['last_name']}",
+        "first_name": p["first_name"], "last_name": p["last_name"],
+        "organisation": p["organisation"], "city": p["city"],
+        "status": ("confirmed" if p["confirmed_at"] else "missing") if p["assigned"]
+        else "not_on_list",
+        "walk_on": bool(p["assigned"] and p["walk_on"]),
+        "assigned": bool(p["assigned"]),
+        "confirmed_at": p["confirmed_at"],
+    } for p in sorted(rows(db, _ROSTER, {"x": excursion_id, "cp": checkpoint}), key=_sort_key)]
     counts = {
-        "expected": len(members),
+        "expected": sum(r["assigned"] for r in roster),
         "confirmed": sum(r["status"] == "confirmed" for r in roster),
         "missing": sum(r["status"] == "missing" for r in roster),
         "not_on_list": sum(r["status"] == "not_on_list" for r in roster),
@@ -65,6 +52,22 @@ def excursion_state(db: Database, excursion_id: str,
     }
     return {"excursion": excursion, "roster": roster, "counts": counts,
             "seats": seats(len(roster), excursion["capacity"])}
+
+
+# An excursion's roster: who is expected (counted 'expected', with 'walk_ons' marking those
+# added on the day) and who is aboard at its checkpoint (latest scan there 'in').
+_ROSTER = """
+SELECT p.id, p.first_name, p.last_name, p.organisation, p.city,
+  EXISTS (SELECT 1 FROM counted e WHERE e.what = 'expected' AND e.key = :x
+          AND e.participant_id = p.id) AS assigned,
+  EXISTS (SELECT 1 FROM counted w WHERE w.what = 'walk_ons' AND w.key = :x
+          AND w.participant_id = p.id) AS walk_on,
+  (SELECT a.sort_at FROM aboard a WHERE a.checkpoint = :cp AND a.participant_id = p.id)
+    AS confirmed_at
+FROM participants p WHERE p.id IN (
+  SELECT participant_id FROM counted WHERE what = 'expected' AND key = :x
+  UNION SELECT participant_id FROM aboard WHERE checkpoint = :cp)
+"""
 
 
 def seats(people: int, capacity: int | None) -> dict[str, Any]:
@@ -75,10 +78,9 @@ def seats(people: int, capacity: int | None) -> dict[str, Any]:
 def all_excursion_states(db: Database) -> list[dict[str, Any]]:
     """Return the state of every excursion, in order of departure."""
     statuses = excursion_statuses(db)
-    shared = {"buses": at_buses(db), "assigned": assignments(db), "day": day_assignments(db)}
     ids = [r[0] for r in db.execute(
         "SELECT id FROM excursions ORDER BY departs_at IS NULL, departs_at, title").fetchall()]
-    return [s for s in (excursion_state(db, i, statuses, shared) for i in ids)
+    return [s for s in (excursion_state(db, i, statuses) for i in ids)
             if s is not None]
 
 

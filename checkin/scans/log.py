@@ -113,25 +113,6 @@ def latest_scans_at(db: Database, checkpoint: str) -> dict[int, dict[str, Any]]:
     return {r[0]: {"direction": r[1], "sort_at": r[2], "seq": r[3]} for r in found}
 
 
-# Scans made at an excursion checkpoint or moved to one (the scans_checkpoint index finds them).
-_AT_BUSES = ("(s.checkpoint IN (SELECT id FROM checkpoints WHERE kind = 'excursion') "
-             "OR s.id IN (SELECT scan_id FROM corrections WHERE action = 'move' AND "
-             "checkpoint IN (SELECT id FROM checkpoints WHERE kind = 'excursion')))")
-
-
-def at_buses(db: Database) -> dict[str, dict[int, str]]:
-    """Return, per excursion checkpoint, who has 'in' as their latest effective scan there
-    (person id -> that scan's time)."""
-    out: dict[str, dict[int, str]] = defaultdict(dict)
-    for pid, checkpoint, direction, sort_at, _latest in db.execute(
-            f"SELECT participant_id, checkpoint, direction, sort_at, {LATEST} FROM ("  # noqa: S608
-            + effective_sql(_AT_BUSES, "WHERE c.kind = 'excursion'")
-            + ") GROUP BY participant_id, checkpoint").fetchall():
-        if direction == "in":
-            out[checkpoint][pid] = sort_at
-    return out
-
-
 def in_venue(kind: str | None, direction: str) -> bool:
     """Say whether a latest scan of this checkpoint kind and direction means 'in the venue'."""
     return (kind == "entrance" and direction == "in") or kind == "room"

@@ -88,6 +88,6 @@ def excursion_view(actor: dict[str, Any], state: dict[str, Any]) -> dict[str, An
 
 def excursion_returned(db: Database, excursion_id: str) -> bool:
     """Say whether an excursion's return has been recorded."""
-    from checkin.scans.readmodel import excursion_statuses
+    from checkin.scans.day import has_returned
 
-    return excursion_statuses(db).get(excursion_id, {}).get("status") == "returned"
+    return has_returned(db, excursion_id)

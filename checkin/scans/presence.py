@@ -15,7 +15,6 @@ from sqlite_utils import Database
 from checkin.core.db import writing
 from checkin.scans.readmodel import (  # noqa: F401 (the public names of presence)
     checkpoint_headcount,
-    effective_sql,
     expected,
     headcounts,
     history_before,
@@ -25,34 +24,29 @@ from checkin.scans.readmodel import (  # noqa: F401 (the public names of presenc
     venue_count,
 )
 
+LOCATION_INSERT = (
+    "INSERT INTO location (participant_id, scan_seq, checkpoint, direction, sort_at) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT(participant_id) DO UPDATE SET "
+    "scan_seq = excluded.scan_seq, checkpoint = excluded.checkpoint, "
+    "direction = excluded.direction, sort_at = excluded.sort_at")
+
+
+def store_location(db: Database, participant_id: int, scan: dict[str, Any] | None) -> None:
+    """Write a person's row in `location` from their latest effective scan (None: no row)."""
+    if scan is None:
+        db.execute("DELETE FROM location WHERE participant_id = ?", [participant_id])
+    else:
+        db.execute(LOCATION_INSERT, [participant_id, scan["seq"], scan["checkpoint"],
+                                     scan["direction"], scan["sort_at"]])
+
 
 def refresh_location(db: Database, participant_id: int) -> dict[str, Any] | None:
     """Recompute one person's row in `location` from the log; return it (None: no scans)."""
     with writing(db):
         scan = latest_scan(db, participant_id)
-        if scan is None:
-            db.execute("DELETE FROM location WHERE participant_id = ?", [participant_id])
-            return None
-        db.execute(
-            "INSERT INTO location (participant_id, scan_seq, checkpoint, direction, sort_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(participant_id) DO UPDATE SET "
-            "scan_seq = excluded.scan_seq, checkpoint = excluded.checkpoint, "
-            "direction = excluded.direction, sort_at = excluded.sort_at",
-            [participant_id, scan["seq"], scan["checkpoint"], scan["direction"],
-             scan["sort_at"]])
+        store_location(db, participant_id, scan)
+    if scan is None:
+        return None
     return {"participant_id": participant_id, "scan_seq": scan["seq"],
             "checkpoint": scan["checkpoint"], "direction": scan["direction"],
             "sort_at": scan["sort_at"]}
-
-
-def rebuild_locations(db: Database) -> int:
-    """Rebuild the whole `location` table from the log; return how many people it places."""
-    with writing(db):
-        db.execute("DELETE FROM location")
-        db.execute(
-            "INSERT INTO location (participant_id, scan_seq, checkpoint, direction, sort_at) "  # noqa: S608
-            "SELECT participant_id, seq, checkpoint, direction, sort_at FROM ("
-            " SELECT e.*, row_number() OVER (PARTITION BY e.participant_id "
-            " ORDER BY e.sort_at DESC, e.seq DESC) AS n FROM (" + effective_sql() + ") e"
-            ") WHERE n = 1")
-        return db.execute("SELECT count(*) FROM location").fetchone()[0]

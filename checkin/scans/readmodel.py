@@ -53,7 +53,6 @@ from checkin.scans.log import (
     AT_CHECKPOINT,
     MOVED_TO,
     VOIDED,
-    at_buses,
     checkpoint_of_excursion,
     checkpoints,
     correction_state,
@@ -77,7 +76,7 @@ from checkin.scans.timeline import (
 
 __all__ = [
     "ASSIGNED_EXCURSION", "AT_CHECKPOINT", "MOVED_TO", "VOIDED", "all_excursion_states",
-    "arrival_times", "arrivals_by_person", "assigned_excursion", "assignments", "at_buses",
+    "arrival_times", "arrivals_by_person", "assigned_excursion", "assignments",
     "attended_group", "checkpoint_headcount", "checkpoint_of_excursion", "checkpoints",
     "correction_state", "day_assignments", "day_conflicts", "day_window", "effective_scans",
     "effective_sql", "excursion_members", "excursion_outcome", "excursion_state",

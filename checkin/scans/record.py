@@ -21,7 +21,7 @@ from checkin.core.permissions import ALL, OWN, PEOPLE, UNDO, is_organiser, scope
 from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_scan
 from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS
 from checkin.scans.policy import guide_may_name, time_allowed
-from checkin.scans.presence import refresh_location
+from checkin.scans.projections import refresh_person
 from checkin.scans.readmodel import history_before, in_venue, inside, latest_scan
 from checkin.scans.sql import rows
 
@@ -307,7 +307,7 @@ def record_scans(db: Database, actor: Actor, items: Any,
                 ":received_at, :sort_at, :device_id, :source, 'accepted', NULL, NULL)", row)
             row["seq"] = cursor.lastrowid
             if status != "rejected":
-                refresh_location(db, person["id"])
+                refresh_person(db, person["id"])
                 if item["direction"] == "in" and cp["capacity"] is not None:
                     now_inside = inside(db, cp)
                     if now_inside > cp["capacity"]:
@@ -318,7 +318,7 @@ def record_scans(db: Database, actor: Actor, items: Any,
                     detail["reasons"] = reasons
             row.update(status=status, reason=reason,
                        detail=json.dumps(detail, ensure_ascii=False) if detail else None)
-            # The row was inserted first because presence is recomputed from the log itself;
+            # The row was inserted first because the projections are recomputed from the log itself;
             # its verdict is set in the same transaction, so no reader sees it unjudged.
             if (row["status"], row["reason"], row["detail"]) != ("accepted", None, None):
                 db.execute("UPDATE scans SET status = ?, reason = ?, detail = ? WHERE seq = ?",
@@ -362,7 +362,7 @@ def correct_scan(db: Database, scan_id: str, action: str, *, checkpoint: str | N
             "VALUES (:id, :scan_id, :action, :checkpoint, :organiser, :note, :at) "
             "ON CONFLICT(id) DO NOTHING", row).rowcount == 1
         if scan["participant_id"] is not None:
-            refresh_location(db, scan["participant_id"])
+            refresh_person(db, scan["participant_id"])
         stored = rows(db, "SELECT * FROM corrections WHERE id = ?", [row["id"]])[0]
     return stored, new
 

@@ -1,8 +1,9 @@
 """`checkin reset --scans`: clear the day (scans and day events), keeping the plan.
 
-People, their codes, devices, organisers and the event stay; the scan log, corrections,
-the `location` projection and excursion events (departures, returns, walk-ons) go. A backup
-copy of the whole database is written first.
+People, their codes, devices, organisers and the event stay; the scan log, corrections
+and excursion events (departures, returns, walk-ons) go, and the projections are rebuilt
+(the plan's counts stay, the day's are empty). A backup copy of the whole database is
+written first.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from sqlite_utils import Database
 from checkin.core import clock
 from checkin.core.backup import backup
 from checkin.core.db import connect, writing
+from checkin.scans.rebuild import rebuild_projections
 
-DAY_TABLES = ("corrections", "location", "scans", "excursion_events")
+DAY_TABLES = ("corrections", "scans", "excursion_events")
 
 
 def day_counts(db: Database) -> dict[str, int]:
@@ -34,6 +36,7 @@ def clear_day(db: Database) -> dict[str, int]:
         counts = day_counts(db)
         for table in DAY_TABLES:
             db.execute(f"DELETE FROM {table}")  # noqa: S608
+        rebuild_projections(db)
     return counts
 
 

@@ -11,25 +11,15 @@ from sqlite_utils import Database
 
 from checkin.core.clock import day_span, local, now_iso
 from checkin.core.event import event_day, event_zone
-from checkin.scans.log import effective_sql, timelines
+from checkin.scans.log import effective_sql
 from checkin.scans.sql import rows
 
 # --------------------------------------------------------------------------- arrivals
 
-# The first effective scan of each person who arrived (= has a row in `location`). Moves
-# change no time, so only voids matter; per person the (participant_id, sort_at) index finds
-# the first scan at once: this runs on every arrival.
-_ARRIVALS = """
-SELECT l.participant_id, (SELECT min(s.sort_at) FROM scans s
-        WHERE s.participant_id = l.participant_id AND s.status != 'rejected'
-          AND s.id NOT IN (SELECT scan_id FROM corrections WHERE action = 'void'))
-FROM location l
-"""
-
-
 def arrivals_by_person(db: Database) -> dict[int, str]:
-    """Return each arrived person's arrival time (their first effective scan)."""
-    return dict(db.execute(_ARRIVALS).fetchall())
+    """Return each arrived person's arrival time (their first effective scan), from the
+    `attendance` projection."""
+    return dict(db.execute("SELECT participant_id, arrived_at FROM attendance").fetchall())
 
 
 def arrival_times(db: Database) -> list[str]:
@@ -102,18 +92,12 @@ def attended_group(scans: list[dict[str, Any]], room: str, starts: str | None,
     return False
 
 
-def group_attendance(db: Database, timeline: dict[int, list[dict[str, Any]]] | None = None
-                     ) -> dict[int, str]:
-    """Return per person whether they attended their working group: 'yes', 'no' or ''."""
-    timeline = timelines(db) if timeline is None else timeline
-    groups = {g["id"]: g for g in rows(db, "SELECT id, room, starts_at, ends_at "
-                                           "FROM working_groups")}
-    out = {}
-    for pid, group_id in db.execute("SELECT id, working_group FROM participants").fetchall():
-        group = groups.get(group_id)
-        if not group or not group["room"]:
-            out[pid] = ""
-            continue
-        out[pid] = "yes" if attended_group(timeline.get(pid, []), group["room"],
-                                           group["starts_at"], group["ends_at"]) else "no"
-    return out
+def group_attendance(db: Database) -> dict[int, str]:
+    """Return per person whether they attended their working group: 'yes', 'no' or ''.
+
+    '' without a group or without a room for it; the rest from the `attendance` projection.
+    """
+    return dict(db.execute(
+        "SELECT p.id, CASE WHEN w.room IS NULL THEN '' WHEN a.attended THEN 'yes' ELSE 'no' END "
+        "FROM participants p LEFT JOIN working_groups w ON w.id = p.working_group "
+        "LEFT JOIN attendance a ON a.participant_id = p.id").fetchall())

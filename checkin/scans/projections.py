@@ -1,0 +1,169 @@
+"""The read model's projections, kept current on write: a person's rows, and the tallies.
+
+Every write that changes what a person counts as (a scan, a correction or undo, a walk-on, a
+re-import of their plan) calls `refresh_person` inside its own transaction. It reads that
+person's effective log once (O(their log) with the scans_participant index) and their plan,
+and rewrites only their rows:
+
+- `location`: their latest effective scan (checkin.scans.presence);
+- `attendance`: arrived_at (their earliest effective scan) and attended (1: their scans put
+  them in their working group's room during its time) — a row only for people who arrived;
+- `aboard`: per excursion checkpoint where their latest effective scan is 'in', its time;
+- `counted`: the tally keys (what, key) the person counts in now; `tallies` holds how many
+  people count in each key. The difference between the keys stored and the keys now is
+  added to `tallies`, so a tally is never recounted from the log or from all people.
+
+Depart and return events change no person's rows: "returned" is read from the excursion's
+events when a count is shown. The log stays the truth: checkin.scans.rebuild recomputes all
+of this (`checkin rebuild`), and erasure changes none of it (ids, times, counts only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from checkin.core.db import writing
+from checkin.scans.log import effective_scans, in_venue, timelines
+from checkin.scans.presence import LOCATION_INSERT, store_location
+from checkin.scans.sql import rows
+from checkin.scans.timeline import attended_group
+
+# The plan of people as their tallies need it: group, its room and times, city, type, the
+# excursion of the plan and of the day's latest walk-on (the partial walk-on index finds it).
+_PLAN = """
+SELECT p.id, p.working_group, w.room, w.starts_at, w.ends_at, p.city, p.organisation_type,
+  p.excursion, (SELECT e.excursion FROM excursion_events e WHERE e.participant_id = p.id
+                AND e.action = 'walk_on' ORDER BY e.seq DESC LIMIT 1) AS walk_on
+FROM participants p LEFT JOIN working_groups w ON w.id = p.working_group
+"""
+ABOARD_INSERT = ("INSERT INTO aboard (checkpoint, participant_id, excursion, sort_at) "
+                 "VALUES (?, ?, ?, ?)")
+PROJECTIONS = ("location", "attendance", "aboard", "counted", "tallies")
+
+
+@dataclass
+class PersonRows:
+    """What one person's effective scans and plan make of them in every projection."""
+
+    latest: dict[str, Any] | None
+    arrived_at: str | None
+    attended: bool
+    aboard: dict[str, tuple[str, str]]
+    keys: set[tuple[str, str]]
+
+
+def person_rows(plan: dict[str, Any], scans: list[dict[str, Any]]) -> PersonRows:
+    """Return a person's projection rows from their plan (a _PLAN row) and effective scans."""
+    aboard: dict[str, tuple[str, str]] = {}
+    for scan in scans:
+        if scan["kind"] == "excursion":
+            # The latest effective scan at each excursion checkpoint decides: 'in' is aboard.
+            aboard.pop(scan["checkpoint"], None)
+            if scan["direction"] == "in":
+                aboard[scan["checkpoint"]] = (scan["ref"], scan["sort_at"])
+    group, room = plan["working_group"], plan["room"]
+    attended = bool(group and room) and attended_group(scans, room, plan["starts_at"],
+                                                       plan["ends_at"])
+    excursion = plan["walk_on"] if plan["walk_on"] is not None else plan["excursion"]
+    keys = {("registered", ""), ("city", plan["city"]),
+            ("organisation_type", plan["organisation_type"])}
+    if group:
+        keys.add(("group", group))
+    if room:
+        keys.add(("room_expected", room))
+    if excursion:
+        keys.add(("expected", excursion))
+    if plan["walk_on"] is not None:
+        keys.add(("walk_ons", plan["walk_on"]))
+    if attended:
+        keys.add(("attended", group))
+    for ref, _at in aboard.values():
+        keys.add(("confirmed" if ref == excursion else "not_on_list", ref))
+    latest = scans[-1] if scans else None
+    if latest is not None:
+        keys |= {("arrived", ""), ("city_arrived", plan["city"]),
+                 ("organisation_type_arrived", plan["organisation_type"])}
+        if in_venue(latest["kind"], latest["direction"]):
+            keys.add(("venue", ""))
+        if latest["kind"] == "room" and latest["direction"] == "in":
+            keys.add(("inside", latest["checkpoint"]))
+    return PersonRows(latest, scans[0]["sort_at"] if scans else None, attended, aboard, keys)
+
+
+def refresh_person(db: Database, participant_id: int) -> None:
+    """Recompute one person's projection rows and their share of the tallies from the log."""
+    with writing(db):
+        plan = rows(db, _PLAN + " WHERE p.id = ?", [participant_id])
+        if not plan:
+            return
+        new = person_rows(plan[0], effective_scans(db, participant_id))
+        store_location(db, participant_id, new.latest)
+        if new.arrived_at is not None:
+            db.execute("INSERT INTO attendance (participant_id, arrived_at, attended) "
+                       "VALUES (?, ?, ?) ON CONFLICT(participant_id) DO UPDATE SET "
+                       "arrived_at = excluded.arrived_at, attended = excluded.attended",
+                       [participant_id, new.arrived_at, int(new.attended)])
+        else:
+            db.execute("DELETE FROM attendance WHERE participant_id = ?", [participant_id])
+        old_aboard = {cp: (x, at) for cp, x, at in db.execute(
+            "SELECT checkpoint, excursion, sort_at FROM aboard WHERE participant_id = ?",
+            [participant_id]).fetchall()}
+        if old_aboard != new.aboard:
+            db.execute("DELETE FROM aboard WHERE participant_id = ?", [participant_id])
+            db.conn.executemany(ABOARD_INSERT, [(cp, participant_id, x, at)
+                                                for cp, (x, at) in new.aboard.items()])
+        stored = set(db.execute("SELECT what, key FROM counted WHERE participant_id = ?",
+                                [participant_id]).fetchall())
+        # Only the difference touches the tallies: a scan that changes nothing counted
+        # writes no tally at all.
+        for step, keys in ((1, new.keys - stored), (-1, stored - new.keys)):
+            for what, key in keys:
+                db.execute("INSERT INTO counted (participant_id, what, key) VALUES (?, ?, ?)"
+                           if step > 0 else "DELETE FROM counted WHERE participant_id = ? "
+                           "AND what = ? AND key = ?", [participant_id, what, key])
+                db.execute("INSERT INTO tallies (what, key, n) VALUES (?, ?, ?) "
+                           "ON CONFLICT(what, key) DO UPDATE SET n = n + excluded.n",
+                           [what, key, step])
+
+
+def refresh_people(db: Database, participant_ids: Iterable[int]) -> None:
+    """Recompute the projection rows of several people (an import of the plan) in one go."""
+    with writing(db):
+        for pid in sorted(set(participant_ids)):
+            refresh_person(db, pid)
+
+
+def rebuild_people(db: Database) -> dict[str, int]:
+    """Recompute every projection from the log and the plan (one read of each); rows per table.
+
+    The same person_rows() as every write, over the whole effective log read once.
+    """
+    with writing(db):
+        for table in PROJECTIONS:
+            db.execute(f"DELETE FROM {table}")  # noqa: S608
+        timeline = timelines(db)
+        located, attendance, aboard, counted = [], [], [], []
+        for plan in rows(db, _PLAN + " ORDER BY p.id"):
+            pid = plan["id"]
+            new = person_rows(plan, timeline.get(pid, []))
+            if new.latest is not None:
+                located.append((pid, new.latest["seq"], new.latest["checkpoint"],
+                                new.latest["direction"], new.latest["sort_at"]))
+                attendance.append((pid, new.arrived_at, int(new.attended)))
+            aboard.extend((cp, pid, x, at) for cp, (x, at) in new.aboard.items())
+            counted.extend((pid, what, key) for what, key in new.keys)
+        for sql, values in ((LOCATION_INSERT, located),
+                            ("INSERT INTO attendance (participant_id, arrived_at, attended) "
+                             "VALUES (?, ?, ?)", attendance),
+                            (ABOARD_INSERT, aboard),
+                            ("INSERT INTO counted (participant_id, what, key) VALUES (?, ?, ?)",
+                             counted)):
+            db.conn.executemany(sql, values)
+        db.execute("INSERT INTO tallies (what, key, n) SELECT what, key, count(*) "
+                   "FROM counted GROUP BY what, key")
+        return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+                for t in PROJECTIONS}
