@@ -24,10 +24,12 @@ from checkin.core.cells import spreadsheet_cell
 from checkin.core.clock import clock_text, now_iso, to_utc
 from checkin.core.event import event_info, event_zone
 from checkin.scans.readmodel import (
-    all_excursion_states,
+    arrival_times,
     arrivals_by_person,
     day_window,
-    excursion_outcome,
+    excursion_counts,
+    excursion_outcomes,
+    excursion_statuses,
     group_attendance,
     in_venue,
     outside_day,
@@ -35,6 +37,7 @@ from checkin.scans.readmodel import (
     timelines,
 )
 from checkin.scans.scanlist import log_totals
+from checkin.scans.tallies import tallies_of
 
 PARTICIPANT_COLUMNS = ("id", "first_name", "last_name", "organisation", "organisation_type",
                        "city", "role", "arrived_at", "working_group", "working_group_attended",
@@ -47,13 +50,7 @@ def attendance(db: Database) -> dict[str, Any]:
     """Return per-participant attendance rows and per working group and excursion totals."""
     arrived = arrivals_by_person(db)
     attended = group_attendance(db)
-    groups = {g["id"]: g for g in db.query("SELECT * FROM working_groups ORDER BY id")}
-    excursions = {s["excursion"]["id"]: s for s in all_excursion_states(db)}
-    on_excursion: dict[int, tuple[str, str]] = {}
-    for xid, state in excursions.items():
-        for r in state["roster"]:
-            if r["assigned"]:
-                on_excursion[r["id"]] = xid, excursion_outcome(r, state["excursion"]["status"])
+    on_excursion = excursion_outcomes(db)
     people = []
     for p in db.query("SELECT * FROM participants ORDER BY last_name, first_name, id"):
         excursion, outcome = on_excursion.get(p["id"], ("", ""))
@@ -67,23 +64,31 @@ def attendance(db: Database) -> dict[str, Any]:
             "excursion": excursion, "excursion_status": outcome,
             "walk_in": "yes" if p.get("walk_in_at") else "",
         })
+    return {"participants": people, "totals": attendance_totals(db)}
+
+
+def attendance_totals(db: Database) -> list[dict[str, Any]]:
+    """Return the per working group and per excursion totals, from the tallies alone."""
+    got = tallies_of(db, "group", "attended")
     totals = []
-    for gid, g in groups.items():
-        mine = [r for r in people if r["working_group"] == gid]
-        totals.append({"kind": "working_group", "id": gid, "title": g["title"],
-                       "expected": len(mine),
-                       "attended": sum(r["working_group_attended"] == "yes" for r in mine),
+    for g in db.query("SELECT id, title FROM working_groups ORDER BY id"):
+        totals.append({"kind": "working_group", "id": g["id"], "title": g["title"],
+                       "expected": got["group"].get(g["id"], 0),
+                       "attended": got["attended"].get(g["id"], 0),
                        "no_shows": None, "walk_ons": None, "departed_at": None,
                        "returned_at": None})
-    for xid, state in excursions.items():
-        x, counts = state["excursion"], state["counts"]
+    statuses = excursion_statuses(db)
+    titles = dict(db.execute("SELECT id, title FROM excursions").fetchall())
+    for xid, counts in excursion_counts(db).items():
+        status = statuses[xid]
         # Nobody is a no-show before the bus has left.
-        totals.append({"kind": "excursion", "id": xid, "title": x["title"],
+        totals.append({"kind": "excursion", "id": xid, "title": titles[xid],
                        "expected": counts["expected"], "attended": counts["confirmed"],
-                       "no_shows": None if x["status"] == "boarding" else counts["missing"],
-                       "walk_ons": counts["walk_ons"],
-                       "departed_at": x["departed_at"], "returned_at": x["returned_at"]})
-    return {"participants": people, "totals": totals}
+                       "no_shows": None if status["status"] == "boarding"
+                       else counts["missing"], "walk_ons": counts["walk_ons"],
+                       "departed_at": status["departed_at"],
+                       "returned_at": status["returned_at"]})
+    return totals
 
 
 # One function neutralises formulas in every export (issue 8).
@@ -166,31 +171,27 @@ def over_the_day(db: Database, step_minutes: int = 15) -> list[dict[str, Any]]:
 def summary(db: Database) -> dict[str, Any]:
     """Return the numbers of the one-page summary: people, groups, excursions, delegations,
     organisation types and attendance over the day."""
-    report = attendance(db)
-    people = report["participants"]
+    got = tallies_of(db, "registered", "arrived", "city", "city_arrived", "organisation_type",
+                     "organisation_type_arrived")
 
     def breakdown(key: str) -> list[dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for p in people:
-            item = out.setdefault(p[key] or "", {"name": p[key] or "", "registered": 0,
-                                                 "arrived": 0})
-            item["registered"] += 1
-            item["arrived"] += p["arrived_at"] is not None
-        return sorted(out.values(), key=lambda i: (-i["registered"], i["name"]))
+        out = [{"name": name, "registered": n, "arrived": got[key + "_arrived"].get(name, 0)}
+               for name, n in got[key].items()]
+        return sorted(out, key=lambda i: (-i["registered"], i["name"]))
 
-    arrivals, outside = split_by_day(db, sorted(p["arrived_at"] for p in people
-                                                if p["arrived_at"]))
+    arrivals, _outside = split_by_day(db, arrival_times(db))
+    totals = attendance_totals(db)
     info = event_info(db) or {}
     return {
         "event": info,
-        "registered": len(people),
-        "arrived": len(arrivals) + len(outside),
+        "registered": got["registered"].get("", 0),
+        "arrived": got["arrived"].get("", 0),
         "first_arrival": arrivals[0] if arrivals else None,
         "last_arrival": arrivals[-1] if arrivals else None,
         "delegations": breakdown("city"),
         "organisation_types": breakdown("organisation_type"),
-        "working_groups": [t for t in report["totals"] if t["kind"] == "working_group"],
-        "excursions": [t for t in report["totals"] if t["kind"] == "excursion"],
+        "working_groups": [t for t in totals if t["kind"] == "working_group"],
+        "excursions": [t for t in totals if t["kind"] == "excursion"],
         "over_the_day": over_the_day(db),
         # Scans far outside the event's day: listed apart, they never stretch an axis.
         "outside_day": outside_day(db),

@@ -10,6 +10,7 @@ from checkin.core.places import place_state
 from checkin.scans.day import excursion_statuses
 from checkin.scans.log import checkpoint_of_excursion
 from checkin.scans.sql import rows
+from checkin.scans.tallies import tallies_of
 
 
 def _sort_key(p: dict[str, Any]) -> tuple[str, str, int]:
@@ -78,10 +79,39 @@ def seats(people: int, capacity: int | None) -> dict[str, Any]:
 def all_excursion_states(db: Database) -> list[dict[str, Any]]:
     """Return the state of every excursion, in order of departure."""
     statuses = excursion_statuses(db)
-    ids = [r[0] for r in db.execute(
-        "SELECT id FROM excursions ORDER BY departs_at IS NULL, departs_at, title").fetchall()]
+    ids = [r[0] for r in db.execute(BY_DEPARTURE).fetchall()]
     return [s for s in (excursion_state(db, i, statuses) for i in ids)
             if s is not None]
+
+
+BY_DEPARTURE = "SELECT id FROM excursions ORDER BY departs_at IS NULL, departs_at, title"
+
+
+def excursion_counts(db: Database) -> dict[str, dict[str, int]]:
+    """Return every excursion's counts (as in excursion_state) from the tallies alone, in
+    order of departure."""
+    got = tallies_of(db, "expected", "confirmed", "not_on_list", "walk_ons")
+    return {x: {"expected": got["expected"].get(x, 0),
+                "confirmed": got["confirmed"].get(x, 0),
+                "missing": got["expected"].get(x, 0) - got["confirmed"].get(x, 0),
+                "not_on_list": got["not_on_list"].get(x, 0),
+                "walk_ons": got["walk_ons"].get(x, 0)}
+            for (x,) in db.execute(BY_DEPARTURE).fetchall()}
+
+
+def excursion_outcomes(db: Database) -> dict[int, tuple[str, str]]:
+    """Return, per person with an excursion today, its id and what it means for the report."""
+    statuses = excursion_statuses(db)
+    mine = {(pid, what): x for pid, what, x in db.execute(
+        "SELECT participant_id, what, key FROM counted WHERE what IN "
+        "('expected', 'confirmed', 'walk_ons')").fetchall()}
+    out = {}
+    for (pid, what), x in mine.items():
+        if what == "expected":
+            row = {"status": "confirmed" if (pid, "confirmed") in mine else "missing",
+                   "walk_on": (pid, "walk_ons") in mine}
+            out[pid] = x, excursion_outcome(row, statuses.get(x, {}).get("status", "boarding"))
+    return out
 
 
 def excursion_outcome(row: dict[str, Any], status: str) -> str:

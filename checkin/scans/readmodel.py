@@ -48,7 +48,13 @@ from checkin.scans.day import (
     excursion_members,
     excursion_statuses,
 )
-from checkin.scans.excursion import all_excursion_states, excursion_outcome, excursion_state
+from checkin.scans.excursion import (
+    all_excursion_states,
+    excursion_counts,
+    excursion_outcome,
+    excursion_outcomes,
+    excursion_state,
+)
 from checkin.scans.log import (
     AT_CHECKPOINT,
     MOVED_TO,
@@ -79,7 +85,8 @@ __all__ = [
     "arrival_times", "arrivals_by_person", "assigned_excursion", "assignments",
     "attended_group", "checkpoint_headcount", "checkpoint_of_excursion", "checkpoints",
     "correction_state", "day_assignments", "day_conflicts", "day_window", "effective_scans",
-    "effective_sql", "excursion_members", "excursion_outcome", "excursion_state",
+    "effective_sql", "excursion_counts", "excursion_members", "excursion_outcome",
+    "excursion_outcomes", "excursion_state",
     "excursion_statuses", "expected", "group_attendance", "headcounts", "history_before",
     "in_venue", "inside", "latest_scan", "latest_scans_at", "outside_day", "split_by_day",
     "timelines", "venue_count", "where_now",
