@@ -109,25 +109,31 @@ def refresh_person(db: Database, participant_id: int) -> None:
                        [participant_id, new.arrived_at, int(new.attended)])
         else:
             db.execute("DELETE FROM attendance WHERE participant_id = ?", [participant_id])
-        old_aboard = {cp: (x, at) for cp, x, at in db.execute(
-            "SELECT checkpoint, excursion, sort_at FROM aboard WHERE participant_id = ?",
-            [participant_id]).fetchall()}
+        # What the person's rows held before, in one read: aboard rows and tally keys.
+        old_aboard: dict[str, tuple[str, str]] = {}
+        stored: set[tuple[str, str]] = set()
+        for table, a, b, at in db.execute(
+                "SELECT 'aboard', checkpoint, excursion, sort_at FROM aboard "
+                "WHERE participant_id = :pid UNION ALL SELECT 'counted', what, key, NULL "
+                "FROM counted WHERE participant_id = :pid", {"pid": participant_id}):
+            if table == "aboard":
+                old_aboard[a] = (b, at)
+            else:
+                stored.add((a, b))
         if old_aboard != new.aboard:
             db.execute("DELETE FROM aboard WHERE participant_id = ?", [participant_id])
             db.conn.executemany(ABOARD_INSERT, [(cp, participant_id, x, at)
                                                 for cp, (x, at) in new.aboard.items()])
-        stored = set(db.execute("SELECT what, key FROM counted WHERE participant_id = ?",
-                                [participant_id]).fetchall())
         # Only the difference touches the tallies: a scan that changes nothing counted
         # writes no tally at all.
-        for step, keys in ((1, new.keys - stored), (-1, stored - new.keys)):
-            for what, key in keys:
-                db.execute("INSERT INTO counted (participant_id, what, key) VALUES (?, ?, ?)"
-                           if step > 0 else "DELETE FROM counted WHERE participant_id = ? "
-                           "AND what = ? AND key = ?", [participant_id, what, key])
-                db.execute("INSERT INTO tallies (what, key, n) VALUES (?, ?, ?) "
-                           "ON CONFLICT(what, key) DO UPDATE SET n = n + excluded.n",
-                           [what, key, step])
+        gained, lost = new.keys - stored, stored - new.keys
+        db.conn.executemany("INSERT INTO counted (participant_id, what, key) VALUES (?, ?, ?)",
+                            [(participant_id, w, k) for w, k in gained])
+        db.conn.executemany("DELETE FROM counted WHERE participant_id = ? AND what = ? "
+                            "AND key = ?", [(participant_id, w, k) for w, k in lost])
+        db.conn.executemany("INSERT INTO tallies (what, key, n) VALUES (?, ?, ?) "
+                            "ON CONFLICT(what, key) DO UPDATE SET n = n + excluded.n",
+                            [(w, k, 1) for w, k in gained] + [(w, k, -1) for w, k in lost])
 
 
 def refresh_people(db: Database, participant_ids: Iterable[int]) -> None:
