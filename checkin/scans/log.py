@@ -17,6 +17,9 @@ from checkin.scans.sql import rows
 
 # --------------------------------------------------------------------------- the effective log
 
+# Every stored scan sorts no later than this: "the newest state" is history before it.
+NEWEST = "9999"
+
 # What corrections make of the scan `s`: voided, or moved (the latest move wins).
 VOIDED = "EXISTS (SELECT 1 FROM corrections v WHERE v.scan_id = s.id AND v.action = 'void')"
 MOVED_TO = ("(SELECT m.checkpoint FROM corrections m WHERE m.scan_id = s.id "

@@ -21,13 +21,20 @@ of this (`checkin rebuild`), and erasure changes none of it (ids, times, counts 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
 
 from checkin.core.db import writing
-from checkin.scans.log import effective_scans, in_venue, timelines
+from checkin.scans.log import (
+    NEWEST,
+    effective_scans,
+    effective_sql,
+    history_before,
+    in_venue,
+    timelines,
+)
 from checkin.scans.presence import LOCATION_INSERT, store_location
 from checkin.scans.sql import rows
 from checkin.scans.timeline import attended_group
@@ -53,37 +60,45 @@ class PersonRows:
     arrived_at: str | None
     attended: bool
     aboard: dict[str, tuple[str, str]]
-    keys: set[tuple[str, str]]
+    keys: set[tuple[str, str]] = field(default_factory=set)
 
 
-def person_rows(plan: dict[str, Any], scans: list[dict[str, Any]]) -> PersonRows:
-    """Return a person's projection rows from their plan (a _PLAN row) and effective scans."""
+def _aboard(scans: Iterable[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """Return, per excursion checkpoint, (excursion, time) where the person's latest
+    effective scan there is 'in' (`scans` in the order they happened, with kind and ref)."""
     aboard: dict[str, tuple[str, str]] = {}
     for scan in scans:
         if scan["kind"] == "excursion":
-            # The latest effective scan at each excursion checkpoint decides: 'in' is aboard.
             aboard.pop(scan["checkpoint"], None)
             if scan["direction"] == "in":
                 aboard[scan["checkpoint"]] = (scan["ref"], scan["sort_at"])
-    group, room = plan["working_group"], plan["room"]
-    attended = bool(group and room) and attended_group(scans, room, plan["starts_at"],
-                                                       plan["ends_at"])
+    return aboard
+
+
+def _attended(plan: dict[str, Any], scans: list[dict[str, Any]]) -> bool:
+    """Say whether these effective scans put the person in their group's room in its time."""
+    return bool(plan["working_group"] and plan["room"]) and attended_group(
+        scans, plan["room"], plan["starts_at"], plan["ends_at"])
+
+
+def with_keys(plan: dict[str, Any], found: PersonRows) -> PersonRows:
+    """Fill in the tally keys a person counts in, from their plan and projection rows."""
+    group, latest = plan["working_group"], found.latest
     excursion = plan["walk_on"] if plan["walk_on"] is not None else plan["excursion"]
     keys = {("registered", ""), ("city", plan["city"]),
             ("organisation_type", plan["organisation_type"])}
     if group:
         keys.add(("group", group))
-    if room:
-        keys.add(("room_expected", room))
+    if plan["room"]:
+        keys.add(("room_expected", plan["room"]))
     if excursion:
         keys.add(("expected", excursion))
     if plan["walk_on"] is not None:
         keys.add(("walk_ons", plan["walk_on"]))
-    if attended:
+    if found.attended:
         keys.add(("attended", group))
-    for ref, _at in aboard.values():
+    for ref, _at in found.aboard.values():
         keys.add(("confirmed" if ref == excursion else "not_on_list", ref))
-    latest = scans[-1] if scans else None
     if latest is not None:
         keys |= {("arrived", ""), ("city_arrived", plan["city"]),
                  ("organisation_type_arrived", plan["organisation_type"])}
@@ -91,36 +106,115 @@ def person_rows(plan: dict[str, Any], scans: list[dict[str, Any]]) -> PersonRows
             keys.add(("venue", ""))
         if latest["kind"] == "room" and latest["direction"] == "in":
             keys.add(("inside", latest["checkpoint"]))
-    return PersonRows(latest, scans[0]["sort_at"] if scans else None, attended, aboard, keys)
+    found.keys = keys
+    return found
 
 
-def refresh_person(db: Database, participant_id: int) -> None:
-    """Recompute one person's projection rows and their share of the tallies from the log."""
+def person_rows(plan: dict[str, Any], scans: list[dict[str, Any]]) -> PersonRows:
+    """Return a person's projection rows from their plan (a _PLAN row) and whole effective log
+    (what the rebuild does; a write reads only the parts that can change, see _read)."""
+    return with_keys(plan, PersonRows(scans[-1] if scans else None,
+                                      scans[0]["sort_at"] if scans else None,
+                                      _attended(plan, scans), _aboard(scans)))
+
+
+def _appended(db: Database, plan: dict[str, Any], participant_id: int, old: PersonRows,
+              scan: dict[str, Any]) -> PersonRows:
+    """Return a person's rows after one new effective scan, from their rows before it.
+
+    Only what the scan can change is read again, each part bounded by an index: where the
+    scan falls among the latest, the earliest, the group's time and its excursion checkpoint.
+    """
+    latest = old.latest
+    if latest is None or (scan["sort_at"], scan["seq"]) > (latest["sort_at"], latest["seq"]):
+        latest = scan
+    arrived_at = min(filter(None, (old.arrived_at, scan["sort_at"])))
+    attended = old.attended
+    if plan["room"] and not (plan["ends_at"] and scan["sort_at"] >= plan["ends_at"]):
+        attended = _attended(plan, _around_group(db, plan, participant_id))
+    aboard = dict(old.aboard)
+    if scan["kind"] == "excursion":
+        aboard.pop(scan["checkpoint"], None)
+        last = next(history_before(db, participant_id, NEWEST, scan["checkpoint"]), None)
+        if last is not None and last["direction"] == "in":
+            aboard[scan["checkpoint"]] = (scan["ref"], last["sort_at"])
+    return with_keys(plan, PersonRows(latest, arrived_at, attended, aboard))
+
+
+def _around_group(db: Database, plan: dict[str, Any], participant_id: int
+                  ) -> list[dict[str, Any]]:
+    """Return the effective scans that decide whether a person attended their group.
+
+    Only a stay that began at the group's start or before it (the last such scan) or during
+    its time can overlap it; a scan after its end never changes "attended". A group without
+    times counts any 'in' scan in its room: the whole log.
+    """
+    if not (plan["starts_at"] and plan["ends_at"]):
+        return effective_scans(db, participant_id)
+    before = next(history_before(db, participant_id, plan["starts_at"]), None)
+    during = rows(db, effective_sql(
+        "s.participant_id = :pid AND s.sort_at > :starts AND s.sort_at < :ends",
+        "ORDER BY e.sort_at, e.seq"), {"pid": participant_id, "starts": plan["starts_at"],
+                                       "ends": plan["ends_at"]})
+    return ([before] if before else []) + during
+
+
+def _stored(db: Database, participant_id: int) -> tuple[PersonRows, set[tuple[str, str]]]:
+    """Return a person's rows as the projections hold them now, and their tally keys."""
+    old = PersonRows(None, None, False, {})
+    stored: set[tuple[str, str]] = set()
+    for table, a, b, c, d, e, f in db.execute(_OLD, {"pid": participant_id}):
+        if table == "location":
+            old.latest = {"seq": a, "checkpoint": b, "direction": c, "sort_at": d, "kind": e,
+                          "ref": f}
+        elif table == "attendance":
+            old.arrived_at, old.attended = a, bool(b)
+        elif table == "aboard":
+            old.aboard[a] = (b, c)
+        else:
+            stored.add((a, b))
+    return old, stored
+
+
+# A person's rows in every projection, in one read.
+_OLD = """
+SELECT 'location', l.scan_seq, l.checkpoint, l.direction, l.sort_at, c.kind, c.ref
+  FROM location l LEFT JOIN checkpoints c ON c.id = l.checkpoint WHERE l.participant_id = :pid
+UNION ALL SELECT 'attendance', arrived_at, attended, NULL, NULL, NULL, NULL
+  FROM attendance WHERE participant_id = :pid
+UNION ALL SELECT 'aboard', checkpoint, excursion, sort_at, NULL, NULL, NULL
+  FROM aboard WHERE participant_id = :pid
+UNION ALL SELECT 'counted', what, key, NULL, NULL, NULL, NULL
+  FROM counted WHERE participant_id = :pid
+"""
+
+
+def refresh_person(db: Database, participant_id: int,
+                   appended: dict[str, Any] | None = None) -> None:
+    """Recompute one person's projection rows and their share of the tallies from the log.
+
+    `appended`: the new effective scan (a stored scans row with its checkpoint's kind and
+    ref) when that is all that changed: only what it can change is read again. Without it
+    (a correction, a walk-on, a change of the plan) the person's whole log is read.
+    """
     with writing(db):
         plan = rows(db, _PLAN + " WHERE p.id = ?", [participant_id])
         if not plan:
             return
-        new = person_rows(plan[0], effective_scans(db, participant_id))
+        old, stored = _stored(db, participant_id)
+        new = (_appended(db, plan[0], participant_id, old, appended) if appended is not None
+               else person_rows(plan[0], effective_scans(db, participant_id)))
         store_location(db, participant_id, new.latest)
-        if new.arrived_at is not None:
+        if (new.arrived_at, new.attended) == (old.arrived_at, old.attended):
+            pass  # most scans change neither the arrival nor the group: no write
+        elif new.arrived_at is not None:
             db.execute("INSERT INTO attendance (participant_id, arrived_at, attended) "
                        "VALUES (?, ?, ?) ON CONFLICT(participant_id) DO UPDATE SET "
                        "arrived_at = excluded.arrived_at, attended = excluded.attended",
                        [participant_id, new.arrived_at, int(new.attended)])
         else:
             db.execute("DELETE FROM attendance WHERE participant_id = ?", [participant_id])
-        # What the person's rows held before, in one read: aboard rows and tally keys.
-        old_aboard: dict[str, tuple[str, str]] = {}
-        stored: set[tuple[str, str]] = set()
-        for table, a, b, at in db.execute(
-                "SELECT 'aboard', checkpoint, excursion, sort_at FROM aboard "
-                "WHERE participant_id = :pid UNION ALL SELECT 'counted', what, key, NULL "
-                "FROM counted WHERE participant_id = :pid", {"pid": participant_id}):
-            if table == "aboard":
-                old_aboard[a] = (b, at)
-            else:
-                stored.add((a, b))
-        if old_aboard != new.aboard:
+        if old.aboard != new.aboard:
             db.execute("DELETE FROM aboard WHERE participant_id = ?", [participant_id])
             db.conn.executemany(ABOARD_INSERT, [(cp, participant_id, x, at)
                                                 for cp, (x, at) in new.aboard.items()])

@@ -19,6 +19,7 @@ from checkin.core.db import writing
 from checkin.core.errors import DomainError
 from checkin.core.permissions import ALL, OWN, PEOPLE, UNDO, is_organiser, scope
 from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_scan
+from checkin.scans.log import NEWEST
 from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS
 from checkin.scans.policy import guide_may_name, time_allowed
 from checkin.scans.projections import refresh_person
@@ -30,8 +31,6 @@ MAX_ID = 64
 MAX_CODE = 1000
 RUN_LIMIT = 20
 SCAN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-# Every stored scan sorts no later than this: a scan's answer weighs the person's whole log.
-NEWEST = "9999"
 
 
 class ScanInputError(DomainError, ValueError):
@@ -307,7 +306,7 @@ def record_scans(db: Database, actor: Actor, items: Any,
                 ":received_at, :sort_at, :device_id, :source, 'accepted', NULL, NULL)", row)
             row["seq"] = cursor.lastrowid
             if status != "rejected":
-                refresh_person(db, person["id"])
+                refresh_person(db, person["id"], {**row, "kind": cp["kind"], "ref": cp["ref"]})
                 if item["direction"] == "in" and cp["capacity"] is not None:
                     now_inside = inside(db, cp)
                     if now_inside > cp["capacity"]:
