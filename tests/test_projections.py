@@ -5,19 +5,30 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
+from checkin.core.clock import now_iso, to_utc
 from checkin.core.db import connect
 from checkin.core.schema import migrations
 from checkin.excursions import record_event
 from checkin.participants.csvfile import export_participants, import_file
-from checkin.reports import attendance
+from checkin.reports import attendance, over_the_day
 from checkin.scans import correct_scan, headcounts, organiser_actor, record_scans
 from checkin.scans.projections import PROJECTIONS
-from checkin.scans.readmodel import excursion_state, group_attendance
+from checkin.scans.readmodel import (
+    arrival_times,
+    day_window,
+    effective_scans,
+    excursion_state,
+    group_attendance,
+    in_venue,
+    outside_day,
+    timelines,
+)
 from checkin.scans.rebuild import rebuild_projections
 
 T0 = datetime(2019, 11, 12, 8, 0, tzinfo=UTC)  # the demo event's day
@@ -188,3 +199,65 @@ def test_a_scan_touches_only_its_persons_rows_whatever_the_log(db):
     assert full[0] == empty[0], (empty, full)
     assert full[1] <= empty[1] * 1.2, (empty, full)
     assert_as_rebuilt(db)
+
+
+def _over_the_day_from_the_log(db, step_minutes: int = 15) -> list[tuple[str, int, int]]:
+    """The chart over the day as it was computed before its projection: from the whole log."""
+    timeline = timelines(db)
+    window = day_window(db, [s["sort_at"] for scans in timeline.values() for s in scans])
+    if window is not None:
+        timeline = {pid: [s for s in scans if window[0] <= s["sort_at"] < window[1]]
+                    for pid, scans in timeline.items()}
+        timeline = {pid: scans for pid, scans in timeline.items() if scans}
+    if not timeline:
+        return []
+    times = [s["sort_at"] for scans in timeline.values() for s in scans]
+    step = timedelta(minutes=step_minutes)
+    first = to_utc(min(times))
+    moment = first.replace(minute=first.minute - first.minute % step_minutes, second=0,
+                           microsecond=0)
+    end = to_utc(max(times)) + step
+    slots = []
+    while moment <= end and len(slots) < 200:
+        stamp = now_iso(moment)
+        arrived = inside = 0
+        for scans in timeline.values():
+            before = [s for s in scans if s["sort_at"] <= stamp]
+            if before:
+                arrived += 1
+                inside += in_venue(before[-1]["kind"], before[-1]["direction"])
+        slots.append((stamp, arrived, inside))
+        moment += step
+    return slots
+
+
+def test_the_day_over_time_equals_the_one_from_the_log(db):
+    rng = random.Random(19)
+    ids = [r[0] for r in db.execute("SELECT id FROM participants ORDER BY id LIMIT 25")]
+    checkpoints = ("entrance", "entrance", "room:kamer-a", "room:raadzaal", "excursion:forum")
+    stored = []
+    for n in range(300):
+        # A day of live and queued scans, a few of them the day before and the day after.
+        minute = rng.choice((rng.uniform(-60, 660), rng.uniform(-60, 660),
+                             rng.uniform(-1500, -1000), rng.uniform(1500, 1600)))
+        direction = rng.choice(("in", "in", "out"))
+        item = {"id": f"d{n}", "participant": rng.choice(ids),
+                "checkpoint": rng.choice(checkpoints), "direction": direction,
+                "at": at(minute), "queued": rng.random() < 0.5}
+        record_scans(db, ORGA, [item], now=T0 + timedelta(days=2))
+        stored.append(item["id"])
+        if rng.random() < 0.05:
+            correct_scan(db, rng.choice(stored), "void", organiser="orga",
+                         correction_id=f"v{n}")
+        if n % 50 == 49:
+            want = _over_the_day_from_the_log(db)
+            assert [(s["at"], s["arrived"], s["inside"]) for s in over_the_day(db)] == want
+            assert want and want[-1][1] > 0
+            outside = outside_day(db)["count"]
+            assert outside == _outside_from_the_log(db) and outside > 0
+    assert_as_rebuilt(db)
+
+
+def _outside_from_the_log(db) -> int:
+    window = day_window(db, arrival_times(db))
+    return sum(1 for s in effective_scans(db) if not window[0] <= s["sort_at"] < window[1])

@@ -295,7 +295,8 @@ def m019a_projections_kept_on_write(db: Database) -> None:
 
     Beside `location`: per person `attendance` (arrival, working group attended), `aboard`
     (excursion checkpoints whose latest scan is 'in'), `counted` (the tally keys the person
-    counts in) and `tallies` (how many count in each key). checkin.scans.projections keeps
+    counts in), `tallies` (how many count in each key), `person_days` and `venue_steps`
+    (the day over time). checkin.scans.projections keeps
     them; this fills them for an event file that has a day already.
     """
     db.executescript(
@@ -320,6 +321,19 @@ def m019a_projections_kept_on_write(db: Database) -> None:
         CREATE TABLE tallies (
             what TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
             PRIMARY KEY (what, key)
+        ) WITHOUT ROWID;
+        -- The day over time (checkin.scans.dayline): per person and local day, and where
+        -- "in the venue" changes.
+        CREATE TABLE person_days (
+            participant_id INTEGER NOT NULL REFERENCES participants(id), day TEXT NOT NULL,
+            first_at TEXT NOT NULL, last_at TEXT NOT NULL, scans INTEGER NOT NULL,
+            PRIMARY KEY (day, participant_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX person_days_participant ON person_days(participant_id);
+        CREATE TABLE venue_steps (
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            sort_at TEXT NOT NULL, seq INTEGER NOT NULL, venue INTEGER NOT NULL,
+            PRIMARY KEY (participant_id, sort_at, seq)
         ) WITHOUT ROWID;
         """
     )

@@ -14,27 +14,23 @@ from __future__ import annotations
 
 import csv
 import io
-from bisect import bisect_right
-from datetime import timedelta
 from typing import IO, Any
 
 from sqlite_utils import Database
 
 from checkin.core.cells import spreadsheet_cell
-from checkin.core.clock import clock_text, now_iso, to_utc
+from checkin.core.clock import clock_text, to_utc
 from checkin.core.event import event_info, event_zone
+from checkin.scans.dayline import venue_over_day
 from checkin.scans.readmodel import (
     arrival_times,
     arrivals_by_person,
-    day_window,
     excursion_counts,
     excursion_outcomes,
     excursion_statuses,
     group_attendance,
-    in_venue,
     outside_day,
     split_by_day,
-    timelines,
 )
 from checkin.scans.scanlist import log_totals
 from checkin.scans.tallies import tallies_of
@@ -133,39 +129,11 @@ def xlsx_bytes(report: dict[str, Any]) -> bytes:
 
 
 def over_the_day(db: Database, step_minutes: int = 15) -> list[dict[str, Any]]:
-    """Return, per time slot of the event's day, how many had arrived and were in the venue."""
-    timeline = timelines(db)
+    """Return, per time slot of the shown day (the event's in its time zone, see
+    checkin.scans.dayline.shown_day), how many had arrived and were in the venue."""
     zone = event_zone(db)
-    # The shown day only (the event's, in its time zone; see day_window): a test scan weeks
-    # before must not stretch the chart over weeks.
-    window = day_window(db, [s["sort_at"] for scans in timeline.values() for s in scans])
-    if window is not None:
-        timeline = {pid: [s for s in scans if window[0] <= s["sort_at"] < window[1]]
-                    for pid, scans in timeline.items()}
-        timeline = {pid: scans for pid, scans in timeline.items() if scans}
-    if not timeline:
-        return []
-    times = [s["sort_at"] for scans in timeline.values() for s in scans]
-    step = timedelta(minutes=step_minutes)
-    first = to_utc(min(times))
-    start = first.replace(minute=first.minute - first.minute % step_minutes, second=0,
-                          microsecond=0)
-    end = to_utc(max(times)) + step
-    slots = []
-    moment = start
-    keys = {pid: [s["sort_at"] for s in scans] for pid, scans in timeline.items()}
-    while moment <= end and len(slots) < 200:
-        stamp = now_iso(moment)
-        arrived = inside = 0
-        for pid, scans in timeline.items():
-            n = bisect_right(keys[pid], stamp)
-            if n:
-                arrived += 1
-                inside += in_venue(scans[n - 1]["kind"], scans[n - 1]["direction"])
-        slots.append({"at": stamp, "label": clock_text(moment, zone),
-                      "arrived": arrived, "inside": inside})
-        moment += step
-    return slots
+    return [{"at": at, "label": clock_text(to_utc(at), zone), "arrived": arrived,
+             "inside": inside} for at, arrived, inside in venue_over_day(db, step_minutes)]
 
 
 def summary(db: Database) -> dict[str, Any]:

@@ -27,6 +27,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from checkin.core.db import writing
+from checkin.core.event import event_zone
+from checkin.scans.dayline import DAY_INSERT, STEP_INSERT, append_day, day_rows, rewrite_days
 from checkin.scans.log import (
     NEWEST,
     effective_scans,
@@ -49,7 +51,8 @@ FROM participants p LEFT JOIN working_groups w ON w.id = p.working_group
 """
 ABOARD_INSERT = ("INSERT INTO aboard (checkpoint, participant_id, excursion, sort_at) "
                  "VALUES (?, ?, ?, ?)")
-PROJECTIONS = ("location", "attendance", "aboard", "counted", "tallies")
+PROJECTIONS = ("location", "attendance", "aboard", "counted", "tallies", "person_days",
+               "venue_steps")
 
 
 @dataclass
@@ -120,15 +123,13 @@ def person_rows(plan: dict[str, Any], scans: list[dict[str, Any]]) -> PersonRows
 
 def _appended(db: Database, plan: dict[str, Any], participant_id: int, old: PersonRows,
               scan: dict[str, Any]) -> PersonRows:
-    """Return a person's rows after one new effective scan, from their rows before it.
+    """Return a person's rows after a new effective scan that is now their latest, from their
+    rows before it.
 
-    Only what the scan can change is read again, each part bounded by an index: where the
-    scan falls among the latest, the earliest, the group's time and its excursion checkpoint.
+    Only what the scan can change is read again, each part bounded by an index: the group's
+    time (if the scan falls before its end) and the scan's excursion checkpoint.
     """
-    latest = old.latest
-    if latest is None or (scan["sort_at"], scan["seq"]) > (latest["sort_at"], latest["seq"]):
-        latest = scan
-    arrived_at = min(filter(None, (old.arrived_at, scan["sort_at"])))
+    arrived_at = old.arrived_at or scan["sort_at"]
     attended = old.attended
     if plan["room"] and not (plan["ends_at"] and scan["sort_at"] >= plan["ends_at"]):
         attended = _attended(plan, _around_group(db, plan, participant_id))
@@ -138,7 +139,7 @@ def _appended(db: Database, plan: dict[str, Any], participant_id: int, old: Pers
         last = next(history_before(db, participant_id, NEWEST, scan["checkpoint"]), None)
         if last is not None and last["direction"] == "in":
             aboard[scan["checkpoint"]] = (scan["ref"], last["sort_at"])
-    return with_keys(plan, PersonRows(latest, arrived_at, attended, aboard))
+    return with_keys(plan, PersonRows(scan, arrived_at, attended, aboard))
 
 
 def _around_group(db: Database, plan: dict[str, Any], participant_id: int
@@ -194,16 +195,26 @@ def refresh_person(db: Database, participant_id: int,
     """Recompute one person's projection rows and their share of the tallies from the log.
 
     `appended`: the new effective scan (a stored scans row with its checkpoint's kind and
-    ref) when that is all that changed: only what it can change is read again. Without it
-    (a correction, a walk-on, a change of the plan) the person's whole log is read.
+    ref) when that is all that changed: if it is the person's latest (every live scan is),
+    only what it can change is read again. Otherwise (a late offline scan, a correction, a
+    walk-on, a change of the plan) the person's whole log is read.
     """
     with writing(db):
         plan = rows(db, _PLAN + " WHERE p.id = ?", [participant_id])
         if not plan:
             return
         old, stored = _stored(db, participant_id)
-        new = (_appended(db, plan[0], participant_id, old, appended) if appended is not None
-               else person_rows(plan[0], effective_scans(db, participant_id)))
+        if appended is not None and (old.latest is None or (
+                appended["sort_at"], appended["seq"]) > (old.latest["sort_at"],
+                                                         old.latest["seq"])):
+            new = _appended(db, plan[0], participant_id, old, appended)
+            append_day(db, participant_id, appended, old.latest)
+        else:
+            # A scan sent late that falls before others, a correction, a walk-on, a change
+            # of the plan: the person's whole log.
+            scans = effective_scans(db, participant_id)
+            new = person_rows(plan[0], scans)
+            rewrite_days(db, participant_id, scans)
         store_location(db, participant_id, new.latest)
         if (new.arrived_at, new.attended) == (old.arrived_at, old.attended):
             pass  # most scans change neither the arrival nor the group: no write
@@ -246,7 +257,8 @@ def rebuild_people(db: Database) -> dict[str, int]:
         for table in PROJECTIONS:
             db.execute(f"DELETE FROM {table}")  # noqa: S608
         timeline = timelines(db)
-        located, attendance, aboard, counted = [], [], [], []
+        located, attendance, aboard, counted, days, steps = [], [], [], [], [], []
+        zone = event_zone(db)
         for plan in rows(db, _PLAN + " ORDER BY p.id"):
             pid = plan["id"]
             new = person_rows(plan, timeline.get(pid, []))
@@ -256,12 +268,15 @@ def rebuild_people(db: Database) -> dict[str, int]:
                 attendance.append((pid, new.arrived_at, int(new.attended)))
             aboard.extend((cp, pid, x, at) for cp, (x, at) in new.aboard.items())
             counted.extend((pid, what, key) for what, key in new.keys)
+            mine = day_rows(pid, timeline.get(pid, []), zone)
+            days.extend(mine[0])
+            steps.extend(mine[1])
         for sql, values in ((LOCATION_INSERT, located),
                             ("INSERT INTO attendance (participant_id, arrived_at, attended) "
                              "VALUES (?, ?, ?)", attendance),
                             (ABOARD_INSERT, aboard),
                             ("INSERT INTO counted (participant_id, what, key) VALUES (?, ?, ?)",
-                             counted)):
+                             counted), (DAY_INSERT, days), (STEP_INSERT, steps)):
             db.conn.executemany(sql, values)
         db.execute("INSERT INTO tallies (what, key, n) SELECT what, key, count(*) "
                    "FROM counted GROUP BY what, key")

@@ -23,13 +23,14 @@ walk-ons). The plan is `participants` (from the event file and the CSV). Definit
 See docs/counting.md. The rules are applied when something is written: the projections
 (checkin.scans.projections) keep per person `location` (where they are), `attendance`
 (arrival, group attended), `aboard` (excursion checkpoints whose latest scan is 'in') and
-`counted` (the tally keys they count in), and `tallies` (how many count in each key: the
-headcounts, excursion and group totals, the summary's numbers). Every scan, correction,
+`counted` (the tally keys they count in), `person_days` and `venue_steps` (the day over
+time, checkin.scans.dayline), and `tallies` (how many count in each key: the headcounts,
+excursion and group totals, the summary's numbers). Every scan, correction,
 undo, walk-on and import of the plan recomputes its person's rows from their own log in its
 transaction; `checkin rebuild` (checkin.scans.rebuild) recomputes all of them from the log.
-The reads here (headcounts, rosters, arrivals, group attendance) read the projections; the
-effective log is read per person by the writes, and whole only by the chart over the day,
-the scans outside the day and the rebuild.
+The reads here (headcounts, rosters, arrivals, group attendance, the day over time) read
+the projections; the effective log is read per person by the writes, and whole only by the
+rebuild and the list of the (few) scans outside the shown day.
 
 The model lives in one module per question, and its public names are importable from here:
 checkin.scans.log (the effective log), .day (plan and day: walk-ons, departures, returns),
