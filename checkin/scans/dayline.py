@@ -13,7 +13,6 @@ cost the day's people and their steps, not the log (docs/counting.md).
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
@@ -102,36 +101,36 @@ def venue_over_day(db: Database, step_minutes: int) -> list[tuple[str, int, int]
                         "WHERE day = ?", [day]).fetchall()
     if not people:
         return []
-    steps: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    # Changes of the two counts over the day: +1 arrived at a person's first scan of the day;
+    # in the venue from then on as their latest step says (steps come in order per person).
+    arrivals: dict[str, int] = defaultdict(int)
+    changes: dict[str, int] = defaultdict(int)
+    first = {pid: first_at for pid, first_at, _last in people}
+    for first_at in first.values():
+        arrivals[first_at] += 1
+    pid_now, now, began = None, 0, ""
     for pid, at, venue in db.execute(
             "SELECT v.participant_id, v.sort_at, v.venue FROM venue_steps v JOIN person_days d "
             "ON d.participant_id = v.participant_id AND d.day = ? WHERE v.sort_at <= d.last_at "
-            "ORDER BY v.participant_id, v.sort_at, v.seq", [day]).fetchall():
-        steps[pid].append((at, venue))
-    # Changes of the two counts over the day: +1 arrived at a person's first scan of the day;
-    # in the venue from then on as their latest step says.
-    changes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for pid, first_at, _last in people:
-        changes[first_at][0] += 1
-        mine = steps[pid]
-        times = [at for at, _venue in mine]
-        now = mine[bisect_right(times, first_at) - 1][1]
-        changes[first_at][1] += now
-        for at, venue in mine[bisect_right(times, first_at):]:
-            changes[at][1] += venue - now
+            "ORDER BY v.participant_id, v.sort_at, v.seq", [day]):
+        if pid != pid_now:
+            pid_now, now, began = pid, 0, first[pid]
+        # Before the first scan of the day a step only sets the state the day begins with.
+        if venue != now:
+            changes[max(at, began)] += venue - now
             now = venue
     step = timedelta(minutes=step_minutes)
-    first = to_utc(min(p[1] for p in people))
-    moment = first.replace(minute=first.minute - first.minute % step_minutes, second=0,
-                           microsecond=0)
+    opening = to_utc(min(first.values()))
+    moment = opening.replace(minute=opening.minute - opening.minute % step_minutes, second=0,
+                             microsecond=0)
     end = to_utc(max(p[2] for p in people)) + step
-    order = sorted(changes)
+    order = sorted(set(arrivals) | set(changes))
     slots, n, arrived, inside = [], 0, 0, 0
     while moment <= end and len(slots) < 200:
         stamp = now_iso(moment)
         while n < len(order) and order[n] <= stamp:
-            arrived += changes[order[n]][0]
-            inside += changes[order[n]][1]
+            arrived += arrivals.get(order[n], 0)
+            inside += changes.get(order[n], 0)
             n += 1
         slots.append((stamp, arrived, inside))
         moment += step
