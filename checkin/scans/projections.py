@@ -20,8 +20,9 @@ of this (`checkin rebuild`), and erasure changes none of it (ids, times, counts 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain, groupby
 from typing import Any
 
 from sqlite_utils import Database
@@ -35,7 +36,6 @@ from checkin.scans.log import (
     effective_sql,
     history_before,
     in_venue,
-    timelines,
 )
 from checkin.scans.presence import LOCATION_INSERT, store_location
 from checkin.scans.sql import rows
@@ -248,36 +248,54 @@ def refresh_people(db: Database, participant_ids: Iterable[int]) -> None:
             refresh_person(db, pid)
 
 
+def _logs_by_person(db: Database) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """Yield (person, their effective scans in order) for everyone with a scan, by person id,
+    holding one person's scans at a time (a million scans must not fill the memory)."""
+    cursor = db.conn.execute(effective_sql(outer="ORDER BY e.participant_id, e.sort_at, e.seq"))
+    keys = [d[0] for d in cursor.description]
+    try:
+        for pid, found in groupby((dict(zip(keys, r, strict=True)) for r in cursor),
+                                  key=lambda scan: scan["participant_id"]):
+            yield pid, list(found)
+    finally:
+        cursor.close()
+
+
 def rebuild_people(db: Database) -> dict[str, int]:
     """Recompute every projection from the log and the plan (one read of each); rows per table.
 
-    The same person_rows() as every write, over the whole effective log read once.
+    The same person_rows() and day_rows() as the writes, over the effective log read once,
+    person by person.
     """
     with writing(db):
         for table in PROJECTIONS:
             db.execute(f"DELETE FROM {table}")  # noqa: S608
-        timeline = timelines(db)
-        located, attendance, aboard, counted, days, steps = [], [], [], [], [], []
+        plans = {plan["id"]: plan for plan in rows(db, _PLAN)}
+        logs = dict.fromkeys(plans, [])
         zone = event_zone(db)
-        for plan in rows(db, _PLAN + " ORDER BY p.id"):
-            pid = plan["id"]
-            new = person_rows(plan, timeline.get(pid, []))
+        out: dict[str, list[tuple[Any, ...]]] = {t: [] for t in PROJECTIONS}
+        for pid, scans in chain(_logs_by_person(db), ((p, []) for p in list(plans))):
+            if pid not in logs:
+                continue  # done (a person with scans comes first), or no such person
+            del logs[pid]
+            new = person_rows(plans[pid], scans)
             if new.latest is not None:
-                located.append((pid, new.latest["seq"], new.latest["checkpoint"],
-                                new.latest["direction"], new.latest["sort_at"]))
-                attendance.append((pid, new.arrived_at, int(new.attended)))
-            aboard.extend((cp, pid, x, at) for cp, (x, at) in new.aboard.items())
-            counted.extend((pid, what, key) for what, key in new.keys)
-            mine = day_rows(pid, timeline.get(pid, []), zone)
-            days.extend(mine[0])
-            steps.extend(mine[1])
-        for sql, values in ((LOCATION_INSERT, located),
-                            ("INSERT INTO attendance (participant_id, arrived_at, attended) "
-                             "VALUES (?, ?, ?)", attendance),
-                            (ABOARD_INSERT, aboard),
-                            ("INSERT INTO counted (participant_id, what, key) VALUES (?, ?, ?)",
-                             counted), (DAY_INSERT, days), (STEP_INSERT, steps)):
-            db.conn.executemany(sql, values)
+                out["location"].append((pid, new.latest["seq"], new.latest["checkpoint"],
+                                        new.latest["direction"], new.latest["sort_at"]))
+                out["attendance"].append((pid, new.arrived_at, int(new.attended)))
+            out["aboard"].extend((cp, pid, x, at) for cp, (x, at) in new.aboard.items())
+            out["counted"].extend((pid, what, key) for what, key in new.keys)
+            days, steps = day_rows(pid, scans, zone)
+            out["person_days"].extend(days)
+            out["venue_steps"].extend(steps)
+        for table, sql in (("location", LOCATION_INSERT),
+                           ("attendance", "INSERT INTO attendance (participant_id, arrived_at, "
+                                          "attended) VALUES (?, ?, ?)"),
+                           ("aboard", ABOARD_INSERT),
+                           ("counted", "INSERT INTO counted (participant_id, what, key) "
+                                       "VALUES (?, ?, ?)"),
+                           ("person_days", DAY_INSERT), ("venue_steps", STEP_INSERT)):
+            db.conn.executemany(sql, out[table])
         db.execute("INSERT INTO tallies (what, key, n) SELECT what, key, count(*) "
                    "FROM counted GROUP BY what, key")
         return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
