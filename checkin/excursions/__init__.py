@@ -1,8 +1,9 @@
 """Excursions: who is on the bus, departures, returns and walk-ons, as plain functions over the
 database (the guide API and the live layer only translate these to HTTP and Socket.IO).
 
-An excursion's state is derived, never stored (checkin.scans.readmodel): confirmations are
-scans at its checkpoint, and departures, returns and walk-ons are rows in the append-only
+An excursion's state is derived from the logs (checkin.scans.readmodel; its roster and
+counts are read from the projections the writes keep current): confirmations are scans at
+its checkpoint, and departures, returns and walk-ons are rows in the append-only
 table `excursion_events`, each keyed by an id the guide's device chose, so a re-sent event
 is stored once. A walk-on is a day event layered over the plan: it never changes
 `participants.excursion`, so re-importing the plan cannot undo it.
