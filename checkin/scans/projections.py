@@ -1,21 +1,27 @@
 """The read model's projections, kept current on write: a person's rows, and the tallies.
 
 Every write that changes what a person counts as (a scan, a correction or undo, a walk-on, a
-re-import of their plan) calls `refresh_person` inside its own transaction. It reads that
-person's effective log once (O(their log) with the scans_participant index) and their plan,
-and rewrites only their rows:
+re-import of their plan) calls `refresh_person` inside its own transaction, and only that
+person's rows change:
 
 - `location`: their latest effective scan (checkin.scans.presence);
 - `attendance`: arrived_at (their earliest effective scan) and attended (1: their scans put
   them in their working group's room during its time) — a row only for people who arrived;
 - `aboard`: per excursion checkpoint where their latest effective scan is 'in', its time;
+- `person_days`, `venue_steps`: the day over time (checkin.scans.dayline);
 - `counted`: the tally keys (what, key) the person counts in now; `tallies` holds how many
   people count in each key. The difference between the keys stored and the keys now is
   added to `tallies`, so a tally is never recounted from the log or from all people.
 
-Depart and return events change no person's rows: "returned" is read from the excursion's
-events when a count is shown. The log stays the truth: checkin.scans.rebuild recomputes all
-of this (`checkin rebuild`), and erasure changes none of it (ids, times, counts only).
+A new scan that is the person's latest (every live scan is) is folded into their rows as
+they were: only what it can change is read (their bus, the scans around their group's time).
+Anything else (a late offline scan that falls before others, a correction, a walk-on, a
+change of the plan) re-reads the person's effective log: O(their log) with the
+scans_participant index. Depart and return events change no person's rows: "returned" is
+read from the excursion's events when a count is shown. The log stays the truth:
+checkin.scans.rebuild recomputes all of this (`checkin rebuild`) with person_rows() and
+day_rows(), the functions the writes use, and erasure changes none of it (ids, times and
+counts; the city stays in the erased participant's row too).
 """
 
 from __future__ import annotations
@@ -115,7 +121,7 @@ def with_keys(plan: dict[str, Any], found: PersonRows) -> PersonRows:
 
 def person_rows(plan: dict[str, Any], scans: list[dict[str, Any]]) -> PersonRows:
     """Return a person's projection rows from their plan (a _PLAN row) and whole effective log
-    (what the rebuild does; a write reads only the parts that can change, see _read)."""
+    (what the rebuild does; a new latest scan is folded in by _appended)."""
     return with_keys(plan, PersonRows(scans[-1] if scans else None,
                                       scans[0]["sort_at"] if scans else None,
                                       _attended(plan, scans), _aboard(scans)))
