@@ -200,9 +200,9 @@ def refresh_person(db: Database, participant_id: int,
                    appended: dict[str, Any] | None = None) -> None:
     """Recompute one person's projection rows and their share of the tallies from the log.
 
-    `appended`: the new effective scan (a stored scans row with its checkpoint's kind and
-    ref) when that is all that changed: if it is the person's latest (every live scan is),
-    only what it can change is read again. Otherwise (a late offline scan, a correction, a
+    `appended`: the new scan (a stored scans row) when that is all that changed: if the
+    effective log has it as the person's latest (every live scan is), only what it can
+    change is read again. Otherwise (a late offline scan, a correction, a
     walk-on, a change of the plan) the person's whole log is read.
     """
     with writing(db):
@@ -210,11 +210,13 @@ def refresh_person(db: Database, participant_id: int,
         if not plan:
             return
         old, stored = _stored(db, participant_id)
-        if appended is not None and (old.latest is None or (
-                appended["sort_at"], appended["seq"]) > (old.latest["sort_at"],
-                                                         old.latest["seq"])):
-            new = _appended(db, plan[0], participant_id, old, appended)
-            append_day(db, participant_id, appended, old.latest)
+        # The scan is folded in only if the effective log says it is now the person's latest
+        # (not voided, not one the log leaves out, not placed before others).
+        latest = None if appended is None else next(
+            history_before(db, participant_id, NEWEST), None)
+        if latest is not None and latest["seq"] == appended["seq"]:
+            new = _appended(db, plan[0], participant_id, old, latest)
+            append_day(db, participant_id, latest, old.latest)
         else:
             # A scan sent late that falls before others, a correction, a walk-on, a change
             # of the plan: the person's whole log.

@@ -306,7 +306,7 @@ def record_scans(db: Database, actor: Actor, items: Any,
                 ":received_at, :sort_at, :device_id, :source, 'accepted', NULL, NULL)", row)
             row["seq"] = cursor.lastrowid
             if status != "rejected":
-                refresh_person(db, person["id"], {**row, "kind": cp["kind"], "ref": cp["ref"]})
+                refresh_person(db, person["id"], row)
                 if item["direction"] == "in" and cp["capacity"] is not None:
                     now_inside = inside(db, cp)
                     if now_inside > cp["capacity"]:
