@@ -24,8 +24,10 @@ from checkin.scans.readmodel import (
     day_window,
     effective_scans,
     excursion_state,
+    expected,
     group_attendance,
     in_venue,
+    inside,
     outside_day,
     timelines,
 )
@@ -261,3 +263,12 @@ def test_the_day_over_time_equals_the_one_from_the_log(db):
 def _outside_from_the_log(db) -> int:
     window = day_window(db, arrival_times(db))
     return sum(1 for s in effective_scans(db) if not window[0] <= s["sort_at"] < window[1])
+
+
+def test_a_checkpoint_of_another_kind_counts_nobody(db):
+    # A kind the projections do not count (a roll call's assembly point, added by another
+    # feature): its headcount is zero, not an error.
+    elsewhere = {"id": "elsewhere:x", "kind": "elsewhere", "ref": "forum"}
+    scan(db, 2, "excursion:forum", 300)
+    assert (inside(db, elsewhere), expected(db, elsewhere)) == (0, 0)
+    assert inside(db, {"id": "excursion:forum", "kind": "excursion", "ref": "forum"}) == 1

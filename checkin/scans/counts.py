@@ -17,48 +17,46 @@ from checkin.scans.tallies import tallies_of, tally
 
 # --------------------------------------------------------------------------- presence
 
-def _inside(kind: str, checkpoint_id: str, ref: str | None, counts: dict[str, dict[str, int]],
-            returned: bool) -> int:
-    """Count who is inside a checkpoint from the tallies (`counts`: what -> key -> n)."""
-    if kind == "entrance":
-        return counts["venue"].get("", 0)
-    if kind == "room":
-        return counts["inside"].get(checkpoint_id, 0)
-    # On the bus now: confirmed (expected, latest scan there 'in') while it has not returned.
-    return 0 if returned else counts["confirmed"].get(ref or "", 0)
+def _keys(checkpoint: dict[str, Any]) -> tuple[tuple[str, str], tuple[str, str]] | None:
+    """Return the tally keys of a checkpoint's "inside" and "expected" counts: the venue and
+    everyone, a room's and its groups', a bus's confirmed and expected people (None: the
+    checkpoint counts nobody, such as a roll call's assembly point)."""
+    ref = checkpoint["ref"] or ""
+    return {"entrance": (("venue", ""), ("registered", "")),
+            "room": (("inside", checkpoint["id"]), ("room_expected", ref)),
+            "excursion": (("confirmed", ref), ("expected", ref))}.get(checkpoint["kind"])
 
 
-def _expected(kind: str, ref: str | None, counts: dict[str, dict[str, int]]) -> int:
-    """Count who is expected at a checkpoint from the tallies: all, the room's, the bus's."""
-    if kind == "entrance":
-        return counts["registered"].get("", 0)
-    return counts["room_expected" if kind == "room" else "expected"].get(ref or "", 0)
+def _counts(checkpoint: dict[str, Any], counts: dict[str, dict[str, int]],
+            returned: bool) -> tuple[int, int]:
+    """Return (inside, expected) of a checkpoint from the tallies; nobody is on a bus that
+    has returned."""
+    keys = _keys(checkpoint)
+    if keys is None:
+        return 0, 0
+    (what, key), (expect, of) = keys
+    return (0 if returned else counts.get(what, {}).get(key, 0),
+            counts.get(expect, {}).get(of, 0))
 
 
 _COUNTS = ("venue", "inside", "confirmed", "registered", "room_expected", "expected")
 
 
-def _of(db: Database, checkpoint: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """Return the tallies one checkpoint's counts need."""
-    out: dict[str, dict[str, int]] = {w: {} for w in _COUNTS}
-    kind, ref = checkpoint["kind"], checkpoint["ref"] or ""
-    what = {"entrance": ("venue", ""), "room": ("inside", checkpoint["id"]),
-            "excursion": ("confirmed", ref)}.get(kind)
-    expect = {"entrance": ("registered", ""), "room": ("room_expected", ref),
-              "excursion": ("expected", ref)}.get(kind)
-    for w, k in (what, expect):
-        out[w][k] = tally(db, w, k)
-    return out
-
-
-def _returned(db: Database, checkpoint: dict[str, Any]) -> bool:
-    return checkpoint["kind"] == "excursion" and has_returned(db, checkpoint["ref"])
+def _of(db: Database, checkpoint: dict[str, Any]) -> tuple[int, int]:
+    """Return one checkpoint's (inside, expected), two lookups in the tallies."""
+    keys = _keys(checkpoint)
+    if keys is None:
+        return 0, 0
+    counts: dict[str, dict[str, int]] = {}
+    for what, key in keys:
+        counts.setdefault(what, {})[key] = tally(db, what, key)
+    returned = checkpoint["kind"] == "excursion" and has_returned(db, checkpoint["ref"])
+    return _counts(checkpoint, counts, returned)
 
 
 def inside(db: Database, checkpoint: dict[str, Any]) -> int:
     """Count the people inside a checkpoint (a checkpoints row) now."""
-    return _inside(checkpoint["kind"], checkpoint["id"], checkpoint["ref"], _of(db, checkpoint),
-                   _returned(db, checkpoint))
+    return _of(db, checkpoint)[0]
 
 
 def venue_count(db: Database) -> int:
@@ -68,7 +66,7 @@ def venue_count(db: Database) -> int:
 
 def expected(db: Database, checkpoint: dict[str, Any]) -> int:
     """Count the people expected at a checkpoint: all, the room's groups, the excursion's."""
-    return _expected(checkpoint["kind"], checkpoint["ref"], _of(db, checkpoint))
+    return _of(db, checkpoint)[1]
 
 
 def checkpoint_headcount(db: Database, checkpoint_id: str) -> dict[str, Any] | None:
@@ -78,10 +76,9 @@ def checkpoint_headcount(db: Database, checkpoint_id: str) -> dict[str, Any] | N
     if not found:
         return None
     cp = found[0]
-    counts = _of(db, cp)
-    return {"checkpoint": cp["id"],
-            "inside": _inside(cp["kind"], cp["id"], cp["ref"], counts, _returned(db, cp)),
-            "expected": _expected(cp["kind"], cp["ref"], counts), "capacity": cp["capacity"]}
+    now, expect = _of(db, cp)
+    return {"checkpoint": cp["id"], "inside": now, "expected": expect,
+            "capacity": cp["capacity"]}
 
 
 def headcounts(db: Database) -> dict[str, Any]:
@@ -90,11 +87,11 @@ def headcounts(db: Database) -> dict[str, Any]:
     statuses = excursion_statuses(db)
     out = []
     for cp in checkpoints(db).values():
-        returned = statuses.get(cp["ref"] or "", {}).get("status") == "returned"
-        out.append({"id": cp["id"], "kind": cp["kind"], "name": cp["name"],
-                    "inside": _inside(cp["kind"], cp["id"], cp["ref"], counts, returned),
-                    "expected": _expected(cp["kind"], cp["ref"], counts),
-                    "capacity": cp["capacity"]})
+        returned = cp["kind"] == "excursion" and \
+            statuses.get(cp["ref"] or "", {}).get("status") == "returned"
+        now, expect = _counts(cp, counts, returned)
+        out.append({"id": cp["id"], "kind": cp["kind"], "name": cp["name"], "inside": now,
+                    "expected": expect, "capacity": cp["capacity"]})
     return {"checkpoints": out, "arrived": counts["arrived"].get("", 0),
             "registered": counts["registered"].get("", 0)}
 
