@@ -50,8 +50,8 @@ def sections(data: dict[str, Any], _: Callable[[str], str]) -> list[Section]:
         _("Entrance list"),
         f"{event_name} · {len(data['people'])} " + _("participants")
         + (f" · {marked}" if marked else ""),
-        [Column("", 9 * mm, "box"), Column(_("Name"), 76 * mm, "name"),
-         Column(_("Organisation"), 50 * mm), Column(_("City"), 24 * mm),
+        [Column("", 9 * mm, "box"), Column(_("Name"), 74 * mm, "name"),
+         Column(_("Organisation"), 55 * mm), Column(_("City"), 21 * mm),
          Column(_("Code (last 4)"), 23 * mm, "code")],
         [[p["arrived"], name(p), p["organisation"], p["city"], p["code4"]]
          for p in data["people"]])]
@@ -74,6 +74,6 @@ def sections(data: dict[str, Any], _: Callable[[str], str]) -> list[Section]:
         found.append(Section(
             _("Working group") + ": " + g["title"], " · ".join(f for f in facts if f),
             [Column("", 9 * mm, "box"), Column(_("Name"), 80 * mm, "name"),
-             Column(_("Organisation"), 63 * mm), Column(_("City"), 30 * mm)],
+             Column(_("Organisation"), 66 * mm), Column(_("City"), 27 * mm)],
             [[False, name(p), p["organisation"], p["city"]] for p in g["people"]]))
     return found
