@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -54,8 +54,7 @@ class Column:
     kind: str = "text"
 
 
-@dataclass(frozen=True)
-class Piece:
+class Piece(NamedTuple):
     """Text placed in a row: left edge x, font, size, the text, and its width."""
 
     x: float
