@@ -328,6 +328,7 @@ USED_BY_NAME = {
     r"markdown_table": "docs/security.md's permission table; test_security_roles compares them",
     r"add_participant": "one person by hand: tests build their fixtures with it",
     r"worker_main": "the pool's worker, started by name in core/pool.py's CHILD script",
+    r"build_scale_event": "the 5,000-person event of scripts/bench --scale and test_scale",
 }
 
 
