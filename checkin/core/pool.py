@@ -42,6 +42,9 @@ POOL_SIZE = 2
 # does not pay for importing reportlab or openpyxl.
 WARM = ("checkin.reports", "checkin.lists", "checkin.badges", "checkin.participants.csvfile",
         "openpyxl")
+# A worker that grew beyond this while computing (Python keeps freed memory for itself) is
+# replaced after its job, so that the pool's memory stays bounded between jobs.
+MAX_WORKER_MB = 200
 # How often a worker sends progress at most: the page polls about twice a second.
 PROGRESS_SECONDS = 0.25
 _HEADER = struct.Struct("!I")
@@ -164,6 +167,14 @@ class Worker:
         """The worker's process id."""
         return self.proc.pid
 
+    def resident_mb(self) -> float:
+        """The worker's resident memory in MB (0 when unknown)."""
+        try:
+            pages = int(open(f"/proc/{self.pid}/statm").read().split()[1])  # noqa: SIM115
+        except (OSError, ValueError, IndexError):
+            return 0.0
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
     def kill(self) -> None:
         """Stop the worker at once and reap it."""
         if self.proc.poll() is None:
@@ -227,8 +238,8 @@ class Pool:
             raise WorkerLost(f"the worker running {fn.__qualname__} ended") from exc
         finally:
             # A job left half done (cancelled, its reader gone, its worker dead): that
-            # worker's state is unknown, so it is replaced.
-            if finished:
+            # worker's state is unknown, so it is replaced; so is one grown too big.
+            if finished and worker.resident_mb() <= MAX_WORKER_MB:
                 self.idle.put(worker)
             else:
                 self.replace(worker)

@@ -158,13 +158,6 @@ def write_xlsx(report: dict[str, Any], target: str | IO[bytes]) -> None:
     progress(total, total)
 
 
-def xlsx_bytes(report: dict[str, Any]) -> bytes:
-    """Return the report as an Excel workbook: participants, then groups and excursions."""
-    out = io.BytesIO()
-    write_xlsx(report, out)
-    return out.getvalue()
-
-
 def over_the_day(db: Database, step_minutes: int = 15) -> list[dict[str, Any]]:
     """Return, per time slot of the event's day, how many had arrived and were in the venue."""
     timeline = timelines(db)

@@ -6,7 +6,8 @@ another process; the command line calls the same ones."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from contextlib import contextmanager
+from typing import IO, Any
 
 from checkin.core.db import connect
 from checkin.core.event import event_zone
@@ -17,6 +18,7 @@ from checkin.reports import (
     attendance,
     csv_pieces,
     summary,
+    write_csv,
     write_xlsx,
 )
 from checkin.reports.charts import bar_chart, line_chart
@@ -28,16 +30,28 @@ CSV_PARTS = {"participants": PARTICIPANT_COLUMNS, "totals": GROUP_COLUMNS}
 BOM = "\ufeff"
 
 
-def attendance_csv(db_path: str, part: str) -> Iterator[bytes]:
-    """Yield one attendance CSV ("participants" or "totals") as UTF-8 pieces, BOM first."""
+@contextmanager
+def _csv_rows(db_path: str, part: str) -> Iterator[Iterator[dict[str, Any]]]:
+    """Give one attendance CSV's rows, times in the event's zone, on a connection of its own."""
     db = connect(db_path)
     try:
-        report, zone = attendance(db), event_zone(db)
-        yield BOM.encode()
-        for piece in csv_pieces(csv_rows(report[part], zone), CSV_PARTS[part]):
-            yield piece.encode()
+        yield csv_rows(attendance(db)[part], event_zone(db))
     finally:
         db.conn.close()
+
+
+def attendance_csv(db_path: str, part: str) -> Iterator[bytes]:
+    """Yield one attendance CSV ("participants" or "totals") as UTF-8 pieces, BOM first."""
+    with _csv_rows(db_path, part) as rows:
+        yield BOM.encode()
+        for piece in csv_pieces(rows, CSV_PARTS[part]):
+            yield piece.encode()
+
+
+def write_attendance_csv(db_path: str, part: str, out: IO[str]) -> int:
+    """Write one attendance CSV to a text file piece by piece; return how many rows."""
+    with _csv_rows(db_path, part) as rows:
+        return write_csv(rows, CSV_PARTS[part], out)
 
 
 def attendance_xlsx(output: str, db_path: str) -> int:

@@ -34,20 +34,9 @@ def csv_rows(rows: Iterable[dict[str, Any]], zone: ZoneInfo) -> Iterator[dict[st
         yield _convert_row(row, lambda m: local_iso(m, zone))
 
 
-def csv_times(rows: list[dict[str, Any]], zone: ZoneInfo) -> list[dict[str, Any]]:
-    """Return rows with their times as ISO 8601 in the event's zone, with its offset."""
-    return list(csv_rows(rows, zone))
-
-
 def excel_times(rows: list[dict[str, Any]], zone: ZoneInfo) -> list[dict[str, Any]]:
     """Return rows with their times as the event's local date-times (Excel cells)."""
     return _converted(rows, lambda m: wall_clock(m, zone))
-
-
-def report_for_csv(report: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
-    """Return the attendance report with CSV times (ISO 8601, the event's offset)."""
-    return {**report, "participants": csv_times(report["participants"], zone),
-            "totals": csv_times(report["totals"], zone)}
 
 
 def report_for_excel(report: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
