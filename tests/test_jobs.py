@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from checkin.core.jobs import KEEP_SECONDS, jobs_folder, start_job, sweep
 from checkin.lists.output import lists_file
 from tests.conftest import csrf_token
+from tests.test_upload_fuzz import GOOD_CSV, page_token, upload
 
 
 def _follow(client, job: dict, seconds: float = 60) -> dict:
@@ -93,3 +94,33 @@ def test_old_jobs_are_swept_away(db_path):
     assert sweep(db_path) == 0
     assert sweep(db_path, now=time.time() + KEEP_SECONDS + 1) == 1
     assert not folder.exists()
+
+
+def _previewed(organiser) -> str:
+    """Upload the fuzz tests' good CSV and return its kept upload's token."""
+    page = upload(organiser, GOOD_CSV, "Teilnehmer.csv").get_data(as_text=True)
+    token = page_token(page)
+    assert token and 'data-job' in page
+    return token
+
+
+def _confirm_as_job(organiser, token: str) -> dict:
+    answer = organiser.post("/participants/upload/confirm", headers={
+        "Accept": "application/json", "X-CSRFToken": csrf_token(organiser, "/participants")},
+        data={"token": token})
+    assert answer.status_code == 202, answer.get_data(as_text=True)
+    return answer.get_json()
+
+
+def test_an_import_as_a_job_ends_on_the_list_with_its_counts(organiser, db):
+    before = db["participants"].count
+    token = _previewed(organiser)
+    done = _follow(organiser, _confirm_as_job(organiser, token))
+    assert done["status"] == "done" and done["file"] is None, done
+    assert done["after"].startswith("/participants/upload/done/")
+    assert db["participants"].count > before
+    page = organiser.get(done["after"], follow_redirects=True).get_data(as_text=True)
+    assert "Imported Teilnehmer.csv:" in page
+    # The kept upload is gone: the same result page again changes nothing.
+    assert organiser.get(done["after"]).headers["Location"].endswith("/participants/upload")
+

@@ -239,3 +239,47 @@ def test_the_door_process_stays_flat_while_an_export_streams(big):
             time.sleep(0.005)
     assert size > 500_000
     assert peak - before < 10, (before, peak)
+
+
+def test_a_cancelled_import_rolls_back_and_keeps_the_upload(big):
+    """An import of 5,000 people as a job: cancelled while it writes, its worker dies inside
+    the transaction, nothing is imported, and the upload is still there to import."""
+    import random
+
+    from checkin.demo.scale import scale_participants_csv
+
+    def stored() -> tuple:
+        db = connect(big.path)
+        try:
+            return tuple(db.execute("SELECT count(*), max(id), max(updated_at) "
+                                    "FROM participants").fetchone())
+        finally:
+            db.conn.close()
+
+    before = stored()
+    data = scale_participants_csv(PEOPLE, random.Random(99)).encode()
+    page = big.organiser.post(big.url + "/participants/upload", timeout=300,
+                              headers={"X-CSRFToken": big.csrf},
+                              files={"file": ("Teilnehmer.csv", data)}).text
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    answer = big.organiser.post(big.url + "/participants/upload/confirm", timeout=60,
+                                data={"token": token, "csrf_token": big.csrf},
+                                headers={"Accept": "application/json"})
+    assert answer.status_code == 202, answer.text
+    job = answer.json()
+    seen, deadline = job, time.monotonic() + 300
+    while not seen["done"] and seen["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        seen = big.organiser.get(big.url + job["url"], timeout=30).json()
+    assert seen["status"] == "running" and 0 < seen["done"] < seen["total"] == PEOPLE, seen
+    pid = job_state(big.path, job["id"])["pid"]
+    big.organiser.delete(big.url + job["url"], headers={"X-CSRFToken": big.csrf}, timeout=30)
+    deadline = time.monotonic() + 30
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ended = big.organiser.get(big.url + job["url"], timeout=30).json()
+    assert ended["status"] == "cancelled" and ended["after"], ended
+    assert stored() == before
+    page = big.organiser.get(big.url + ended["after"], timeout=300).text
+    assert "The import was cancelled; nothing was imported." in page
+    assert f'name="token" value="{token}"' in page

@@ -178,6 +178,8 @@ MATRIX: dict[tuple[str, str], Any] = {
                                             "json": {}}, JOB),
     ("/participants/<int:participant_id>/badge.pdf", "POST"):
         ({"path": "/participants/{person}/badge.pdf", "json": {}}, JOB),
+    ("/participants/upload/done/<job_id>", "GET"):
+        ({"path": "/participants/upload/done/AAAAAAAAAAAAAAAAAAAAAA?token=x"}, OTHERWISE),
     ("/jobs/<job_id>", "GET"): ({"path": "/jobs/AAAAAAAAAAAAAAAAAAAAAA"}, NO_JOB),
     ("/jobs/<job_id>", "DELETE"): ({"path": "/jobs/AAAAAAAAAAAAAAAAAAAAAA", "json": {}},
                                    NO_JOB),

@@ -29,7 +29,7 @@ from typing import Any
 
 from checkin.core.files import FOLDER_MODE
 from checkin.core.offload import cooperative
-from checkin.core.pool import Cancelled, Worker, WorkerLost, run_pooled
+from checkin.core.pool import PROGRESS_SECONDS, Cancelled, Worker, WorkerLost, run_pooled
 
 # A finished job's file waits this long for its download; then it is swept away (it holds
 # names: a lists PDF, badges, an export).
@@ -88,12 +88,14 @@ def _asked_to_stop(folder: Path) -> bool:
 
 
 def start_job(db_path: str | Path, fn: Callable[..., Any], args: tuple[Any, ...],
-              filename: str, mimetype: str) -> str:
+              filename: str, mimetype: str, after: str | None = None) -> str:
     """Start `fn(output_path, *args)` as a job and return its id.
 
     `fn` is module-level (it runs in a pool worker), writes its output to the path it is
     given, may call `checkin.core.pool.progress`, and returns something small and picklable
-    for the state (a count, or None).
+    for the state (a count, or None). `after` is where the page goes once the job has
+    ended (an import's result page) instead of downloading its file; JOB_ID in it stands
+    for the job's id.
     """
     sweep(db_path)
     job_id = secrets.token_urlsafe(16)
@@ -103,6 +105,7 @@ def start_job(db_path: str | Path, fn: Callable[..., Any], args: tuple[Any, ...]
     folder.mkdir(mode=FOLDER_MODE)
     state = {"id": job_id, "status": RUNNING, "done": 0, "total": 0, "pid": None,
              "filename": filename, "mimetype": mimetype, "result": None, "error": None,
+             "after": after.replace("JOB_ID", job_id) if after else None,
              "created": time.time()}
     _save(folder, state)
     if cooperative():
@@ -125,11 +128,16 @@ def _run(folder: Path, state: dict[str, Any], fn: Callable[..., Any],
         state["pid"] = worker.pid
         _save(folder, state)
 
+    saved = [0.0]
+
     def on_progress(done: int, total: int) -> None:
         if job_id in _cancelled:
             raise Cancelled
         state["done"], state["total"] = done, total
-        _save(folder, state)
+        # A worker sends a few reports a second; a job in a thread reports every row.
+        if time.monotonic() - saved[0] >= PROGRESS_SECONDS or done >= total:
+            saved[0] = time.monotonic()
+            _save(folder, state)
 
     output = folder / "output"
     try:

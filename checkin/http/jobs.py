@@ -26,6 +26,7 @@ from checkin.core.jobs import (
     CANCELLED,
     DONE,
     FAILED,
+    RUNNING,
     cancel_job,
     job_output,
     job_state,
@@ -88,6 +89,19 @@ def pooled_file(fn: Callable[..., Any], args: tuple[Any, ...], filename: str, mi
                        headers(result) if headers else None)
 
 
+def job_answer(fn: Callable[..., Any], args: tuple[Any, ...], after: str) -> Response:
+    """Start `fn(path, *args)` as a job whose page goes to `after` when it has ended (its
+    JOB_ID stands for the job's id)."""
+    job_id = start_job(_database(), fn, args, "", "", after=after)
+    state = job_state(_database(), job_id) or {}
+    return jsonify(_state_json(state)), 202
+
+
+def wants_job() -> bool:
+    """Whether a form's page asked for a job (it sends `Accept: application/json`)."""
+    return request.accept_mimetypes.best == "application/json"
+
+
 def _state_json(state: dict[str, Any]) -> dict[str, Any]:
     """The job's state as the page shows it: numbers, a sentence, where to go next."""
     status, done, total = state.get("status"), state.get("done", 0), state.get("total", 0)
@@ -102,9 +116,13 @@ def _state_json(state: dict[str, Any]) -> dict[str, Any]:
     else:
         text = _("Working…")
     job_id = state.get("id", "")
+    after = state.get("after")
     return {"id": job_id, "status": status, "done": done, "total": total, "text": text,
             "url": url_for("jobs.status", job_id=job_id),
-            "file": url_for("jobs.download", job_id=job_id) if status == DONE else None,
+            "file": url_for("jobs.download", job_id=job_id)
+            if status == DONE and not after else None,
+            # Where the page goes once the job has ended (an import's result), if anywhere.
+            "after": after if status != RUNNING else None,
             "cancel": _("Cancel")}
 
 

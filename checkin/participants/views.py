@@ -30,9 +30,10 @@ from checkin.auth import current_organiser, organiser_required
 from checkin.core.codes import reissue as reissue_code
 from checkin.core.db import get_db, with_database
 from checkin.core.errors import FIELDS, DomainError, field_label, say
+from checkin.core.jobs import job_state
 from checkin.core.plaintext import one_line
 from checkin.core.pool import run_pooled
-from checkin.http.jobs import pooled_file
+from checkin.http.jobs import job_answer, pooled_file, wants_job
 from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants, import_file
 from checkin.participants.records import SHOWN_PROBLEMS, get_participant, search
@@ -336,20 +337,17 @@ def upload_columns() -> Any:
     return _show_plan(_pending()[token], token, data, sheet, chosen)
 
 
-@organiser_required
-def upload_confirm() -> Any:
-    """Import a previewed upload, all or nothing, and delete the kept file."""
-    token = request.form.get("token", "")
-    data = _kept(token)
-    if data is None:
-        return redirect(url_for("participants.upload"))
-    filename = _pending()[token]
-    sheet, chosen = uploads.load_settings(upload_folder(), token)
-    try:
-        result = _pooled(import_file, data, False, sheet, chosen)
-    except CSVFileError as exc:
-        _forget(token)
-        return _unreadable(exc, filename, len(data))
+def import_job(_output: str, language: str, db_path: str, data: bytes, sheet: str | None,
+               chosen: dict[str, str]) -> dict[str, int]:
+    """Import a kept upload in a pool worker as a job; return its counts (and problems)."""
+    result = uploads.in_worker(language, db_path, import_file, data, False, sheet, chosen)
+    return {k: result[k] for k in ("created", "updated", "unchanged")} | \
+        {"problems": len(result["problems"])}
+
+
+def _imported(filename: str, token: str, data: bytes, sheet: str | None,
+              chosen: dict[str, str], result: dict[str, Any]) -> Any:
+    """Answer an import's end: the plan again if the event changed meanwhile, else the list."""
     if result["problems"]:
         # The event changed between preview and import; nothing was imported.
         plan = _pooled(uploads.plan_import, data, sheet, chosen)
@@ -359,6 +357,47 @@ def upload_confirm() -> Any:
             file=filename, created=result["created"], updated=result["updated"],
             unchanged=result["unchanged"]))
     return redirect(url_for("participants.index"))
+
+
+@organiser_required
+def upload_confirm() -> Any:
+    """Import a previewed upload, all or nothing, and delete the kept file. The page's
+    script asks for a job (JSON): it shows the progress and can cancel the import."""
+    token = request.form.get("token", "")
+    data = _kept(token)
+    if data is None:
+        return redirect(url_for("participants.upload"))
+    filename = _pending()[token]
+    sheet, chosen = uploads.load_settings(upload_folder(), token)
+    if wants_job():
+        return job_answer(import_job, (str(get_locale() or "en"),
+                                       current_app.config["DATABASE"], data, sheet, chosen),
+                          url_for("participants.upload_done", job_id="JOB_ID", token=token))
+    try:
+        result = _pooled(import_file, data, False, sheet, chosen)
+    except CSVFileError as exc:
+        _forget(token)
+        return _unreadable(exc, filename, len(data))
+    return _imported(filename, token, data, sheet, chosen, result)
+
+
+@organiser_required
+def upload_done(job_id: str) -> Any:
+    """Where the page goes when its import job has ended: the list with the counts, or the
+    upload page saying the import was cancelled or failed (nothing imported either way)."""
+    token = request.args.get("token", "")
+    state = job_state(current_app.config["DATABASE"], job_id)
+    data = _kept(token) if state is not None else None
+    if data is None:
+        return redirect(url_for("participants.upload"))
+    if state["status"] != "done":
+        flash(_("The import was cancelled; nothing was imported.")
+              if state["status"] == "cancelled"
+              else _("This did not work. Please try again."))
+        sheet, chosen = uploads.load_settings(upload_folder(), token)
+        return _show_plan(_pending()[token], token, data, sheet, chosen)
+    sheet, chosen = uploads.load_settings(upload_folder(), token)
+    return _imported(_pending()[token], token, data, sheet, chosen, state["result"])
 
 
 @organiser_required
@@ -400,6 +439,7 @@ def register(app: Flask) -> None:
     bp.add_url_rule("/participants/upload/confirm", view_func=upload_confirm,
                     methods=["POST"])
     bp.add_url_rule("/participants/upload/cancel", view_func=upload_cancel, methods=["POST"])
+    bp.add_url_rule("/participants/upload/done/<job_id>", view_func=upload_done)
     bp.add_url_rule("/participants/upload/columns", view_func=upload_columns,
                     methods=["POST"])
     bp.register_error_handler(413, too_large)

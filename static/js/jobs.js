@@ -1,6 +1,7 @@
-// Long organiser outputs (lists and badge PDFs, the Excel export) as jobs in the server's
-// pool: the link starts the job (POST), the page shows its progress and a Cancel button,
-// and downloads the file when it is done. Without JavaScript the link downloads directly.
+// Long organiser work (lists and badge PDFs, the Excel export, an import) as jobs in the
+// server's pool: a link or form marked data-job starts the job (POST), the page shows its
+// progress and a Cancel button, then downloads the file, or goes where the job says (an
+// import's result). Without JavaScript the link downloads and the form imports directly.
 (function () {
   "use strict";
 
@@ -45,22 +46,23 @@
     }
   }
 
-  async function run(link) {
+  async function run(element, request, fallback) {
     const headers = { "X-CSRFToken": csrfToken(), Accept: "application/json" };
     let answer;
     try {
-      answer = await fetch(link.href, { method: "POST", headers, credentials: "same-origin" });
+      answer = await fetch(request.url, { method: "POST", headers, body: request.body,
+                                          credentials: "same-origin" });
     } catch (error) {
-      window.location.href = link.href;  // no job: the plain download still works
+      fallback();  // no job: the plain way still works
       return;
     }
     if (answer.status !== 202) {
       // Nothing to make (no participants, a filter matching nobody): the page says why.
-      window.location.href = link.href;
+      fallback();
       return;
     }
     let state = await answer.json();
-    const ui = progressBox(link);
+    const ui = progressBox(element);
     ui.cancel.addEventListener("click", async () => {
       ui.cancel.disabled = true;
       const cancelled = await fetch(state.url, { method: "DELETE", headers });
@@ -74,7 +76,14 @@
       state = await polled.json();
       show(ui, state);
     }
-    if (state.status === "done" && state.file) window.location.href = state.file;
+    if (state.after) window.location.href = state.after;
+    else if (state.status === "done" && state.file) window.location.href = state.file;
+  }
+
+  function once(element, work) {
+    if (element.dataset.jobRunning) return;  // one job per link or form at a time
+    element.dataset.jobRunning = "1";
+    work().finally(() => { delete element.dataset.jobRunning; });
   }
 
   document.addEventListener("click", (event) => {
@@ -82,8 +91,15 @@
     if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey ||
         event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
-    if (link.dataset.jobRunning) return;  // one job per link at a time
-    link.dataset.jobRunning = "1";
-    run(link).finally(() => { delete link.dataset.jobRunning; });
+    once(link, () => run(link, { url: link.href },
+                         () => { window.location.href = link.href; }));
+  });
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!form.matches || !form.matches("form[data-job]") || event.defaultPrevented) return;
+    event.preventDefault();
+    once(form, () => run(form, { url: form.action, body: new FormData(form) },
+                         () => { form.submit(); }));
   });
 })();
