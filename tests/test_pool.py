@@ -134,7 +134,20 @@ def big(tmp_path_factory):
     server = LiveServer(path, free_port(), folder / "server.log", start_timeout=120)
     server.start()
     try:
-        yield Big(path, server, token, codes)
+        big = Big(path, server, token, codes)
+        yield big
+        # Stopped as a user stops it (SIGTERM to the server alone): its pool goes with it.
+        deadline = time.monotonic() + 30  # a cancelled job's worker is being replaced
+        while len(big.pool()) != POOL_SIZE and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = big.pool()
+        assert len(workers) == POOL_SIZE
+        server.proc.terminate()
+        server.proc.wait(60)
+        deadline = time.monotonic() + 10
+        while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(p) for p in workers), workers
     finally:
         server.stop()
 
@@ -283,3 +296,21 @@ def test_a_cancelled_import_rolls_back_and_keeps_the_upload(big):
     page = big.organiser.get(big.url + ended["after"], timeout=300).text
     assert "The import was cancelled; nothing was imported." in page
     assert f'name="token" value="{token}"' in page
+
+
+def test_the_summary_never_waits_behind_long_jobs(big):
+    """Two long jobs hold every worker long work may have: the summary still gets one."""
+    jobs = [big.start_job("/participants/badges.pdf"), big.start_job("/lists.pdf")]
+    try:
+        deadline = time.monotonic() + 120
+        while not all(job_state(big.path, j["id"])["pid"] for j in jobs) \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        answer = big.organiser.get(big.url + "/reports/summary", timeout=300)
+        assert answer.status_code == 200 and 'id="n-registered">5000<' in answer.text
+        states = [big.organiser.get(big.url + j["url"], timeout=30).json() for j in jobs]
+        assert [s["status"] for s in states] == ["running", "running"], states
+    finally:
+        for job in jobs:
+            big.organiser.delete(big.url + job["url"], headers={"X-CSRFToken": big.csrf},
+                                 timeout=30)

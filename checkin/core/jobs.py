@@ -142,7 +142,7 @@ def _run(folder: Path, state: dict[str, Any], fn: Callable[..., Any],
     output = folder / "output"
     try:
         state["result"] = run_pooled(fn, str(output), *args, on_progress=on_progress,
-                                     started=started)
+                                     started=started, long=True)
         state["status"] = DONE
     except (Cancelled, WorkerLost) as exc:
         state["status"] = CANCELLED if _asked_to_stop(folder) else FAILED

@@ -35,9 +35,11 @@ from checkin.core.offload import cooperative
 
 T = TypeVar("T")
 
-# Two cores on the machine this was measured on: two workers let a summary be computed
-# while a long PDF renders, and more would only queue on the same cores.
-POOL_SIZE = 2
+# Three workers, of which long work (files, streams, jobs) may hold two: one is always free
+# for quick work (the summary, an import's preview), which must never wait behind a lists
+# PDF. More would only queue on the same cores (two on the machine this was measured on).
+POOL_SIZE = 3
+LONG_SLOTS = POOL_SIZE - 1
 # Modules a new worker imports before its first job, so that the first summary or PDF
 # does not pay for importing reportlab or openpyxl.
 WARM = ("checkin.reports", "checkin.lists", "checkin.badges", "checkin.participants.csvfile",
@@ -190,9 +192,11 @@ class Pool:
     """A fixed number of workers; a job waits (cooperatively) for a free one."""
 
     def __init__(self, size: int = POOL_SIZE) -> None:
+        from gevent.lock import BoundedSemaphore
         from gevent.queue import Queue
 
         self.idle: Any = Queue()
+        self.long = BoundedSemaphore(LONG_SLOTS)
         self.workers: list[Worker] = []
         for _ in range(size):
             self._add()
@@ -216,8 +220,20 @@ class Pool:
         self.workers.clear()
 
     def frames(self, stream: bool, fn: Callable[..., Any], args: tuple[Any, ...],
-               started: Callable[[Worker], None] | None = None) -> Iterator[tuple[str, Any]]:
-        """Send one job to a free worker and yield its frames up to the last one."""
+               started: Callable[[Worker], None] | None = None,
+               long: bool = False) -> Iterator[tuple[str, Any]]:
+        """Send one job to a free worker and yield its frames up to the last one; a `long`
+        one first waits for one of the LONG_SLOTS."""
+        if long:
+            self.long.acquire()
+        try:
+            yield from self._frames(stream, fn, args, started)
+        finally:
+            if long:
+                self.long.release()
+
+    def _frames(self, stream: bool, fn: Callable[..., Any], args: tuple[Any, ...],
+                started: Callable[[Worker], None] | None) -> Iterator[tuple[str, Any]]:
         worker = self.idle.get()
         finished = False
         try:
@@ -248,6 +264,14 @@ class Pool:
 _pool: Pool | None = None
 
 
+def close_pool() -> None:
+    """Stop this process's pool workers, if it started any (the server is stopping)."""
+    global _pool
+    found, _pool = _pool, None
+    if found is not None:
+        found.close()
+
+
 def pool() -> Pool:
     """Return this process's pool, starting it on first use."""
     global _pool
@@ -255,7 +279,7 @@ def pool() -> Pool:
         import atexit
 
         _pool = Pool()
-        atexit.register(_pool.close)
+        atexit.register(close_pool)
     return _pool
 
 
@@ -277,12 +301,13 @@ def _answer(frames: Iterator[tuple[str, Any]],
 
 def run_pooled(fn: Callable[..., T], *args: Any,
                on_progress: Callable[[int, int], None] | None = None,
-               started: Callable[[Worker], None] | None = None) -> T:
+               started: Callable[[Worker], None] | None = None, long: bool = False) -> T:
     """Run `fn(*args)` in a pool worker (under gevent) and return its result.
 
     `fn` is a module-level function; its arguments and result are picklable (pass the
     database path, not a connection). `on_progress(done, total)` hears its `progress` calls;
     `started(worker)` learns which worker took the job (so that it can be cancelled).
+    `long` work (a file, a job) leaves one worker free for quick work such as the summary.
     """
     if not cooperative():
         previous = getattr(_local, "report", None)
@@ -292,19 +317,19 @@ def run_pooled(fn: Callable[..., T], *args: Any,
             return fn(*args)
         finally:
             set_reporter(previous)
-    return _answer(pool().frames(False, fn, args, started), on_progress)
+    return _answer(pool().frames(False, fn, args, started, long), on_progress)
 
 
 def stream_pooled(fn: Callable[..., Iterator[T]], *args: Any) -> Iterator[T]:
     """Yield the chunks `fn(*args)` yields, computed in a pool worker (under gevent).
 
     Constant memory on both sides: one chunk at a time crosses the pipe. Closing the
-    iterator early (a download cut off) stops the worker's job.
+    iterator early (a download cut off) stops the worker's job. A stream is long work.
     """
     if not cooperative():
         yield from fn(*args)
         return
-    with contextlib.closing(pool().frames(True, fn, args)) as frames:  # type: ignore[type-var]
+    with contextlib.closing(pool().frames(True, fn, args, long=True)) as frames:  # type: ignore[type-var]
         for kind, value in frames:
             if kind == "chunk":
                 yield value

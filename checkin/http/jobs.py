@@ -81,7 +81,7 @@ def pooled_file(fn: Callable[..., Any], args: tuple[Any, ...], filename: str, mi
     os.close(handle)
     path = Path(name)
     try:
-        result = run_pooled(fn, name, *args)
+        result = run_pooled(fn, name, *args, long=True)
     except BaseException:
         path.unlink(missing_ok=True)
         raise

@@ -87,6 +87,13 @@ def start_worker_background(worker: Any) -> None:
     pool()
 
 
+def stop_worker_background(_server: Any, _worker: Any) -> None:
+    """Gunicorn hook: stop the worker process's pool, so that no half-done job outlives it."""
+    from checkin.core.pool import close_pool
+
+    close_pool()
+
+
 def quiet_late_patch_warning(_server: Any, _worker: Any) -> None:
     """Gunicorn hook: silence gevent's warning that `ssl` was imported before patching.
 
@@ -292,6 +299,7 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
         "control_socket_disable": True,
         "post_fork": quiet_late_patch_warning,
         "post_worker_init": start_worker_background,
+        "worker_exit": stop_worker_background,
     }
     app_config: dict[str, Any] = {"DATABASE": str(db_path), "TLS_DIR": str(tls_folder),
                                   "ASYNC_MODE": "gevent",
