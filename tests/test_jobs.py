@@ -91,9 +91,11 @@ def test_old_jobs_are_swept_away(db_path):
     while not (folder / "output").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.2)  # the state says done after the output is written
+    left = jobs_folder(db_path) / "tmpx.out"  # a download's file a stopped server left
+    left.write_bytes(b"%PDF")
     assert sweep(db_path) == 0
-    assert sweep(db_path, now=time.time() + KEEP_SECONDS + 1) == 1
-    assert not folder.exists()
+    assert sweep(db_path, now=time.time() + KEEP_SECONDS + 1) == 2
+    assert not folder.exists() and not left.exists()
 
 
 def _previewed(organiser) -> str:

@@ -74,6 +74,14 @@ def sweep(db_path: str | Path, now: float | None = None) -> int:
     if not folder.is_dir():
         return 0
     for job in folder.iterdir():
+        if not job.is_dir():
+            # A waited-for download's file (checkin.http.jobs): deleted once sent, so only
+            # one left behind by a stopped server is this old.
+            with contextlib.suppress(FileNotFoundError):
+                if now - job.stat().st_mtime > KEEP_SECONDS:
+                    job.unlink()
+                    removed += 1
+            continue
         state = _load(job)
         if state is None or now - state.get("created", 0) > KEEP_SECONDS:
             if state is not None and state["status"] == RUNNING and not _asked_to_stop(job):
@@ -81,6 +89,14 @@ def sweep(db_path: str | Path, now: float | None = None) -> int:
             shutil.rmtree(job, ignore_errors=True)
             removed += 1
     return removed
+
+
+def clear_jobs(db_path: str | Path) -> int:
+    """Delete every job and kept output (the purge: they hold names); return how many."""
+    folder = jobs_folder(db_path)
+    found = list(folder.iterdir()) if folder.is_dir() else []
+    shutil.rmtree(folder, ignore_errors=True)
+    return len(found)
 
 
 def _asked_to_stop(folder: Path) -> bool:
