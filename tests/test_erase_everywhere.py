@@ -199,7 +199,20 @@ def test_purge_leaves_no_personal_byte_under_the_event_folder(event: Path, tmp_p
                              "--printer", queue))
         server.start()
         try:
-            _login(server.url)
+            organiser = _login(server.url)
+            # Badges made as an organiser's job, kept for download in jobs/ (issue 19).
+            import re
+
+            page = organiser.get(f"{server.url}/participants", timeout=10).text
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+            made = organiser.post(f"{server.url}/participants/badges.pdf", timeout=10,
+                                  headers={"X-CSRFToken": csrf}).json()
+            deadline = time.monotonic() + 120
+            while made["status"] == "running" and time.monotonic() < deadline:
+                time.sleep(0.2)
+                made = organiser.get(server.url + made["url"], timeout=10).json()
+            assert made["status"] == "done", made
+            assert list((folder / "jobs").glob("*/output"))
             desk = {"Authorization": f"Bearer {devices['desk']}"}
             job = requests.post(f"{server.url}/api/v1/participants/{marked[1]}/print", json={},
                                 headers=desk, timeout=10)
@@ -266,6 +279,7 @@ def test_purge_leaves_no_personal_byte_under_the_event_folder(event: Path, tmp_p
 
         after = _files(folder)
         assert _found(after, secrets) == []
+        assert not (folder / "jobs").exists() and "organiser output(s)" in purged.output
         # The one backup left is the purged event's (in the same second it may reuse a name).
         assert [p.name for p in copies if p.exists() and p.parent.name != "backups"] == []
         assert len(list((folder / "backups").glob("*.db"))) == 1  # the purged event's

@@ -35,6 +35,8 @@ AT = "2019-11-12T12:50:00.000Z"
 L = "to sign-in"                                 # a 302 to /login
 PAGE = (L,) * 8 + (200,)                         # organisers' pages: others go to sign-in
 DOWNLOAD = PAGE
+JOB = (L,) * 8 + (202,)                          # an organiser's output started as a job
+NO_JOB = (L,) * 8 + (404,)                       # a job id that is none of this event's
 ACTION = (L,) * 8 + (303,)                       # organisers' POST actions
 OTHERWISE = (L,) * 8 + (302,)                    # organisers' actions that redirect
 PUBLIC = (200,) * 9                              # shells that show nothing until paired
@@ -167,6 +169,21 @@ MATRIX: dict[tuple[str, str], Any] = {
     # Continuity and paper (issue 10).
     ("/continuity/status", "GET"): ({"path": "/continuity/status"}, PAGE),
     ("/lists.pdf", "GET"): ({"path": "/lists.pdf"}, DOWNLOAD),
+    # Organiser work in the pool (issue 19): outputs started as jobs, their progress, file
+    # and cancelling; nobody but an organiser learns a job exists.
+    ("/lists.pdf", "POST"): ({"path": "/lists.pdf", "json": {}}, JOB),
+    ("/reports/attendance.xlsx", "POST"): ({"path": "/reports/attendance.xlsx", "json": {}},
+                                           JOB),
+    ("/participants/badges.pdf", "POST"): ({"path": "/participants/badges.pdf?city=Bremen",
+                                            "json": {}}, JOB),
+    ("/participants/<int:participant_id>/badge.pdf", "POST"):
+        ({"path": "/participants/{person}/badge.pdf", "json": {}}, JOB),
+    ("/participants/upload/done/<job_id>", "GET"):
+        ({"path": "/participants/upload/done/AAAAAAAAAAAAAAAAAAAAAA?token=x"}, OTHERWISE),
+    ("/jobs/<job_id>", "GET"): ({"path": "/jobs/AAAAAAAAAAAAAAAAAAAAAA"}, NO_JOB),
+    ("/jobs/<job_id>", "DELETE"): ({"path": "/jobs/AAAAAAAAAAAAAAAAAAAAAA", "json": {}},
+                                   NO_JOB),
+    ("/jobs/<job_id>/file", "GET"): ({"path": "/jobs/AAAAAAAAAAAAAAAAAAAAAA/file"}, NO_JOB),
     # Screens (issue 11): names in the device's language for any paired device.
     ("/api/v1/event-names", "GET"): ({"path": "/api/v1/event-names"}, API_READ),
     ("/favicon.ico", "GET"): ({"path": "/favicon.ico"}, PUBLIC),

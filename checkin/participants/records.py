@@ -14,6 +14,7 @@ from checkin.core.db import writing
 from checkin.core.delegations import city_map
 from checkin.core.errors import Text, field_label, say
 from checkin.core.plaintext import describe, invisible_character
+from checkin.core.pool import progress
 from checkin.scans import people
 
 COLUMNS = ("first_name", "last_name", "organisation", "organisation_type", "city", "email",
@@ -183,7 +184,8 @@ def save_rows(db: Database, rows: list[dict[str, Any]], dry_run: bool = False) -
     try:
         with writing(db):
             matcher = _Matcher(db)
-            for row in rows:
+            for n, row in enumerate(rows):
+                progress(n, len(rows))  # an import running as a job shows how far it is
                 values = {c: row[c] for c in COLUMNS}
                 old = matcher.find(values)
                 if old is None:
