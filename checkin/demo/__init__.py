@@ -181,6 +181,21 @@ departure = "14:30"
 return = "16:00"
 capacity = 12
 guide = "Maarten Meijer"
+
+# Roll call: where people gather when the building is evacuated, and whether marshals'
+# phones may start a roll call themselves (default: only organisers).
+[rollcall]
+marshals_may_start = true
+
+[[assembly_points]]
+id = "grote-markt"
+name = "Grote Markt, in front of the Stadhuis"
+titles = { de = "Grote Markt, vor dem Stadhuis", nl = "Grote Markt, voor het Stadhuis" }
+
+[[assembly_points]]
+id = "vismarkt"
+name = "Vismarkt, by the Korenbeurs"
+titles = { de = "Vismarkt, an der Korenbeurs", nl = "Vismarkt, bij de Korenbeurs" }
 """
 
 # Fictional people: every name here is invented.
