@@ -461,3 +461,30 @@ def test_summary_lists_each_roll_call(organiser, db, door, marshal):
     page = organiser.get("/reports/summary").get_data(as_text=True)
     assert 'id="rollcalls"' in page and "after 4 min 00 s" in page
     assert "1 still missing" in page and "Marshal Anna: 2" in page
+
+
+@pytest.mark.parametrize("header", ["Telefon", "Telefoon", "Phone", "Tel."])
+def test_phone_column_is_imported_and_shown_only_to_organisers(db, client, header, device):
+    from checkin.participants.csvfile import export_participants, import_file
+
+    data = (f"Vorname;Nachname;E-Mail;{header}\r\n"
+            "Gesa;Qqphone;gesa@example.de;+49 421 361-0\r\n").encode()
+    result = import_file(db, data)
+    assert not result["problems"], result["problems"]
+    pid, phone = db.execute("SELECT id, phone FROM participants WHERE last_name = "
+                            "'Qqphone'").fetchone()
+    assert phone == "+49 421 361-0"
+    # A scanner's name search and roster never carry it.
+    door = device("scanner", None, "Door")
+    found = client.get("/api/v1/participants?q=Qqphone", headers=auth(door)).get_json()
+    assert found["participants"] and "361-0" not in json.dumps(found)
+    # The export writes it as text and reads back as the same number.
+    out = io.StringIO()
+    export_participants(db, out)
+    assert "'+49 421 361-0" in out.getvalue()
+    again = import_file(db, out.getvalue().encode())
+    assert not again["problems"]
+    assert db.execute("SELECT phone FROM participants WHERE id = ?", [pid]).fetchone()[0] == \
+        "+49 421 361-0"
+    bad = import_file(db, f"Vorname;Nachname;{header}\r\nA;B;call me\r\n".encode())
+    assert bad["problems"] and "not a phone number" in str(bad["problems"][0])

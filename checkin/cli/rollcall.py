@@ -50,8 +50,9 @@ def _current(db: Any, rollcall_id: str | None) -> dict[str, Any]:
 def start_command(ctx: Any, point: str | None, as_json: bool) -> None:
     """Start the venue's roll call now: everyone present is expected; print its id.
 
-    If one is running already, its id is printed. Example:
-    checkin --db event.db rollcall start --at car-park --json
+    If one is running already, its id is printed.
+
+    Example: checkin --db event.db rollcall start --at car-park --json
     """
     db = ctx.db()
     try:

@@ -28,6 +28,7 @@ FIELDS = {
     "organisation": N_("Organisation"), "organisation_type": N_("Organisation type"),
     "city": N_("City (delegation)"), "email": N_("E-mail"), "language": N_("Language"),
     "working_group": N_("Working group"), "excursion": N_("Excursion"), "role": N_("Role"),
+    "phone": N_("Phone (shown to organisers only)"),
     "code": N_("Badge code (not imported)"), "ignore": N_("Ignore this column"),
 }
 
@@ -291,6 +292,7 @@ CATALOGUE: dict[str, Entry] = {
         "%(column)s starts with %(char)s, which spreadsheets run as a formula")),
     "row.not_one_of": _e("bad_row", 422, N_("%(column)s %(value)s is not one of %(allowed)s")),
     "row.email": _e("bad_row", 422, N_("%(column)s %(value)s is not an e-mail address")),
+    "row.phone": _e("bad_row", 422, N_("%(column)s %(value)s is not a phone number")),
     "row.not_in_event": _e("bad_row", 422, N_("%(column)s %(value)s is not in the event file")),
     "row.unknown_delegation": _e("unknown_delegation", 200, N_(
         "%(column)s %(value)s is none of the event's delegations: counted under %(other)s")),

@@ -276,6 +276,8 @@ def participants_csv(count: int = 60, seed: int = 2019) -> str:
             "working_group": GROUPS[n % len(GROUPS)],
             "excursion": "" if n % 15 == 14 else EXCURSIONS[(n * 5 + n // 6) % len(EXCURSIONS)],
             "role": role,
+            # Fictional numbers from the ranges kept for drama and examples (555).
+            "phone": f"+31 50 555 {n + 1:04d}" if dutch else f"+49 421 555 {n + 1:04d}",
         })
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(COLUMNS), delimiter=";", lineterminator="\r\n")
