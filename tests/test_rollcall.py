@@ -488,3 +488,38 @@ def test_phone_column_is_imported_and_shown_only_to_organisers(db, client, heade
         "+49 421 361-0"
     bad = import_file(db, f"Vorname;Nachname;{header}\r\nA;B;call me\r\n".encode())
     assert bad["problems"] and "not a phone number" in str(bad["problems"][0])
+
+
+def test_migration_widens_checkpoints_and_devices_keeping_bound_devices(tmp_path):
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from checkin.core.schema import migrations
+
+    conn = sqlite3.connect(tmp_path / "old.db")
+    conn.execute("PRAGMA foreign_keys=ON")
+    db = Database(conn)
+    migrations.apply(db, stop_before="m022r_rollcall")
+    db.execute("INSERT INTO checkpoints (id, kind, name, ref, position) VALUES "
+               "('room:a', 'room', 'Room A', 'a', 1)")
+    db.execute("INSERT INTO devices (id, name, role, checkpoint, token_hash, created_at) "
+               "VALUES ('d1', 'Door A', 'scanner', 'room:a', 'h1', 'x')")
+    conn.commit()
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO checkpoints (id, kind, name) VALUES ('assembly:p', "
+                   "'assembly', 'P')")
+    conn.rollback()
+    migrations.apply(db)
+    assert list(db.query("SELECT id, checkpoint, token_hash FROM devices")) == [
+        {"id": "d1", "checkpoint": "room:a", "token_hash": "h1"}]
+    db.execute("INSERT INTO checkpoints (id, kind, name) VALUES ('assembly:p', 'assembly', 'P')")
+    db.execute("INSERT INTO devices (id, name, role, checkpoint, created_at) VALUES "
+               "('d2', 'Marshal', 'marshal', 'assembly:p', 'x')")
+    with pytest.raises(sqlite3.IntegrityError):  # the foreign key to checkpoints survived
+        db.execute("INSERT INTO devices (id, name, role, checkpoint, created_at) VALUES "
+                   "('d3', 'Lost', 'scanner', 'room:nowhere', 'x')")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO checkpoints (id, kind, name) VALUES ('x', 'moon', 'X')")
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert "phone" in {c.name for c in db["participants"].columns}
