@@ -523,3 +523,19 @@ def test_migration_widens_checkpoints_and_devices_keeping_bound_devices(tmp_path
         db.execute("INSERT INTO checkpoints (id, kind, name) VALUES ('x', 'moon', 'X')")
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     assert "phone" in {c.name for c in db["participants"].columns}
+
+
+def test_device_add_marshal_from_the_command_line(db_path, db):
+    added = run(db_path, "device", "add", "--name", "Marshal P1", "--role", "marshal",
+                "--checkpoint", "assembly:grote-markt", "--base-url", "https://x:8443",
+                "--json")
+    assert added.exit_code == 0, added.output
+    assert db.execute("SELECT role, checkpoint FROM devices WHERE id = ?",
+                      [json.loads(added.output)["id"]]).fetchone() == \
+        ("marshal", "assembly:grote-markt")
+    # Assembly points are the marshals' alone, and a marshal works nowhere else.
+    for role, checkpoint in (("scanner", "assembly:grote-markt"), ("marshal", "entrance"),
+                             ("display", "assembly:vismarkt")):
+        refused = run(db_path, "device", "add", "--name", "X", "--role", role,
+                      "--checkpoint", checkpoint, "--base-url", "https://x:8443")
+        assert refused.exit_code == 1 and "assembly point" in refused.output, refused.output
