@@ -290,6 +290,11 @@ def test_display_reads_counts_only_and_others_are_refused(client, db, door, mars
         {"id": "m-1", "participant": a, "checkpoint": "entrance", "direction": "in",
          "at": at("10:00")}]})
     assert response.status_code == 403
+    # ... and by badge only: a participant id would answer with anyone's name.
+    response = client.post("/api/v1/scans", headers=auth(marshal), json={"scans": [
+        {"id": "m-2", "participant": a, "checkpoint": "assembly:vismarkt", "direction": "in",
+         "at": at("10:00")}]})
+    assert response.status_code == 403
 
 
 def test_organiser_sees_phones(organiser, db, door, client):
