@@ -544,3 +544,15 @@ def test_device_add_marshal_from_the_command_line(db_path, db):
         refused = run(db_path, "device", "add", "--name", "X", "--role", role,
                       "--checkpoint", checkpoint, "--base-url", "https://x:8443")
         assert refused.exit_code == 1 and "assembly point" in refused.output, refused.output
+
+
+def test_reset_after_a_rehearsal_clears_roll_calls(db_path, db, client, door, marshal):
+    a = people(db, 1)[0]
+    scan(client, door, a)
+    rollcall = start(client, marshal).get_json()["rollcall"]
+    accounts(client, marshal, rollcall["id"], account(a))
+    result = run(db_path, "reset", "--scans", "--yes", "--backup", str(db_path) + ".bak")
+    assert result.exit_code == 0, result.output
+    for table in ("rollcalls", "rollcall_expected", "rollcall_accounts"):
+        assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0  # noqa: S608
+    assert current(client, marshal) is None
