@@ -556,3 +556,16 @@ def test_reset_after_a_rehearsal_clears_roll_calls(db_path, db, client, door, ma
     for table in ("rollcalls", "rollcall_expected", "rollcall_accounts"):
         assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0  # noqa: S608
     assert current(client, marshal) is None
+
+
+def test_a_phones_list_names_only_people_and_places_the_event_has(client, db, marshal):
+    a, b = people(db, 2)
+    response = start(client, marshal, id="phone-1", expected=[
+        {"participant_id": a, "last_checkpoint": "room:<b>nowhere</b>",
+         "last_seen_at": at("09:00")},
+        {"participant_id": b, "last_checkpoint": "room:raadzaal", "last_seen_at": at("09:30")},
+        {"participant_id": 999_999, "last_checkpoint": "entrance"}])
+    assert response.status_code == 201
+    seen = {p["id"]: p["last_seen"] for p in response.get_json()["rollcall"]["people"]}
+    assert set(seen) == {a, b}
+    assert seen[a]["checkpoint"] is None and seen[b]["checkpoint"] == "room:raadzaal"

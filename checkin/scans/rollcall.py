@@ -111,7 +111,8 @@ def start(db: Database, *, scope: str, started_by: str, rollcall_id: str | None 
 
     `expected` is a phone's list from its snapshot (an offline start); without it the server
     freezes who is present now (`present_now`), or for an excursion who departed with the
-    bus. Unknown or erased people in a phone's list are left out.
+    bus. Unknown or erased people in a phone's list are left out, unknown checkpoints
+    forgotten.
     """
     received = now_iso(now)
     with writing(db):
@@ -124,7 +125,11 @@ def start(db: Database, *, scope: str, started_by: str, rollcall_id: str | None 
                         departed_with_bus(db, scope[len(EXCURSION_PREFIX):]))
         else:
             known = _known(db, [e["participant_id"] for e in expected])
-            expected = [e for e in expected if e["participant_id"] in known]
+            places = {r[0] for r in db.execute("SELECT id FROM checkpoints")}
+            # A phone's list names only people and places the event has.
+            expected = [{**e, "last_checkpoint": e.get("last_checkpoint")
+                         if e.get("last_checkpoint") in places else None}
+                        for e in expected if e["participant_id"] in known]
         row = {"id": rollcall_id or str(uuid.uuid4()), "scope": scope, "point": point,
                "started_at": min(started_at or received, received), "started_by": started_by,
                "received_at": received, "ended_at": None, "ended_by": None}
