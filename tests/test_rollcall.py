@@ -375,6 +375,10 @@ def test_bad_accounts_are_4xx_and_store_nothing(client, db, door, marshal, items
                            json={"accounts": items}, headers=auth(marshal))
     assert 400 <= response.status_code < 500, response.get_json()
     assert db.execute("SELECT count(*) FROM rollcall_accounts").fetchone()[0] == 0
+    assert client.get("/api/v1/excursions/nope/rollcall", headers=auth(marshal)).status_code \
+        == 403  # a marshal reads no excursion's roll call
+    assert client.post("/api/v1/excursions/nope/rollcall", json={},
+                       headers=auth(marshal)).status_code == 403
     for path in ("/api/v1/rollcall/nope/accounts", "/api/v1/rollcall/nope/end"):
         assert client.post(path, json={"accounts": []}, headers=auth(marshal)).status_code == 404
     assert client.get("/api/v1/rollcall", query_string={"id": "nope"},
@@ -569,3 +573,11 @@ def test_a_phones_list_names_only_people_and_places_the_event_has(client, db, ma
     seen = {p["id"]: p["last_seen"] for p in response.get_json()["rollcall"]["people"]}
     assert set(seen) == {a, b}
     assert seen[a]["checkpoint"] is None and seen[b]["checkpoint"] == "room:raadzaal"
+
+
+def test_an_unknown_excursion_has_no_roll_call(organiser, db):
+    token = csrf_token(organiser, "/devices")
+    assert organiser.get("/api/v1/excursions/nope/rollcall").status_code == 404
+    assert organiser.post("/api/v1/excursions/nope/rollcall", json={},
+                          headers={"X-CSRFToken": token}).status_code == 404
+    assert organiser.get("/api/v1/excursions/forum/rollcall").get_json() == {"rollcall": None}

@@ -260,11 +260,11 @@ def read(db: Database, actor: Actor | None, rollcall_id: str | None = None,
 def excursion_rollcall(db: Database, actor: Actor, excursion_id: str,
                        language: str = "en") -> dict[str, Any] | None:
     """Return an excursion's running (else latest) roll call as `actor` may read it."""
+    _may_touch(db, actor, ROLLCALL, {"scope": excursion_scope(excursion_id)})
+    if not db.execute("SELECT 1 FROM excursions WHERE id = ?", [excursion_id]).fetchone():
+        raise RollcallError("not_found.excursion")
     found = rules.current(db, excursion_scope(excursion_id))
-    if found is None:
-        _may_touch(db, actor, ROLLCALL, {"scope": excursion_scope(excursion_id)})
-        return None
-    return view_for(db, actor, found["id"], language)
+    return None if found is None else view_for(db, actor, found["id"], language)
 
 
 def snapshot_people(db: Database, actor: Actor, language: str = "en") -> list[dict[str, Any]]:
