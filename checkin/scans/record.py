@@ -307,6 +307,13 @@ def record_scans(db: Database, actor: Actor, items: Any,
                    "checkpoint": cp["id"], "direction": item["direction"], "at": item["at"],
                    "received_at": received, "sort_at": sort_at, "device_id": device,
                    "source": "scan" if item["participant"] is None else "search"}
+            if status != "rejected" and cp["kind"] == "assembly":
+                # A marshal's scan accounts for the person in a roll call and moves nothing.
+                rollcall_id, why = account_scan(db, row, actor["name"])
+                if rollcall_id is not None:
+                    out.rollcalls.add(rollcall_id)
+                    detail["rollcall"] = rollcall_id
+                reasons += [why] if why else []
             cursor = db.execute(
                 "INSERT INTO scans (id, code, participant_id, checkpoint, direction, at, "
                 "received_at, sort_at, device_id, source, status, reason, detail) "
@@ -315,13 +322,6 @@ def record_scans(db: Database, actor: Actor, items: Any,
             row["seq"] = cursor.lastrowid
             if status != "rejected":
                 refresh_location(db, person["id"])
-                if cp["kind"] == "assembly":
-                    rollcall_id, why = account_scan(db, row, actor["name"])
-                    if rollcall_id is not None:
-                        out.rollcalls.add(rollcall_id)
-                        detail["rollcall"] = rollcall_id
-                    if why:
-                        reasons.append(why)
                 if item["direction"] == "in" and cp["capacity"] is not None:
                     now_inside = inside(db, cp)
                     if now_inside > cp["capacity"]:
