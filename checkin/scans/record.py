@@ -266,10 +266,6 @@ def record_scans(db: Database, actor: Actor, items: Any,
     for item in batch:
         if not may_scan(actor, known[item["checkpoint"]]):
             raise Forbidden("forbidden.checkpoint", checkpoint=item["checkpoint"])
-    if scope(actor, SCAN) == ASSEMBLY and any(i["participant"] is not None for i in batch):
-        # A marshal accounts for a person by name through the roll call; a participant id
-        # here would answer with anyone's name.
-        raise Forbidden("forbidden.lookup")
     for n, item in enumerate(batch):
         if not time_allowed(db, to_utc(item["at"]), now):
             raise ScanInputError("bad_field.scan_time", where=f"scans[{n}]")
@@ -279,6 +275,10 @@ def record_scans(db: Database, actor: Actor, items: Any,
                               if actor["checkpoint"] in known else None, ids):
             # The same answer for unknown people and people elsewhere: it reveals nothing.
             raise Forbidden("forbidden.guide_list")
+    if scope(actor, SCAN) == ASSEMBLY and any(i["participant"] is not None for i in batch):
+        # A marshal accounts for a person by name through the roll call; a participant id
+        # here would answer with anyone's name.
+        raise Forbidden("forbidden.lookup")
     received = now_iso(now)
     device = actor_ref(actor)
     out = Recorded()
