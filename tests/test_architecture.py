@@ -327,6 +327,8 @@ USED_BY_NAME = {
     r"RedactingLogger": "gunicorn's logger_class, named as a string in web/server.py",
     r"markdown_table": "docs/security.md's permission table; test_security_roles compares them",
     r"add_participant": "one person by hand: tests build their fixtures with it",
+    r"worker_main": "the pool's worker, started by name in core/pool.py's CHILD script",
+    r"build_scale_event": "the 5,000-person event of scripts/bench --scale and test_scale",
 }
 
 

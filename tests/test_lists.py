@@ -110,3 +110,117 @@ def test_download_is_for_organisers_only(db_path, tmp_path):
 
     client = create_app({"TESTING": True, "DATABASE": str(db_path)}).test_client()
     assert client.get("/lists.pdf").status_code in (302, 401, 403)
+
+
+# Issue 19: the lists drawn row by row. Names as a German and Dutch event has them, with
+# letters beyond Latin-1 (ĳ, ğ, ő), and a few longer than any column.
+FIRST = ["Zoë", "Jürgen", "Ĳsbrand", "Renée", "Søren", "Łucja", "Çağrı", "Märta-Lüder", "Ólafur"]
+LAST = ["Müller-Lüdenscheidt", "van der Ĳssel", "Groß", "Ölçer", "Dvořák", "Ångström",
+        "ter Haar-Schröder", "Weiß", "Erdős"]
+LONG_LAST = "Schmidt-Wöhrmann-Ĳsselmuiden-Brzęczyszczykiewicz-Oberhausen-Ångström"
+LONG_FIRST = "Anna-Maria-Friederike-Ĳsbrandine-Genoveva"
+
+
+def crowd(db, count: int = 300) -> None:
+    """Import `count` people beside the demo's 60 (every one arrived but each fifth)."""
+    import csv
+    import io
+
+    from checkin.demo import EXCURSIONS, GROUPS
+    from checkin.participants.csvfile import import_file
+
+    names = [(f"{FIRST[n % 9]}-{FIRST[n // 9 % 9]}", f"{LAST[n % 9]} {n}")
+             for n in range(count - 2)] + [(LONG_FIRST, LONG_LAST), ("Ĳ", "Ĳ" * 190)]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["first_name", "last_name", "organisation", "city", "email", "language",
+                     "working_group", "excursion"])
+    for n, (first, last) in enumerate(names):
+        writer.writerow([first, last, "Rijksuniversiteit Groningen, Faculteit der "
+                         "Ruimtelijke Wetenschappen" if n % 7 == 0 else "Stadt Bremen",
+                         "Groningen", f"crowd{n}@example.org", "nl", GROUPS[n % 6],
+                         EXCURSIONS[n % 6]])
+    result = import_file(db, out.getvalue().encode())
+    assert not result["problems"] and result["created"] == count, result
+    codes = [c for (c,) in db.execute("SELECT code FROM participants WHERE email LIKE "
+                                      "'crowd%' ORDER BY id")]
+    for start in range(0, count, 500):
+        record_scans(db, organiser_actor("orga"), [
+            {"id": str(uuid.uuid4()), "code": code, "checkpoint": "entrance",
+             "direction": "in", "at": "2019-11-12T08:00:00Z"}
+            for n, code in enumerate(codes[start:start + 500]) if n % 5])
+
+
+def test_a_few_hundred_people_every_name_on_pages_that_repeat_their_headers(db, tmp_path):
+    import io
+
+    import pypdf
+
+    crowd(db)
+    data = build_pdf(db, "en", arrived=True)
+    pages = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+    flat = squash(pdf_text(data, tmp_path))
+    # Every name whole (all but the two longer than any column), in the embedded font's
+    # letters: Ĳ, ő, ğ and ø come out as themselves.
+    everyone = list(db.query("SELECT first_name, last_name FROM participants"))
+    assert len(everyone) == 360
+    for p in everyone:
+        if p["last_name"] not in (LONG_LAST, "Ĳ" * 190):
+            assert f"{p['last_name']}, {p['first_name']}" in flat, p
+    # The long ones are cut, not lost: their start is there, then "…".
+    assert "Schmidt-Wöhrmann-Ĳsselmuiden" in flat and "…" in flat
+    # The entrance list runs over several pages; each repeats its title and column headers
+    # and has its number.
+    entrance = [n for n, text in enumerate(pages) if "Entrance list" in text]
+    assert len(entrance) >= 8 and entrance == list(range(len(entrance)))
+    for n, text in enumerate(pages):
+        assert f"Page {n + 1}" in text
+        if n in entrance:
+            for header in ("Name", "Organisation", "City", "Code (last 4)"):
+                assert header in text, (n, header)
+    # An excursion's roster over two pages: both name the excursion and head the columns.
+    rosters = [text for text in pages if "Excursion: " in text]
+    assert len(rosters) > len(list(db.query("SELECT id FROM excursions")))
+    for text in rosters:
+        assert all(h in text for h in ("Left", "Back", "Name", "Code (last 4)")), text[:200]
+
+
+def test_no_text_reaches_past_its_column(db):
+    """Every piece of every row of every list stays inside its cell: diacritics, long names,
+    the arrived word, in each language (the layout function, not pixels)."""
+    from checkin.lists.data import list_data
+    from checkin.lists.layout import LEFT, MIN_SIZE, NAME_SIZE, PAD, layout_header, layout_row
+    from checkin.lists.pdf import translations
+    from checkin.lists.sections import sections
+
+    crowd(db, 120)
+    checked = shrunk = 0
+    for language in ("en", "de", "nl"):
+        for section in sections(list_data(db, True, language),
+                                translations(language).gettext):
+            edges, x = [], LEFT
+            for column in section.columns:
+                edges.append((x + PAD, x + column.width - PAD))
+                x += column.width
+            assert x <= 210 * 72 / 25.4 - LEFT + 0.01  # the columns fit the A4 page
+            rows = [layout_row(section.columns, row)[0] for row in section.rows]
+            for pieces in [layout_header(section.columns), *rows]:
+                for piece in pieces:
+                    left, right = next(e for e in edges if e[0] <= piece.x <= e[1])
+                    assert piece.x + piece.width <= right + 1e-6, (piece, right)
+                    assert piece.size >= MIN_SIZE
+                    checked += 1
+                shrunk += any(p.size < NAME_SIZE[0] for p in pieces)
+    assert checked > 3 * 3 * 480
+    # A short name keeps its size and is whole; the long ones are cut with "…" inside.
+    from checkin.lists.layout import BOLD, BOX, FONT, Column
+
+    columns = [Column("", 30, "box"), Column("Name", 200, "name")]
+    pieces, boxes = layout_row(columns, [True, [("Groß", BOLD), (", Zoë", FONT)]])
+    assert [p.text for p in pieces] == ["Groß", ", Zoë"]
+    assert boxes == [(LEFT + (30 - BOX) / 2, True)]
+    assert all(p.size == NAME_SIZE[0] for p in pieces)
+    pieces, _ = layout_row(columns, [False, [(LONG_LAST, BOLD), (", " + LONG_FIRST, FONT)]])
+    assert pieces[-1].text.endswith("…") and pieces[-1].text.startswith("Schmidt-Wöhrmann")
+    assert pieces[-1].x + pieces[-1].width <= LEFT + 230 - PAD
+    assert shrunk

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -96,6 +97,14 @@ def test_list_search_detail_and_upload_pages(live_server, browser, db_path):
     page.wait_for_url(re.compile(r".*/participants$"))
     assert page.locator("#result-count").inner_text().strip() == "61 participants."
     assert page.locator("table.people", has_text="Wübbena, Grietje").count() == 1
+
+    # All badges: a job in the server's pool; the page shows its progress beside the link,
+    # then downloads the PDF.
+    with page.expect_download(timeout=120_000) as download:
+        page.click("text=All badges (PDF)")
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    assert download.value.suggested_filename == "badges.pdf"
+    assert page.locator(".job[role=status]").count() == 1
 
     # A phone-sized screen: the table scrolls inside its region, the page does not.
     page.set_viewport_size({"width": 390, "height": 844})

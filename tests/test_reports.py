@@ -239,9 +239,10 @@ def test_outside_the_day_counts_only_effective_scans(organiser, db, day):
     assert footnote.count("<time") == 1
 
 def test_spreadsheet_formulas_are_defused(db, tmp_path):
-    from checkin.reports import csv_text
+    from checkin.reports import csv_pieces
 
-    text = csv_text([{"a": "=HYPERLINK(1)", "b": "-2+3", "c": "plain"}], ("a", "b", "c"))
+    text = "".join(csv_pieces([{"a": "=HYPERLINK(1)", "b": "-2+3", "c": "plain"}],
+                              ("a", "b", "c")))
     assert text.splitlines()[1] == "'=HYPERLINK(1),'-2+3,plain"
 
 

@@ -14,7 +14,7 @@ from checkin.cli import cli
 from checkin.core.db import connect
 from checkin.core.files import make_private
 from checkin.participants.csvfile import import_file
-from checkin.reports import GROUP_COLUMNS, attendance, csv_text, summary
+from checkin.reports import GROUP_COLUMNS, attendance, csv_pieces, summary
 from checkin.scans import headcounts, organiser_actor, record_scans
 from checkin.security.erase import purge_reminder
 from tests.conftest import csrf_token
@@ -43,7 +43,7 @@ def _figures(db) -> tuple:
     report = attendance(db)
     numbers = summary(db)
     numbers.pop("event")
-    return (headcounts(db), numbers, csv_text(report["totals"], GROUP_COLUMNS))
+    return (headcounts(db), numbers, "".join(csv_pieces(report["totals"], GROUP_COLUMNS)))
 
 
 def _raw(db_path: Path) -> bytes:

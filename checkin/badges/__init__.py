@@ -27,6 +27,7 @@ from checkin.badges.pdf import (
     CHILD_FROM,
     badge_image,
     badge_png,
+    badges_file,
     rasterise,
     render_pdf,
     render_pdf_bytes,
@@ -42,6 +43,6 @@ __all__ = [
     "BADGE", "BAND_H", "CHILD_FROM", "DEFAULT_SIZE", "MARK_FROM", "MARK_TO", "PAD", "QR_MODULE",
     "SIZES", "Logo", "Pen", "Size", "Style", "badge_image", "badge_png", "badge_style",
     "city_style", "draw_badge", "missing_glyphs", "people", "qr_png", "qr_runs", "qr_svg",
-    "rasterise", "render_pdf", "render_pdf_bytes", "select_participants", "sheet_origin",
-    "shutdown_pool", "sort_key",
+    "badges_file", "rasterise", "render_pdf", "render_pdf_bytes", "select_participants",
+    "sheet_origin", "shutdown_pool", "sort_key",
 ]

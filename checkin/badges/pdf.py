@@ -190,6 +190,29 @@ def render_pdf_bytes(db_path: str, participant_ids: list[int] | None = None, *,
         return Path(tmp.name).read_bytes(), count
 
 
+def badges_file(output: str, db_path: str, participant_ids: list[int] | None,
+                size: str) -> int:
+    """Render badges into the file `output` in a pool worker, reporting progress per page;
+    return how many badges it holds."""
+    from checkin.core.db import connect
+    from checkin.core.pool import progress
+
+    db = connect(db_path)
+    try:
+        total = len(participant_ids) if participant_ids is not None \
+            else db["participants"].count
+        done = [0]
+
+        def step(n: int) -> None:
+            done[0] += n
+            progress(min(done[0], total), total)
+
+        with open(output, "wb") as out:
+            return render_pdf(db, out, participant_ids, step, size=size)
+    finally:
+        db.conn.close()
+
+
 def shutdown_pool() -> None:
     """Stop the child process that renders for the server, if it was started."""
     global _POOL

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from checkin.lists import LANGUAGES, build_pdf
+from checkin.lists import LANGUAGES, render_lists
 
 
 def default_language(db: Any) -> str:
@@ -34,7 +34,6 @@ def lists_command(ctx: Any, output: Path, arrived: bool, lang: str | None) -> No
 
     Example: checkin --db event.db lists -o lists.pdf --arrived --lang de
     """
-    db = ctx.db()
-    data = build_pdf(db, lang or default_language(db), arrived=arrived)
+    data = render_lists(ctx.db_path, lang or default_language(ctx.db()), arrived=arrived)
     output.write_bytes(data)
     click.echo(f"Wrote {output} ({len(data):,} bytes).")

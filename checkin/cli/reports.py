@@ -7,10 +7,7 @@ from typing import Any
 
 import click
 
-from checkin.core.db import connect
-from checkin.core.event import event_zone
-from checkin.reports import GROUP_COLUMNS, PARTICIPANT_COLUMNS, attendance, write_csv, xlsx_bytes
-from checkin.reports.times import report_for_csv, report_for_excel
+from checkin.reports.files import attendance_xlsx, write_attendance_csv
 
 
 def totals_path(output: Path) -> Path:
@@ -31,18 +28,16 @@ def attendance_command(ctx: Any, output: Path) -> None:
     Example: checkin --db event.db export attendance -o attendance.xlsx
     """
     # pass_obj, not the cli's pass_ctx: under `python -m checkin.cli` that module is __main__.
-    db = connect(ctx.db_path)
-    report, zone = attendance(db), event_zone(db)
+    # The same functions the server's pool workers run: Excel in write-only mode straight to
+    # the file, CSV piece by piece.
     if output.suffix.lower() == ".xlsx":
-        output.write_bytes(xlsx_bytes(report_for_excel(report, zone)))
-        click.echo(f"Wrote {len(report['participants'])} participant(s) and "
-                   f"{len(report['totals'])} group/excursion row(s) to {output}.")
+        n = attendance_xlsx(str(output), str(ctx.db_path))
+        click.echo(f"Wrote {n} participant(s) and the group/excursion totals to {output}.")
         return
-    report = report_for_csv(report, zone)
-    with output.open("w", encoding="utf-8-sig", newline="") as out:
-        n = write_csv(report["participants"], PARTICIPANT_COLUMNS, out)
     groups = totals_path(output)
-    with groups.open("w", encoding="utf-8-sig", newline="") as out:
-        m = write_csv(report["totals"], GROUP_COLUMNS, out)
-    click.echo(f"Wrote {n} participant(s) to {output} and {m} group/excursion row(s) to "
-               f"{groups}.")
+    counts = []
+    for path, part in ((output, "participants"), (groups, "totals")):
+        with path.open("w", encoding="utf-8-sig", newline="") as out:
+            counts.append(write_attendance_csv(str(ctx.db_path), part, out))
+    click.echo(f"Wrote {counts[0]} participant(s) to {output} and {counts[1]} group/excursion "
+               f"row(s) to {groups}.")

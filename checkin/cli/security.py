@@ -7,6 +7,7 @@ import sys
 import click
 
 from checkin.cli.failing import fail
+from checkin.core.jobs import clear_jobs
 
 
 @click.command("remove")
@@ -85,6 +86,7 @@ def purge_command(obj: object, yes: bool) -> None:
     jobs = sent_jobs(db)
     done = purge(db, uploads=db_path.parent / "uploads")
     files = purge_files(db, db_path, jobs)
+    outputs = clear_jobs(db_path)
     click.echo(f"Erased the personal data of {done.participants} participant(s): names, "
                "e-mail addresses, organisations, badge codes, mail and print records, notes. "
                "City, organisation type, working group and excursion stay for the report.")
@@ -93,6 +95,8 @@ def purge_command(obj: object, yes: bool) -> None:
     click.echo(f"Deleted {done.uploads} waiting upload(s), {files.backups} backup copy(ies) "
                f"and {files.print_files} print file(s); one new backup of the erased event is "
                "in backups/.")
+    click.echo(f"Deleted {outputs} organiser output(s) kept for download (lists, badges, "
+               "exports).")
     for replica in files.replicas:
         click.echo(f"Replica {replica}: its old files are deleted, a new one is written.")
     for problem in files.problems:

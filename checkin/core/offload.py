@@ -4,10 +4,13 @@
 event loop, so an idle connection costs no thread. The price is that anything which holds
 the loop (rendering a badge PDF, importing thousands of rows, building an Excel file,
 talking to a mail server or a printer) stops every other request for as long as it runs.
-Such work goes through `run_blocking`: under gevent it runs in a real OS thread of gevent's
-thread pool while only the calling greenlet waits; without gevent (tests, the threaded
+Work that waits (a printer, a mail server, a hash) goes through `run_blocking`: under
+gevent it runs in a real OS thread of gevent's thread pool while only the calling greenlet
+waits; without gevent (tests, the threaded
 development server, the command line) the caller already has a thread of its own and the
-function simply runs.
+function simply runs. CPU-bound organiser work (summary, exports, PDFs, imports) would still
+share the interpreter lock with the loop in a thread: it goes to `checkin.core.pool`'s
+worker processes instead.
 
 The function must not use the request's database connection (`get_db`): give it the
 database path and let it open its own with `checkin.core.db.connect` (see `with_database`). It
@@ -23,8 +26,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-# Real threads for blocking work. Badge PDFs use processes of their own underneath; a few
-# threads are enough, and more would only fight over the interpreter lock with the loop.
+# Real threads for blocking work that is not CPU-bound (a printer, a mail server): a few are
+# enough, and more would only fight over the interpreter lock with the loop. CPU-bound
+# organiser work goes to processes instead (checkin.core.pool).
 POOL_SIZE = 4
 
 
@@ -68,52 +72,6 @@ def _outcome(fn: Callable[..., T], args: Any, kwargs: Any
         return fn(*args, **kwargs), None
     except Exception as exc:
         return None, exc
-
-
-def run_in_process(fn: Callable[..., T], *args: Any) -> T:
-    """Run `fn(*args)` in a fresh Python process (under gevent) and return its result.
-
-    For CPU-bound work such as a badge PDF: a thread would share the interpreter lock with
-    the event loop and lengthen every request it interrupts. `fn` must be a module-level
-    function and its arguments and result picklable (pass the database path, not a
-    connection). The child is a new interpreter, free of gevent's patches, so it may start
-    process pools of its own; starting it costs about half a second.
-    """
-    if not cooperative():
-        return fn(*args)
-    import pickle
-    import subprocess
-
-    # subprocess is patched under gevent: only this greenlet waits for the child.
-    done = subprocess.run([sys.executable, "-c", CHILD], input=pickle.dumps((fn, args)),
-                          capture_output=True, check=False)
-    if done.returncode not in (0, 1) or not done.stdout:
-        raise RuntimeError(f"offloaded {fn.__qualname__} failed: "
-                           f"{done.stderr.decode(errors='replace')[-2000:]}")
-    result = pickle.loads(done.stdout)  # noqa: S301 - our own child's answer
-    if done.returncode == 1:
-        raise result
-    return result
-
-
-# The child: read (fn, args), answer the result (exit 0) or the exception (exit 1).
-CHILD = """
-import os, pickle, sys
-# Background work: it runs only when the server's requests leave a core idle (its pools
-# inherit this). With nice 10 it still took about a tenth of a busy core, which was enough
-# to push 10 scanning devices' p99 from 14 ms to 74 ms while a 1,000-badge PDF rendered.
-try:
-    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-except (AttributeError, OSError):
-    os.nice(19)
-fn, args = pickle.load(sys.stdin.buffer)
-try:
-    result, code = fn(*args), 0
-except Exception as exc:
-    result, code = exc, 1
-sys.stdout.buffer.write(pickle.dumps(result))
-sys.exit(code)
-"""
 
 
 def start_thread(fn: Callable[..., Any], *args: Any, name: str = "checkin") -> None:

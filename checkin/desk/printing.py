@@ -28,7 +28,7 @@ from checkin.badges import DEFAULT_SIZE
 from checkin.core.clock import now_iso
 from checkin.core.codes import reissue
 from checkin.core.db import connect, with_database, writing
-from checkin.core.offload import run_blocking
+from checkin.core.pool import run_pooled
 from checkin.desk.background import Worker
 
 LP_TIMEOUT = 30
@@ -217,9 +217,9 @@ class Printer:
             with tempfile.TemporaryDirectory(prefix=SPOOL_PREFIX) as folder:
                 path = os.path.join(folder, f"badge-{job_id}.pdf")
                 try:
-                    # Rendering is CPU work: off the event loop, on a connection of its own.
-                    run_blocking(_render_file, self.db_path, path, job["participant_id"],
-                                 job["size"])
+                    # Rendering is CPU work: in a pool worker, not the door's process.
+                    run_pooled(_render_file, self.db_path, path, job["participant_id"],
+                               job["size"])
                 except Exception as exc:  # a job never stays 'queued' because rendering failed
                     self._set(db, job_id, "failed", None, f"badge could not be made: {exc}")
                     return

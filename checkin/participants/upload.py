@@ -7,11 +7,14 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
+from checkin.core.db import with_database
+from checkin.core.errors import use_language
 from checkin.participants.csvfile import read_file
 from checkin.participants.records import save_rows
 
@@ -21,7 +24,18 @@ PREVIEW_ORDER = ("title", "first_name", "last_name", "organisation", "organisati
 KEEP_SECONDS = 60 * 60
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 SUFFIX = ".csv.upload"
+T = TypeVar("T")
 SETTINGS = ".settings.json"  # beside a kept upload: the sheet and columns the organiser chose
+
+
+def in_worker(language: str, db_path: str, fn: Callable[..., T], *args: Any) -> T:
+    """Call `fn(db, *args)` on a connection of its own, its sentences in `language`: a pool
+    worker (checkin.core.pool) has no request to take the reader's language from."""
+    restore = use_language(language)
+    try:
+        return with_database(db_path, fn, *args)
+    finally:
+        restore()
 
 
 def plan_import(db: Database, data: bytes, sheet: str | None = None,

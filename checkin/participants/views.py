@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from math import ceil
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,10 @@ from checkin.auth import current_organiser, organiser_required
 from checkin.core.codes import reissue as reissue_code
 from checkin.core.db import get_db, with_database
 from checkin.core.errors import FIELDS, DomainError, field_label, say
-from checkin.core.offload import run_blocking, run_in_process
+from checkin.core.jobs import job_state
 from checkin.core.plaintext import one_line
+from checkin.core.pool import run_pooled
+from checkin.http.jobs import job_answer, pooled_file, wants_job
 from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants, import_file
 from checkin.participants.records import SHOWN_PROBLEMS, get_participant, search
@@ -127,28 +130,18 @@ def badge_png(participant_id: int) -> Any:
     return Response(render_png(db, participant_id), mimetype="image/png", headers=NO_STORE)
 
 
-def render_badges(database: str, ids: list[int] | None, size: str,
-                  everyone: int) -> tuple[bytes, int]:
-    """Return the badges PDF for `ids` (None: everyone) and how many badges it holds."""
-    from checkin.badges import render_pdf_bytes
-
-    return render_pdf_bytes(database, ids, size=size, count_hint=everyone)
-
-
 def _pdf_response(ids: list[int] | None, filename: str) -> Response:
-    """Render badges for `ids` (None: everyone) as a PDF download, in the page size the
-    query asks for (?size=a6; unknown sizes get the A4 sheet)."""
-    from checkin.badges import DEFAULT_SIZE, SIZES
+    """Render badges for `ids` (None: everyone) as a PDF, in the page size the query asks
+    for (?size=a6; unknown sizes get the A4 sheet): `GET` downloads it, `POST` starts a job."""
+    from checkin.badges import DEFAULT_SIZE, SIZES, badges_file
 
     size = request.args.get("size", DEFAULT_SIZE)
-    everyone = get_db()["participants"].count if ids is None else 0
-    # Seconds of CPU for a thousand badges: in a process of its own, or every scan would
-    # wait (a thread would still share the interpreter lock with the event loop).
-    data, count = run_in_process(render_badges, current_app.config["DATABASE"], ids,
-                                 size if size in SIZES else DEFAULT_SIZE, everyone)
-    return Response(data, mimetype="application/pdf", headers={
-        **NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"',
-        "X-Badge-Count": str(count)})
+    # Seconds of CPU for a thousand badges: in a pool worker, or every scan would wait (a
+    # thread would still share the interpreter lock with the event loop).
+    return pooled_file(badges_file, (current_app.config["DATABASE"], ids,
+                                     size if size in SIZES else DEFAULT_SIZE),
+                       filename, "application/pdf",
+                       headers=lambda count: {"X-Badge-Count": str(count)})
 
 
 @organiser_required
@@ -186,7 +179,7 @@ def _export_csv(db: Database) -> bytes:
 @organiser_required
 def export_csv() -> Any:
     """Download every participant in the import's columns plus their code, like the CLI."""
-    data = run_blocking(with_database, current_app.config["DATABASE"], _export_csv)
+    data = run_pooled(with_database, current_app.config["DATABASE"], _export_csv)
     return Response(data, mimetype="text/csv", headers={
         **NO_STORE, "Content-Disposition": 'attachment; filename="participants.csv"'})
 
@@ -278,6 +271,13 @@ def _show_plan(filename: str, token: str, data: bytes, sheet: str | None,
                         token=token)
 
 
+def _pooled(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run `fn(db, *args)` in a pool worker, in the page's language (checking or importing
+    thousands of rows takes seconds: never in the door's process)."""
+    return run_pooled(uploads.in_worker, str(get_locale() or "en"),
+                      current_app.config["DATABASE"], fn, *args)
+
+
 @organiser_required
 def upload() -> Any:
     """Upload a participants workbook or CSV and preview what importing it would do:
@@ -291,9 +291,7 @@ def upload() -> Any:
     filename = Path(file.filename).name[:200]
     data = file.read()
     try:
-        # Checking thousands of rows takes a while: off the event loop.
-        plan = run_blocking(with_database, current_app.config["DATABASE"],
-                            uploads.plan_import, data)
+        plan = _pooled(uploads.plan_import, data)
     except CSVFileError as exc:
         return _unreadable(exc, filename, len(data))
     # Kept even with problems: assigning a column differently may be all it needs.
@@ -339,32 +337,67 @@ def upload_columns() -> Any:
     return _show_plan(_pending()[token], token, data, sheet, chosen)
 
 
-@organiser_required
-def upload_confirm() -> Any:
-    """Import a previewed upload, all or nothing, and delete the kept file."""
-    token = request.form.get("token", "")
-    data = _kept(token)
-    if data is None:
-        return redirect(url_for("participants.upload"))
-    filename = _pending()[token]
-    sheet, chosen = uploads.load_settings(upload_folder(), token)
-    try:
-        # Thousands of rows take seconds: off the event loop (it opens its own connection).
-        result = run_blocking(with_database, current_app.config["DATABASE"], import_file, data,
-                              sheet=sheet, overrides=chosen)
-    except CSVFileError as exc:
-        _forget(token)
-        return _unreadable(exc, filename, len(data))
+def import_job(_output: str, language: str, db_path: str, data: bytes, sheet: str | None,
+               chosen: dict[str, str]) -> dict[str, int]:
+    """Import a kept upload in a pool worker as a job; return its counts (and problems)."""
+    result = uploads.in_worker(language, db_path, import_file, data, False, sheet, chosen)
+    return {k: result[k] for k in ("created", "updated", "unchanged")} | \
+        {"problems": len(result["problems"])}
+
+
+def _imported(filename: str, token: str, data: bytes, sheet: str | None,
+              chosen: dict[str, str], result: dict[str, Any]) -> Any:
+    """Answer an import's end: the plan again if the event changed meanwhile, else the list."""
     if result["problems"]:
         # The event changed between preview and import; nothing was imported.
-        plan = run_blocking(with_database, current_app.config["DATABASE"],
-                            uploads.plan_import, data, sheet, chosen)
+        plan = _pooled(uploads.plan_import, data, sheet, chosen)
         return _upload_page(409, filename=filename, plan=plan, token=token, changed=True)
     _forget(token)
     flash(_("Imported %(file)s: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.",
             file=filename, created=result["created"], updated=result["updated"],
             unchanged=result["unchanged"]))
     return redirect(url_for("participants.index"))
+
+
+@organiser_required
+def upload_confirm() -> Any:
+    """Import a previewed upload, all or nothing, and delete the kept file. The page's
+    script asks for a job (JSON): it shows the progress and can cancel the import."""
+    token = request.form.get("token", "")
+    data = _kept(token)
+    if data is None:
+        return redirect(url_for("participants.upload"))
+    filename = _pending()[token]
+    sheet, chosen = uploads.load_settings(upload_folder(), token)
+    if wants_job():
+        return job_answer(import_job, (str(get_locale() or "en"),
+                                       current_app.config["DATABASE"], data, sheet, chosen),
+                          url_for("participants.upload_done", job_id="JOB_ID", token=token))
+    try:
+        result = _pooled(import_file, data, False, sheet, chosen)
+    except CSVFileError as exc:
+        _forget(token)
+        return _unreadable(exc, filename, len(data))
+    return _imported(filename, token, data, sheet, chosen, result)
+
+
+@organiser_required
+def upload_done(job_id: str) -> Any:
+    """Where the page goes when its import job has ended: the list with the counts, or the
+    upload page saying the import was cancelled or failed (nothing imported either way)."""
+    token = request.args.get("token", "")
+    state = job_state(current_app.config["DATABASE"], job_id)
+    data = _kept(token) if state is not None else None
+    if data is None:
+        return redirect(url_for("participants.upload"))
+    if state["status"] != "done":
+        flash(_("The import was cancelled; nothing was imported.")
+              if state["status"] == "cancelled"
+              else _("This did not work. Please try again."))
+        sheet, chosen = uploads.load_settings(upload_folder(), token)
+        return _show_plan(_pending()[token], token, data, sheet, chosen)
+    sheet, chosen = uploads.load_settings(upload_folder(), token)
+    return _imported(_pending()[token], token, data, sheet, chosen, state["result"])
 
 
 @organiser_required
@@ -396,15 +429,17 @@ def register(app: Flask) -> None:
     bp.add_url_rule("/participants", view_func=index)
     bp.add_url_rule("/participants/<int:participant_id>", view_func=detail)
     bp.add_url_rule("/participants/<int:participant_id>/badge.png", view_func=badge_png)
-    bp.add_url_rule("/participants/<int:participant_id>/badge.pdf", view_func=badge_pdf)
+    bp.add_url_rule("/participants/<int:participant_id>/badge.pdf", view_func=badge_pdf,
+                    methods=["GET", "POST"])
     bp.add_url_rule("/participants/<int:participant_id>/reissue", view_func=reissue,
                     methods=["GET", "POST"])
-    bp.add_url_rule("/participants/badges.pdf", view_func=badges_pdf)
+    bp.add_url_rule("/participants/badges.pdf", view_func=badges_pdf, methods=["GET", "POST"])
     bp.add_url_rule("/participants/export.csv", view_func=export_csv)
     bp.add_url_rule("/participants/upload", view_func=upload, methods=["GET", "POST"])
     bp.add_url_rule("/participants/upload/confirm", view_func=upload_confirm,
                     methods=["POST"])
     bp.add_url_rule("/participants/upload/cancel", view_func=upload_cancel, methods=["POST"])
+    bp.add_url_rule("/participants/upload/done/<job_id>", view_func=upload_done)
     bp.add_url_rule("/participants/upload/columns", view_func=upload_columns,
                     methods=["POST"])
     bp.register_error_handler(413, too_large)

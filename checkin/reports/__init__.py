@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from sqlite_utils import Database
@@ -21,6 +22,8 @@ from sqlite_utils import Database
 from checkin.core.cells import spreadsheet_cell
 from checkin.core.clock import clock_text, to_utc
 from checkin.core.event import event_info, event_zone
+from checkin.core.pool import progress
+from checkin.rollcall import record as rollcall_record
 from checkin.scans.dayline import venue_over_day
 from checkin.scans.readmodel import (
     arrival_times,
@@ -91,41 +94,70 @@ def attendance_totals(db: Database) -> list[dict[str, Any]]:
 _cell = spreadsheet_cell
 
 
-def write_csv(rows: list[dict[str, Any]], columns: tuple[str, ...], out: IO[str]) -> int:
-    """Write rows as CSV with a header line; return how many rows were written."""
+# Rows per piece of a streamed CSV: big enough for few writes, small enough for flat memory.
+CSV_PIECE_ROWS = 200
+
+
+def csv_pieces(rows: Iterable[dict[str, Any]], columns: tuple[str, ...]) -> Iterator[str]:
+    """Yield rows as CSV text with a header line, a few hundred rows at a time."""
+    out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
-    for row in rows:
+    for n, row in enumerate(rows, 1):
         writer.writerow([_cell(row[c]) for c in columns])
-    return len(rows)
+        if n % CSV_PIECE_ROWS == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
-def csv_text(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
-    """Return rows as CSV text (UTF-8 with BOM added by the caller for Excel)."""
-    out = io.StringIO()
-    write_csv(rows, columns, out)
-    return out.getvalue()
+def write_csv(rows: Iterable[dict[str, Any]], columns: tuple[str, ...], out: IO[str]) -> int:
+    """Write rows as CSV with a header line, piece by piece; return how many rows."""
+    counted = _Counted(rows)
+    for piece in csv_pieces(counted, columns):
+        out.write(piece)
+    return counted.n
 
 
-def xlsx_bytes(report: dict[str, Any]) -> bytes:
-    """Return the report as an Excel workbook: participants, then groups and excursions."""
+class _Counted:
+    """An iterable that counts the items it hands out."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items, self.n = items, 0
+
+    def __iter__(self) -> Iterator[Any]:
+        for item in self.items:
+            self.n += 1
+            yield item
+
+
+def write_xlsx(report: dict[str, Any], target: str | IO[bytes]) -> None:
+    """Write the report as an Excel workbook (participants, then groups and excursions) to a
+    path or binary file, in openpyxl's write-only mode: rows go out as they are appended."""
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    sheets = ((wb.active, "Participants", report["participants"], PARTICIPANT_COLUMNS),
-              (wb.create_sheet(), "Groups and excursions", report["totals"], GROUP_COLUMNS))
-    for ws, title, rows, columns in sheets:
-        ws.title = title
+    wb = Workbook(write_only=True)
+    sheets = (("Participants", report["participants"], PARTICIPANT_COLUMNS),
+              ("Groups and excursions", report["totals"], GROUP_COLUMNS))
+    total = len(report["participants"]) + len(report["totals"])
+    done = 0
+    for title, rows, columns in sheets:
+        ws = wb.create_sheet(title)
+        ws.freeze_panes = "A2"
+        # Write-only sheets take their column widths before the first row.
+        for n, col in enumerate(columns, 1):
+            width = max([len(col)] + [len(str(r[col] or "")) for r in rows[:500]])
+            ws.column_dimensions[get_column_letter(n)].width = min(width + 2, 50)
         ws.append(list(columns))
         for row in rows:
             ws.append([_cell(row[c]) for c in columns])
-        ws.freeze_panes = "A2"
-        for n, col in enumerate(columns, 1):
-            width = max([len(col)] + [len(str(r[col] or "")) for r in rows[:500]])
-            ws.column_dimensions[ws.cell(1, n).column_letter].width = min(width + 2, 50)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+            done += 1
+            if done % 500 == 0:
+                progress(done, total)
+    wb.save(target)
+    progress(total, total)
 
 
 def over_the_day(db: Database, step_minutes: int = 15) -> list[dict[str, Any]]:
@@ -165,4 +197,5 @@ def summary(db: Database) -> dict[str, Any]:
         "outside_day": outside_day(db),
         "scans": log_totals(db)["scans"],
         "timezone": str(event_zone(db)),
+        "rollcalls": rollcall_record(db),
     }

@@ -3,6 +3,7 @@ date-times (Excel, which has no time zones: the event's wall clock, said in the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,33 +13,30 @@ from checkin.core.clock import local_iso, parse, wall_clock
 TIME_COLUMNS = ("arrived_at", "departed_at", "returned_at")
 
 
+def _convert_row(row: dict[str, Any], convert: Any) -> dict[str, Any]:
+    """Return a copy of row with every time column's moment passed through `convert`."""
+    row = dict(row)
+    for column in TIME_COLUMNS:
+        moment = parse(row.get(column))
+        if moment is not None:
+            row[column] = convert(moment)
+    return row
+
+
 def _converted(rows: list[dict[str, Any]], convert: Any) -> list[dict[str, Any]]:
     """Return copies of rows with every time column's moment passed through `convert`."""
-    out = []
+    return [_convert_row(row, convert) for row in rows]
+
+
+def csv_rows(rows: Iterable[dict[str, Any]], zone: ZoneInfo) -> Iterator[dict[str, Any]]:
+    """Yield rows one by one with their times as ISO 8601 in the event's zone (streamed)."""
     for row in rows:
-        row = dict(row)
-        for column in TIME_COLUMNS:
-            moment = parse(row.get(column))
-            if moment is not None:
-                row[column] = convert(moment)
-        out.append(row)
-    return out
-
-
-def csv_times(rows: list[dict[str, Any]], zone: ZoneInfo) -> list[dict[str, Any]]:
-    """Return rows with their times as ISO 8601 in the event's zone, with its offset."""
-    return _converted(rows, lambda m: local_iso(m, zone))
+        yield _convert_row(row, lambda m: local_iso(m, zone))
 
 
 def excel_times(rows: list[dict[str, Any]], zone: ZoneInfo) -> list[dict[str, Any]]:
     """Return rows with their times as the event's local date-times (Excel cells)."""
     return _converted(rows, lambda m: wall_clock(m, zone))
-
-
-def report_for_csv(report: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
-    """Return the attendance report with CSV times (ISO 8601, the event's offset)."""
-    return {**report, "participants": csv_times(report["participants"], zone),
-            "totals": csv_times(report["totals"], zone)}
 
 
 def report_for_excel(report: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:

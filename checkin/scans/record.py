@@ -17,13 +17,14 @@ from checkin.core.clock import device_iso, now_iso, to_utc
 from checkin.core.codes import normalise
 from checkin.core.db import writing
 from checkin.core.errors import DomainError
-from checkin.core.permissions import ALL, OWN, PEOPLE, UNDO, is_organiser, scope
+from checkin.core.permissions import ALL, ASSEMBLY, OWN, PEOPLE, SCAN, UNDO, is_organiser, scope
 from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_scan
 from checkin.scans.log import NEWEST
 from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS
 from checkin.scans.policy import guide_may_name, time_allowed
 from checkin.scans.projections import refresh_person
 from checkin.scans.readmodel import history_before, in_venue, inside, latest_scan
+from checkin.scans.rollcall import account_scan
 from checkin.scans.sql import rows
 
 MAX_BATCH = 500
@@ -43,6 +44,8 @@ class Recorded:
 
     results: list[dict[str, Any]] = field(default_factory=list)
     stored: list[dict[str, Any]] = field(default_factory=list)
+    # The roll calls that scans at an assembly point accounted in (checkin.scans.rollcall).
+    rollcalls: set[str] = field(default_factory=set)
 
 
 def person_public(row: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -271,6 +274,10 @@ def record_scans(db: Database, actor: Actor, items: Any,
                               if actor["checkpoint"] in known else None, ids):
             # The same answer for unknown people and people elsewhere: it reveals nothing.
             raise Forbidden("forbidden.guide_list")
+    if scope(actor, SCAN) == ASSEMBLY and any(i["participant"] is not None for i in batch):
+        # A marshal accounts for a person by name through the roll call; a participant id
+        # here would answer with anyone's name.
+        raise Forbidden("forbidden.lookup")
     received = now_iso(now)
     device = actor_ref(actor)
     out = Recorded()
@@ -299,6 +306,13 @@ def record_scans(db: Database, actor: Actor, items: Any,
                    "checkpoint": cp["id"], "direction": item["direction"], "at": item["at"],
                    "received_at": received, "sort_at": sort_at, "device_id": device,
                    "source": "scan" if item["participant"] is None else "search"}
+            if status != "rejected" and cp["kind"] == "assembly":
+                # A marshal's scan accounts for the person in a roll call and moves nothing.
+                rollcall_id, why = account_scan(db, row, actor["name"])
+                if rollcall_id is not None:
+                    out.rollcalls.add(rollcall_id)
+                    detail["rollcall"] = rollcall_id
+                reasons += [why] if why else []
             cursor = db.execute(
                 "INSERT INTO scans (id, code, participant_id, checkpoint, direction, at, "
                 "received_at, sort_at, device_id, source, status, reason, detail) "
@@ -350,8 +364,10 @@ def correct_scan(db: Database, scan_id: str, action: str, *, checkpoint: str | N
         scan = get_scan(db, scan_id)
         if scan is None:
             raise LookupError(f"no scan {scan_id!r}")
+        # Nothing is moved to an assembly point: scans there never count for presence.
         if action == "move" and (not checkpoint or not db.execute(
-                "SELECT 1 FROM checkpoints WHERE id = ?", [checkpoint]).fetchone()):
+                "SELECT 1 FROM checkpoints WHERE id = ? AND kind != 'assembly'",
+                [checkpoint]).fetchone()):
             raise ValueError(f"there is no checkpoint {checkpoint!r}")
         row = {"id": correction_id or str(uuid.uuid4()), "scan_id": scan_id, "action": action,
                "checkpoint": checkpoint if action == "move" else None,

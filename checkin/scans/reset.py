@@ -20,6 +20,7 @@ from checkin.core import clock
 from checkin.core.backup import backup
 from checkin.core.db import connect, writing
 from checkin.scans.rebuild import rebuild_projections
+from checkin.scans.rollcall import clear_rollcalls
 
 DAY_TABLES = ("corrections", "scans", "excursion_events")
 
@@ -34,6 +35,7 @@ def clear_day(db: Database) -> dict[str, int]:
     """Delete the day's scans and events in one transaction; return what was deleted."""
     with writing(db):
         counts = day_counts(db)
+        clear_rollcalls(db)  # a rehearsal's roll calls go with its scans
         for table in DAY_TABLES:
             db.execute(f"DELETE FROM {table}")  # noqa: S608
         rebuild_projections(db)
@@ -42,8 +44,8 @@ def clear_day(db: Database) -> dict[str, int]:
 
 @click.command("reset")
 @click.option("--scans", is_flag=True, required=True,
-              help="Clear scans, corrections and excursion events (people, codes and devices "
-                   "stay).")
+              help="Clear scans, corrections, excursion events and roll calls (people, codes "
+                   "and devices stay).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--backup", "backup_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Where to write the backup copy first (default: next to "

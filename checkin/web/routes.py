@@ -57,10 +57,23 @@ def register(app: Flask) -> None:
     from checkin import live
 
     live.register(app)
+    # --- Marshals, guides, organisers, displays: roll calls (issue 22) -------------------
+    from checkin.rollcall import views as rollcall
+
+    rollcall.register(app)
     # --- Organisers: erasing a person's personal data (issue 8) --------------------------
     from checkin.security import views as privacy
 
     privacy.register(app)
+    # --- Organisers: long jobs in the pool (lists, badges, Excel): progress, file, cancel ---
+    from checkin.auth import organiser_required
+    from checkin.http import jobs
+
+    bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+    bp.add_url_rule("/<job_id>", "status", organiser_required(jobs.status))
+    bp.add_url_rule("/<job_id>", "cancel", organiser_required(jobs.cancel), methods=["DELETE"])
+    bp.add_url_rule("/<job_id>/file", "download", organiser_required(jobs.download))
+    app.register_blueprint(bp)
     # --- Everyone: favicon, friendly error pages, event-time filters --------------------------
     from checkin.web import screen
 

@@ -7,10 +7,12 @@ Why gunicorn with gevent workers:
   kilobytes on one event loop, so thousands can be open; Flask-SocketIO's documentation
   recommends gevent (or the fading eventlet) for many clients, and gunicorn's gevent worker
   with simple-websocket is its documented deployment. `async_mode` is set explicitly.
-- The price: whatever holds the loop stops every request of the process. Long or CPU-bound
-  work (badge PDFs, imports, Excel exports) runs in real threads through
-  checkin.core.offload.run_blocking; SQLite waits for another process's write lock with
-  cooperative sleeps (checkin.core.db); the WAL checkpoint's fsync runs in a real OS thread.
+- The price: whatever holds the loop stops every request of the process. CPU-bound organiser
+  work (the summary, exports, lists and badge PDFs, imports) runs in a pool of warm worker
+  processes at idle priority (checkin.core.pool), waiting work (printing, mail) in real
+  threads through checkin.core.offload.run_blocking; SQLite waits for another process's
+  write lock with cooperative sleeps (checkin.core.db); the WAL checkpoint's fsync runs in
+  a real OS thread.
 - One worker process by default, because Socket.IO keeps its clients and rooms in the
   process's memory. `--workers N` runs N processes on one port, joined through a message
   queue (`--message-queue redis://...`) so that a push from any process reaches every
@@ -74,6 +76,22 @@ def start_checkpointer(worker: Any) -> None:
     """Gunicorn hook: start the WAL checkpoint in a real OS thread of the worker process."""
     # A real thread, not a greenlet: the checkpoint's fsync would hold the event loop.
     start_thread(wal_checkpointer, worker.app.app_config["DATABASE"], name="wal-checkpoint")
+
+
+def start_worker_background(worker: Any) -> None:
+    """Gunicorn hook: start the worker process's WAL checkpoint thread and its pool of warm
+    processes for organiser work (checkin.core.pool), so the first summary is quick too."""
+    from checkin.core.pool import pool
+
+    start_checkpointer(worker)
+    pool()
+
+
+def stop_worker_background(_server: Any, _worker: Any) -> None:
+    """Gunicorn hook: stop the worker process's pool, so that no half-done job outlives it."""
+    from checkin.core.pool import close_pool
+
+    close_pool()
 
 
 def quiet_late_patch_warning(_server: Any, _worker: Any) -> None:
@@ -280,7 +298,8 @@ def serve(db_path: Path, host: str, port: int, http: bool, tls_dir: Path | None,
         # Many servers may run side by side (tests, several events): no shared control file.
         "control_socket_disable": True,
         "post_fork": quiet_late_patch_warning,
-        "post_worker_init": start_checkpointer,
+        "post_worker_init": start_worker_background,
+        "worker_exit": stop_worker_background,
     }
     app_config: dict[str, Any] = {"DATABASE": str(db_path), "TLS_DIR": str(tls_folder),
                                   "ASYNC_MODE": "gevent",
