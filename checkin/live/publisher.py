@@ -436,7 +436,8 @@ class Publisher:
                 self._last_departures = board
                 self._emit("departures", board, HEADCOUNTS)
         if work.rollcalls and (organisers or heard(LIVE_ROLLCALL) or heard(LIVE_EXCURSION)):
-            rollcall.push(db, work.rollcalls, self._last_rollcalls, work.settle, self._emit)
+            rollcall.push(self.database, work.rollcalls, self._last_rollcalls, work.settle,
+                          self._emit)
         if organisers and work.scans:
             # One event for the whole window, not one per scan: at a thousand scans a second
             # an emit each (and with several processes, a Redis message each) cost the
