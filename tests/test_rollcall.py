@@ -290,6 +290,11 @@ def test_display_reads_counts_only_and_others_are_refused(client, db, door, mars
         {"id": "m-1", "participant": a, "checkpoint": "entrance", "direction": "in",
          "at": at("10:00")}]})
     assert response.status_code == 403
+    # ... and by badge only: a participant id would answer with anyone's name.
+    response = client.post("/api/v1/scans", headers=auth(marshal), json={"scans": [
+        {"id": "m-2", "participant": a, "checkpoint": "assembly:vismarkt", "direction": "in",
+         "at": at("10:00")}]})
+    assert response.status_code == 403
 
 
 def test_organiser_sees_phones(organiser, db, door, client):
@@ -370,6 +375,10 @@ def test_bad_accounts_are_4xx_and_store_nothing(client, db, door, marshal, items
                            json={"accounts": items}, headers=auth(marshal))
     assert 400 <= response.status_code < 500, response.get_json()
     assert db.execute("SELECT count(*) FROM rollcall_accounts").fetchone()[0] == 0
+    assert client.get("/api/v1/excursions/nope/rollcall", headers=auth(marshal)).status_code \
+        == 403  # a marshal reads no excursion's roll call
+    assert client.post("/api/v1/excursions/nope/rollcall", json={},
+                       headers=auth(marshal)).status_code == 403
     for path in ("/api/v1/rollcall/nope/accounts", "/api/v1/rollcall/nope/end"):
         assert client.post(path, json={"accounts": []}, headers=auth(marshal)).status_code == 404
     assert client.get("/api/v1/rollcall", query_string={"id": "nope"},
@@ -488,3 +497,87 @@ def test_phone_column_is_imported_and_shown_only_to_organisers(db, client, heade
         "+49 421 361-0"
     bad = import_file(db, f"Vorname;Nachname;{header}\r\nA;B;call me\r\n".encode())
     assert bad["problems"] and "not a phone number" in str(bad["problems"][0])
+
+
+def test_migration_widens_checkpoints_and_devices_keeping_bound_devices(tmp_path):
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from checkin.core.schema import migrations
+
+    conn = sqlite3.connect(tmp_path / "old.db")
+    conn.execute("PRAGMA foreign_keys=ON")
+    db = Database(conn)
+    migrations.apply(db, stop_before="m022r_rollcall")
+    db.execute("INSERT INTO checkpoints (id, kind, name, ref, position) VALUES "
+               "('room:a', 'room', 'Room A', 'a', 1)")
+    db.execute("INSERT INTO devices (id, name, role, checkpoint, token_hash, created_at) "
+               "VALUES ('d1', 'Door A', 'scanner', 'room:a', 'h1', 'x')")
+    conn.commit()
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO checkpoints (id, kind, name) VALUES ('assembly:p', "
+                   "'assembly', 'P')")
+    conn.rollback()
+    migrations.apply(db)
+    assert list(db.query("SELECT id, checkpoint, token_hash FROM devices")) == [
+        {"id": "d1", "checkpoint": "room:a", "token_hash": "h1"}]
+    db.execute("INSERT INTO checkpoints (id, kind, name) VALUES ('assembly:p', 'assembly', 'P')")
+    db.execute("INSERT INTO devices (id, name, role, checkpoint, created_at) VALUES "
+               "('d2', 'Marshal', 'marshal', 'assembly:p', 'x')")
+    with pytest.raises(sqlite3.IntegrityError):  # the foreign key to checkpoints survived
+        db.execute("INSERT INTO devices (id, name, role, checkpoint, created_at) VALUES "
+                   "('d3', 'Lost', 'scanner', 'room:nowhere', 'x')")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO checkpoints (id, kind, name) VALUES ('x', 'moon', 'X')")
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert "phone" in {c.name for c in db["participants"].columns}
+
+
+def test_device_add_marshal_from_the_command_line(db_path, db):
+    added = run(db_path, "device", "add", "--name", "Marshal P1", "--role", "marshal",
+                "--checkpoint", "assembly:grote-markt", "--base-url", "https://x:8443",
+                "--json")
+    assert added.exit_code == 0, added.output
+    assert db.execute("SELECT role, checkpoint FROM devices WHERE id = ?",
+                      [json.loads(added.output)["id"]]).fetchone() == \
+        ("marshal", "assembly:grote-markt")
+    # Assembly points are the marshals' alone, and a marshal works nowhere else.
+    for role, checkpoint in (("scanner", "assembly:grote-markt"), ("marshal", "entrance"),
+                             ("display", "assembly:vismarkt")):
+        refused = run(db_path, "device", "add", "--name", "X", "--role", role,
+                      "--checkpoint", checkpoint, "--base-url", "https://x:8443")
+        assert refused.exit_code == 1 and "assembly point" in refused.output, refused.output
+
+
+def test_reset_after_a_rehearsal_clears_roll_calls(db_path, db, client, door, marshal):
+    a = people(db, 1)[0]
+    scan(client, door, a)
+    rollcall = start(client, marshal).get_json()["rollcall"]
+    accounts(client, marshal, rollcall["id"], account(a))
+    result = run(db_path, "reset", "--scans", "--yes", "--backup", str(db_path) + ".bak")
+    assert result.exit_code == 0, result.output
+    for table in ("rollcalls", "rollcall_expected", "rollcall_accounts"):
+        assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0  # noqa: S608
+    assert current(client, marshal) is None
+
+
+def test_a_phones_list_names_only_people_and_places_the_event_has(client, db, marshal):
+    a, b = people(db, 2)
+    response = start(client, marshal, id="phone-1", expected=[
+        {"participant_id": a, "last_checkpoint": "room:<b>nowhere</b>",
+         "last_seen_at": at("09:00")},
+        {"participant_id": b, "last_checkpoint": "room:raadzaal", "last_seen_at": at("09:30")},
+        {"participant_id": 999_999, "last_checkpoint": "entrance"}])
+    assert response.status_code == 201
+    seen = {p["id"]: p["last_seen"] for p in response.get_json()["rollcall"]["people"]}
+    assert set(seen) == {a, b}
+    assert seen[a]["checkpoint"] is None and seen[b]["checkpoint"] == "room:raadzaal"
+
+
+def test_an_unknown_excursion_has_no_roll_call(organiser, db):
+    token = csrf_token(organiser, "/devices")
+    assert organiser.get("/api/v1/excursions/nope/rollcall").status_code == 404
+    assert organiser.post("/api/v1/excursions/nope/rollcall", json={},
+                          headers={"X-CSRFToken": token}).status_code == 404
+    assert organiser.get("/api/v1/excursions/forum/rollcall").get_json() == {"rollcall": None}

@@ -193,37 +193,45 @@ def view(db: Database, rollcall_id: str, language: str = "en", names: bool = Tru
     row = _found(db, rollcall_id)
     where = checkpoint_names(db, language)
     points = assembly_points(db)
+    tallies = rules.tallies(db, rollcall_id)
+    out = {k: row[k] for k in ("id", "scope", "point", "started_at", "started_by", "ended_at",
+                               "ended_by")}
+    out["point_name"] = where.get(PREFIX + row["point"]) if row["point"] else None
+    rooms = [{"checkpoint": cp, "name": where.get(cp, cp) if cp else None,
+              "expected": n["expected"], "accounted": n["accounted"],
+              "missing": n["expected"] - n["accounted"]}
+             for cp, n in tallies["by_room"].items()]
+    expected = sum(r["expected"] for r in rooms)
+    accounted = sum(r["accounted"] for r in rooms)
+    out["counts"] = {"expected": expected, "accounted": accounted,
+                     "missing": expected - accounted}
+    out["everyone_accounted_at"] = tallies["everyone_accounted_at"]
+    by_point = tallies["by_point"]
+    out["by_point"] = [{"point": point, "name": where.get(PREFIX + point, name),
+                        "accounted": by_point.get(point, 0)} for point, name in points.items()]
+    if by_point.get(None):
+        out["by_point"].append({"point": None, "name": None, "accounted": by_point[None]})
+    out["by_room"] = sorted(rooms, key=lambda r: (-r["missing"], r["name"] or ""))
+    if names:
+        out["people"] = _people(db, rollcall_id, where, points, phones)
+    return out
+
+
+def _people(db: Database, rollcall_id: str, where: dict[str, str], points: dict[str, str],
+            phones: bool) -> list[dict[str, Any]]:
+    """Return a roll call's people with names of places, missing first (the marshals'
+    question), each part by name."""
     people = rules.people(db, rollcall_id)
-    accounted = [p for p in people if p["account"] is not None]
-    by_point = Counter(p["account"]["point"] for p in accounted)
-    rooms: dict[str | None, dict[str, Any]] = {}
     for p in people:
         cp = p["last_seen"]["checkpoint"]
         p["last_seen"]["name"] = where.get(cp, cp) if cp else None
-        room = rooms.setdefault(cp, {"checkpoint": cp, "name": p["last_seen"]["name"],
-                                     "expected": 0, "accounted": 0, "missing": 0})
-        room["expected"] += 1
-        room["accounted" if p["account"] else "missing"] += 1
         if p["account"] is not None and p["account"]["point"]:
             point = p["account"]["point"]
             p["account"]["point_name"] = where.get(PREFIX + point, points.get(point, point))
         if not phones:
             del p["phone"]
-    out = {k: row[k] for k in ("id", "scope", "point", "started_at", "started_by", "ended_at",
-                               "ended_by")}
-    out["point_name"] = where.get(PREFIX + row["point"]) if row["point"] else None
-    out["counts"] = {"expected": len(people), "accounted": len(accounted),
-                     "missing": len(people) - len(accounted)}
-    out["everyone_accounted_at"] = rules.everyone_accounted_at(db, rollcall_id)
-    out["by_point"] = [{"point": point, "name": where.get(PREFIX + point, name),
-                        "accounted": by_point.get(point, 0)} for point, name in points.items()]
-    if by_point.get(None):
-        out["by_point"].append({"point": None, "name": None, "accounted": by_point[None]})
-    out["by_room"] = sorted(rooms.values(), key=lambda r: (-r["missing"], r["name"] or ""))
-    if names:
-        # Missing first (the marshals' question), each part by name.
-        out["people"] = [p for p in people if p["account"] is None] + accounted
-    return out
+    return ([p for p in people if p["account"] is None]
+            + [p for p in people if p["account"] is not None])
 
 
 def _reads(db: Database, actor: Actor | None, rollcall: dict[str, Any]) -> tuple[bool, bool]:
@@ -267,11 +275,11 @@ def read(db: Database, actor: Actor | None, rollcall_id: str | None = None,
 def excursion_rollcall(db: Database, actor: Actor, excursion_id: str,
                        language: str = "en") -> dict[str, Any] | None:
     """Return an excursion's running (else latest) roll call as `actor` may read it."""
+    _may_touch(db, actor, ROLLCALL, {"scope": excursion_scope(excursion_id)})
+    if not db.execute("SELECT 1 FROM excursions WHERE id = ?", [excursion_id]).fetchone():
+        raise RollcallError("not_found.excursion")
     found = rules.current(db, excursion_scope(excursion_id))
-    if found is None:
-        _may_touch(db, actor, ROLLCALL, {"scope": excursion_scope(excursion_id)})
-        return None
-    return view_for(db, actor, found["id"], language)
+    return None if found is None else view_for(db, actor, found["id"], language)
 
 
 def snapshot_people(db: Database, actor: Actor, language: str = "en") -> list[dict[str, Any]]:
@@ -336,7 +344,7 @@ def record(db: Database) -> list[dict[str, Any]]:
     out = []
     for row in rules.all_rollcalls(db):
         people = rules.people(db, row["id"])
-        done = rules.everyone_accounted_at(db, row["id"])
+        done = rules.tallies(db, row["id"])["everyone_accounted_at"]
         by = Counter(p["account"]["by"] for p in people if p["account"] is not None)
         out.append({
             **{k: row[k] for k in ("id", "scope", "point", "started_at", "started_by",

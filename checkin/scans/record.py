@@ -17,7 +17,7 @@ from checkin.core.clock import device_iso, now_iso, to_utc
 from checkin.core.codes import normalise
 from checkin.core.db import writing
 from checkin.core.errors import DomainError
-from checkin.core.permissions import ALL, OWN, PEOPLE, UNDO, is_organiser, scope
+from checkin.core.permissions import ALL, ASSEMBLY, OWN, PEOPLE, SCAN, UNDO, is_organiser, scope
 from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_scan
 from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS
 from checkin.scans.policy import guide_may_name, time_allowed
@@ -266,6 +266,10 @@ def record_scans(db: Database, actor: Actor, items: Any,
     for item in batch:
         if not may_scan(actor, known[item["checkpoint"]]):
             raise Forbidden("forbidden.checkpoint", checkpoint=item["checkpoint"])
+    if scope(actor, SCAN) == ASSEMBLY and any(i["participant"] is not None for i in batch):
+        # A marshal accounts for a person by name through the roll call; a participant id
+        # here would answer with anyone's name.
+        raise Forbidden("forbidden.lookup")
     for n, item in enumerate(batch):
         if not time_allowed(db, to_utc(item["at"]), now):
             raise ScanInputError("bad_field.scan_time", where=f"scans[{n}]")

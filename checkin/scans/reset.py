@@ -1,7 +1,8 @@
 """`checkin reset --scans`: clear the day (scans and day events), keeping the plan.
 
 People, their codes, devices, organisers and the event stay; the scan log, corrections,
-the `location` projection and excursion events (departures, returns, walk-ons) go. A backup
+the `location` projection, excursion events (departures, returns, walk-ons) and roll calls
+go. A backup
 copy of the whole database is written first.
 """
 
@@ -19,7 +20,10 @@ from checkin.core import clock
 from checkin.core.backup import backup
 from checkin.core.db import connect, writing
 
-DAY_TABLES = ("corrections", "location", "scans", "excursion_events")
+# A rehearsal's roll calls go with its scans (accounts and expected people before the roll
+# calls they belong to).
+ROLLCALL_TABLES = ("rollcall_accounts", "rollcall_expected", "rollcalls")
+DAY_TABLES = (*ROLLCALL_TABLES, "corrections", "location", "scans", "excursion_events")
 
 
 def day_counts(db: Database) -> dict[str, int]:
@@ -39,8 +43,8 @@ def clear_day(db: Database) -> dict[str, int]:
 
 @click.command("reset")
 @click.option("--scans", is_flag=True, required=True,
-              help="Clear scans, corrections and excursion events (people, codes and devices "
-                   "stay).")
+              help="Clear scans, corrections, excursion events and roll calls (people, codes "
+                   "and devices stay).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--backup", "backup_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Where to write the backup copy first (default: next to "

@@ -33,8 +33,6 @@ EXCURSION_PREFIX = "excursion:"
 HOWS = ("scan", "tap", "elsewhere", "left")
 # What starting did (start's answer).
 STARTED, DUPLICATE, RUNNING = "started", "duplicate", "running_already"
-# The first account of a person, by when it happened (then by arrival): the one that counts.
-_FIRST = "ORDER BY a.at, a.seq"
 
 
 class RollcallError(DomainError, ValueError):
@@ -113,7 +111,8 @@ def start(db: Database, *, scope: str, started_by: str, rollcall_id: str | None 
 
     `expected` is a phone's list from its snapshot (an offline start); without it the server
     freezes who is present now (`present_now`), or for an excursion who departed with the
-    bus. Unknown or erased people in a phone's list are left out.
+    bus. Unknown or erased people in a phone's list are left out, unknown checkpoints
+    forgotten.
     """
     received = now_iso(now)
     with writing(db):
@@ -126,7 +125,11 @@ def start(db: Database, *, scope: str, started_by: str, rollcall_id: str | None 
                         departed_with_bus(db, scope[len(EXCURSION_PREFIX):]))
         else:
             known = _known(db, [e["participant_id"] for e in expected])
-            expected = [e for e in expected if e["participant_id"] in known]
+            places = {r[0] for r in db.execute("SELECT id FROM checkpoints")}
+            # A phone's list names only people and places the event has.
+            expected = [{**e, "last_checkpoint": e.get("last_checkpoint")
+                         if e.get("last_checkpoint") in places else None}
+                        for e in expected if e["participant_id"] in known]
         row = {"id": rollcall_id or str(uuid.uuid4()), "scope": scope, "point": point,
                "started_at": min(started_at or received, received), "started_by": started_by,
                "received_at": received, "ended_at": None, "ended_by": None}
@@ -223,49 +226,71 @@ def account_scan(db: Database, scan: dict[str, Any], by: str) -> tuple[str | Non
     rollcall = found[0]
     account = {"id": "scan:" + scan["id"], "participant_id": scan["participant_id"],
                "how": "scan", "point": scan["checkpoint"][len(PREFIX):], "at": moment}
-    result = _store_account(db, rollcall["id"], account, by, scan["received_at"],
-                            _expected_ids(db, rollcall["id"]))
+    # One primary-key lookup: this runs inside the scan's write transaction.
+    expected = {pid for (pid,) in db.execute(
+        "SELECT participant_id FROM rollcall_expected WHERE rollcall_id = ? AND "
+        "participant_id = ?", [rollcall["id"], scan["participant_id"]])}
+    result = _store_account(db, rollcall["id"], account, by, scan["received_at"], expected)
     return rollcall["id"], "not_expected" if result["status"] == "not_expected" else None
+
+
+def first_accounts(db: Database, rollcall_id: str) -> dict[int, dict[str, Any]]:
+    """Return each person's counting account in a roll call: their first, by when it
+    happened (then by arrival); later ones are kept but count for nothing."""
+    first: dict[int, dict[str, Any]] = {}
+    for account in rows(db, "SELECT participant_id, how, point, reason, by, at "
+                            "FROM rollcall_accounts WHERE rollcall_id = ? ORDER BY at, seq",
+                        [rollcall_id]):
+        first.setdefault(account.pop("participant_id"), account)
+    return first
+
+
+def _expected(db: Database, rollcall_id: str, columns: str = "", joins: str = ""
+              ) -> list[dict[str, Any]]:
+    """Return a roll call's expected rows `e` (with `columns` of `joins`)."""
+    return rows(db, f"SELECT e.participant_id, e.last_checkpoint, e.last_seen_at {columns} "  # noqa: S608
+                    f"FROM rollcall_expected e {joins} WHERE e.rollcall_id = ?",
+                [rollcall_id])
 
 
 def people(db: Database, rollcall_id: str) -> list[dict[str, Any]]:
     """Return everyone a roll call expects, with their last sighting and their counting
     account (None: missing), sorted by name."""
-    found = rows(db, f"""
-        SELECT p.id, p.title, p.first_name, p.last_name, p.organisation, p.phone,
-               e.last_checkpoint, e.last_seen_at,
-               a.how, a.point, a.reason, a.by, a.at AS account_at
-        FROM rollcall_expected e JOIN participants p ON p.id = e.participant_id
-        LEFT JOIN rollcall_accounts a ON a.seq = (
-            SELECT a.seq FROM rollcall_accounts a WHERE a.rollcall_id = e.rollcall_id
-            AND a.participant_id = e.participant_id {_FIRST} LIMIT 1)
-        WHERE e.rollcall_id = ?
-        ORDER BY casefold(p.last_name), casefold(p.first_name), p.id""",  # noqa: S608
-                 [rollcall_id])
-    out = []
-    for r in found:
-        account = None if r["how"] is None else {
-            "how": r["how"], "point": r["point"], "reason": r["reason"], "by": r["by"],
-            "at": r["account_at"]}
-        out.append({"id": r["id"], "title": r["title"], "first_name": r["first_name"],
-                    "last_name": r["last_name"], "organisation": r["organisation"],
-                    "phone": r["phone"],
-                    "last_seen": {"checkpoint": r["last_checkpoint"], "at": r["last_seen_at"]},
-                    "account": account})
+    first = first_accounts(db, rollcall_id)
+    out = [{"id": r["participant_id"], "title": r["title"], "first_name": r["first_name"],
+            "last_name": r["last_name"], "organisation": r["organisation"],
+            "phone": r["phone"],
+            "last_seen": {"checkpoint": r["last_checkpoint"], "at": r["last_seen_at"]},
+            "account": first.get(r["participant_id"])}
+           for r in _expected(db, rollcall_id, ", p.title, p.first_name, p.last_name, "
+                              "p.organisation, p.phone",
+                              "JOIN participants p ON p.id = e.participant_id")]
+    out.sort(key=lambda p: (p["last_name"].casefold(), p["first_name"].casefold(), p["id"]))
     return out
 
 
-def everyone_accounted_at(db: Database, rollcall_id: str) -> str | None:
-    """Return when the last expected person was accounted for (None: someone is missing,
-    or nobody was expected)."""
-    found = db.execute(f"""
-        SELECT count(*), count(first_at), max(first_at) FROM (
-            SELECT (SELECT a.at FROM rollcall_accounts a WHERE a.rollcall_id = e.rollcall_id
-                    AND a.participant_id = e.participant_id {_FIRST} LIMIT 1) AS first_at
-            FROM rollcall_expected e WHERE e.rollcall_id = ?)""",  # noqa: S608
-                       [rollcall_id]).fetchone()
-    expected, accounted, last = found
-    return last if expected and expected == accounted else None
+def tallies(db: Database, rollcall_id: str) -> dict[str, Any]:
+    """Return a roll call's numbers without names: per last-seen checkpoint (expected,
+    accounted), per assembly point (accounted), and when everyone was accounted for
+    (None while anyone is missing, or nobody was expected)."""
+    first = first_accounts(db, rollcall_id)
+    by_room: dict[str | None, dict[str, int]] = {}
+    by_point: dict[str | None, int] = {}
+    last: str | None = None
+    missing = 0
+    expected = _expected(db, rollcall_id)
+    for e in expected:
+        room = by_room.setdefault(e["last_checkpoint"], {"expected": 0, "accounted": 0})
+        room["expected"] += 1
+        account = first.get(e["participant_id"])
+        if account is None:
+            missing += 1
+            continue
+        room["accounted"] += 1
+        by_point[account["point"]] = by_point.get(account["point"], 0) + 1
+        last = max(last or account["at"], account["at"])
+    done = last if expected and not missing else None
+    return {"by_room": by_room, "by_point": by_point, "everyone_accounted_at": done}
 
 
 def snapshot(db: Database) -> list[dict[str, Any]]:
