@@ -28,8 +28,9 @@ from checkin.rollcall import view, view_as, view_for
 from checkin.scans.rollcall import VENUE, current, get_rollcall
 
 EVENT = "rollcall"
-#: A push that took longer than this (s) is followed by a rest as long (see push).
+#: A push that took longer than REST_AFTER seconds is followed by a rest REST times as long.
 REST_AFTER = 0.05
+REST = 2.0
 #: Whom each room reaches, as checkin.rollcall's view_for sees an actor.
 AUDIENCES: dict[str, dict[str, Any]] = {ORGANISERS: {"role": ORGANISER},
                                         ROLLCALL_MARSHALS: {"role": "marshal"},
@@ -69,9 +70,9 @@ def push(database: str, rollcall_ids: set[str], last: dict[str, Any], settle: bo
     Reading a roll call of thousands of people takes a tenth of a second: that is done in a
     real thread (checkin.core.offload), so the event loop keeps answering the door meanwhile.
     Sending a megabyte to each marshal costs the loop too: after a push that took longer than
-    the publisher's coalescing window, the publisher rests as long again (its changes pile up
-    for the next push), so that pushes take at most half of the loop's time while marshals
-    scan back to back, and the door comes first.
+    the publisher's coalescing window, the publisher rests REST times as long (its changes
+    pile up for the next push), so that pushes take at most a third of the loop's time while
+    marshals scan back to back, and the door comes first.
     """
     if not rollcall_ids:
         return
@@ -83,7 +84,7 @@ def push(database: str, rollcall_ids: set[str], last: dict[str, Any], settle: bo
             emit(EVENT, payload, room)
     took = time.monotonic() - started
     if took > REST_AFTER:
-        time.sleep(took)
+        time.sleep(REST * took)
 
 
 def room_state(db: Database, room: str) -> list[tuple[str, Any]]:

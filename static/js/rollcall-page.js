@@ -1,12 +1,15 @@
 /* The organisers' roll-call page: every `rollcall` push on /live re-fetches the shown roll
    call's part, rendered by the server (one way to write names and times). A push that comes
-   while a fetch runs is answered by one more fetch after it, never by a pile of them. */
+   while a fetch runs is answered by one more fetch after it, never by a pile of them, and
+   fetches start at most every GAP ms: with thousands of people the part is a big page, and
+   the server that renders it also answers the door. */
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("rollcall-config").textContent);
   const S = config.strings;
   const part = document.getElementById("rollcall-part");
   const status = document.getElementById("live-status");
+  const GAP = 400;
   let busy = false, again = false;
 
   function setStatus(state, text) {
@@ -24,6 +27,7 @@
   async function refresh() {
     if (busy) { again = true; return; }
     busy = true;
+    const started = Date.now();
     try {
       const response = await fetch(config.part_url, {credentials: "same-origin",
                                                      headers: {Accept: "text/html"}});
@@ -35,8 +39,10 @@
         if (details) details.open = true;
       }
     } catch (e) { /* offline for a moment: the next push or reconnect fetches again */ }
-    busy = false;
-    if (again) { again = false; refresh(); }
+    setTimeout(() => {
+      busy = false;
+      if (again) { again = false; refresh(); }
+    }, Math.max(0, GAP - (Date.now() - started)));
   }
 
   // WebSocket first, long-polling only if WebSocket fails (as the overview does).
