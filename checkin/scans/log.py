@@ -145,9 +145,11 @@ def in_venue(kind: str | None, direction: str) -> bool:
 # --------------------------------------------------------------------------- checkpoints
 
 def checkpoints(db: Database) -> dict[str, dict[str, Any]]:
-    """Return every checkpoint row by id, in display order."""
+    """Return every checkpoint that holds people by id, in display order: all but the roll
+    call's assembly points, which never count anyone (headcounts list these)."""
     return {c["id"]: c for c in rows(db, "SELECT id, kind, name, capacity, ref FROM "
-                                         "checkpoints ORDER BY position, id")}
+                                         "checkpoints WHERE kind != 'assembly' "
+                                         "ORDER BY position, id")}
 
 
 def checkpoint_of_excursion(db: Database, excursion_id: str) -> str | None:

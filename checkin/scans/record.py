@@ -266,10 +266,6 @@ def record_scans(db: Database, actor: Actor, items: Any,
     for item in batch:
         if not may_scan(actor, known[item["checkpoint"]]):
             raise Forbidden("forbidden.checkpoint", checkpoint=item["checkpoint"])
-    if scope(actor, SCAN) == ASSEMBLY and any(i["participant"] is not None for i in batch):
-        # A marshal accounts for a person by name through the roll call; a participant id
-        # here would answer with anyone's name.
-        raise Forbidden("forbidden.lookup")
     for n, item in enumerate(batch):
         if not time_allowed(db, to_utc(item["at"]), now):
             raise ScanInputError("bad_field.scan_time", where=f"scans[{n}]")
@@ -279,6 +275,10 @@ def record_scans(db: Database, actor: Actor, items: Any,
                               if actor["checkpoint"] in known else None, ids):
             # The same answer for unknown people and people elsewhere: it reveals nothing.
             raise Forbidden("forbidden.guide_list")
+    if scope(actor, SCAN) == ASSEMBLY and any(i["participant"] is not None for i in batch):
+        # A marshal accounts for a person by name through the roll call; a participant id
+        # here would answer with anyone's name.
+        raise Forbidden("forbidden.lookup")
     received = now_iso(now)
     device = actor_ref(actor)
     out = Recorded()
@@ -307,6 +307,13 @@ def record_scans(db: Database, actor: Actor, items: Any,
                    "checkpoint": cp["id"], "direction": item["direction"], "at": item["at"],
                    "received_at": received, "sort_at": sort_at, "device_id": device,
                    "source": "scan" if item["participant"] is None else "search"}
+            if status != "rejected" and cp["kind"] == "assembly":
+                # A marshal's scan accounts for the person in a roll call and moves nothing.
+                rollcall_id, why = account_scan(db, row, actor["name"])
+                if rollcall_id is not None:
+                    out.rollcalls.add(rollcall_id)
+                    detail["rollcall"] = rollcall_id
+                reasons += [why] if why else []
             cursor = db.execute(
                 "INSERT INTO scans (id, code, participant_id, checkpoint, direction, at, "
                 "received_at, sort_at, device_id, source, status, reason, detail) "
@@ -315,13 +322,6 @@ def record_scans(db: Database, actor: Actor, items: Any,
             row["seq"] = cursor.lastrowid
             if status != "rejected":
                 refresh_location(db, person["id"])
-                if cp["kind"] == "assembly":
-                    rollcall_id, why = account_scan(db, row, actor["name"])
-                    if rollcall_id is not None:
-                        out.rollcalls.add(rollcall_id)
-                        detail["rollcall"] = rollcall_id
-                    if why:
-                        reasons.append(why)
                 if item["direction"] == "in" and cp["capacity"] is not None:
                     now_inside = inside(db, cp)
                     if now_inside > cp["capacity"]:

@@ -1,8 +1,7 @@
 """`checkin reset --scans`: clear the day (scans and day events), keeping the plan.
 
 People, their codes, devices, organisers and the event stay; the scan log, corrections,
-the `location` projection, excursion events (departures, returns, walk-ons) and roll calls
-go. A backup
+the `location` projection and excursion events (departures, returns, walk-ons) go. A backup
 copy of the whole database is written first.
 """
 
@@ -19,11 +18,9 @@ from sqlite_utils import Database
 from checkin.core import clock
 from checkin.core.backup import backup
 from checkin.core.db import connect, writing
+from checkin.scans.rollcall import clear_rollcalls
 
-# A rehearsal's roll calls go with its scans (accounts and expected people before the roll
-# calls they belong to).
-ROLLCALL_TABLES = ("rollcall_accounts", "rollcall_expected", "rollcalls")
-DAY_TABLES = (*ROLLCALL_TABLES, "corrections", "location", "scans", "excursion_events")
+DAY_TABLES = ("corrections", "location", "scans", "excursion_events")
 
 
 def day_counts(db: Database) -> dict[str, int]:
@@ -36,6 +33,7 @@ def clear_day(db: Database) -> dict[str, int]:
     """Delete the day's scans and events in one transaction; return what was deleted."""
     with writing(db):
         counts = day_counts(db)
+        clear_rollcalls(db)  # a rehearsal's roll calls go with its scans
         for table in DAY_TABLES:
             db.execute(f"DELETE FROM {table}")  # noqa: S608
     return counts

@@ -293,6 +293,13 @@ def tallies(db: Database, rollcall_id: str) -> dict[str, Any]:
     return {"by_room": by_room, "by_point": by_point, "everyone_accounted_at": done}
 
 
+def clear_rollcalls(db: Database) -> None:
+    """Delete every roll call (a rehearsal's, by `checkin reset --scans`); run it inside the
+    caller's write transaction."""
+    for table in ("rollcall_accounts", "rollcall_expected", "rollcalls"):
+        db.execute(f"DELETE FROM {table}")  # noqa: S608
+
+
 def snapshot(db: Database) -> list[dict[str, Any]]:
     """Return who is present now, with names, last sighting and the SHA-256 (hex) of each of
     their valid badge codes in canonical form: a marshal's phone's offline list."""
