@@ -1,6 +1,6 @@
 """Issue 22: the roll call pushed on /live within a second of a start, a marshal's scan and
 an end — organisers get names and phones, marshals names, displays only numbers, scanners
-nothing.
+nothing; also across two servers joined by Redis.
 
 One real server (`checkin serve`) for the module and real python-socketio clients.
 """
@@ -20,6 +20,7 @@ from checkin.demo import create_demo
 from checkin.devices import add_device
 from tests.conftest import ORGANISER, LiveServer, free_port
 from tests.test_live import Listener, _organiser_cookie, _organiser_session, _scan
+from tests.test_scale_out import _serve, redis_url  # noqa: F401 - the real redis-server fixture
 
 pytestmark = pytest.mark.server
 
@@ -147,3 +148,46 @@ def test_a_newcomer_is_sent_the_current_roll_call_as_its_role_may_read_it(site):
             marshal.close()
     finally:
         session.post(url + f"/api/v1/rollcall/{started}/end", json={}, timeout=10)
+
+
+def test_a_roll_call_on_one_server_reaches_clients_of_the_other(db_path, tmp_path,
+                                                                redis_url):  # noqa: F811
+    """Two `checkin serve` on one event joined by Redis (as `--workers 2` are): a start on the
+    first reaches a marshal and a display connected to the second within a second, and so
+    does a marshal's scan."""
+    first = _serve(db_path, tmp_path, "--message-queue", redis_url)
+    second = _serve(db_path, tmp_path, "--message-queue", redis_url)
+    try:
+        db = connect(db_path)
+        point = db.execute("SELECT id FROM checkpoints WHERE kind = 'assembly'").fetchone()[0]
+        door = add_device(db, "Door", "scanner")["token"]
+        marshal_token = add_device(db, "Marshal", "marshal", point)["token"]
+        display_token = add_device(db, "Hall TV", "display")["token"]
+        codes = [r[0] for r in db.execute("SELECT code FROM participants ORDER BY id LIMIT 3")]
+        db.conn.close()
+        for code in codes:
+            assert _scan(first.url, door, "entrance", code).ok
+        marshal = _listen(second.url, auth={"token": marshal_token})
+        display = _listen(second.url, auth={"token": display_token})
+        try:
+            marshal.wait_for("hello")
+            display.wait_for("hello")
+            sent = time.monotonic()
+            response = _organiser_api(first.url).post(first.url + "/api/v1/rollcall", json={},
+                                                      timeout=10)
+            assert response.status_code == 201, response.text
+            started = response.json()["rollcall"]["id"]
+            at, names = marshal.wait_for("rollcall", lambda d: d["id"] == started, after=sent)
+            assert at - sent < SECOND and len(names["people"]) == 3
+            sent = time.monotonic()
+            assert _scan(first.url, marshal_token, point, codes[0]).ok
+            at, counts = display.wait_for(
+                "rollcall", lambda d: d["id"] == started and d["counts"]["accounted"] == 1,
+                after=sent)
+            assert at - sent < SECOND and "people" not in counts
+        finally:
+            marshal.close()
+            display.close()
+    finally:
+        first.stop()
+        second.stop()
