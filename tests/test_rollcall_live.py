@@ -18,6 +18,7 @@ from checkin.auth.accounts import add_organiser
 from checkin.core.db import connect
 from checkin.demo import create_demo
 from checkin.devices import add_device
+from checkin.live.rollcall import MARSHALS_EVERY
 from tests.conftest import ORGANISER, LiveServer, free_port
 from tests.test_live import Listener, _organiser_cookie, _organiser_session, _scan
 from tests.test_scale_out import _serve, redis_url  # noqa: F401 - the real redis-server fixture
@@ -112,6 +113,11 @@ def test_start_scan_and_end_reach_each_role_within_a_second(site):
         at, counts = display.wait_for("rollcall", accounted, after=sent)
         assert at - sent < SECOND and counts["counts"]["missing"] == 9
         assert "people" not in counts
+        # Marshals hear accounts at most every MARSHALS_EVERY seconds (a megabyte each with
+        # thousands of people): this one, just after the start, follows when the time is up.
+        at, names = marshal.wait_for("rollcall", accounted, after=sent, timeout=5)
+        assert at - sent < MARSHALS_EVERY + SECOND
+        assert next(p for p in names["people"] if p["id"] == person["id"])["account"]
 
         # End: everyone hears that it ended.
         sent = time.monotonic()

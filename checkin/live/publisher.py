@@ -127,7 +127,8 @@ class Publisher:
         self._last_counts: Any = None
         self._last_excursions: dict[str, Any] = {}
         self._last_departures: Any = None
-        self._last_rollcalls: dict[str, Any] = {}
+        self._rollcalls = rollcall.Pusher(self.database, self._emit, lambda found:
+                                          self.on_rollcall_changed(None, rollcall_id=found))
         self._event_seq: int | None = None
         # With a message queue the clients may be connected to any process (see above).
         self.queue: str | None = app.config.get("MESSAGE_QUEUE")
@@ -436,8 +437,7 @@ class Publisher:
                 self._last_departures = board
                 self._emit("departures", board, HEADCOUNTS)
         if work.rollcalls and (organisers or heard(LIVE_ROLLCALL) or heard(LIVE_EXCURSION)):
-            rollcall.push(self.database, work.rollcalls, self._last_rollcalls, work.settle,
-                          self._emit)
+            self._rollcalls.push(work.rollcalls, work.settle)
         if organisers and work.scans:
             # One event for the whole window, not one per scan: at a thousand scans a second
             # an emit each (and with several processes, a Redis message each) cost the
