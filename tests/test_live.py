@@ -150,7 +150,7 @@ def test_a_scan_reaches_the_dashboard_within_a_second(live_server, db_path):
     dashboard = Listener(live_server.url, auth={"token": devices["display"]["token"]}).connect()
     try:
         _, hello = dashboard.wait_for("hello")
-        assert hello["role"] == "display" and hello["rooms"] == ["headcounts"]
+        assert hello["role"] == "display" and hello["rooms"] == ["headcounts", "rollcall:counts"]
         # The state is sent at once on connecting: nobody has arrived yet.
         _, first = dashboard.wait_for("headcounts")
         assert first["arrived"] == 0 and _entrance(first)["inside"] == 0

@@ -216,6 +216,12 @@ MATRIX: dict[tuple[str, str], Any] = {
          (401, 403, 409, 403, 403, 403, 403, 403, 401, 409)),
     ("/rollcall/<rollcall_id>/missing.pdf", "GET"): ({"path": "/rollcall/{rollcall}/missing.pdf"},
                                                      DOWNLOAD),
+    # The organisers' roll-call page: start (finds one running: 303 back to it) and end.
+    ("/rollcall", "GET"): ({"path": "/rollcall"}, PAGE),
+    ("/rollcall/part", "GET"): ({"path": "/rollcall/part?id={rollcall}"}, PAGE),
+    ("/rollcall/start", "POST"): ({"path": "/rollcall/start", "form": {}}, ACTION),
+    ("/rollcall/<rollcall_id>/end", "POST"): ({"path": "/rollcall/{rollcall}/end", "form": {}},
+                                              ACTION),
     ("/api/v1/<path:rest>", "GET"): ({"path": "/api/v1/nothing/here"}, GONE),
 }
 # Last: signing out clears the session (and its CSRF token) the other probes use.
@@ -227,19 +233,25 @@ for _method in ("POST", "PUT", "PATCH", "DELETE"):
 #: /live: on connect, the rooms each role is put in (None: refused: a desk and a kiosk hear
 #: nothing live); then what it may do.
 LIVE_ROOMS = {"anonymous": None, "scanner": ["headcounts"], "guide": ["excursion:bike-tour"],
-              "guide_other": ["excursion:forum"], "display": ["headcounts"], "desk": None,
-              "kiosk": None, "marshal": None, "revoked": None,
+              "guide_other": ["excursion:forum"], "display": ["headcounts", "rollcall:counts"],
+              "desk": None, "kiosk": None, "marshal": ["rollcall"], "revoked": None,
               "organiser": ["headcounts", "organisers"]}
 LIVE_EVENTS = {
     # event, payload -> answers (ok?) by role, for roles that could connect.
     ("join", "excursion:bike-tour"): {"scanner": False, "guide": True, "guide_other": False,
-                                      "display": False, "organiser": True},
+                                      "display": False, "marshal": False, "organiser": True},
     ("join", "organisers"): {"scanner": False, "guide": False, "guide_other": False,
-                             "display": False, "organiser": True},
+                             "display": False, "marshal": False, "organiser": True},
     ("join", "headcounts"): {"scanner": True, "guide": False, "guide_other": False,
-                             "display": True, "organiser": True},
+                             "display": True, "marshal": False, "organiser": True},
+    # The roll call's rooms (issue 22): marshals its names, displays its numbers; organisers
+    # hear it (with phones) in "organisers".
+    ("join", "rollcall"): {"scanner": False, "guide": False, "guide_other": False,
+                           "display": False, "marshal": True, "organiser": False},
+    ("join", "rollcall:counts"): {"scanner": False, "guide": False, "guide_other": False,
+                                  "display": True, "marshal": False, "organiser": False},
     ("catch_up", 0): {"scanner": False, "guide": False, "guide_other": False,
-                      "display": False, "organiser": True},
+                      "display": False, "marshal": False, "organiser": True},
 }
 #: Handlers that are not events a client sends.
 LIFECYCLE = {"connect", "disconnect"}
@@ -389,6 +401,8 @@ def test_every_live_event_by_every_role(db_path, role):
     db = connect(db_path)
     try:
         world = World(app, db)
+        # A running roll call: who is sent it on connecting, and how much of it.
+        world.fresh_ids()
         auth = {"token": world.tokens[role]} if world.tokens[role] else None
         client = socketio.test_client(app, namespace="/live", auth=auth,
                                       flask_test_client=world.clients[role])
@@ -396,8 +410,15 @@ def test_every_live_event_by_every_role(db_path, role):
         assert client.is_connected("/live") == (rooms is not None)
         if rooms is None:
             return
-        hello = next(m for m in client.get_received("/live") if m["name"] == "hello")
+        first = client.get_received("/live")
+        hello = next(m for m in first if m["name"] == "hello")
         assert hello["args"][0]["rooms"] == rooms
+        rollcalls = [m["args"][0] for m in first if m["name"] == "rollcall"]
+        # Names to marshals, phones to organisers too, numbers to displays, nothing to others.
+        assert len(rollcalls) == (role in ("marshal", "display", "organiser"))
+        for pushed in rollcalls:
+            assert ("people" in pushed) is (role != "display")
+            assert all(("phone" in p) is (role == "organiser") for p in pushed.get("people", []))
         for (event, payload), answers in LIVE_EVENTS.items():
             data = {"room": payload} if event == "join" else {"since": payload}
             answer = client.emit(event, data, namespace="/live", callback=True)

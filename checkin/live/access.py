@@ -1,7 +1,9 @@
 """Who may listen to what on /live: plain functions, testable without Flask or Socket.IO.
 
 Rooms: "headcounts" (displays, scanners, organisers), "excursion:<id>" (that excursion's
-guide), "organisers" (organisers only: recent scans, alerts, and every excursion's state).
+guide), "organisers" (organisers only: recent scans, alerts, every excursion's state, roll
+calls), "rollcall" (marshals: the venue's roll call, names without phones) and
+"rollcall:counts" (displays: its numbers only).
 An organiser who joins an excursion's room is sent its state but not put in it: the room
 carries what a guide may read (no names once the group has returned), and organisers hear
 every change of every excursion in "organisers" anyway.
@@ -16,22 +18,27 @@ from sqlite_utils import Database
 from checkin import devices
 from checkin.core.permissions import (
     ALL,
+    COUNTS,
     LIVE_EXCURSION,
     LIVE_HEADCOUNTS,
     LIVE_ORGANISERS,
+    LIVE_ROLLCALL,
     ORGANISER,
     OWN,
+    is_organiser,
     may,
     scope,
 )
 
 HEADCOUNTS = "headcounts"
 ORGANISERS = "organisers"
+ROLLCALL_MARSHALS = "rollcall"
+ROLLCALL_DISPLAYS = "rollcall:counts"
 EXCURSION_PREFIX = "excursion:"
 #: Whom an excursion's room reaches, as checkin.scans.policy sees an actor: its guide's phones.
 EXCURSION_AUDIENCE: dict[str, Any] = {"role": "guide"}
 #: The /live actions: a role with none of them is refused on connecting.
-LIVE_ACTIONS = (LIVE_HEADCOUNTS, LIVE_EXCURSION, LIVE_ORGANISERS)
+LIVE_ACTIONS = (LIVE_HEADCOUNTS, LIVE_EXCURSION, LIVE_ORGANISERS, LIVE_ROLLCALL)
 
 
 def identify(db: Database, auth: Any, organiser: str | None) -> dict[str, Any] | None:
@@ -66,6 +73,10 @@ def rooms_for(identity: dict[str, Any]) -> list[str]:
         rooms.append(HEADCOUNTS)
     if may(identity, LIVE_ORGANISERS):
         rooms.append(ORGANISERS)
+    reach = scope(identity, LIVE_ROLLCALL)
+    # Organisers hear roll calls (with phones) in their own room.
+    if reach is not None and not is_organiser(identity):
+        rooms.append(ROLLCALL_DISPLAYS if reach == COUNTS else ROLLCALL_MARSHALS)
     if scope(identity, LIVE_EXCURSION) == OWN:
         checkpoint = identity.get("checkpoint") or ""
         # A guide's checkpoint id "excursion:<id>" is also its room's name.

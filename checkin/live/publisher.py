@@ -1,4 +1,5 @@
-"""The publisher: turns stored scans, corrections and excursion events into pushes on /live.
+"""The publisher: turns stored scans, corrections, excursion events and roll calls into pushes
+on /live.
 
 The scan API and the excursions domain send blinker signals after they commit. The
 publisher only notes what changed and wakes its background task, which computes each
@@ -46,6 +47,7 @@ from checkin.core.permissions import (
     LIVE_EXCURSION,
     LIVE_HEADCOUNTS,
     LIVE_ORGANISERS,
+    LIVE_ROLLCALL,
     POLICY,
     is_organiser,
     may,
@@ -54,7 +56,7 @@ from checkin.core.places import with_states
 from checkin.devices.signals import device_revoked
 from checkin.excursions import all_excursion_states, departures, excursion_state
 from checkin.excursions.signals import excursion_changed
-from checkin.live import stats
+from checkin.live import rollcall, stats
 from checkin.live.access import (
     EXCURSION_AUDIENCE,
     EXCURSION_PREFIX,
@@ -66,7 +68,7 @@ from checkin.live.alerts import alerts
 from checkin.scans import headcounts
 from checkin.scans.day import events_since, latest_event_seq
 from checkin.scans.policy import excursion_view
-from checkin.scans.signals import scan_corrected, scans_recorded
+from checkin.scans.signals import rollcall_changed, scan_corrected, scans_recorded
 
 NAMESPACE = "/live"
 EXTENSION = "checkin.live"
@@ -90,12 +92,13 @@ class Work:
     excursion_events: bool = False
     excursions: set[str] = field(default_factory=set)
     scans: set[int] = field(default_factory=set)
+    rollcalls: set[str] = field(default_factory=set)
     # A settle check: send only what differs from what this process sent last.
     settle: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.headcounts or self.alerts or self.excursion_events or self.excursions
-                    or self.scans)
+                    or self.scans or self.rollcalls)
 
 
 def _excursion_of(checkpoint: str | None) -> str | None:
@@ -124,6 +127,8 @@ class Publisher:
         self._last_counts: Any = None
         self._last_excursions: dict[str, Any] = {}
         self._last_departures: Any = None
+        self._rollcalls = rollcall.Pusher(self.database, self._emit, lambda found:
+                                          self.on_rollcall_changed(None, rollcall_id=found))
         self._event_seq: int | None = None
         # With a message queue the clients may be connected to any process (see above).
         self.queue: str | None = app.config.get("MESSAGE_QUEUE")
@@ -139,6 +144,7 @@ class Publisher:
         scans_recorded.connect(self.on_scans_recorded, sender=app)
         scan_corrected.connect(self.on_scan_corrected, sender=app)
         excursion_changed.connect(self.on_excursion_changed, sender=app)
+        rollcall_changed.connect(self.on_rollcall_changed, sender=app)
         device_revoked.connect(self.on_device_revoked, sender=app)
         session_ended.connect(self.on_session_ended, sender=app)
 
@@ -182,6 +188,14 @@ class Publisher:
             if excursion_id:
                 self._work.excursions.add(excursion_id)
             self._version += 1
+            self._wake()
+
+    def on_rollcall_changed(self, _sender: Any, rollcall_id: str | None = None,
+                            **_: Any) -> None:
+        """Note a roll call started, accounted in or ended."""
+        with self._cond:
+            if rollcall_id:
+                self._work.rollcalls.add(rollcall_id)
             self._wake()
 
     # ------------------------------------------------------------------ clients
@@ -269,12 +283,13 @@ class Publisher:
             return self._headcounts_state(db)
         if room == ORGANISERS:
             return ([("excursion", s) for s in all_excursion_states(db)]
-                    + [("alerts", alerts(db))])
+                    + [("alerts", alerts(db))] + rollcall.room_state(db, room))
         excursion = _excursion_of(room)
         if excursion:
             state = excursion_state(db, excursion)
-            return [("excursion", excursion_view(identity, state))] if state else []
-        return []
+            return ([("excursion", excursion_view(identity, state))]
+                    + rollcall.room_state(db, room)) if state else []
+        return rollcall.room_state(db, room)
 
     def _headcounts_state(self, db: Database) -> list[tuple[str, Any]]:
         """The headcounts room's state, computed once for a crowd of newcomers.
@@ -372,6 +387,7 @@ class Publisher:
             settle.headcounts |= work.headcounts
             settle.alerts |= work.alerts
             settle.excursions |= work.excursions
+            settle.rollcalls |= work.rollcalls
             self._settle = settle
             self._settle_at = time.monotonic() + SETTLE
 
@@ -420,6 +436,8 @@ class Publisher:
             if not work.settle or board != self._last_departures:
                 self._last_departures = board
                 self._emit("departures", board, HEADCOUNTS)
+        if work.rollcalls and (organisers or heard(LIVE_ROLLCALL) or heard(LIVE_EXCURSION)):
+            self._rollcalls.push(work.rollcalls, work.settle)
         if organisers and work.scans:
             # One event for the whole window, not one per scan: at a thousand scans a second
             # an emit each (and with several processes, a Redis message each) cost the

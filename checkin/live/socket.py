@@ -3,7 +3,8 @@
 Client -> server: connect (auth={"token": ...} or the organiser's session cookie),
 `catch_up` {"since": <last scan seq seen>} (organisers: the missed scans, as one `scans` event),
 `join` {"room": "excursion:<id>"} (organisers any excursion; a guide only its own).
-Server -> client: `headcounts`, `arrivals`, `excursion`, `scans` (a list of scan rows), `alerts`.
+Server -> client: `headcounts`, `arrivals`, `excursion`, `scans` (a list of scan rows), `alerts`,
+`rollcall` (a roll call as its role may read it: checkin.live.rollcall).
 """
 
 from __future__ import annotations

@@ -94,6 +94,13 @@ def dashboard_strings() -> dict[str, str]:
         "bus_seats": _("{people} for {capacity} seats"),
         "bus_over": _("{n} seats short"),
         "bus_over_one": _("1 seat short"),
+        "rollcall_started": _("started {time}"),
+        "rollcall_done": _("Everyone is accounted for."),
+        "rollcall_missing": _("{n} people are still missing."),
+        "rollcall_missing_one": _("1 person is still missing."),
+        "rollcall_more_rooms": _("{n} more rooms"),
+        "rollcall_nowhere": _("not known"),
+        "rollcall_no_point": _("No assembly point"),
     }
 
 

@@ -234,13 +234,28 @@ def _people(db: Database, rollcall_id: str, where: dict[str, str], points: dict[
             + [p for p in people if p["account"] is not None])
 
 
+def _reads(db: Database, actor: Actor | None, rollcall: dict[str, Any]) -> tuple[bool, bool]:
+    """Return whether `actor` may read a roll call's names, and its phone numbers (or refuse)."""
+    reach = _may_touch(db, actor, ROLLCALL, rollcall)
+    return reach != COUNTS, actor is None or is_organiser(actor)
+
+
 def view_for(db: Database, actor: Actor | None, rollcall_id: str,
              language: str = "en") -> dict[str, Any]:
     """Return a roll call as `actor` may read it (None: the command line, everything)."""
-    rollcall = _found(db, rollcall_id)
-    reach = _may_touch(db, actor, ROLLCALL, rollcall)
-    return view(db, rollcall_id, language, names=reach != COUNTS,
-                phones=actor is None or is_organiser(actor))
+    names, phones = _reads(db, actor, _found(db, rollcall_id))
+    return view(db, rollcall_id, language, names=names, phones=phones)
+
+
+def view_as(db: Database, actor: Actor, full: dict[str, Any]) -> dict[str, Any]:
+    """Return what `actor` may read of a roll call's full view (`view` with names and phones)
+    without reading the roll call again: /live sends one roll call to several roles at once."""
+    names, phones = _reads(db, actor, full)
+    out = {k: v for k, v in full.items() if k != "people"}
+    if names:
+        out["people"] = full["people"] if phones else \
+            [{k: v for k, v in p.items() if k != "phone"} for p in full["people"]]
+    return out
 
 
 def read(db: Database, actor: Actor | None, rollcall_id: str | None = None,

@@ -58,9 +58,11 @@ def register(app: Flask) -> None:
 
     live.register(app)
     # --- Marshals, guides, organisers, displays: roll calls (issue 22) -------------------
+    from checkin.rollcall import page as rollcall_page
     from checkin.rollcall import views as rollcall
 
     rollcall.register(app)
+    rollcall_page.register(app)
     # --- Organisers: erasing a person's personal data (issue 8) --------------------------
     from checkin.security import views as privacy
 

@@ -354,6 +354,52 @@
     }));
   }
 
+  // ------------------------------------------------------------------ roll call
+  /** A venue roll call's numbers (a display is sent no names): shown instead of the day's
+      figures while it runs, the state in words and icon as well as colour. */
+  const ROOMS_SHOWN = 6;
+  function renderRollcall(r) {
+    const section = el("rollcall");
+    const running = Boolean(r && r.scope === "venue" && !r.ended_at);
+    section.hidden = !running;
+    document.body.classList.toggle("rollcall-running", running);
+    if (!running) return;
+    const c = r.counts;
+    el("rollcall-started").textContent = fmt(S.rollcall_started, {time: at(r.started_at)});
+    el("rollcall-expected").textContent = number(c.expected);
+    el("rollcall-accounted").textContent = number(c.accounted);
+    el("rollcall-missing").textContent = number(c.missing);
+    section.dataset.state = c.missing ? "missing" : "done";
+    const icon = make("span", "place-icon");
+    icon.append(window.CheckinUI.icon(c.missing ? "warn" : "ok"));
+    el("rollcall-state").replaceChildren(icon, make("span", "", !c.missing ? S.rollcall_done
+      : c.missing === 1 ? S.rollcall_missing_one : fmt(S.rollcall_missing, {n: number(c.missing)})));
+    const row = (name, ...figures) => {
+      const tr = make("tr");
+      const th = make("th", "", name);
+      th.scope = "row";
+      tr.append(th, ...figures.map((n) => make("td", "num", number(n))));
+      return tr;
+    };
+    el("rollcall-points").replaceChildren(...r.by_point.map(
+      (p) => row(p.point ? window.CheckinUI.checkpointName("assembly:" + p.point, p.name)
+                         : S.rollcall_no_point, p.accounted)));
+    // The rooms where people are missing, most first (the server's order); a screen shows
+    // ROOMS_SHOWN of them and sums up the rest, so that it never needs scrolling.
+    const rooms = r.by_room.filter((room) => room.missing);
+    const rows = rooms.slice(0, ROOMS_SHOWN).map((room) => row(
+      room.checkpoint ? window.CheckinUI.checkpointName(room.checkpoint, room.name)
+                      : S.rollcall_nowhere, room.missing, room.expected));
+    const rest = rooms.slice(ROOMS_SHOWN);
+    if (rest.length) {
+      rows.push(row(fmt(S.rollcall_more_rooms, {n: number(rest.length)}),
+                    rest.reduce((sum, room) => sum + room.missing, 0),
+                    rest.reduce((sum, room) => sum + room.expected, 0)));
+    }
+    el("rollcall-rooms").replaceChildren(...rows);
+  }
+
+  socket.on("rollcall", renderRollcall);
   socket.on("hello", (hello) => { if (hello.event) el("dash-event").textContent = hello.event; });
   socket.on("departures", renderDepartures);
   socket.on("headcounts", renderHeadcounts);
