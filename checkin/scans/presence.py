@@ -28,18 +28,22 @@ from checkin.scans.readmodel import (  # noqa: F401 (the public names of presenc
 
 def refresh_location(db: Database, participant_id: int) -> dict[str, Any] | None:
     """Recompute one person's row in `location` from the log; return it (None: no scans)."""
-    with writing(db):
-        scan = latest_scan(db, participant_id)
-        if scan is None:
-            db.execute("DELETE FROM location WHERE participant_id = ?", [participant_id])
-            return None
-        db.execute(
-            "INSERT INTO location (participant_id, scan_seq, checkpoint, direction, sort_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(participant_id) DO UPDATE SET "
-            "scan_seq = excluded.scan_seq, checkpoint = excluded.checkpoint, "
-            "direction = excluded.direction, sort_at = excluded.sort_at",
-            [participant_id, scan["seq"], scan["checkpoint"], scan["direction"],
-             scan["sort_at"]])
+    if not db.conn.in_transaction:
+        with writing(db):
+            return refresh_location(db, participant_id)
+    # Inside the caller's transaction (a scan, a correction): no savepoint of its own, which
+    # cost every scan two statements and a random name; a failure rolls the caller back.
+    scan = latest_scan(db, participant_id)
+    if scan is None:
+        db.execute("DELETE FROM location WHERE participant_id = ?", [participant_id])
+        return None
+    db.execute(
+        "INSERT INTO location (participant_id, scan_seq, checkpoint, direction, sort_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(participant_id) DO UPDATE SET "
+        "scan_seq = excluded.scan_seq, checkpoint = excluded.checkpoint, "
+        "direction = excluded.direction, sort_at = excluded.sort_at",
+        [participant_id, scan["seq"], scan["checkpoint"], scan["direction"],
+         scan["sort_at"]])
     return {"participant_id": participant_id, "scan_seq": scan["seq"],
             "checkpoint": scan["checkpoint"], "direction": scan["direction"],
             "sort_at": scan["sort_at"]}
