@@ -298,6 +298,12 @@ BAD_BATCHES = [
     ("participant not a number", {"scans": [item(participant="1")]}, "bad_field"),
     ("participant boolean", {"scans": [item(participant=True)]}, "bad_field"),
     ("unknown checkpoint", {"scans": [item("X", "room:attic")]}, "unknown_checkpoint"),
+    # Only the checkpoints a batch names are read: a name SQLite cannot bind is unknown too.
+    ("checkpoint with a lone surrogate", b'{"scans": [{"id": "a", "code": "X", '
+     b'"checkpoint": "room:\\ud800", "direction": "in", "at": "2019-11-12T08:00:00Z"}]}',
+     "unknown_checkpoint"),
+    ("too many scans, each at a checkpoint of its own",
+     {"scans": [item("X", f"room:{n}", id=f"s{n}") for n in range(501)]}, "too_many_scans"),
     ("checkpoint missing", {"scans": [item("X", None)]}, "bad_field"),
     ("bad direction", {"scans": [item("X", direction="sideways")]}, "bad_field"),
     ("time without zone", {"scans": [item("X", at="2019-11-12T08:00:00")]}, "bad_field"),

@@ -30,10 +30,18 @@ def actor_ref(actor: Actor) -> str:
     return actor["id"]
 
 
-def checkpoints(db: Database) -> dict[str, dict[str, Any]]:
-    """Return every checkpoint by id, in the event's order."""
+def checkpoints(db: Database, ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Return every checkpoint by id, in the event's order; with `ids`, only those of them.
+
+    A batch of scans names one or two checkpoints: reading only those keeps a scan's cost
+    independent of how many rooms and excursions the event has.
+    """
+    if ids is None:
+        return {row["id"]: row for row in rows(db,
+            "SELECT id, kind, name, capacity, ref FROM checkpoints ORDER BY position, id")}
     return {row["id"]: row for row in rows(db,
-        "SELECT id, kind, name, capacity, ref FROM checkpoints ORDER BY position, id")}
+        "SELECT id, kind, name, capacity, ref FROM checkpoints WHERE id IN "  # noqa: S608
+        f"({', '.join('?' * len(ids))}) ORDER BY position, id", ids)}
 
 
 def visible_checkpoints(db: Database, actor: Actor) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from checkin.core import clock
-from checkin.core.event import event_day, event_zone
+from checkin.core.clock import event_day_of, event_zone_of
+from checkin.core.event import event_info
 from checkin.core.permissions import may_read_names
 
 #: How far a device's time may lie before or after the event's day (or the server's now).
@@ -24,17 +25,22 @@ def device_time_window(db: Database, now: datetime | None = None
     """
     now = now or clock.now()
     spans = [(now - SLACK, now + SLACK)]
-    day = event_day(db)
+    info = event_info(db)
+    day = event_day_of(info)
     if day is None:
         return spans
-    start, end = clock.day_span(day, event_zone(db))
+    start, end = clock.day_span(day, event_zone_of(info))
     spans.append((start - SLACK, end + SLACK))
     return spans
 
 
-def time_allowed(db: Database, moment: datetime, now: datetime | None = None) -> bool:
-    """Say whether a device time (aware) lies within the event's day ± 1 day or now ± 1 day."""
-    return any(lo <= moment <= hi for lo, hi in device_time_window(db, now))
+def time_allowed(db: Database, moment: datetime, now: datetime | None = None,
+                 window: list[tuple[datetime, datetime]] | None = None) -> bool:
+    """Say whether a device time (aware) lies within the event's day ± 1 day or now ± 1 day.
+
+    `window` is device_time_window's answer when the caller checks a whole batch with it.
+    """
+    return any(lo <= moment <= hi for lo, hi in (window or device_time_window(db, now)))
 
 
 def guide_may_name(db: Database, checkpoint: str, excursion: str | None,

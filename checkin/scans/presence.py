@@ -42,9 +42,13 @@ def store_location(db: Database, participant_id: int, scan: dict[str, Any] | Non
 
 def refresh_location(db: Database, participant_id: int) -> dict[str, Any] | None:
     """Recompute one person's row in `location` from the log; return it (None: no scans)."""
-    with writing(db):
-        scan = latest_scan(db, participant_id)
-        store_location(db, participant_id, scan)
+    if not db.conn.in_transaction:
+        with writing(db):
+            return refresh_location(db, participant_id)
+    # Inside the caller's transaction (a scan, a correction): no savepoint of its own, which
+    # cost every scan two statements and a random name; a failure rolls the caller back.
+    scan = latest_scan(db, participant_id)
+    store_location(db, participant_id, scan)
     if scan is None:
         return None
     return {"participant_id": participant_id, "scan_seq": scan["seq"],

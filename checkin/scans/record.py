@@ -21,7 +21,7 @@ from checkin.core.permissions import ALL, ASSEMBLY, OWN, PEOPLE, SCAN, UNDO, is_
 from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_scan
 from checkin.scans.log import NEWEST
 from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS
-from checkin.scans.policy import guide_may_name, time_allowed
+from checkin.scans.policy import device_time_window, guide_may_name, time_allowed
 from checkin.scans.projections import refresh_person
 from checkin.scans.readmodel import history_before, in_venue, inside, latest_scan
 from checkin.scans.rollcall import account_scan
@@ -251,6 +251,18 @@ def _placed(db: Database, item: dict[str, Any], person: dict[str, Any] | None,
     return max(sort_at, newest["sort_at"]) if newest else sort_at
 
 
+def _named_checkpoints(items: Any, actor: Actor) -> list[str]:
+    """Return the checkpoints a batch (not checked yet) and its actor name, each once."""
+    if not isinstance(items, list) or len(items) > MAX_BATCH:
+        return []  # check_batch refuses the batch before it asks for a checkpoint
+    # A name SQLite cannot bind (a lone surrogate) is no checkpoint: check_batch says so.
+    named = {item["checkpoint"] for item in items if isinstance(item, dict)
+             and isinstance(item.get("checkpoint"), str) and _encodable(item["checkpoint"])}
+    if isinstance(actor.get("checkpoint"), str):
+        named.add(actor["checkpoint"])
+    return list(named)
+
+
 def record_scans(db: Database, actor: Actor, items: Any,
                  now: datetime | None = None) -> Recorded:
     """Check a batch of scans, then store the new ones in one transaction and judge each.
@@ -260,13 +272,14 @@ def record_scans(db: Database, actor: Actor, items: Any,
     stored again: the same scan from the same device gets its original result with
     duplicate = True, anything else the per-item refusal id_conflict.
     """
-    known = checkpoints(db)
+    known = checkpoints(db, _named_checkpoints(items, actor))
     batch = check_batch(items, known)
     for item in batch:
         if not may_scan(actor, known[item["checkpoint"]]):
             raise Forbidden("forbidden.checkpoint", checkpoint=item["checkpoint"])
+    window = device_time_window(db, now)
     for n, item in enumerate(batch):
-        if not time_allowed(db, to_utc(item["at"]), now):
+        if not time_allowed(db, to_utc(item["at"]), now, window):
             raise ScanInputError("bad_field.scan_time", where=f"scans[{n}]")
     if scope(actor, PEOPLE) == OWN:
         ids = [item["participant"] for item in batch if item["participant"] is not None]
