@@ -13,6 +13,7 @@ from typing import Any
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -26,19 +27,17 @@ from checkin.auth import current_organiser
 from checkin.core.clock import clock_text
 from checkin.core.db import get_db
 from checkin.core.event import event_info
+from checkin.core.pool import run_pooled
 from checkin.core.texts import checkpoint_names
-from checkin.desk import walk_in_count
-from checkin.excursions import all_excursion_states
 from checkin.http.signals import send
 from checkin.live import stats
-from checkin.live.alerts import alerts
-from checkin.scans import get_scan, headcounts
+from checkin.live.overview import PARTS, overview_data
+from checkin.scans import get_scan
 from checkin.scans.corrections import CorrectionError, correct, corrections_of
 from checkin.scans.people import in_language
 from checkin.scans.signals import scan_corrected
 
 NO_STORE = {"Cache-Control": "no-store, private"}
-PARTS = ("numbers", "alerts", "excursions", "missing")
 # Where the scanner page keeps its device (see static/js/scanner-store.js): a display pairs
 # through the same /pair/<code> page, so the dashboard reads the token from the same place.
 DEVICE_KEY = "checkin.device"
@@ -147,18 +146,8 @@ def _parts(db: Any, q: str, part: str | None = None) -> dict[str, Any]:
     """
     context: dict[str, Any] = {"q": q, "types": type_labels(), "words": scan_words(),
                                "clock": _clock_filter(stats.event_zone(db))}
-    if part in (None, "numbers"):
-        counts = headcounts(db)
-        context["numbers"] = stats.overview_numbers(db)
-        context["walk_ins"] = walk_in_count(db)
-        context["venue"] = next((c for c in counts["checkpoints"] if c["kind"] == "entrance"),
-                                None)
-    if part in (None, "alerts"):
-        context["alerts"] = alerts(db)
-    if part in (None, "excursions"):
-        context["excursions"] = all_excursion_states(db)
-    if part in (None, "missing"):
-        context["missing"], context["missing_total"] = stats.not_arrived(db, q)
+    # The numbers come from a pool worker: on the loop they would hold the door each time.
+    context.update(run_pooled(overview_data, current_app.config["DATABASE"], q, part))
     return context
 
 
