@@ -346,8 +346,9 @@ def test_tokens(client, db, device):
 def test_display_reads_but_cannot_scan(client, db, device):
     token, _ = device("display")
     assert error(post(client, token, item(person(db)["code"]))) == (403, "forbidden")
+    # Entrance, 7 rooms, 6 excursions and the roll call's 2 assembly points.
     assert len(client.get("/api/v1/checkpoints", headers=auth(token))
-               .get_json()["checkpoints"]) == 14
+               .get_json()["checkpoints"]) == 16
     counts = client.get("/api/v1/headcounts", headers=auth(token)).get_json()
     assert counts["registered"] == 60 and counts["arrived"] == 0
     assert {"id", "kind", "name", "inside", "expected", "capacity", "state"} == \

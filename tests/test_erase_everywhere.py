@@ -35,6 +35,8 @@ from checkin.devices import add_device
 from checkin.excursions import record_event
 from checkin.participants.csvfile import import_file
 from checkin.participants.upload import keep_upload
+from checkin.rollcall import account as add_accounts
+from checkin.rollcall import start as start_rollcall
 from checkin.scans import correct_scan, organiser_actor, record_scans
 from checkin.security.erase import erase_participant
 from tests.conftest import ORGANISER, LiveServer, free_port
@@ -45,16 +47,19 @@ from tests.test_security_data import _figures
 
 NOW = datetime(2019, 11, 12, 18, 0, tzinfo=UTC)  # the demo event's day: the server accepts it
 # Invented people, so that a byte search for their names cannot hit anything else.
-MARKED = [("Xavierqq", "Zwolleqqer", "xavier.zwolleqqer@example.org", "Qqorg Beratung GmbH"),
-          ("Yolandaqq", "Ypmaqqer", "y.ypmaqqer@example.nl", "Gemeente Qqdam"),
-          ("Wendelqq", "Wurstqqer", "wendel@wurstqqer.example.de", "Qqwurst Institut")]
+MARKED = [("Xavierqq", "Zwolleqqer", "xavier.zwolleqqer@example.org", "Qqorg Beratung GmbH",
+           "+49 421 9871 2345"),
+          ("Yolandaqq", "Ypmaqqer", "y.ypmaqqer@example.nl", "Gemeente Qqdam",
+           "+31 50 9872 3456"),
+          ("Wendelqq", "Wurstqqer", "wendel@wurstqqer.example.de", "Qqwurst Institut",
+           "0441 9873 4567")]
 # Tables the product never writes: Litestream's own bookkeeping (empty or a counter).
 NOT_OURS = "_litestream_"
 
 
 def _marked_csv() -> bytes:
-    lines = ["first_name,last_name,email,organisation,city,working_group,excursion"]
-    lines += [f"{f},{last},{e},{o},Bremen,,bike-tour" for f, last, e, o in MARKED]
+    lines = ["first_name,last_name,email,organisation,city,working_group,excursion,Telefon"]
+    lines += [f"{f},{last},{e},{o},Bremen,,bike-tour,{t}" for f, last, e, o, t in MARKED]
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
@@ -71,14 +76,17 @@ def _found(files: dict[Path, bytes], secrets: set[str]) -> list[tuple[str, str]]
 def _secrets(db) -> set[str]:
     """Every name, e-mail, code and mail id of every participant, as the database holds them."""
     found: set[str] = set()
-    for first, last, email, code in db.execute(
-            "SELECT first_name, last_name, email, code FROM participants"):
-        found |= {email, code} - {None}
+    for first, last, email, code, phone in db.execute(
+            "SELECT first_name, last_name, email, code, phone FROM participants"):
+        found |= {email, code, phone} - {None, ""}
         # Short names could turn up by chance in other bytes; the long ones are searched.
         found |= {n for n in (first, last) if len(n) >= 6 and n not in EVENT_TOML}
     found |= {r[0] for r in db.execute("SELECT code FROM codes")}
     found |= {r[0] for r in db.execute("SELECT message_id FROM mailings "
                                        "WHERE message_id IS NOT NULL")}
+    # What marshals wrote about people in a roll call ("left earlier: ...").
+    found |= {r[0] for r in db.execute("SELECT reason FROM rollcall_accounts "
+                                       "WHERE reason != ''")}
     return found
 
 
@@ -127,7 +135,8 @@ def event(tmp_path: Path) -> Path:
 
 def _fill_the_day(db, marked: list[int]) -> None:
     """Scans, a reissued badge scanned at the door, a correction with a note, excursion
-    events and a waiting upload, through the product's own functions."""
+    events, a roll call with an assembly scan and a marshal's reason, and a waiting upload,
+    through the product's own functions."""
     people = [r[0] for r in db.execute("SELECT id, code FROM participants ORDER BY id")]
     codes = dict(db.execute("SELECT id, code FROM participants").fetchall())
     old = codes[marked[0]]
@@ -150,6 +159,15 @@ def _fill_the_day(db, marked: list[int]) -> None:
         if person is not None:
             item["participant"] = person
         record_event(db, excursion, item, now=NOW)
+    # The alarm at 10:00: everyone in the venue is expected; one is accounted for at an
+    # assembly point, one "left earlier" with a marshal's words about them.
+    rollcall, _what = start_rollcall(db, None, {"started_at": "2019-11-12T10:00:00Z"}, now=NOW)
+    record_scans(db, actor, [_scan(codes[people[0]], "assembly:grote-markt",
+                                   "2019-11-12T10:03:00Z")], now=NOW)
+    add_accounts(db, None, rollcall["id"], {"accounts": [
+        {"id": "account-1", "participant_id": marked[1], "how": "left",
+         "reason": f"{MARKED[1][0]} {MARKED[1][1]} went home",
+         "at": "2019-11-12T10:04:00Z"}]}, now=NOW)
     keep_upload(Path(db.conn.execute("PRAGMA database_list").fetchone()[2]).parent / "uploads",
                 _marked_csv())
 
@@ -250,6 +268,7 @@ def test_purge_leaves_no_personal_byte_under_the_event_folder(event: Path, tmp_p
         files = _files(folder)
         # The test can fail: everything searched for is there before the purge.
         assert {m[2] for m in MARKED} | {m[1] for m in MARKED} <= secrets
+        assert {m[4] for m in MARKED} <= secrets
         missing = [s for s in secrets if not any(s.encode() in d for d in files.values())]
         assert missing == []
         ltx = {hashlib.sha256(d).hexdigest() for p, d in files.items() if p.suffix == ".ltx"}
@@ -334,6 +353,12 @@ def test_participant_delete_erases_mails_codes_print_jobs_and_notes(event: Path,
         correct_scan(db, next(db.query("SELECT id FROM scans WHERE participant_id = ?",
                                        [marked[0]]))["id"], "void", organiser="orga",
                      note=f"{MARKED[0][1]} left early", now=NOW)
+        # A marshal's words about them in the roll call.
+        add_accounts(db, None, db.execute("SELECT id FROM rollcalls").fetchone()[0],
+                     {"accounts": [{"id": "account-2", "participant_id": marked[0],
+                                    "how": "elsewhere", "at": "2019-11-12T10:05:00Z",
+                                    "reason": f"{MARKED[0][1]} is with the first aiders"}]},
+                     now=NOW)
         # A print job as the desk writes it (no printer needed to record it).
         Printer(str(event), "no-such-printer").submit(db, marked[0], "Desk")
     finally:

@@ -25,7 +25,8 @@ def test_checkpoints_follow_from_the_event(db):
     assert kinds["entrance"] == "entrance"
     assert kinds["room:kamer-a"] == "room"
     assert kinds["excursion:bike-tour"] == "excursion"
-    assert len(kinds) == 1 + 7 + 6
+    assert kinds["assembly:grote-markt"] == "assembly"
+    assert len(kinds) == 1 + 7 + 6 + 2
     cap = db.execute("SELECT capacity FROM checkpoints WHERE id = 'room:kamer-f'").fetchone()[0]
     assert cap == 8
 

@@ -145,7 +145,7 @@ def test_export_reimports_cleanly(db):
     out = io.StringIO()
     assert export_participants(db, out) == 60
     data = out.getvalue().encode("utf-8-sig")
-    assert data.decode("utf-8-sig").splitlines()[0] == ",".join(HEADER + ["title", "code"])
+    assert data.decode("utf-8-sig").splitlines()[0] == ",".join(HEADER + ["title", "phone", "code"])
     result = import_file(db, data)
     assert result["problems"] == [] and result["unchanged"] == 60 and result["created"] == 0
 

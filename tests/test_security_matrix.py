@@ -20,38 +20,42 @@ from checkin import create_app
 from checkin.core.permissions import POLICY
 from checkin.devices import add_device, revoke
 from checkin.http.extensions import socketio
+from checkin.rollcall import start as start_rollcall
 from checkin.scans import organiser_actor, record_scans
 from tests.conftest import ORGANISER, csrf_token
 
-ROLES = ("anonymous", "scanner", "guide", "guide_other", "display", "desk", "kiosk", "revoked",
-         "organiser")
+ROLES = ("anonymous", "scanner", "guide", "guide_other", "display", "desk", "kiosk", "marshal",
+         "revoked", "organiser")
 #: The roles of the permission table each test role stands for (the others are not signed in).
 PLAYS = {"scanner": "scanner", "guide": "guide", "guide_other": "guide", "display": "display",
-         "desk": "desk", "kiosk": "kiosk", "organiser": "organiser"}
+         "desk": "desk", "kiosk": "kiosk", "marshal": "marshal", "organiser": "organiser"}
 AT = "2019-11-12T12:50:00.000Z"
 
 # Answers in ROLES order: anonymous, scanner, guide of bike-tour, guide of another excursion,
-# display, registration desk, self check-in kiosk, revoked device, organiser.
+# display, registration desk, self check-in kiosk, marshal, revoked device, organiser.
 L = "to sign-in"                                 # a 302 to /login
-PAGE = (L,) * 8 + (200,)                         # organisers' pages: others go to sign-in
+PAGE = (L,) * 9 + (200,)                         # organisers' pages: others go to sign-in
 DOWNLOAD = PAGE
-ACTION = (L,) * 8 + (303,)                       # organisers' POST actions
-OTHERWISE = (L,) * 8 + (302,)                    # organisers' actions that redirect
-PUBLIC = (200,) * 9                              # shells that show nothing until paired
-GONE = (404,) * 9
-#   anonymous, scanner, guide, guide_other, display, desk, kiosk, revoked, organiser
-API_READ = (401, 200, 200, 200, 200, 200, 200, 401, 200)    # who am I, the event's names
-API_COUNTS = (401, 200, 200, 200, 200, 200, 403, 401, 200)  # a kiosk needs no numbers
-API_PEOPLE = (401, 200, 200, 200, 403, 200, 403, 401, 200)  # displays, kiosks: no names
+ACTION = (L,) * 9 + (303,)                       # organisers' POST actions
+OTHERWISE = (L,) * 9 + (302,)                    # organisers' actions that redirect
+PUBLIC = (200,) * 10                             # shells that show nothing until paired
+GONE = (404,) * 10
+#   anonymous, scanner, guide, guide_other, display, desk, kiosk, marshal, revoked, organiser
+API_READ = (401, 200, 200, 200, 200, 200, 200, 200, 401, 200)  # who am I, the event's names
+API_CHECKPOINTS = (401, 200, 200, 200, 200, 200, 403, 200, 401, 200)  # a kiosk: no numbers
+API_COUNTS = (401, 200, 200, 200, 200, 200, 403, 403, 401, 200)  # marshals: the roll call's
+API_PEOPLE = (401, 200, 200, 200, 403, 200, 403, 403, 401, 200)  # displays, kiosks: no names
+#: Only marshals and organisers (the roll call's phones and pages).
+ROLL = (401, 403, 403, 403, 403, 403, 403, 200, 401, 200)
 
 #: (rule, method) -> (what to send, expected answers by role), or a list of them.
 MATRIX: dict[tuple[str, str], Any] = {
-    ("/", "GET"): ({"path": "/"}, (302,) * 9),
+    ("/", "GET"): ({"path": "/"}, (302,) * 10),
     ("/login", "GET"): ({"path": "/login"}, PUBLIC),
     ("/login", "POST"): ({"path": "/login", "form": {"username": "orga",
                                                      "password": "wrong password!"}},
-                         (401,) * 9),
-    ("/logout", "POST"): ({"path": "/logout", "form": {}}, (L,) * 9),
+                         (401,) * 10),
+    ("/logout", "POST"): ({"path": "/logout", "form": {}}, (L,) * 10),
     ("/setup/<token>", "GET"): ({"path": "/setup/not-a-valid-token"}, GONE),
     ("/setup/<token>", "POST"): ({"path": "/setup/not-a-valid-token", "form": {}}, GONE),
     ("/ca.crt", "GET"): ({"path": "/ca.crt"}, GONE),  # no CA made in this test
@@ -82,7 +86,7 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("/participants/export.csv", "GET"): ({"path": "/participants/export.csv"}, DOWNLOAD),
     ("/participants/upload", "GET"): ({"path": "/participants/upload"}, PAGE),
     ("/participants/upload", "POST"): ({"path": "/participants/upload", "form": {}},
-                                       (L,) * 8 + (400,)),
+                                       (L,) * 9 + (400,)),
     ("/participants/upload/cancel", "POST"): ({"path": "/participants/upload/cancel",
                                                "form": {"token": "x"}}, OTHERWISE),
     ("/participants/upload/confirm", "POST"): ({"path": "/participants/upload/confirm",
@@ -112,7 +116,7 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("/api/v1/pair", "POST"): ({"path": "/api/v1/pair", "json": {"code": "no-such-code"}},
                                GONE),
     ("/api/v1/me", "GET"): ({"path": "/api/v1/me"}, API_READ),
-    ("/api/v1/checkpoints", "GET"): ({"path": "/api/v1/checkpoints"}, API_COUNTS),
+    ("/api/v1/checkpoints", "GET"): ({"path": "/api/v1/checkpoints"}, API_CHECKPOINTS),
     ("/api/v1/headcounts", "GET"): ({"path": "/api/v1/headcounts"}, API_COUNTS),
     ("/api/v1/participants", "GET"): ({"path": "/api/v1/participants?q=ba"}, API_PEOPLE),
     ("/api/v1/roster", "GET"): ({"path": "/api/v1/roster"}, API_PEOPLE),
@@ -120,46 +124,49 @@ MATRIX: dict[tuple[str, str], Any] = {
     # participant id (a name search). A kiosk never: it checks in only through its own route.
     ("/api/v1/scans", "POST"): [
         ({"path": "/api/v1/scans", "json": "scan"},
-         (401, 403, 200, 403, 403, 403, 403, 401, 200)),
+         (401, 403, 200, 403, 403, 403, 403, 403, 401, 200)),
         ({"path": "/api/v1/scans", "json": "scan_entrance"},
-         (401, 200, 403, 403, 403, 200, 403, 401, 200)),
+         (401, 200, 403, 403, 403, 200, 403, 403, 401, 200)),
         ({"path": "/api/v1/scans", "json": "scan_by_id"},
-         (401, 200, 403, 403, 403, 200, 403, 401, 200)),
+         (401, 200, 403, 403, 403, 200, 403, 403, 401, 200)),
         ({"path": "/api/v1/scans", "json": "scan_out"},
-         (401, 200, 403, 403, 403, 200, 403, 401, 200))],
+         (401, 200, 403, 403, 403, 200, 403, 403, 401, 200)),
+        # At an assembly point: only marshals (and organisers) account for people there.
+        ({"path": "/api/v1/scans", "json": "scan_assembly"},
+         (401, 403, 403, 403, 403, 403, 403, 200, 401, 200))],
     # Someone else's (an organiser's) scan: only organisers undo any scan.
     ("/api/v1/scans/<scan_id>/undo", "POST"): ({"path": "/api/v1/scans/{scan}/undo",
                                                 "json": {}},
-                                               (401, 403, 403, 403, 403, 403, 403, 401, 200)),
+                                               (401, 403, 403, 403, 403, 403, 403, 403, 401, 200)),
     ("/api/v1/excursions/<excursion_id>", "GET"): ({"path": "/api/v1/excursions/bike-tour"},
-                                                   (401, 403, 200, 403, 200, 403, 403, 401,
-                                                    200)),
+                                                   (401, 403, 200, 403, 200, 403, 403, 403,
+                                                    401, 200)),
     ("/api/v1/excursions/<excursion_id>/events", "POST"):
         ({"path": "/api/v1/excursions/bike-tour/events", "json": "walk_on"},
-         (401, 403, 200, 403, 403, 403, 403, 401, 200)),
+         (401, 403, 200, 403, 403, 403, 403, 403, 401, 200)),
     # Desk and kiosk (issues 12, 20): only desks (and organisers) register and print; only
     # kiosks check themselves in. No printer is set here, so a print is refused (409); an
     # empty walk-in is 400.
     ("/api/v1/participants", "POST"): ({"path": "/api/v1/participants", "json": {}},
-                                       (401, 403, 403, 403, 403, 400, 403, 401, 400)),
+                                       (401, 403, 403, 403, 403, 400, 403, 403, 401, 400)),
     ("/api/v1/participants/<int:participant_id>/print", "POST"):
         ({"path": "/api/v1/participants/{person}/print", "json": {}},
-         (401, 403, 403, 403, 403, 409, 403, 401, 409)),
+         (401, 403, 403, 403, 403, 409, 403, 403, 401, 409)),
     ("/api/v1/participants/<int:participant_id>/reissue-and-print", "POST"):
         ({"path": "/api/v1/participants/{person}/reissue-and-print", "json": {"confirm": True}},
-         (401, 403, 403, 403, 403, 409, 403, 401, 409)),
+         (401, 403, 403, 403, 403, 409, 403, 403, 401, 409)),
     ("/api/v1/print-jobs/<job_id>", "GET"): ({"path": "/api/v1/print-jobs/no-such-job"},
-                                             (401, 403, 403, 403, 403, 404, 403, 401, 404)),
+                                             (401, 403, 403, 403, 403, 404, 403, 403, 401, 404)),
     ("/api/v1/kiosk/check-in", "POST"): ({"path": "/api/v1/kiosk/check-in", "json": {}},
-                                         (401, 403, 403, 403, 403, 403, 400, 401, 400)),
+                                         (401, 403, 403, 403, 403, 403, 400, 403, 401, 400)),
     # A kiosk follows only the jobs it started: any other job is "no such job".
     ("/api/v1/kiosk/print-jobs/<job_id>", "GET"):
         ({"path": "/api/v1/kiosk/print-jobs/no-such-job"},
-         (401, 403, 403, 403, 403, 403, 404, 401, 404)),
+         (401, 403, 403, 403, 403, 403, 404, 403, 401, 404)),
     ("/kiosk", "GET"): ({"path": "/kiosk"}, PUBLIC),
     ("/participants/mail", "GET"): ({"path": "/participants/mail"}, PAGE),
     ("/participants/mail", "POST"): ({"path": "/participants/mail", "form": {}},
-                                     (L,) * 8 + (400,)),
+                                     (L,) * 9 + (400,)),
     ("/participants/mail/progress", "GET"): ({"path": "/participants/mail/progress"}, PAGE),
     # Import columns (issue 13): an unknown upload goes back to the upload page.
     ("/participants/upload/columns", "POST"): ({"path": "/participants/upload/columns",
@@ -171,6 +178,27 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("/api/v1/event-names", "GET"): ({"path": "/api/v1/event-names"}, API_READ),
     ("/favicon.ico", "GET"): ({"path": "/favicon.ico"}, PUBLIC),
     ("/api/v1/", "GET"): ({"path": "/api/v1/"}, GONE),
+    # Roll call (issue 22): marshals and organisers run the venue's; a display reads counts;
+    # a guide runs only its excursion's ("back on the bus"), after the bus left (409 before).
+    ("/api/v1/rollcall", "GET"): ({"path": "/api/v1/rollcall"},
+                                  (401, 403, 403, 403, 200, 403, 403, 200, 401, 200)),
+    # Marshals start it (the demo's event file allows), organisers too; each probe finds
+    # one running (200 with it).
+    ("/api/v1/rollcall", "POST"): ({"path": "/api/v1/rollcall", "json": {"started_at": AT}},
+                                   ROLL),
+    ("/api/v1/rollcall/snapshot", "GET"): ({"path": "/api/v1/rollcall/snapshot"}, ROLL),
+    ("/api/v1/rollcall/<rollcall_id>/accounts", "POST"):
+        ({"path": "/api/v1/rollcall/{rollcall}/accounts", "json": "account"}, ROLL),
+    ("/api/v1/rollcall/<rollcall_id>/end", "POST"):
+        ({"path": "/api/v1/rollcall/{rollcall}/end", "json": {}}, ROLL),
+    ("/api/v1/excursions/<excursion_id>/rollcall", "GET"):
+        ({"path": "/api/v1/excursions/bike-tour/rollcall"},
+         (401, 403, 200, 403, 200, 403, 403, 403, 401, 200)),
+    ("/api/v1/excursions/<excursion_id>/rollcall", "POST"):
+        ({"path": "/api/v1/excursions/bike-tour/rollcall", "json": {}},
+         (401, 403, 409, 403, 403, 403, 403, 403, 401, 409)),
+    ("/rollcall/<rollcall_id>/missing.pdf", "GET"): ({"path": "/rollcall/{rollcall}/missing.pdf"},
+                                                     DOWNLOAD),
     ("/api/v1/<path:rest>", "GET"): ({"path": "/api/v1/nothing/here"}, GONE),
 }
 # Last: signing out clears the session (and its CSRF token) the other probes use.
@@ -183,7 +211,8 @@ for _method in ("POST", "PUT", "PATCH", "DELETE"):
 #: nothing live); then what it may do.
 LIVE_ROOMS = {"anonymous": None, "scanner": ["headcounts"], "guide": ["excursion:bike-tour"],
               "guide_other": ["excursion:forum"], "display": ["headcounts"], "desk": None,
-              "kiosk": None, "revoked": None, "organiser": ["headcounts", "organisers"]}
+              "kiosk": None, "marshal": None, "revoked": None,
+              "organiser": ["headcounts", "organisers"]}
 LIVE_EVENTS = {
     # event, payload -> answers (ok?) by role, for roles that could connect.
     ("join", "excursion:bike-tour"): {"scanner": False, "guide": True, "guide_other": False,
@@ -248,6 +277,7 @@ class World:
                                        ("display", "display", None),
                                        ("desk", "desk", None),
                                        ("kiosk", "kiosk", None),
+                                       ("marshal", "marshal", None),
                                        ("revoked", "scanner", None)):
             added = add_device(db, role, kind, checkpoint)
             self.tokens[role] = added["token"]
@@ -273,12 +303,17 @@ class World:
         record_scans(self.db, organiser_actor("orga"), [{
             "id": scan_id, "code": self.bike[0], "checkpoint": "entrance", "direction": "in",
             "at": AT}])
-        return {**self.ids, "spare_device": device, "scan": scan_id}
+        rollcall = start_rollcall(self.db, None, {"started_at": AT})[0]["id"]
+        return {**self.ids, "spare_device": device, "scan": scan_id, "rollcall": rollcall}
 
     def body(self, kind: Any) -> Any:
         if kind == "scan":
             return {"scans": [{"id": str(uuid.uuid4()), "code": self.bike[1],
                                "checkpoint": "excursion:bike-tour", "direction": "in",
+                               "at": AT}]}
+        if kind == "scan_assembly":
+            return {"scans": [{"id": str(uuid.uuid4()), "code": self.bike[3],
+                               "checkpoint": "assembly:grote-markt", "direction": "in",
                                "at": AT}]}
         if kind in ("scan_entrance", "scan_out", "scan_by_id"):
             item: dict[str, Any] = {"id": str(uuid.uuid4()), "checkpoint": "entrance",
@@ -289,6 +324,9 @@ class World:
             else:
                 item["code"] = self.bike[2]
             return {"scans": [item]}
+        if kind == "account":
+            return {"accounts": [{"id": str(uuid.uuid4()), "participant_id": self.ids["person"],
+                                  "how": "tap", "at": AT}]}
         if kind == "walk_on":
             return {"id": str(uuid.uuid4()), "action": "walk_on",
                     "code": next(self.walk_on_codes), "at": AT}

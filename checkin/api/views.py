@@ -38,7 +38,7 @@ from checkin.scans import (
     undo_scan,
     visible_checkpoints,
 )
-from checkin.scans.signals import scan_corrected, scans_recorded
+from checkin.scans.signals import rollcall_changed, scan_corrected, scans_recorded
 
 PATHS = ("/pair", "/me", "/scans", "/checkpoints", "/headcounts", "/participants", "/roster")
 UNDO_PATH = re.compile(r"^/api/v1/scans/[^/]+/undo$")
@@ -73,6 +73,8 @@ def post_scans() -> Any:
     recorded = record_scans(db, who, body.get("scans"))
     if recorded.stored:
         send(scans_recorded, scans=recorded.stored)
+    for rollcall_id in sorted(recorded.rollcalls):  # marshals' scans at an assembly point
+        send(rollcall_changed, rollcall_id=rollcall_id)
     return {"results": recorded.results,
             "headcount": checkpoint_headcount(db, body["scans"][-1]["checkpoint"]),
             "server_time": now_iso()}

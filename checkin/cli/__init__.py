@@ -261,6 +261,9 @@ cli.add_command(restore_command)
 from checkin.cli.lists import lists_command  # noqa: E402
 
 cli.add_command(lists_command)
+from checkin.cli.rollcall import rollcall_group  # noqa: E402
+
+cli.add_command(rollcall_group)
 
 from checkin.scans.reset import reset_command  # noqa: E402
 

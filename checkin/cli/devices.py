@@ -32,10 +32,11 @@ def device_group() -> None:
 @click.option("--name", required=True, help="A name people recognise, e.g. 'Door 1'.")
 @click.option("--role", required=True, type=click.Choice(devices.ROLES),
               help="scanner (entrance, rooms), guide (one excursion), display, desk (a "
-                   "scanner that registers walk-ins and prints badges) or kiosk (self "
-                   "check-in at the entrance).")
+                   "scanner that registers walk-ins and prints badges), kiosk (self "
+                   "check-in at the entrance) or marshal (roll calls at assembly points).")
 @click.option("--checkpoint", default=None,
-              help="Bind the device to one checkpoint (a guide needs excursion:<id>).")
+              help="Bind the device to one checkpoint (a guide needs excursion:<id>; a "
+                   "marshal may have assembly:<id>).")
 @click.option("--base-url", envvar="CHECKIN_BASE_URL", default=None, show_envvar=True,
               help="The server's address as devices reach it, for the pairing link "
                    "(default: what `checkin serve` announces, https://<LAN address>:8443).")

@@ -28,6 +28,7 @@ FIELDS = {
     "organisation": N_("Organisation"), "organisation_type": N_("Organisation type"),
     "city": N_("City (delegation)"), "email": N_("E-mail"), "language": N_("Language"),
     "working_group": N_("Working group"), "excursion": N_("Excursion"), "role": N_("Role"),
+    "phone": N_("Phone (shown to organisers only)"),
     "code": N_("Badge code (not imported)"), "ignore": N_("Ignore this column"),
 }
 
@@ -86,6 +87,9 @@ CATALOGUE: dict[str, Entry] = {
         "A kiosk checks people in at the entrance.")),
     "scanner_not_at_excursion": _e("scanner_not_at_excursion", 400, N_(
         "A scanner works at the entrance and in rooms; add a guide device for an excursion.")),
+    "assembly_for_marshals": _e("assembly_for_marshals", 400, N_(
+        "Only a marshal's phone works at an assembly point (assembly:<id>), and it works "
+        "nowhere else.")),
     "unknown_device": _e("unknown_device", 404, N_("There is no active device %(device)r.")),
     # Organiser accounts (the sign-in and setup pages, `checkin organiser add`).
     "wrong_login": _e("wrong_login", 401, N_("Wrong username or password.")),
@@ -118,6 +122,23 @@ CATALOGUE: dict[str, Entry] = {
     "forbidden.excursion": _e("forbidden", 403, N_(
         "This device may not see this excursion.")),
     "forbidden.walk_on_scan": _e("forbidden", 403, N_("Scan the person's badge to add them.")),
+    "forbidden.marshal_start": _e("forbidden", 403, N_(
+        "At this event an organiser starts the roll call; marshals account for people.")),
+    # Roll calls (checkin/rollcall, checkin/scans/rollcall.py).
+    "rollcall.not_found": _e("not_found", 404, N_("There is no such roll call.")),
+    "rollcall.none": _e("not_found", 404, N_("No roll call has been started.")),
+    "rollcall.none_running": _e("not_found", 404, N_("No roll call is running.")),
+    "rollcall.not_departed": _e("not_departed", 409, N_(
+        "The bus has not departed yet: its roll call starts after the departure.")),
+    "rollcall.ended": _e("rollcall_ended", 409, N_(
+        "This roll call has ended: accounts made after its end are not taken.")),
+    "rollcall.unknown_participant": _e("unknown_participant", 400, N_(
+        "There is no participant %(participant)s.")),
+    "rollcall.unknown_point": _e("unknown_point", 400, N_(
+        "There is no assembly point %(point)r.")),
+    "bad_field.rollcall": _e("bad_field", 400, N_("%(field)s is missing or not valid.")),
+    "bad_field.accounts": _e("bad_field", 400, N_(
+        "accounts must be a list of 1 to %(limit)d accounts.")),
     # A batch of scans.
     "bad_field.scans_list": _e("bad_field", 400, N_("scans must be a list of scans.")),
     "bad_field.scans_empty": _e("bad_field", 400, N_("scans is empty: send 1 to 500 scans.")),
@@ -271,6 +292,7 @@ CATALOGUE: dict[str, Entry] = {
         "%(column)s starts with %(char)s, which spreadsheets run as a formula")),
     "row.not_one_of": _e("bad_row", 422, N_("%(column)s %(value)s is not one of %(allowed)s")),
     "row.email": _e("bad_row", 422, N_("%(column)s %(value)s is not an e-mail address")),
+    "row.phone": _e("bad_row", 422, N_("%(column)s %(value)s is not a phone number")),
     "row.not_in_event": _e("bad_row", 422, N_("%(column)s %(value)s is not in the event file")),
     "row.unknown_delegation": _e("unknown_delegation", 200, N_(
         "%(column)s %(value)s is none of the event's delegations: counted under %(other)s")),
@@ -352,6 +374,17 @@ CATALOGUE: dict[str, Entry] = {
         "[badges] logo %(logo)s: the SVG logo cannot be read")),
     "badges.logo_image": _e("bad_event_file", 422, N_(
         "[badges] logo %(logo)s: the logo cannot be read as an image: %(error)s")),
+    "assembly.not_list": _e("bad_event_file", 422, N_(
+        "[[assembly_points]] must be a list of tables with id and name")),
+    "assembly.id": _e("bad_event_file", 422, N_(
+        "assembly point %(id)s: the id must be letters, digits, - or _ (at most 40)")),
+    "assembly.no_name": _e("bad_event_file", 422, N_("assembly point %(id)s: name is missing")),
+    "assembly.id_twice": _e("bad_event_file", 422, N_(
+        "assembly point %(id)s is named twice")),
+    "assembly.titles": _e("bad_event_file", 422, N_(
+        "assembly point %(id)s: titles must be a table of de, nl or en names")),
+    "assembly.settings": _e("bad_event_file", 422, N_(
+        "[rollcall] marshals_may_start must be true or false")),
     "delegations.not_list": _e("bad_event_file", 422, N_(
         "[[delegations]] must be a list of tables with id, name and spellings")),
     "delegations.id": _e("bad_event_file", 422, N_(

@@ -13,6 +13,11 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from checkin.core.assembly import (
+    parse_assembly_points,
+    parse_rollcall_settings,
+    store_rollcall_settings,
+)
 from checkin.core.clock import (
     at,
     event_day_of,
@@ -64,6 +69,9 @@ class Event:
     texts: dict[str, Any] = field(default_factory=dict)
     # [[delegations]]: id, name and the spellings that mean each (checkin/core/delegations.py)
     delegations: list[dict[str, Any]] = field(default_factory=list)
+    # [[assembly_points]] (id, name) and the [rollcall] settings (checkin/core/assembly.py)
+    assembly_points: list[dict[str, Any]] = field(default_factory=list)
+    rollcall: dict[str, Any] = field(default_factory=dict)
 
 
 def _time(value: Any, day: date, tz: ZoneInfo) -> str | None:
@@ -243,6 +251,11 @@ def parse_event(text: str, base: Path | None = None) -> Event:
                  for r in rooms]
     badges = _badges(data.get("badges"), base, problems)
     delegations = parse_delegations(data.get("delegations"), problems)
+    assembly_points, assembly_titles = parse_assembly_points(data.get("assembly_points"),
+                                                             problems)
+    if assembly_titles:
+        texts["assembly"] = assembly_titles
+    rollcall = parse_rollcall_settings(data.get("rollcall"), problems)
     # An item's `titles` table is the same as a multilingual title: one place keeps both.
     for kind, found in (("working_group", groups), ("excursion", excursions)):
         for item in found:
@@ -263,7 +276,8 @@ def parse_event(text: str, base: Path | None = None) -> Event:
         name=ev["name"].strip(), date=day, venue=ev["venue"].strip(),
         host_city=ev["host_city"].strip(), languages=languages, timezone=tzname,
         rooms=room_rows, working_groups=wg_rows, excursions=ex_rows, badges=badges,
-        texts=texts, delegations=delegations,
+        texts=texts, delegations=delegations, assembly_points=assembly_points,
+        rollcall=rollcall,
     )
 
 
@@ -277,7 +291,8 @@ def load_event(path: str | Path) -> Event:
 
 
 def _checkpoints(event: Event) -> list[dict[str, Any]]:
-    """The checkpoints an event has: its entrance, every room, every excursion's departure."""
+    """The checkpoints an event has: its entrance, every room, every excursion's departure,
+    every assembly point."""
     out = [{"id": ENTRANCE, "kind": "entrance", "name": event.venue, "capacity": None,
             "ref": None, "position": 0}]
     for n, r in enumerate(event.rooms, 1):
@@ -286,6 +301,9 @@ def _checkpoints(event: Event) -> list[dict[str, Any]]:
     for n, x in enumerate(event.excursions, 1):
         out.append({"id": f"excursion:{x['id']}", "kind": "excursion", "name": x["title"],
                     "capacity": x["capacity"], "ref": x["id"], "position": 1000 + n})
+    for n, a in enumerate(event.assembly_points, 1):
+        out.append({"id": f"assembly:{a['id']}", "kind": "assembly", "name": a["name"],
+                    "capacity": None, "ref": a["id"], "position": 2000 + n})
     return out
 
 
@@ -346,6 +364,7 @@ def apply_event(db: Database, event: Event) -> dict[str, int]:
         }))
         set_meta(db, "badges", json.dumps(event.badges))
         store_delegations(db, event.delegations)
+        store_rollcall_settings(db, event.rollcall)
         store_texts(db, event.texts)
     return {"rooms": len(event.rooms), "working_groups": len(event.working_groups),
             "excursions": len(event.excursions), "checkpoints": len(checkpoints)}

@@ -39,6 +39,10 @@ LIVE_HEADCOUNTS = "live_headcounts"
 LIVE_EXCURSION = "live_excursion"
 LIVE_ORGANISERS = "live_organisers"
 MANAGE = "manage"
+ROLLCALL = "rollcall"
+ROLLCALL_RUN = "rollcall_run"
+ROLLCALL_ACCOUNT = "rollcall_account"
+LIVE_ROLLCALL = "live_rollcall"
 
 #: Every action, with what it covers (the docs' table shows these words).
 ACTIONS: dict[str, str] = {
@@ -59,6 +63,10 @@ ACTIONS: dict[str, str] = {
     LIVE_ORGANISERS: "/live: recent scans, alerts, every excursion; `catch_up`",
     MANAGE: "the organisers' pages: participants, e-mail addresses, badges, devices, "
             "corrections, overview, reports, exports, erasure",
+    ROLLCALL: "read the roll call and its people, the presence snapshot (`/api/v1/rollcall`)",
+    ROLLCALL_RUN: "start and end a roll call (a marshal only if the event file allows it)",
+    ROLLCALL_ACCOUNT: "account for people in a roll call (`/api/v1/rollcall/<id>/accounts`)",
+    LIVE_ROLLCALL: "/live: the roll call pushed",
 }
 
 # --- Scopes: how far a permitted action reaches ----------------------------------------------
@@ -71,6 +79,13 @@ COUNTS = "counts"
 DOORS = "doors"
 #: The entrance only.
 ENTRANCE = "entrance"
+#: Assembly points only (a roll call's, `assembly:<id>`), or only its one if it has one.
+ASSEMBLY = "assembly"
+#: The venue's roll call only (not an excursion's).
+VENUE = "venue"
+#: The venue's roll call only, and only where the event file's [rollcall]
+#: marshals_may_start allows it.
+IF_ALLOWED = "if_allowed"
 
 #: The table: role -> {action: scope}. One row per role; what a row lacks is refused.
 POLICY: dict[str, dict[str, str]] = {
@@ -78,21 +93,29 @@ POLICY: dict[str, dict[str, str]] = {
     "scanner": {IDENTIFY: ALL, CHECKPOINTS: OWN, HEADCOUNTS: ALL, SCAN: DOORS, UNDO: OWN,
                 PEOPLE: ALL, LIVE_HEADCOUNTS: ALL},
     "guide": {IDENTIFY: ALL, CHECKPOINTS: OWN, HEADCOUNTS: ALL, SCAN: OWN, UNDO: OWN,
-              PEOPLE: OWN, EXCURSION: OWN, EXCURSION_EVENTS: OWN, LIVE_EXCURSION: OWN},
+              PEOPLE: OWN, EXCURSION: OWN, EXCURSION_EVENTS: OWN, LIVE_EXCURSION: OWN,
+              # its own excursion's roll call ("back on the bus")
+              ROLLCALL: OWN, ROLLCALL_RUN: OWN, ROLLCALL_ACCOUNT: OWN},
     "display": {IDENTIFY: ALL, CHECKPOINTS: ALL, HEADCOUNTS: ALL, EXCURSION: COUNTS,
-                LIVE_HEADCOUNTS: ALL},
+                LIVE_HEADCOUNTS: ALL, ROLLCALL: COUNTS, LIVE_ROLLCALL: COUNTS},
     "desk": {IDENTIFY: ALL, CHECKPOINTS: OWN, HEADCOUNTS: ALL, SCAN: DOORS, UNDO: OWN,
              PEOPLE: ALL, WALK_IN: ALL, PRINT: ALL},
     # A kiosk stands in public: it checks in the one person in front of it and learns
     # nothing about anyone else (no search, no roster, no scans by id, no counts).
     "kiosk": {IDENTIFY: ALL, SELF_CHECK_IN: ENTRANCE},
+    # A marshal's phone accounts for people at assembly points when the building empties;
+    # it starts and ends the venue's roll call only where the event file allows it.
+    "marshal": {IDENTIFY: ALL, CHECKPOINTS: OWN, SCAN: ASSEMBLY, ROLLCALL: VENUE,
+                ROLLCALL_RUN: IF_ALLOWED, ROLLCALL_ACCOUNT: VENUE, LIVE_ROLLCALL: VENUE},
 }
+
 
 #: The roles a device can have (organisers sign in with a password instead).
 DEVICE_ROLES = tuple(role for role in POLICY if role != ORGANISER)
 
 #: What each scope means in the docs' table.
-SCOPE_WORDS = {ALL: "yes", OWN: "own", COUNTS: "counts", DOORS: "doors", ENTRANCE: "entrance"}
+SCOPE_WORDS = {ALL: "yes", OWN: "own", COUNTS: "counts", DOORS: "doors", ENTRANCE: "entrance",
+               ASSEMBLY: "assembly", VENUE: "venue", IF_ALLOWED: "venue, if allowed"}
 
 
 class Forbidden(DomainError, PermissionError):
@@ -150,6 +173,10 @@ def may_scan_at(actor: Actor, checkpoint: dict[str, Any]) -> bool:
         return checkpoint["id"] == actor.get("checkpoint")
     if where == ENTRANCE:
         return checkpoint["kind"] == "entrance"
+    if where == ASSEMBLY:
+        if actor.get("checkpoint"):
+            return checkpoint["id"] == actor["checkpoint"]
+        return checkpoint["kind"] == "assembly"
     if where == DOORS:
         if actor.get("checkpoint"):
             return checkpoint["id"] == actor["checkpoint"]

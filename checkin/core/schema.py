@@ -207,29 +207,38 @@ def m007a_walk_ons_are_day_events(db: Database) -> None:
 
 
 def _widen_role_check(db: Database, table: str, new_roles: tuple[str, ...]) -> None:
-    """Let `table`'s role CHECK accept `new_roles` too, by rebuilding the table (SQLite cannot
-    alter a CHECK). The table's current SQL is rewritten, not replaced, so columns, indexes
-    and triggers other migrations added survive, and every row is copied over."""
+    """Let `table`'s role CHECK accept `new_roles` too (see _widen_check)."""
+    _widen_check(db, table, "role", new_roles)
+
+
+def _widen_check(db: Database, table: str, column: str, new_values: tuple[str, ...]) -> None:
+    """Let `table`'s `column IN (...)` CHECK accept `new_values` too, by rebuilding the table
+    (SQLite cannot alter a CHECK). The table's current SQL is rewritten, not replaced, so
+    columns, indexes and triggers other migrations added survive, and every row is copied
+    over. Rows are copied aside first and put back into the table under its own name, with
+    foreign keys deferred, so that tables referring to it (devices -> checkpoints) stay
+    satisfied."""
     import re
 
     sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
                      [table]).fetchone()[0]
-    check = re.search(r"CHECK\s*\(\s*role\s+IN\s*\(([^)]*)\)\s*\)", sql, re.IGNORECASE)
-    assert check is not None, f"no role CHECK on {table}"
-    roles = [r.strip().strip("'\"") for r in check.group(1).split(",") if r.strip()]
-    roles += [r for r in new_roles if r not in roles]
-    widened = "CHECK (role IN (" + ",".join(f"'{r}'" for r in roles) + "))"
+    check = re.search(rf"CHECK\s*\(\s*{column}\s+IN\s*\(([^)]*)\)\s*\)", sql,
+                      re.IGNORECASE)
+    assert check is not None, f"no {column} CHECK on {table}"
+    values = [r.strip().strip("'\"") for r in check.group(1).split(",") if r.strip()]
+    values += [r for r in new_values if r not in values]
+    widened = f"CHECK ({column} IN (" + ",".join(f"'{r}'" for r in values) + "))"
     new_sql = sql[:check.start()] + widened + sql[check.end():]
-    new_sql = re.sub(rf"^CREATE TABLE\s+\"?{table}\"?", f"CREATE TABLE {table}__new", new_sql,
-                     flags=re.IGNORECASE)
     extras = [row[0] for row in db.execute(
         "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') "
         "AND sql IS NOT NULL", [table])]
     columns = ", ".join(f'"{c.name}"' for c in db[table].columns)
-    db.execute(new_sql)
-    db.execute(f"INSERT INTO {table}__new ({columns}) SELECT {columns} FROM {table}")  # noqa: S608
+    db.execute("PRAGMA defer_foreign_keys = ON")
+    db.execute(f"CREATE TEMP TABLE {table}__old AS SELECT * FROM {table}")  # noqa: S608
     db.execute(f"DROP TABLE {table}")
-    db.execute(f"ALTER TABLE {table}__new RENAME TO {table}")
+    db.execute(new_sql)
+    db.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM temp.{table}__old")  # noqa: S608
+    db.execute(f"DROP TABLE temp.{table}__old")
     for extra in extras:
         db.execute(extra)
 
@@ -287,3 +296,43 @@ def m013a_participant_title(db: Database) -> None:
     re-import matching go by the name alone.
     """
     db.execute("ALTER TABLE participants ADD COLUMN title TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m022r_rollcall(db: Database) -> None:
+    """Roll calls: assembly checkpoints, the marshal's device role, a participant's phone
+    number, and the roll calls with the people each expected and who accounted for whom."""
+    _widen_check(db, "checkpoints", "kind", ("assembly",))
+    _widen_role_check(db, "devices", ("marshal",))
+    db.executescript(
+        """
+        -- Shown only to organisers (the missing list); erased with the rest of the person.
+        ALTER TABLE participants ADD COLUMN phone TEXT NOT NULL DEFAULT '';
+        -- id: a uuid from whoever started it (a phone offline too); scope 'venue' or
+        -- 'excursion:<id>'.
+        CREATE TABLE rollcalls (
+            id TEXT PRIMARY KEY, scope TEXT NOT NULL, point TEXT,
+            started_at TEXT NOT NULL, started_by TEXT NOT NULL, received_at TEXT NOT NULL,
+            ended_at TEXT, ended_by TEXT
+        );
+        CREATE INDEX rollcalls_scope ON rollcalls(scope, started_at);
+        -- Frozen at the start: who was present, where and when each was last seen.
+        CREATE TABLE rollcall_expected (
+            rollcall_id TEXT NOT NULL REFERENCES rollcalls(id),
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            last_checkpoint TEXT, last_seen_at TEXT,
+            PRIMARY KEY (rollcall_id, participant_id)
+        );
+        -- One row per account, exactly once by its client id; the first per person counts.
+        CREATE TABLE rollcall_accounts (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            rollcall_id TEXT NOT NULL REFERENCES rollcalls(id),
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            how TEXT NOT NULL CHECK (how IN ('scan','tap','elsewhere','left')),
+            point TEXT, reason TEXT NOT NULL DEFAULT '', by TEXT NOT NULL,
+            at TEXT NOT NULL, received_at TEXT NOT NULL
+        );
+        CREATE INDEX rollcall_accounts_person ON rollcall_accounts(rollcall_id, participant_id);
+        """
+    )

@@ -118,6 +118,7 @@ def checkpoint_names(db: Database, lang: str) -> dict[str, str]:
     out = {}
     for cp_id, kind, name, ref in db.execute("SELECT id, kind, name, ref FROM checkpoints"):
         source = {"entrance": ("venue", "entrance"), "room": ("room", ref),
-                  "excursion": ("excursion", ref)}.get(kind, ("", None))
+                  "excursion": ("excursion", ref),
+                  "assembly": ("assembly", ref)}.get(kind, ("", None))
         out[cp_id] = localized(texts, source[0], source[1], lang, name) or name
     return out

@@ -181,6 +181,21 @@ departure = "14:30"
 return = "16:00"
 capacity = 12
 guide = "Maarten Meijer"
+
+# Roll call: where people gather when the building is evacuated, and whether marshals'
+# phones may start a roll call themselves (default: only organisers).
+[rollcall]
+marshals_may_start = true
+
+[[assembly_points]]
+id = "grote-markt"
+name = "Grote Markt, in front of the Stadhuis"
+titles = { de = "Grote Markt, vor dem Stadhuis", nl = "Grote Markt, voor het Stadhuis" }
+
+[[assembly_points]]
+id = "vismarkt"
+name = "Vismarkt, by the Korenbeurs"
+titles = { de = "Vismarkt, an der Korenbeurs", nl = "Vismarkt, bij de Korenbeurs" }
 """
 
 # Fictional people: every name here is invented.
@@ -261,6 +276,8 @@ def participants_csv(count: int = 60, seed: int = 2019) -> str:
             "working_group": GROUPS[n % len(GROUPS)],
             "excursion": "" if n % 15 == 14 else EXCURSIONS[(n * 5 + n // 6) % len(EXCURSIONS)],
             "role": role,
+            # Fictional numbers from the ranges kept for drama and examples (555).
+            "phone": f"+31 50 555 {n + 1:04d}" if dutch else f"+49 421 555 {n + 1:04d}",
         })
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(COLUMNS), delimiter=";", lineterminator="\r\n")

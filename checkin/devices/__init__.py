@@ -19,7 +19,7 @@ from checkin.core import clock
 from checkin.core.clock import now_iso
 from checkin.core.db import writing
 from checkin.core.errors import DomainError
-from checkin.core.permissions import DEVICE_ROLES, DOORS, ENTRANCE, OWN, scan_places
+from checkin.core.permissions import ASSEMBLY, DEVICE_ROLES, DOORS, ENTRANCE, OWN, scan_places
 from checkin.core.plaintext import invisible_character
 
 # desk: a scanner that also registers walk-ins and prints badges; kiosk: self check-in.
@@ -90,6 +90,9 @@ def _check(db: Database, name: str, role: str, checkpoint: str | None) -> str:
         raise DeviceError("kiosk_at_entrance")
     if where == DOORS and kind == "excursion":
         raise DeviceError("scanner_not_at_excursion")
+    # Assembly points are the marshals' alone, and a marshal's phone works nowhere else.
+    if (where == ASSEMBLY) != (kind == "assembly") and kind is not None:
+        raise DeviceError("assembly_for_marshals")
     return name
 
 

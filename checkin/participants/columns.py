@@ -61,6 +61,9 @@ COLUMN_NAMES = {
                       "AG", "Arbeitskreis", "Werkgroep", "Workshop"),
     "excursion": ("excursion", "Exkursion", "Excursie", "Tour", "field trip"),
     "role": ("role", "Rolle", "Rol"),
+    "phone": ("phone", "Telefon", "Telefoon", "Tel.", "phone number", "Telefonnummer",
+              "Telefoonnummer", "Mobil", "Mobiel", "Handy", "mobile", "Mobilnummer",
+              "Mobiel nummer"),
     "code": ("code", "Badge code"),
 }
 ALIASES = {key(name): target for target, names in COLUMN_NAMES.items() for name in names}

@@ -17,11 +17,13 @@ from checkin.core.plaintext import describe, invisible_character
 from checkin.scans import people
 
 COLUMNS = ("first_name", "last_name", "organisation", "organisation_type", "city", "email",
-           "language", "working_group", "excursion", "role", "title")
+           "language", "working_group", "excursion", "role", "title", "phone")
 ORGANISATION_TYPES = ("administration", "university", "institution", "company", "other")
 LANGUAGES = ("de", "nl", "en")
 ROLES = ("participant", "speaker", "organiser", "guide")
 EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}$")
+# A phone number as people write it: +49 421 361-0, (050) 367 91 11, 0049/421/3610.
+PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{2,39}$")
 MAX_LENGTH = 200
 #: Problems listed on the upload page and the command line; the rest are only counted.
 SHOWN_PROBLEMS = 200
@@ -60,7 +62,8 @@ def _text_problem(column: str, value: str) -> Text | None:
     if (hidden := invisible_character(value)) is not None:
         # A right-to-left override makes "\u202eGroningen" print as "negninorG".
         return say("row.invisible", column=label, char=describe(hidden))
-    if value[:1] in ("=", "+", "@"):
+    # "+49 421 …" is a phone number (the export writes it as text, with an apostrophe).
+    if value[:1] in ("=", "+", "@") and not (column == "phone" and PHONE.match(value)):
         # A cell starting like this becomes a formula when the export is opened in Excel.
         return say("row.formula", column=label, char=repr(value[0]))
     return None
@@ -81,6 +84,9 @@ def check_rows(db: Database, rows: list[tuple[int, dict[str, str]]]) -> Checked:
     seen: dict[str, int] = {}
     for line, raw in rows:
         row = {c: (raw.get(c) or "").strip() for c in COLUMNS}
+        # Our export writes "+49 …" as "'+49 …" (text, never a formula): read back, it is the
+        # number again.
+        row["phone"] = row["phone"].removeprefix("'")
         bad = []
         for col in ("first_name", "last_name"):
             if not row[col]:
@@ -100,6 +106,8 @@ def check_rows(db: Database, rows: list[tuple[int, dict[str, str]]]) -> Checked:
             bad.append(_not_one_of("role", row["role"], ROLES))
         if row["email"] and not EMAIL.match(row["email"]):
             bad.append(say("row.email", column=field_label("email"), value=repr(row["email"])))
+        if row["phone"] and not PHONE.match(row["phone"]):
+            bad.append(say("row.phone", column=field_label("phone"), value=repr(row["phone"])))
         if row["working_group"] and row["working_group"] not in groups:
             bad.append(say("row.not_in_event", column=field_label("working_group"),
                            value=repr(row["working_group"])))

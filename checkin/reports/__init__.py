@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from checkin.core.cells import spreadsheet_cell
 from checkin.core.clock import clock_text, now_iso, to_utc
 from checkin.core.event import event_info, event_zone
+from checkin.rollcall import record as rollcall_record
 from checkin.scans.readmodel import (
     all_excursion_states,
     day_window,
@@ -196,4 +197,5 @@ def summary(db: Database) -> dict[str, Any]:
         "outside_day": outside_day(db),
         "scans": log_totals(db)["scans"],
         "timezone": str(event_zone(db)),
+        "rollcalls": rollcall_record(db),
     }

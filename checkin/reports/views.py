@@ -99,6 +99,9 @@ def summary_page() -> Any:
     for x in numbers["excursions"]:
         x["departed_local"] = clock_text(x["departed_at"], zone)
         x["returned_local"] = clock_text(x["returned_at"], zone)
+    for r in numbers["rollcalls"]:
+        r["started_local"] = clock_text(r["started_at"], zone)
+        r["ended_local"] = clock_text(r["ended_at"], zone)
     return render_template(
         "reports/summary.html", n=numbers, charts=charts, type_label=_type_label,
         walk_ins=walk_in_count(db),

@@ -101,6 +101,8 @@ def headcounts(db: Database) -> dict[str, Any]:
     on_excursion = _on_excursion(db, excursion_statuses(db), cps)
     out = []
     for cp in cps.values():
+        if cp["kind"] == "assembly":
+            continue  # a roll call's assembly point holds nobody (checkin.scans.rollcall)
         if cp["kind"] == "entrance":
             counts = venue, registered
         elif cp["kind"] == "room":

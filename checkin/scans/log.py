@@ -1,8 +1,9 @@
 """The effective scan log: the scans that count, where corrections put them, in order.
 
-Scans that are rejected, belong to nobody or were voided count nowhere; a moved scan counts
-at the checkpoint of its latest move. Every other module of the read model reads the log
-through these functions (see checkin.scans.readmodel and docs/counting.md).
+Scans that are rejected, belong to nobody, were voided or were made at an assembly point
+count nowhere; a moved scan counts at the checkpoint of its latest move. Every other module
+of the read model reads the log through these functions (see checkin.scans.readmodel and
+docs/counting.md).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from checkin.core.assembly import PREFIX as ASSEMBLY_PREFIX
 from checkin.scans.sql import rows
 
 # --------------------------------------------------------------------------- the effective log
@@ -21,7 +23,10 @@ from checkin.scans.sql import rows
 VOIDED = "EXISTS (SELECT 1 FROM corrections v WHERE v.scan_id = s.id AND v.action = 'void')"
 MOVED_TO = ("(SELECT m.checkpoint FROM corrections m WHERE m.scan_id = s.id "
             "AND m.action = 'move' ORDER BY m.seq DESC LIMIT 1)")
-_VALID = f"s.status != 'rejected' AND s.participant_id IS NOT NULL AND NOT {VOIDED}"
+# Scans at an assembly point account for people in a roll call (checkin.scans.rollcall) and
+# never move presence or headcounts: this is the one place that leaves them out.
+_VALID = (f"s.status != 'rejected' AND s.participant_id IS NOT NULL AND NOT {VOIDED} "
+          f"AND s.checkpoint NOT LIKE '{ASSEMBLY_PREFIX}%'")
 # Scans made at :cp or moved there: with the index on scans(checkpoint) SQLite reads only these.
 AT_CHECKPOINT = ("(s.checkpoint = :cp OR s.id IN (SELECT scan_id FROM corrections "
                  "WHERE action = 'move' AND checkpoint = :cp))")

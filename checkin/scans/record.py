@@ -17,12 +17,13 @@ from checkin.core.clock import device_iso, now_iso, to_utc
 from checkin.core.codes import normalise
 from checkin.core.db import writing
 from checkin.core.errors import DomainError
-from checkin.core.permissions import ALL, OWN, PEOPLE, UNDO, is_organiser, scope
+from checkin.core.permissions import ALL, ASSEMBLY, OWN, PEOPLE, SCAN, UNDO, is_organiser, scope
 from checkin.scans.access import Actor, Forbidden, actor_ref, checkpoints, may_scan
 from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS
 from checkin.scans.policy import guide_may_name, time_allowed
 from checkin.scans.presence import refresh_location
 from checkin.scans.readmodel import history_before, in_venue, inside, latest_scan
+from checkin.scans.rollcall import account_scan
 from checkin.scans.sql import rows
 
 MAX_BATCH = 500
@@ -44,6 +45,8 @@ class Recorded:
 
     results: list[dict[str, Any]] = field(default_factory=list)
     stored: list[dict[str, Any]] = field(default_factory=list)
+    # The roll calls that scans at an assembly point accounted in (checkin.scans.rollcall).
+    rollcalls: set[str] = field(default_factory=set)
 
 
 def person_public(row: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -263,6 +266,10 @@ def record_scans(db: Database, actor: Actor, items: Any,
     for item in batch:
         if not may_scan(actor, known[item["checkpoint"]]):
             raise Forbidden("forbidden.checkpoint", checkpoint=item["checkpoint"])
+    if scope(actor, SCAN) == ASSEMBLY and any(i["participant"] is not None for i in batch):
+        # A marshal accounts for a person by name through the roll call; a participant id
+        # here would answer with anyone's name.
+        raise Forbidden("forbidden.lookup")
     for n, item in enumerate(batch):
         if not time_allowed(db, to_utc(item["at"]), now):
             raise ScanInputError("bad_field.scan_time", where=f"scans[{n}]")
@@ -308,6 +315,13 @@ def record_scans(db: Database, actor: Actor, items: Any,
             row["seq"] = cursor.lastrowid
             if status != "rejected":
                 refresh_location(db, person["id"])
+                if cp["kind"] == "assembly":
+                    rollcall_id, why = account_scan(db, row, actor["name"])
+                    if rollcall_id is not None:
+                        out.rollcalls.add(rollcall_id)
+                        detail["rollcall"] = rollcall_id
+                    if why:
+                        reasons.append(why)
                 if item["direction"] == "in" and cp["capacity"] is not None:
                     now_inside = inside(db, cp)
                     if now_inside > cp["capacity"]:
@@ -351,8 +365,10 @@ def correct_scan(db: Database, scan_id: str, action: str, *, checkpoint: str | N
         scan = get_scan(db, scan_id)
         if scan is None:
             raise LookupError(f"no scan {scan_id!r}")
+        # Nothing is moved to an assembly point: scans there never count for presence.
         if action == "move" and (not checkpoint or not db.execute(
-                "SELECT 1 FROM checkpoints WHERE id = ?", [checkpoint]).fetchone()):
+                "SELECT 1 FROM checkpoints WHERE id = ? AND kind != 'assembly'",
+                [checkpoint]).fetchone()):
             raise ValueError(f"there is no checkpoint {checkpoint!r}")
         row = {"id": correction_id or str(uuid.uuid4()), "scan_id": scan_id, "action": action,
                "checkpoint": checkpoint if action == "move" else None,

@@ -13,3 +13,7 @@ scans_recorded = _signals.signal("scans-recorded")
 #: Sent after a correction (undo = 'void', or 'move') was stored and committed. Sender: the
 #: Flask app; keywords `correction` (the corrections row as a dict) and `scan` (the scan row).
 scan_corrected = _signals.signal("scan-corrected")
+
+#: Sent after a roll call was started, ended or accounted in (an assembly scan too) and
+#: committed. Sender: the Flask app; keyword `rollcall_id`.
+rollcall_changed = _signals.signal("rollcall-changed")

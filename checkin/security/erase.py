@@ -38,9 +38,11 @@ from checkin.scans.erase import erase_from_log
 REMIND_AFTER = timedelta(days=30)
 # The meta key listing people who are not real (the demo's): their data needs no purge.
 FICTIONAL = "fictional_participants"
-# Everything that names a person or leads to them: names, title, e-mail, organisation name and
-# the badge code (replaced by a value no scanner reads as a code: the column must be unique).
+# Everything that names a person or leads to them: names, title, e-mail, phone, organisation
+# name and the badge code (replaced by a value no scanner reads as a code: the column must be
+# unique).
 _BLANK = ("first_name = '', last_name = '', title = '', organisation = '', email = NULL, "
+          "phone = '', "
           "code = 'erased-' || id, updated_at = :now, erased_at = coalesce(erased_at, :now)")
 # Tables beside the log that hold a person's mailbox, code or badge, by participant_id.
 _BY_PERSON = ("mailings", "print_jobs", "codes")

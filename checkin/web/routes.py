@@ -57,6 +57,10 @@ def register(app: Flask) -> None:
     from checkin import live
 
     live.register(app)
+    # --- Marshals, guides, organisers, displays: roll calls (issue 22) -------------------
+    from checkin.rollcall import views as rollcall
+
+    rollcall.register(app)
     # --- Organisers: erasing a person's personal data (issue 8) --------------------------
     from checkin.security import views as privacy
 
