@@ -65,6 +65,8 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("/dashboard", "GET"): ({"path": "/dashboard"}, PUBLIC),
     ("/guide", "GET"): ({"path": "/guide"}, PUBLIC),
     ("/guide/sw.js", "GET"): ({"path": "/guide/sw.js"}, PUBLIC),
+    ("/marshal", "GET"): ({"path": "/marshal"}, PUBLIC),
+    ("/marshal/sw.js", "GET"): ({"path": "/marshal/sw.js"}, PUBLIC),
     ("/scan", "GET"): ({"path": "/scan"}, PUBLIC),
     ("/scan/sw.js", "GET"): ({"path": "/scan/sw.js"}, PUBLIC),
     ("/pair/<code>", "GET"): ({"path": "/pair/some-pairing-code"}, PUBLIC),

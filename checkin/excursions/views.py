@@ -23,6 +23,7 @@ from checkin.excursions import (
 from checkin.excursions.signals import excursion_changed
 from checkin.http.signals import send
 from checkin.scanner import worker_response
+from checkin.scanner.marshal import bus_strings
 from checkin.scans.access import actor_ref
 from checkin.scans.policy import (
     excursion_view,
@@ -85,7 +86,7 @@ def post_event(excursion_id: str) -> Any:
 
 def strings() -> dict[str, str]:
     """Every text the guide page's JavaScript shows, translated for the current language."""
-    return {
+    return bus_strings() | {
         "confirmed": _("Confirmed"),
         "missing": _("Missing"),
         "walk_on": _("Added on the spot"),
@@ -165,7 +166,8 @@ def guide() -> Any:
 
 # Files the service worker keeps, so that a reload without network still shows the page.
 SHELL_ASSETS = ("css/app.css", "css/guide.css", "js/checkin-wipe.js", "js/checkin-idb.js",
-                "js/scanner-store.js", "js/checkin-camera.js", "js/guide.js",
+                "js/scanner-store.js", "js/checkin-camera.js", "js/rollcall-phone.js",
+                "js/guide-rollcall.js", "js/guide.js", "css/rollcall.css",
                 "vendor/jsqr/jsQR.js", "vendor/socket.io/socket.io.min.js", "js/checkin-ui.js",
                 "img/icons.svg")
 
@@ -174,7 +176,7 @@ def service_worker() -> Any:
     """The guide page's service worker: the scanner's, with the guide's files and cache."""
     return worker_response(url_for("excursions.guide"), SHELL_ASSETS,
                            ("excursions/guide.html", "base.html", "_languages.html",
-                            "_device_states.html", "_icon.html"),
+                            "_device_states.html", "_icon.html", "scanner/_rollcall.html"),
                            cache="checkin-guide-")
 
 

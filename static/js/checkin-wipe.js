@@ -1,7 +1,8 @@
 /* A revoked device forgets everything it stored (issue 8). When the server refuses this
    device's token it answers with `X-Checkin-Wipe: storage`, and this script deletes the
    device token and its copies in localStorage, every IndexedDB store (the scan queue, the
-   encrypted roster, a guide's cached list) and the service worker's caches.
+   encrypted roster, a guide's cached list, a roll call and a marshal's snapshot of who is
+   present) and the service worker's caches.
    The scans still queued are counted first and the count stays in the tombstone: the server
    refuses them (a stolen tablet must not inject scans), so the removed screen tells the
    volunteer how many people to scan again on another device.
@@ -9,7 +10,8 @@
 (function () {
   "use strict";
 
-  const DATABASES = ["checkin-scanner", "checkin-guide"];
+  const DATABASES = ["checkin-scanner", "checkin-guide", "checkin-rollcall",
+                     "checkin-rollcall-guide"];
   const DEVICE_KEY = "checkin.device";
   const CHECK_MS = 60000;
 

@@ -6,6 +6,7 @@
 (function () {
   "use strict";
   const Store = window.CheckinStore;
+  const BusRollcall = window.CheckinGuideRollcall;
   const S = JSON.parse(document.getElementById("strings").textContent);
   const config = JSON.parse(document.getElementById("config").textContent);
   const $ = (id) => document.getElementById(id);
@@ -229,6 +230,7 @@
       li.appendChild(button);
       list.appendChild(li);
     }
+    if (BusRollcall) BusRollcall.update(state, ui.excursion);
   }
 
   const SAY_ICONS = {accepted: "ok", warning: "warn", rejected: "bad"};
@@ -357,7 +359,7 @@
   });
 
   async function queueEvent(action, extra, record) {
-    const body = {id: Store.uuid(), action, at: new Date().toISOString(), ...extra};
+    const body = {id: Store.uuid(), action, at: Store.now(), ...extra};
     await tx(["events"], "readwrite", (s) => s.add({excursion: ui.excursion, body}));
     await putLocal({id: body.id, kind: action, at: body.at, ...record});
     render();
@@ -372,7 +374,8 @@
     $("net-icon").replaceChildren(window.CheckinUI.icon(offline ? "offline" : "online"));
     const problem = Store.state.problem;
     if (problem && problem.status === 401 && Store.device()) window.CheckinUI.showRemoved();
-    const n = (await Store.queued()).length + (await getAll("events")).length;
+    const n = (await Store.queued()).length + (await getAll("events")).length +
+      (BusRollcall ? await BusRollcall.waiting() : 0);
     const waiting = $("waiting");
     waiting.hidden = n === 0;
     waiting.textContent = n ? fill(S.waiting, {n}) : "";
@@ -419,6 +422,8 @@
       say(S.invalid, "rejected");
       return;
     }
+    // Back on the bus: while its roll call runs, a badge accounts for its holder there.
+    if (BusRollcall && await BusRollcall.scan(code)) return;
     const body = {id: Store.uuid(), code, checkpoint: checkpoint(), direction: "in",
                   at: Store.now()};
     await putLocal({id: body.id, kind: "confirm", code, participant: null, at: body.at});
@@ -567,6 +572,7 @@
     if (dev && dev.token) options.auth = {token: dev.token};
     const socket = window.CheckinUI.liveSocket("/live", options, () => (dev && dev.token) || null);
     ui.socket = socket;
+    if (BusRollcall) BusRollcall.follow(socket);
     socket.on("connect", () => {
       ui.live = true;
       if (config.organiser && !(dev && dev.token)) {

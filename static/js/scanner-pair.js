@@ -37,10 +37,11 @@
       deviceLine.hidden = !deviceLine.textContent;
       next.hidden = false;
       // Replace this history entry: the used code should not stay one "back" away.
-      // A guide's phone opens its excursion's page, a display the room dashboard; every
-      // other device the scanner.
+      // A guide's phone opens its excursion's page, a marshal's the roll call, a display the
+      // room dashboard; every other device the scanner.
       const role = res.data.device && res.data.device.role;
       const target = role === "guide" && config.guide ? config.guide
+        : role === "marshal" && config.marshal ? config.marshal
         : role === "display" && config.dashboard ? config.dashboard
         : role === "kiosk" && config.kiosk ? config.kiosk : config.scan;
       next.href = target;
