@@ -34,7 +34,11 @@
         opening = new Promise((resolve, reject) => {
           const request = indexedDB.open(name, version);
           request.onupgradeneeded = () => upgrade(request.result);
-          request.onsuccess = () => resolve(request.result);
+          request.onsuccess = () => {
+            // A revoked device's wipe deletes the database (checkin-wipe.js): let it go.
+            request.result.onversionchange = () => request.result.close();
+            resolve(request.result);
+          };
           request.onerror = () => reject(request.error);
         });
       }

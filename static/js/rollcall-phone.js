@@ -372,8 +372,10 @@
       state.className = "rc-state";
       if (!a) state.textContent = S.rc_missing;
       else {
-        const words = {scan: S.rc_how_scan, tap: S.rc_how_tap, elsewhere: S.rc_how_elsewhere,
-                       left: S.rc_how_left}[a.how] || S.rc_accounted;
+        // A tap on the bus has no assembly point: "Accounted for", without a place.
+        const placed = a.point ? {scan: S.rc_how_scan, tap: S.rc_how_tap} : {};
+        const words = {...placed, elsewhere: S.rc_how_elsewhere, left: S.rc_how_left}[a.how] ||
+          S.rc_accounted + " · {time}";
         const parts = [fill(words, {place: a.point ? place("assembly:" + a.point, a.point) : "",
                                     time: time(a.at)}).replace(/\s+·\s*$/, "")];
         if (a.reason) parts.push(a.reason);
