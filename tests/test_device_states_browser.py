@@ -43,9 +43,9 @@ def test_revoked_tablet_turns_into_removed_screen_within_seconds(live_server, br
     start_scanning(page)
     _revoke(db_path, device["id"])
     started = time.monotonic()
-    page.wait_for_selector("#removed:not([hidden])", timeout=5000)
+    page.wait_for_selector("#removed:not([hidden])", timeout=8000)
     took = time.monotonic() - started
-    assert took < 5, took
+    assert took < 8, took  # the heartbeat, then the wipe of every store (roll calls too)
     assert page.locator("#main").is_hidden()
     assert "pair it again" in page.inner_text("#removed")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
