@@ -52,6 +52,21 @@ def test_revoked_tablet_turns_into_removed_screen_within_seconds(live_server, br
     page.screenshot(path=str(ARTIFACTS / "device-removed-tablet.png"))
 
 
+def test_removed_screen_when_another_request_is_refused_before_the_heartbeat(
+        live_server, browser, db_path):
+    """The page's other requests (here the wipe's own check) may meet the refusal first; their
+    wipe takes the token the heartbeat asks with, and the removed screen shows all the same."""
+    device, _code = _device_and_code(db_path)
+    page = browser.new_context(viewport=TABLET).new_page()
+    pair(page, live_server.url, device)
+    start_scanning(page)
+    _revoke(db_path, device["id"])
+    page.evaluate("() => window.CheckinWipe.check()")
+    assert page.evaluate("() => localStorage.getItem('checkin.device')") == '{"removed":true}'
+    page.wait_for_selector("#removed:not([hidden])", timeout=8000)
+    assert page.locator("#main").is_hidden()
+
+
 def test_first_refused_send_never_shows_a_welcome(live_server, browser, db_path):
     device, code = _device_and_code(db_path)
     page = browser.new_context(viewport=TABLET).new_page()

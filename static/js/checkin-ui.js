@@ -59,7 +59,10 @@
     line.dataset.count = String(n);
     line.hidden = false;
   }
-  window.addEventListener("checkin:wiped", () => { if (state.removed) showUnsent(); });
+  // A wipe follows only the server's refusal of this device's token (checkin-wipe.js). The
+  // request refused first may be any of the page's (a roster refresh, the wipe's own check),
+  // and the wipe removes the token the heartbeat asks with: say "removed" here, not there.
+  window.addEventListener("checkin:wiped", () => showRemoved());
 
   function isRemoved() { return state.removed; }
 

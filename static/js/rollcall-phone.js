@@ -437,9 +437,5 @@
       ...(icon ? [window.CheckinUI.icon(icon), " "] : []), text);
   }
 
-  // The roll call polls often, so its request may be the one the server refuses first: the
-  // wipe that follows has removed the token the heartbeat asks with, so say "removed" here.
-  window.addEventListener("checkin:wiped", () => window.CheckinUI.showRemoved());
-
   window.CheckinRollcall = {open, draw, fullName, say};
 })();
