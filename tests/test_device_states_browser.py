@@ -70,8 +70,9 @@ def test_removed_screen_when_another_request_is_refused_before_the_heartbeat(
 def test_first_refused_send_never_shows_a_welcome(live_server, browser, db_path):
     device, code = _device_and_code(db_path)
     page = browser.new_context(viewport=TABLET).new_page()
-    # Hide the revocation from the heartbeat (as if it had not asked yet): the scan itself is
-    # the first thing the server refuses.
+    # Hide the revocation from the heartbeat (as if it had not asked yet) and from the page's
+    # other requests (a headcount or roster refresh lost on the way): the scan itself is the
+    # first thing the server refuses.
     saved: dict[str, str] = {}
 
     def me(route):
@@ -82,6 +83,14 @@ def test_first_refused_send_never_shows_a_welcome(live_server, browser, db_path)
         else:
             route.fulfill(status=200, body=saved["body"], content_type="application/json")
 
+    def others(route):
+        response = route.fetch()
+        if response.status == 401:
+            route.abort()
+        else:
+            route.fulfill(response=response)
+
+    page.route(re.compile(r".*/api/v1/(?!me$|scans$).*"), others)
     page.route(re.compile(r".*/api/v1/me$"), me)
     pair(page, live_server.url, device)
     start_scanning(page)
@@ -97,6 +106,9 @@ def test_first_refused_send_never_shows_a_welcome(live_server, browser, db_path)
     page.wait_for_timeout(300)
     assert "accepted" not in statuses and "warning" not in statuses, statuses
     assert page.locator("#result").is_hidden()
+    # The page's requests still under way would outlive the routes' context.
+    page.unroute_all(behavior="ignoreErrors")
+    page.context.close()
 
 
 def test_connection_lost_is_plain_within_five_seconds(live_server, browser, db_path):
