@@ -126,6 +126,11 @@ def test_list_pages_through_many_people(organiser, db):
     third = organiser.get("/participants?page=3").get_data(as_text=True)
     assert "210 participants." in first
     assert len(listed_ids(first)) == 100 and len(listed_ids(third)) == 10
+    # The pages, read one at a time, are the whole list once, by name.
+    second = organiser.get("/participants?page=2").get_data(as_text=True)
+    pages = [listed_ids(first), listed_ids(second), listed_ids(third)]
+    assert set().union(*pages) == {r[0] for r in db.execute("SELECT id FROM participants")}
+    assert sum(len(p) for p in pages) == 210
     assert 'href="/participants?page=3"' in first
     assert organiser.get("/participants?page=x").status_code == 200
 

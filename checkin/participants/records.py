@@ -242,7 +242,14 @@ def get_participant(db: Database, participant_id: int) -> dict[str, Any] | None:
 
 
 def search(db: Database, q: str = "", *, city: str = "", working_group: str = "",
-           excursion: str = "", limit: int = 500) -> list[dict[str, Any]]:
+           excursion: str = "", limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
     """Find participants by every word of `q` and the filters (see checkin.scans.people)."""
     return people.search_people(db, q, city=city, working_group=working_group,
-                                excursion=excursion, limit=limit)
+                                excursion=excursion, limit=limit, offset=offset)
+
+
+def search_count(db: Database, q: str = "", *, city: str = "", working_group: str = "",
+                 excursion: str = "") -> int:
+    """Count the participants search() finds with no limit."""
+    return people.search_count(db, q, city=city, working_group=working_group,
+                               excursion=excursion)

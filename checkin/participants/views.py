@@ -36,7 +36,12 @@ from checkin.core.pool import run_pooled
 from checkin.http.jobs import job_answer, pooled_file, wants_job
 from checkin.participants import upload as uploads
 from checkin.participants.csvfile import CSVFileError, export_participants, import_file
-from checkin.participants.records import SHOWN_PROBLEMS, get_participant, search
+from checkin.participants.records import (
+    SHOWN_PROBLEMS,
+    get_participant,
+    search,
+    search_count,
+)
 from checkin.participants.workbook import MAX_COLUMNS
 from checkin.scans.people import in_language
 
@@ -75,11 +80,12 @@ def _choices(db: Database) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _matching(db: Database, filters: dict[str, str]) -> list[dict[str, Any]]:
-    """Every participant the search and filters match (no limit: the count must be right)."""
+def _matching(db: Database, filters: dict[str, str], limit: int = -1,
+              offset: int = 0) -> list[dict[str, Any]]:
+    """The participants the search and filters match (all, or one page of them)."""
     return search(db, filters["q"], city=filters["city"],
                   working_group=filters["working_group"], excursion=filters["excursion"],
-                  limit=-1)
+                  limit=limit, offset=offset)
 
 
 @organiser_required
@@ -87,17 +93,22 @@ def index() -> Any:
     """List participants: search by name or organisation, filter, page through."""
     db = get_db()
     filters = _filters()
-    people = _matching(db, filters)
-    pages = max(1, ceil(len(people) / PER_PAGE))
+    # Counted, then only the page read: the organisers' home page costs a page at 5,000
+    # people, not the whole list, on the door's process.
+    total = search_count(db, filters["q"], city=filters["city"],
+                         working_group=filters["working_group"],
+                         excursion=filters["excursion"])
+    pages = max(1, ceil(total / PER_PAGE))
     try:
         page = min(max(1, int(request.args.get("page", "1"))), pages)
     except ValueError:
         page = 1
     active = {k: v for k, v in filters.items() if v}
-    shown = in_language(db, people[(page - 1) * PER_PAGE:page * PER_PAGE], str(get_locale()))
+    shown = in_language(db, _matching(db, filters, PER_PAGE, (page - 1) * PER_PAGE),
+                        str(get_locale()))
     return render_template(
         "participants/index.html", people=shown,
-        total=len(people), all_count=db["participants"].count, page=page, pages=pages,
+        total=total, all_count=db["participants"].count, page=page, pages=pages,
         filters=filters, active=active, choices=_choices(db), labels=labels())
 
 

@@ -54,13 +54,14 @@ def _where(where: str) -> str:
 
 
 def people(db: Database, where: str = "", params: list[Any] | None = None,
-           order: str = "v.id", limit: int = -1) -> list[dict[str, Any]]:
+           order: str = "v.id", limit: int = -1, offset: int = 0) -> list[dict[str, Any]]:
     """Return the people view's rows (see the module) matching `where` over its columns `v`.
 
     `where` and `order` are the caller's SQL over the view's columns (never input: values go
-    in `params`); limit -1 means all.
+    in `params`); limit -1 means all, from the `offset`th row on.
     """
-    return rows(db, _where(where) + f" ORDER BY {order} LIMIT ?", [*(params or []), limit])
+    return rows(db, _where(where) + f" ORDER BY {order} LIMIT ? OFFSET ?",
+                [*(params or []), limit, offset])
 
 
 # The view's titles that the event file may give in several languages: (column, kind in
@@ -104,19 +105,33 @@ def name_matches(words: list[str], fields: tuple[str, ...]) -> tuple[list[str], 
     return [f"instr(casefold({text}), ?) > 0" for _ in words], [w.casefold() for w in words]
 
 
-def search_people(db: Database, q: str = "", *, city: str = "", working_group: str = "",
-                  excursion: str = "", limit: int = 500) -> list[dict[str, Any]]:
-    """Find people whose name or organisation contains every word of `q`, with filters.
-
-    The excursion filter is the person's excursion today (walk-ons over the plan).
-    """
+def _search(q: str, city: str, working_group: str, excursion: str) -> tuple[str, list[Any]]:
+    """The condition (and its values) of a search: every word of `q`, and the filters."""
     where, params = name_matches(q.split()[:5], ("first_name", "last_name", "organisation"))
     for column, value in (("city", city), ("working_group", working_group),
                           ("excursion", excursion)):
         if value:
             where.append(f"v.{column} = ?")
             params.append(value)
-    return people(db, " AND ".join(where), params, BY_NAME, limit)
+    return " AND ".join(where), params
+
+
+def search_people(db: Database, q: str = "", *, city: str = "", working_group: str = "",
+                  excursion: str = "", limit: int = 500, offset: int = 0
+                  ) -> list[dict[str, Any]]:
+    """Find people whose name or organisation contains every word of `q`, with filters.
+
+    The excursion filter is the person's excursion today (walk-ons over the plan).
+    """
+    where, params = _search(q, city, working_group, excursion)
+    return people(db, where, params, BY_NAME, limit, offset)
+
+
+def search_count(db: Database, q: str = "", *, city: str = "", working_group: str = "",
+                 excursion: str = "") -> int:
+    """Count what search_people finds with no limit (a page's total, without its rows)."""
+    where, params = _search(q, city, working_group, excursion)
+    return people_count(db, where, params)
 
 
 def people_by(db: Database, column: str) -> list[dict[str, Any]]:
