@@ -49,6 +49,7 @@ from checkin.scans.corrections import CorrectionError, correct
 from checkin.scans.people import people as people_view
 from checkin.scans.projections import PROJECTIONS
 from checkin.scans.rebuild import rebuild_projections
+from checkin.scans.scanlist import log_totals
 from checkin.security.erase import erase_participant
 from tests.conftest import ORGANISER, csrf_token
 
@@ -476,6 +477,13 @@ class Day(RuleBasedStateMachine):
     def projections_equal_a_rebuild_from_the_log(self):
         """What the writes kept equals every projection recomputed from the log."""
         assert projections(self.ENV.db) == rebuilt(self.ENV.db)
+
+    @invariant()
+    def the_log_size_kept_by_triggers_is_the_log_size(self):
+        """The summary's totals (kept without reading the log) are the log's own."""
+        db = self.ENV.db
+        count, last = db.execute("SELECT count(*), max(received_at) FROM scans").fetchone()
+        assert log_totals(db) == {"scans": count, "last_received": last}
 
     @invariant()
     def surfaces_agree(self):

@@ -391,3 +391,23 @@ def m019a_projections_kept_on_write(db: Database) -> None:
     from checkin.scans.rebuild import rebuild_projections
 
     rebuild_projections(db)
+
+
+@migrations()
+def m023l_log_size(db: Database) -> None:
+    """The log's size kept by triggers, and the log ordered by time, for reads that must not
+    cost what the whole log costs (the summary's totals, its scans outside the day)."""
+    db.executescript(
+        """
+        CREATE TABLE log_size (
+            id INTEGER PRIMARY KEY CHECK (id = 1), scans INTEGER NOT NULL
+        );
+        INSERT INTO log_size(id, scans) SELECT 1, count(*) FROM scans;
+        -- Every stored or erased scan, whatever code stores or erases it.
+        CREATE TRIGGER log_size_insert AFTER INSERT ON scans
+            BEGIN UPDATE log_size SET scans = scans + 1 WHERE id = 1; END;
+        CREATE TRIGGER log_size_delete AFTER DELETE ON scans
+            BEGIN UPDATE log_size SET scans = scans - 1 WHERE id = 1; END;
+        CREATE INDEX scans_sort ON scans(sort_at);
+        """
+    )

@@ -71,13 +71,21 @@ def outside_day(db: Database, limit: int = 20) -> dict[str, Any]:
     count = scans_outside(db, day_of(window[0], event_zone(db)))
     if not count:
         return {"count": 0, "scans": []}
-    # A move changes no time, so the window narrows the raw scans.
-    outside = effective_sql("(s.sort_at < :start OR s.sort_at >= :end)", kind=False)
-    params = {"start": window[0], "end": window[1], "limit": limit}
-    found = rows(db, "SELECT e.id, e.sort_at, e.checkpoint, e.direction, e.participant_id, "  # noqa: S608
-                     "p.first_name || ' ' || p.last_name AS participant_name "
-                     f"FROM ({outside}) e LEFT JOIN participants p ON p.id = e.participant_id "
-                     "ORDER BY e.sort_at, e.seq LIMIT :limit", params)
+    # A move changes no time, so the window narrows the raw scans. Those before the window
+    # come first, then those after it: each part read in the log's time order (index
+    # scans_sort) only as far as the list needs, never the whole log.
+    found: list[dict[str, Any]] = []
+    for part in ("s.sort_at < :at", "s.sort_at >= :at"):
+        if len(found) >= limit:
+            break
+        outside = effective_sql(part, kind=False)
+        found += rows(
+            db, "SELECT e.id, e.sort_at, e.checkpoint, e.direction, e.participant_id, "  # noqa: S608
+                "p.first_name || ' ' || p.last_name AS participant_name "
+                f"FROM ({outside}) e LEFT JOIN participants p ON p.id = e.participant_id "
+                "ORDER BY e.sort_at, e.seq LIMIT :limit",
+            {"at": window[0] if part.endswith("< :at") else window[1],
+             "limit": limit - len(found)})
     return {"count": count, "scans": found}
 
 # --------------------------------------------------------------------------- working groups
