@@ -188,7 +188,7 @@ def test_the_door_answers_in_time_while_lists_and_exports_are_made(big):
 
 def test_the_door_answers_in_time_while_organisers_sign_in(big):
     """Signing in costs about 0.1 s of scrypt, and lands on the participants page of 5,000
-    people: neither may hold the door (both did, on the door's loop, until 0.5.1)."""
+    people: neither may hold the door (both ran on the door's loop at first)."""
     signed_in: list[int] = []
 
     def sign_in() -> None:
