@@ -107,3 +107,24 @@ def test_removing_an_unused_room_removes_its_checkpoint(tmp_path):
     apply_event(db, parse_event(smaller))
     ids = {r[0] for r in db.execute("SELECT id FROM checkpoints")}
     assert "room:raadzaal" not in ids and "room:kamer-a" in ids
+
+
+@pytest.mark.parametrize("kind,table", [("delegations", "delegations"),
+                                        ("assembly", "assembly_points")])
+def test_lists_of_named_tables_are_checked_alike(kind, table):
+    """[[delegations]] and [[assembly_points]]: ids, names and each id once, each problem
+    named in the kind's own words."""
+    from checkin.core.errors import say
+
+    base = "[event]\nname = 'X'\nvenue = 'Y'\nhost_city = 'Z'\ndate = 2019-11-12\n"
+    cases = [
+        (f"{table} = 'x'\n", say(f"{kind}.not_list")),
+        (f"[[{table}]]\nid = 'no spaces'\nname = 'A'\n", say(f"{kind}.id", id="'no spaces'")),
+        (f"[[{table}]]\nid = 'other'\nname = ' '\n", say(f"{kind}.no_name", id="other")),
+        (f"[[{table}]]\nid = 'other'\nname = 'A'\n[[{table}]]\nid = 'other'\nname = 'B'\n",
+         say(f"{kind}.id_twice", id="other")),
+    ]
+    for section, problem in cases:
+        with pytest.raises(EventFileError) as caught:
+            parse_event(section + base)  # top-level keys before the [event] table
+        assert str(problem) in [str(p) for p in caught.value.problems], caught.value.problems

@@ -19,7 +19,6 @@ of any delegation goes to "other" and is reported by line as a warning.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,10 +26,10 @@ from sqlite_utils import Database
 
 from checkin.core.db import get_meta, set_meta
 from checkin.core.errors import Text, say
+from checkin.core.tables import named_tables
 
 OTHER = "other"
 META_KEY = "delegations"
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 
 
 def normalise(text: str) -> str:
@@ -40,29 +39,13 @@ def normalise(text: str) -> str:
 
 def parse_delegations(raw: Any, problems: list[Text]) -> list[dict[str, Any]]:
     """Check the event file's [[delegations]]; add what is wrong to `problems`."""
-    if raw is None:
-        return []
-    if not isinstance(raw, list) or not all(isinstance(d, dict) for d in raw):
-        problems.append(say("delegations.not_list"))
-        return []
     out: list[dict[str, Any]] = []
     owner: dict[str, str] = {}
-    for item in raw:
-        ident = item.get("id")
-        if not isinstance(ident, str) or not ID_PATTERN.match(ident):
-            problems.append(say("delegations.id", id=repr(ident)))
-            continue
-        name = item.get("name")
-        if not isinstance(name, str) or not name.strip():
-            problems.append(say("delegations.no_name", id=ident))
-            continue
+    for ident, name, item in named_tables(raw, "delegations", problems):
         spellings = item.get("spellings", [])
         if not isinstance(spellings, list) or not all(isinstance(s, str) and s.strip()
                                                       for s in spellings):
             problems.append(say("delegations.spellings", id=ident))
-            continue
-        if any(d["id"] == ident for d in out):
-            problems.append(say("delegations.id_twice", id=ident))
             continue
         # Its name is always one of its spellings, so that a re-import of an export maps back.
         for spelling in [name, *spellings]:
@@ -71,7 +54,7 @@ def parse_delegations(raw: Any, problems: list[Text]) -> list[dict[str, Any]]:
                 problems.append(say("delegations.spelling_taken", id=ident,
                                     spelling=repr(spelling), other=owner[key]))
             owner[key] = ident
-        out.append({"id": ident, "name": name.strip(),
+        out.append({"id": ident, "name": name,
                     "spellings": [s.strip() for s in spellings]})
     if out and not any(d["id"] == OTHER for d in out):
         problems.append(say("delegations.no_other"))

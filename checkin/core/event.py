@@ -31,11 +31,11 @@ from checkin.core.clock import (
 from checkin.core.db import get_meta, set_meta, writing
 from checkin.core.delegations import parse_delegations, store_delegations
 from checkin.core.errors import Text, say
+from checkin.core.tables import ID_PATTERN
 from checkin.core.texts import normalise_event_data
 from checkin.core.texts import store as store_texts
 
 LANGUAGES = ("de", "nl", "en")
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 ENTRANCE = "entrance"
 
 
