@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, current_app, request
 
 from checkin import devices
 from checkin.api import PREFIX, ApiError, actor, api_blueprint, domain_error, json_body
@@ -27,6 +27,7 @@ from checkin.core.permissions import (
     require,
 )
 from checkin.core.places import with_states
+from checkin.core.pool import run_pooled
 from checkin.http.signals import send
 from checkin.scans import (
     checkpoint_headcount,
@@ -34,7 +35,7 @@ from checkin.scans import (
     get_scan,
     headcounts,
     record_scans,
-    roster,
+    roster_json,
     undo_scan,
     visible_checkpoints,
 )
@@ -119,7 +120,9 @@ def get_roster() -> Any:
     """The encrypted offline roster the caller may hold."""
     who = actor()
     require(who, PEOPLE)
-    return roster(get_db(), who)
+    # Sealed in a pool worker: a roster of 5,000 people held the door's loop for 0.17 s.
+    return Response(run_pooled(roster_json, current_app.config["DATABASE"], who),
+                    mimetype="application/json")
 
 
 def not_found(rest: str = "") -> Any:

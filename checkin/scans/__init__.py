@@ -23,10 +23,10 @@ from checkin.scans.record import (
     record_scans,
     undo_scan,
 )
-from checkin.scans.roster import find_people, roster
+from checkin.scans.roster import find_people, roster, roster_json
 
 __all__ = [
     "Forbidden", "Recorded", "ScanInputError", "checkpoint_headcount", "correct_scan",
     "find_people", "get_scan", "headcounts", "may_scan", "organiser_actor", "rebuild_locations",
-    "record_scans", "refresh_location", "roster", "undo_scan", "visible_checkpoints",
+    "record_scans", "refresh_location", "roster", "roster_json", "undo_scan", "visible_checkpoints",
 ]
