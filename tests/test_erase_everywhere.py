@@ -231,6 +231,10 @@ def test_purge_leaves_no_personal_byte_under_the_event_folder(event: Path, tmp_p
                 made = organiser.get(server.url + made["url"], timeout=10).json()
             assert made["status"] == "done", made
             assert list((folder / "jobs").glob("*/output"))
+            # The door tablet's roster: its name index stores each last name's slow hash.
+            roster = requests.get(f"{server.url}/api/v1/roster", timeout=60,
+                                  headers={"Authorization": f"Bearer {devices['scanner']}"})
+            assert roster.status_code == 200 and roster.json()["names"]["entries"]
             desk = {"Authorization": f"Bearer {devices['desk']}"}
             job = requests.post(f"{server.url}/api/v1/participants/{marked[1]}/print", json={},
                                 headers=desk, timeout=10)

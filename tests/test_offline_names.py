@@ -101,3 +101,29 @@ def test_a_guide_gets_no_name_index_and_the_salt_stays(client, db, index):
     door = add_device(db, "Door 2", "scanner")["token"]
     again = client.get("/api/v1/roster", headers=bearer(door)).get_json()["names"]
     assert again["salt"] == index["salt"]
+
+
+def _stored(db) -> dict[str, bytes]:
+    return dict(db.execute("SELECT name, secret FROM name_secrets").fetchall())
+
+
+def test_the_slow_hashes_are_derived_once_per_event_and_erased_with_the_name(index, db):
+    from checkin.security.erase import erase_participant, purge
+
+    salt = base64.b64decode(index["salt"])
+    borne = {normalise_last_name(r[0]) for r in db.execute(
+        "SELECT last_name FROM participants WHERE erased_at IS NULL")} - {""}
+    stored = _stored(db)
+    # Kept for every process and restart: one per borne last name, each the name's own.
+    assert set(stored) == borne and len(index["entries"]) == len(borne)
+    for name in sorted(borne)[:5]:
+        assert stored[name] == name_secret(salt, name, NAME_ITERATIONS)
+    # A person whose last name nobody else bears is erased: their name's hash goes too.
+    alone = next(r for r in db.execute(
+        "SELECT id, last_name FROM participants WHERE erased_at IS NULL").fetchall()
+        if sum(normalise_last_name(o[0]) == normalise_last_name(r[1]) for o in db.execute(
+            "SELECT last_name FROM participants WHERE erased_at IS NULL")) == 1)
+    assert erase_participant(db, alone[0])
+    assert set(_stored(db)) == borne - {normalise_last_name(alone[1])}
+    purge(db)
+    assert _stored(db) == {}

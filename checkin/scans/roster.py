@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import os
+import random
 import secrets
 import unicodedata
 from datetime import datetime
@@ -29,7 +30,6 @@ from sqlite_utils import Database
 
 from checkin.core.clock import now_iso
 from checkin.core.db import get_meta, set_meta, with_database, writing
-from checkin.core.offload import run_blocking
 from checkin.scans.access import Actor, roster_excursion
 from checkin.scans.day import ASSIGNED_EXCURSION
 from checkin.scans.people import PERSON_COLUMNS, PERSON_JOINS, search_people
@@ -45,8 +45,8 @@ NAME_ITERATIONS = 100_000
 NAME_SALT = "name_salt"
 # Each entry's plain text is padded to a multiple of this, so its length tells little.
 NAME_PAD = 1024
-# Secrets already derived in this process, by (salt, iterations, normalised name).
-_name_secrets: dict[tuple[bytes, int, str], bytes] = {}
+# Names derived between two writes of their secrets (see name_secrets).
+DERIVE_CHUNK = 50
 
 
 def entry_key(code: str) -> str:
@@ -91,12 +91,53 @@ def name_salt(db: Database) -> bytes:
 
 
 def name_secret(salt: bytes, name: str, iterations: int = NAME_ITERATIONS) -> bytes:
-    """Return the slow hash of a normalised last name (cached for this process)."""
-    cached = _name_secrets.get((salt, iterations, name))
-    if cached is None:
-        cached = _name_secrets[(salt, iterations, name)] = hashlib.pbkdf2_hmac(
-            "sha256", name.encode("utf-8"), salt, iterations)
-    return cached
+    """Return the slow hash of a normalised last name."""
+    return hashlib.pbkdf2_hmac("sha256", name.encode("utf-8"), salt, iterations)
+
+
+def _stored_secrets(db: Database, salt: bytes, names: list[str]) -> dict[str, bytes]:
+    """Return the stored slow hashes of these names (those derived already)."""
+    return dict(db.execute(
+        "SELECT name, secret FROM name_secrets WHERE salt = ? AND iterations = ? "
+        "AND name IN (SELECT value FROM json_each(?))",
+        [salt, NAME_ITERATIONS, json.dumps(names)]).fetchall())
+
+
+def name_secrets(db: Database, salt: bytes, names: list[str]) -> dict[str, bytes]:
+    """Return each name's slow hash: stored in the event (`name_secrets`) once derived.
+
+    A 5,000-person event has some 3,500 last names, about 90 s of PBKDF2: paid once per
+    event, by the pool worker that meets a name first, and kept for every process, restart
+    and standby. Workers deriving at the same time take the names in their own random order
+    and store them 50 at a time, so that they mostly share the work rather than repeat it.
+    """
+    found = _stored_secrets(db, salt, names)
+    missing = [n for n in names if n not in found]
+    random.shuffle(missing)
+    while missing:
+        chunk, missing = missing[:DERIVE_CHUNK], missing[DERIVE_CHUNK:]
+        chunk = [n for n in chunk if n not in _stored_secrets(db, salt, chunk)]
+        derived = {n: name_secret(salt, n) for n in chunk}
+        with writing(db):
+            db.conn.executemany(
+                "INSERT OR IGNORE INTO name_secrets(name, salt, iterations, secret) "
+                "VALUES (?, ?, ?, ?)",
+                [(n, salt, NAME_ITERATIONS, secret) for n, secret in derived.items()])
+        found.update(_stored_secrets(db, salt, list(derived)))
+    return found
+
+
+def forget_name_secrets(db: Database, borne: list[str] | None = None) -> None:
+    """Delete the stored slow hashes of last names no one (not erased) bears any more
+    (`borne`: those still borne, if the caller knows them): they are derived from a person's
+    name, so an erasure, or a re-import that removes the person, takes them too."""
+    if borne is None:
+        borne = sorted({normalise_last_name(r[0]) for r in db.execute(
+            "SELECT last_name FROM participants WHERE erased_at IS NULL")})
+    stale = "FROM name_secrets WHERE name NOT IN (SELECT value FROM json_each(?))"
+    if db.execute(f"SELECT 1 {stale} LIMIT 1", [json.dumps(borne)]).fetchone():  # noqa: S608
+        with writing(db):
+            db.execute(f"DELETE {stale}", [json.dumps(borne)])  # noqa: S608
 
 
 def name_entry_key(secret: bytes) -> str:
@@ -128,8 +169,9 @@ def name_index(db: Database) -> dict[str, Any]:
         name = normalise_last_name(row["last_name"])
         if name:
             by_name.setdefault(name, []).append(_hit(row))
-    # The slow hashes run off the event loop (once per name and process).
-    derived = run_blocking(lambda: {n: name_secret(salt, n) for n in by_name})
+    # The slow hashes: derived once per event (the API makes the roster in a pool worker).
+    forget_name_secrets(db, list(by_name))
+    derived = name_secrets(db, salt, list(by_name))
     entries = []
     for name, found in by_name.items():
         secret = derived[name]

@@ -33,6 +33,7 @@ from checkin.core.event import event_day
 from checkin.desk.printing import forget_print_files
 from checkin.devices import revoke
 from checkin.scans.erase import erase_from_log
+from checkin.scans.roster import forget_name_secrets
 
 #: How long after the event day `checkin serve` starts reminding to purge.
 REMIND_AFTER = timedelta(days=30)
@@ -65,6 +66,7 @@ def _forget(db: Database, participant_id: int | None, stamp: str) -> int:
         # person's row and scans. Mails and print jobs hold the address and the code.
         db.execute(f"DELETE FROM {table} {linked}", params)  # noqa: S608
     erase_from_log(db, participant_id)
+    forget_name_secrets(db)
     return count
 
 
