@@ -381,6 +381,15 @@ def test_the_summary_never_waits_behind_long_jobs(big):
         assert answer.status_code == 200 and 'id="n-registered">5000<' in answer.text
         states = [big.organiser.get(big.url + j["url"], timeout=30).json() for j in jobs]
         assert [s["status"] for s in states] == ["running", "running"], states
+        # The long jobs' workers at idle priority, the quick one (the summary's) above them
+        # and still far below the door: nice 19 in the normal policy.
+        busy = {job_state(big.path, j["id"])["pid"] for j in jobs}
+        policies = {pid: os.sched_getscheduler(pid) for pid in big.pool()}
+        assert {policies[pid] for pid in busy} == {os.SCHED_IDLE}, policies
+        quick = [pid for pid in big.pool() if pid not in busy]
+        assert len(quick) == POOL_SIZE - 2, (quick, busy)
+        assert [(policies[pid], os.getpriority(os.PRIO_PROCESS, pid)) for pid in quick] == \
+            [(os.SCHED_OTHER, 19)], policies
     finally:
         for job in jobs:
             big.organiser.delete(big.url + job["url"], headers={"X-CSRFToken": big.csrf},

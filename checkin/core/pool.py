@@ -35,9 +35,11 @@ from checkin.core.offload import cooperative
 
 T = TypeVar("T")
 
-# Three workers, of which long work (files, streams, jobs) may hold two: one is always free
-# for quick work (the summary, an import's preview), which must never wait behind a lists
-# PDF. More would only queue on the same cores (two on the machine this was measured on).
+# Three workers: two for long work (files, streams, jobs) at idle priority, and one for
+# quick work (the summary, the overview, a sign-in's hash), which must never wait behind a
+# lists PDF, nor share a core with one on equal terms. Quick work takes a free long worker
+# too when its own is busy. More would only queue on the same cores (two on the machine
+# this was measured on).
 POOL_SIZE = 3
 LONG_SLOTS = POOL_SIZE - 1
 # Modules a new worker imports before its first job, so that the first summary or PDF
@@ -140,29 +142,35 @@ def worker_main() -> None:
             _write(frames, ("error", RuntimeError(f"{fn.__qualname__}: {answer[1]!r} ({exc})")))
 
 
-# The worker's interpreter: idle priority first (its imports are work too), then the loop.
-# Background work runs only when the server's requests leave a core idle (pools it starts
-# inherit this). With nice 10 a badge PDF still took about a tenth of a busy core, which was
-# enough to push 10 scanning devices' p99 from 14 ms to 74 ms while 1,000 badges rendered.
+# The worker's interpreter: its priority first (its imports are work too), then the loop.
+# A long worker runs at idle priority: only when the server's requests leave a core idle
+# (pools it starts inherit this). With nice 10 a badge PDF still took about a tenth of a
+# busy core, which was enough to push 10 scanning devices' p99 from 14 ms to 74 ms while
+# 1,000 badges rendered. The quick worker runs at nice 19, which against the door's nice 0
+# is about 1.5 % of a contended core, but against the long workers' idle priority about 80 %:
+# the summary (50-100 ms of work) no longer takes three times as long while two PDFs render.
 CHILD = """
-import os
-try:
-    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-except (AttributeError, OSError):
-    os.nice(19)
+import os, sys
+os.nice(19)
+if sys.argv[1] == "long":
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
 from checkin.core.pool import worker_main
 worker_main()
 """
 
 
 class Worker:
-    """One long-lived child interpreter and its two pipes."""
+    """One long-lived child interpreter and its two pipes; `long` ones run at idle priority."""
 
-    def __init__(self) -> None:
+    def __init__(self, long: bool) -> None:
         import subprocess  # gevent's cooperative one, under gevent
 
-        self.proc = subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE)
+        self.long = long
+        self.proc = subprocess.Popen([sys.executable, "-c", CHILD, "long" if long else "quick"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
     @property
     def pid(self) -> int:
@@ -189,29 +197,38 @@ class Worker:
 
 
 class Pool:
-    """A fixed number of workers; a job waits (cooperatively) for a free one."""
+    """LONG_SLOTS long workers and the rest quick; a job waits (cooperatively) for a free one."""
 
     def __init__(self, size: int = POOL_SIZE) -> None:
-        from gevent.lock import BoundedSemaphore
         from gevent.queue import Queue
 
-        self.idle: Any = Queue()
-        self.long = BoundedSemaphore(LONG_SLOTS)
+        # Free workers of each kind (see POOL_SIZE).
+        self.idle: dict[bool, Any] = {True: Queue(), False: Queue()}
         self.workers: list[Worker] = []
-        for _ in range(size):
-            self._add()
+        for n in range(size):
+            self._add(long=n < LONG_SLOTS)
 
-    def _add(self) -> None:
-        worker = Worker()
+    def _add(self, long: bool) -> None:
+        worker = Worker(long)
         self.workers.append(worker)
-        self.idle.put(worker)
+        self.idle[long].put(worker)
 
     def replace(self, worker: Worker) -> None:
-        """Kill `worker` (mid-job, or dead) and start a fresh one in its place."""
+        """Kill `worker` (mid-job, or dead) and start a fresh one of its kind in its place."""
         worker.kill()
         if worker in self.workers:
             self.workers.remove(worker)
-        self._add()
+        self._add(worker.long)
+
+    def _take(self, long: bool) -> Worker:
+        """A free worker for the job: a long one for long work; for quick work the quick one,
+        else any long one that is free, else the quick one when it is free again."""
+        if long:
+            return self.idle[True].get()
+        for kind in (False, True):
+            if not self.idle[kind].empty():
+                return self.idle[kind].get()
+        return self.idle[False].get()
 
     def close(self) -> None:
         """Stop every worker (the server is stopping)."""
@@ -222,19 +239,9 @@ class Pool:
     def frames(self, stream: bool, fn: Callable[..., Any], args: tuple[Any, ...],
                started: Callable[[Worker], None] | None = None,
                long: bool = False) -> Iterator[tuple[str, Any]]:
-        """Send one job to a free worker and yield its frames up to the last one; a `long`
-        one first waits for one of the LONG_SLOTS."""
-        if long:
-            self.long.acquire()
-        try:
-            yield from self._frames(stream, fn, args, started)
-        finally:
-            if long:
-                self.long.release()
-
-    def _frames(self, stream: bool, fn: Callable[..., Any], args: tuple[Any, ...],
-                started: Callable[[Worker], None] | None) -> Iterator[tuple[str, Any]]:
-        worker = self.idle.get()
+        """Send one job to a free worker (a long one for `long` work) and yield its frames up
+        to the last one."""
+        worker = self._take(long)
         finished = False
         try:
             if started is not None:
@@ -256,7 +263,7 @@ class Pool:
             # A job left half done (cancelled, its reader gone, its worker dead): that
             # worker's state is unknown, so it is replaced; so is one grown too big.
             if finished and worker.resident_mb() <= MAX_WORKER_MB:
-                self.idle.put(worker)
+                self.idle[worker.long].put(worker)
             else:
                 self.replace(worker)
 
