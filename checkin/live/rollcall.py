@@ -1,10 +1,16 @@
-"""Roll calls on /live: which view of a roll call each room hears, each computed once a push.
+"""Roll calls on /live: which view of a roll call each room hears, and only what changed.
 
 A venue roll call goes to organisers (all of it, phones too, in "organisers"), to marshals
 (room "rollcall") and to displays (numbers only, room "rollcall:counts"); an excursion's roll
 call goes to organisers and to that excursion's guide (its room "excursion:<id>"). What each
 role may read is checkin.rollcall's view of the roll call for that role (see access.py for
 who joins which room).
+
+A push is `full` (the whole roll call, as GET /api/v1/rollcall gives it) when a roll call
+starts or ends and to a newcomer of a room; after accounts it carries the numbers and only
+the people whose counting account changed since the last push (`changed`), so its cost
+follows the change, not the list. `seq` counts a roll call's pushes: a client that sees a
+gap, or a change to a roll call it does not hold, reads the roll call again (docs/live.md).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
@@ -26,14 +33,12 @@ from checkin.live.access import (
     ROLLCALL_MARSHALS,
 )
 from checkin.rollcall import view, view_as, view_for
-from checkin.scans.rollcall import VENUE, current, get_rollcall
+from checkin.scans.rollcall import VENUE, Tally, accounts_since, current, get_rollcall
 
 EVENT = "rollcall"
-#: A push that took longer than REST_AFTER seconds is followed by a rest REST times as long.
-REST_AFTER = 0.05
-REST = 2.0
-#: Marshals hear a roll call's accounts at most this often (s); see Pusher.
-MARSHALS_EVERY = 1.0
+#: A roll call's changes go out at most this often (s); what comes meanwhile waits for the
+#: next push, which carries all of it (the latest numbers, everyone changed since).
+EVERY = 0.2
 #: Whom each room reaches, as checkin.rollcall's view_for sees an actor.
 AUDIENCES: dict[str, dict[str, Any]] = {ORGANISERS: {"role": ORGANISER},
                                         ROLLCALL_MARSHALS: {"role": "marshal"},
@@ -49,39 +54,82 @@ def _audiences(scope: str) -> dict[str, dict[str, Any]]:
     return AUDIENCES
 
 
-def pushes(db: Database, rollcall_id: str) -> list[tuple[str, dict[str, Any]]]:
-    """Return (room, payload) for every room that hears one roll call, read once."""
-    if get_rollcall(db, rollcall_id) is None:
-        return []
-    full = view(db, rollcall_id, names=True, phones=True)
-    return [(room, view_as(db, who, full)) for room, who in _audiences(full["scope"]).items()]
+@dataclass
+class Heard:
+    """What the rooms last heard of one roll call: its push count, tally and end."""
+
+    seq: int
+    tally: Tally
+    ended_at: str | None
 
 
-def _all_pushes(database: str, rollcall_ids: list[str]) -> list[tuple[str, dict[str, Any]]]:
+def framed(payload: dict[str, Any], seq: int, full: bool) -> dict[str, Any]:
+    """Return a roll call's view as a push: its id, then seq and full, then the rest."""
+    return {"id": payload["id"], "seq": seq, "full": full, **payload}
+
+
+def pushes(db: Database, rollcall_id: str, heard: Heard | None,
+           full: bool = False) -> tuple[Heard | None, list[tuple[str, dict[str, Any]]]]:
+    """Return what the rooms hear next of one roll call, and what they will then have heard.
+
+    Full when they heard nothing of it yet, when it ended, or when asked; else the numbers
+    and the people whose counting account changed since `heard` (no push if none did).
+    """
+    row = get_rollcall(db, rollcall_id)
+    if row is None:
+        return None, []
+    if heard is not None and not full and heard.ended_at == row["ended_at"]:
+        changed = heard.tally.fold(accounts_since(db, rollcall_id, heard.tally.seq))
+        if not changed:
+            return heard, []
+        heard.seq += 1
+        whole = view(db, rollcall_id, names=True, phones=True, tally=heard.tally,
+                     only=changed)
+        out = []
+        for room, who in _audiences(row["scope"]).items():
+            shaped = view_as(db, who, whole)
+            if "people" in shaped:
+                shaped["changed"] = shaped.pop("people")
+            out.append((room, framed(shaped, heard.seq, False)))
+        return heard, out
+    tally = Tally.load(db, rollcall_id)
+    heard = Heard(seq=(heard.seq if heard else 0) + 1, tally=tally, ended_at=row["ended_at"])
+    whole = view(db, rollcall_id, names=True, phones=True, tally=tally)
+    return heard, [(room, framed(view_as(db, who, whole), heard.seq, True))
+                   for room, who in _audiences(row["scope"]).items()]
+
+
+def _all_pushes(database: str, asks: list[tuple[str, Heard | None]], full: bool
+                ) -> list[tuple[str, Heard | None, list[tuple[str, dict[str, Any]]]]]:
     """pushes() of several roll calls on a connection of its own (in a thread: see push)."""
     db = connect(database)
     try:
-        return [found for rollcall_id in rollcall_ids for found in pushes(db, rollcall_id)]
+        return [(rollcall_id, *pushes(db, rollcall_id, heard, full))
+                for rollcall_id, heard in asks]
     finally:
         db.conn.close()
 
 
-class Pusher:
-    """A publisher's roll-call pushes: what each room heard last, and when.
+def _same(before: dict[str, Any] | None, payload: dict[str, Any]) -> bool:
+    """Say whether a push says what `before` said (its count aside)."""
+    return before is not None and {**before, "seq": 0} == {**payload, "seq": 0}
 
-    Reading a roll call of thousands of people takes a tenth of a second: that is done in a
-    real thread (checkin.core.offload), so the event loop keeps answering the door meanwhile.
-    Sending it costs the loop too, a megabyte to each marshal: marshals hear a roll call's
-    accounts at most every MARSHALS_EVERY seconds (its start and end at once; the rest of
-    the change follows when the time is up), and after a push that took longer than
-    REST_AFTER the publisher rests REST times as long (its changes pile up for the next
-    push), so that pushes take at most a third of the loop's time while marshals scan back
-    to back: the door comes first. Organisers and displays hear every push.
+
+class Pusher:
+    """A publisher's roll-call pushes: what the rooms heard last of each roll call, and when.
+
+    Reading a roll call's changes is done in a real thread (checkin.core.offload), so the
+    event loop keeps answering the door meanwhile; a push after accounts reads and sends
+    only what changed. A roll call is pushed at most every EVERY seconds: changes within
+    that time are noted again when it is up and go out together. With a message queue
+    (`full_always`) every push is full: another process's pushes would break the count.
     """
 
     def __init__(self, database: str, emit: Callable[[str, Any, str], None],
-                 renote: Callable[[str], None]):
+                 renote: Callable[..., None], full_always: bool = False):
         self.database, self.emit, self.renote = database, emit, renote
+        self.full_always = full_always
+        self.heard: dict[str, Heard] = {}
         self.last: dict[str, Any] = {}
         self.sent_at: dict[str, float] = {}
         self.waiting: set[str] = set()
@@ -89,45 +137,63 @@ class Pusher:
 
     def push(self, rollcall_ids: set[str], settle: bool) -> None:
         """Emit the changed roll calls to their rooms; a settle check sends only what differs."""
-        if not rollcall_ids:
+        due = [found for found in sorted(rollcall_ids) if not self._later(found)]
+        if not due:
             return
-        started = time.monotonic()
-        for room, payload in run_blocking(_all_pushes, self.database, sorted(rollcall_ids)):
-            key = f"{room}|{payload['id']}"
-            if (settle and self.last.get(key) == payload) or \
-                    (room == ROLLCALL_MARSHALS and self._later(key, payload)):
+        asks = [(found, self.heard.get(found)) for found in due]
+        try:
+            done = run_blocking(_all_pushes, self.database, asks, self.full_always)
+        except Exception:
+            # The tallies may have folded in what was never sent: start afresh (full).
+            for found in due:
+                self.heard.pop(found, None)
+            raise
+        for rollcall_id, heard, payloads in done:
+            if heard is None:
+                self.heard.pop(rollcall_id, None)
                 continue
-            self.last[key], self.sent_at[key] = payload, time.monotonic()
-            self.emit(EVENT, payload, room)
-        took = time.monotonic() - started
-        if took > REST_AFTER:
-            time.sleep(REST * took)
+            self.heard[rollcall_id] = heard
+            if payloads:
+                self.sent_at[rollcall_id] = time.monotonic()
+            for room, payload in payloads:
+                key = f"{room}|{rollcall_id}"
+                if settle and _same(self.last.get(key), payload):
+                    continue
+                if self.full_always:  # only a message queue's settle checks look back
+                    self.last[key] = payload
+                self.emit(EVENT, payload, room)
 
-    def _later(self, key: str, payload: dict[str, Any]) -> bool:
-        """Say whether this push to marshals waits (accounts within MARSHALS_EVERY of the
-        last push); if it does, the roll call is noted again when the wait is over."""
-        before = self.last.get(key)
-        if before is None or before["ended_at"] != payload["ended_at"]:
+    def _later(self, rollcall_id: str) -> bool:
+        """Say whether a roll call waits (pushed within EVERY seconds); if it does, it is
+        noted again when the wait is over. One never heard goes at once (its start)."""
+        if rollcall_id not in self.heard:
             return False
-        wait = self.sent_at[key] + MARSHALS_EVERY - time.monotonic()
+        wait = self.sent_at.get(rollcall_id, 0.0) + EVERY - time.monotonic()
         if wait <= 0:
             return False
         with self.lock:
-            if key not in self.waiting:
-                self.waiting.add(key)
-                threading.Timer(wait, self._due, [key, payload["id"]]).start()
+            if rollcall_id not in self.waiting:
+                self.waiting.add(rollcall_id)
+                threading.Timer(wait, self._due, [rollcall_id]).start()
         return True
 
-    def _due(self, key: str, rollcall_id: str) -> None:
+    def _due(self, rollcall_id: str) -> None:
         with self.lock:
-            self.waiting.discard(key)
-        self.renote(rollcall_id)
+            self.waiting.discard(rollcall_id)
+        self.renote(None, rollcall_id=rollcall_id)
 
-
-def room_state(db: Database, room: str) -> list[tuple[str, Any]]:
-    """Return what a newcomer to `room` is sent: the current roll call it may read, if any."""
-    scope = room if room.startswith(EXCURSION_PREFIX) else VENUE
-    if scope == VENUE and room not in AUDIENCES:
-        return []
-    found = current(db, scope)
-    return [(EVENT, view_for(db, _audiences(scope)[room], found["id"]))] if found else []
+    def room_state(self, db: Database, room: str) -> list[tuple[str, Any]]:
+        """Return what a newcomer to `room` is sent: the current roll call it may read, in
+        full, with the seq of the last push of it (the next one follows on)."""
+        scope = room if room.startswith(EXCURSION_PREFIX) else VENUE
+        if scope == VENUE and room not in AUDIENCES:
+            return []
+        found = current(db, scope)
+        if found is None:
+            return []
+        heard = self.heard.get(found["id"])
+        # The count is taken before the read: the read then holds all that push had, and
+        # the next push (changes since it) follows on.
+        seq = heard.seq if heard else 0
+        payload = view_for(db, _audiences(scope)[room], found["id"])
+        return [(EVENT, framed(payload, seq, True))]

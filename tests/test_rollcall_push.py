@@ -1,0 +1,151 @@
+"""Issue 22's live push made O(change): after accounts a roll call's push carries its numbers
+and only the people whose counting account changed, in the shape each room may read, and is
+small; its tally folded in step by step is the tally read at once; the organisers' page
+fetches only the changed rows.
+
+Real SQLite files (the large generated event for a few hundred people), the real rules.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from typing import Any
+
+import pytest
+
+from checkin.core.db import connect
+from checkin.demo.scale import build_scale_event
+from checkin.live.access import ORGANISERS, ROLLCALL_DISPLAYS, ROLLCALL_MARSHALS
+from checkin.live.rollcall import pushes
+from checkin.rollcall import view
+from checkin.scans import rollcall as rules
+from tests.conftest import csrf_token
+
+DAY = "2019-11-12T"
+PEOPLE = 400
+
+
+def at(clock: str) -> str:
+    """A time on the event's day (UTC)."""
+    return f"{DAY}{clock}.000Z"
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory) -> Any:
+    """A generated event of PEOPLE people, all with a phone number, and a roll call of them."""
+    path = tmp_path_factory.mktemp("push") / "event.db"
+    build_scale_event(path, people=PEOPLE, scans=2000, seed=3)
+    db = connect(path)
+    db.execute("UPDATE participants SET phone = '+31 50 ' || (1000000 + id)")
+    db.conn.commit()
+    ids = [r[0] for r in db.execute("SELECT id FROM participants ORDER BY id")]
+    rooms = [r[0] for r in db.execute("SELECT id FROM checkpoints WHERE kind = 'room'")]
+    expected = [{"participant_id": pid, "last_checkpoint": rooms[n % len(rooms)],
+                 "last_seen_at": at("09:30:00")} for n, pid in enumerate(ids)]
+    row, _ = rules.start(db, scope=rules.VENUE, started_by="test", started_at=at("10:00:00"),
+                         expected=expected)
+    yield {"db": db, "id": row["id"], "ids": ids}
+    db.conn.close()
+
+
+def account(pid: int, clock: str, point: str | None = None) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "participant_id": pid, "how": "tap", "point": point,
+            "reason": "", "at": at(clock)}
+
+
+def size(payload: dict[str, Any]) -> int:
+    return len(json.dumps(payload).encode())
+
+
+def test_a_push_after_accounts_carries_the_numbers_and_only_the_changed_people(big):
+    db, rollcall_id, ids = big["db"], big["id"], big["ids"]
+    heard, first = pushes(db, rollcall_id, None)
+    full = dict(first)
+    assert all(p["full"] and p["seq"] == 1 for p in full.values())
+    assert len(full[ORGANISERS]["people"]) == PEOPLE
+
+    three = ids[10:13]
+    rules.add_accounts(db, rollcall_id, [account(pid, "10:05:00") for pid in three], "Marshal")
+    heard, later = pushes(db, rollcall_id, heard)
+    delta = dict(later)
+    whole = view(db, rollcall_id, names=True, phones=True)
+    for payload in delta.values():
+        assert payload["seq"] == 2 and payload["full"] is False
+        # The numbers are the whole roll call's, read without building it.
+        assert payload["counts"] == whole["counts"] == {"expected": PEOPLE, "accounted": 3,
+                                                        "missing": PEOPLE - 3}
+        assert payload["by_room"] == whole["by_room"]
+        assert payload["by_point"] == whole["by_point"]
+        assert "people" not in payload
+    organiser, marshal = delta[ORGANISERS], delta[ROLLCALL_MARSHALS]
+    assert {p["id"] for p in organiser["changed"]} == set(three)
+    people = {p["id"]: p for p in whole["people"]}
+    assert organiser["changed"] == [people[pid] for pid in sorted(
+        three, key=lambda pid: (people[pid]["last_name"].casefold(),
+                                people[pid]["first_name"].casefold(), pid))]
+    assert all(p["phone"] for p in organiser["changed"])
+    assert [p["id"] for p in marshal["changed"]] == [p["id"] for p in organiser["changed"]]
+    assert not any("phone" in p for p in marshal["changed"])
+    # A display hears numbers: no one's name, id or phone.
+    display = delta[ROLLCALL_DISPLAYS]
+    assert "changed" not in display
+    text = json.dumps(display)
+    for p in organiser["changed"]:
+        assert p["last_name"] not in text and p["phone"] not in text
+    # Small: the change, not the list (a few hundred people's full push is ~100 kB).
+    assert size(organiser) * 20 < size(full[ORGANISERS])
+    assert size(marshal) * 20 < size(full[ROLLCALL_MARSHALS])
+
+    # Nothing new: no push. A duplicate account changes nothing either.
+    assert pushes(db, rollcall_id, heard) == (heard, [])
+    # An account made earlier (a phone that was offline) is the one that counts now: that
+    # person changes again, and the numbers per assembly point follow.
+    rules.add_accounts(db, rollcall_id, [account(three[0], "10:01:00", None)], "Phone")
+    rules.add_accounts(db, rollcall_id, [account(three[1], "10:09:00", None)], "Late")
+    heard, again = pushes(db, rollcall_id, heard)
+    changed = dict(again)[ORGANISERS]["changed"]
+    assert [p["id"] for p in changed] == [three[0]]
+    assert changed[0]["account"]["by"] == "Phone"
+    assert dict(again)[ORGANISERS]["seq"] == 3
+
+    # The end goes out in full.
+    rules.end(db, rollcall_id, "test", at("10:30:00"))
+    heard, ended = pushes(db, rollcall_id, heard)
+    assert all(p["full"] and p["seq"] == 4 and p["ended_at"] for _, p in ended)
+    assert len(dict(ended)[ROLLCALL_MARSHALS]["people"]) == PEOPLE
+
+
+def test_a_tally_folded_step_by_step_is_the_tally_read_at_once(big):
+    db, ids = big["db"], big["ids"]
+    rng = random.Random(11)
+    row, _ = rules.start(db, scope="excursion:none", started_by="test",
+                         started_at=at("11:00:00"),
+                         expected=[{"participant_id": pid} for pid in ids[:50]])
+    step = rules.Tally.load(db, row["id"])
+    for n in range(30):
+        batch = [account(rng.choice(ids[:60]), f"11:{rng.randrange(10, 50)}:{n:02d}",
+                         rng.choice([None, "a", "b"])) for _ in range(rng.randrange(1, 6))]
+        rules.add_accounts(db, row["id"], batch, "Marshal")
+        step.fold(rules.accounts_since(db, row["id"], step.seq))
+        once = rules.Tally.load(db, row["id"])
+        assert step.numbers() == once.numbers()
+        assert step.accounts() == once.accounts()
+
+
+def test_the_organisers_part_fetches_only_the_changed_rows(organiser, db):
+    ids = [r[0] for r in db.execute("SELECT id FROM participants ORDER BY id LIMIT 4")]
+    row, _ = rules.start(db, scope=rules.VENUE, started_by="test", started_at=at("10:00:00"),
+                         expected=[{"participant_id": pid} for pid in ids])
+    rules.add_accounts(db, row["id"], [account(ids[0], "10:05:00")], "Marshal")
+    csrf_token(organiser, "/rollcall")
+    html = organiser.get(f"/rollcall/part?id={row['id']}&only={ids[0]}").get_data(as_text=True)
+    assert html.count("data-person=") == 1 and f'data-person="{ids[0]}"' in html
+    # The headings count the whole roll call, not the rows sent.
+    assert "(3)" in html and "(1)" in html
+    whole = organiser.get(f"/rollcall/part?id={row['id']}").get_data(as_text=True)
+    assert whole.count("data-person=") == 4
+    for bad in ("x", "1,,2", "-1", ",".join(["1"] * 2001), "1" * 30):
+        response = organiser.get(f"/rollcall/part?only={bad}")
+        assert response.status_code == 400, bad
