@@ -18,7 +18,7 @@ import pytest
 from checkin.core.db import connect
 from checkin.demo.scale import build_scale_event
 from checkin.live.access import ORGANISERS, ROLLCALL_DISPLAYS, ROLLCALL_MARSHALS
-from checkin.live.rollcall import pushes
+from checkin.live.rollcall import changes, pushes
 from checkin.rollcall import view
 from checkin.scans import rollcall as rules
 from tests.conftest import csrf_token
@@ -110,8 +110,11 @@ def test_a_push_after_accounts_carries_the_numbers_and_only_the_changed_people(b
     assert changed[0]["account"]["by"] == "Phone"
     assert dict(again)[ORGANISERS]["seq"] == 3
 
-    # The end goes out in full.
+    # The end goes out in full: what the event loop reads (changes) says so, the whole roll
+    # call is read elsewhere (in a thread).
+    assert changes(db, rollcall_id, heard) == []
     rules.end(db, rollcall_id, "test", at("10:30:00"))
+    assert changes(db, rollcall_id, heard) is None
     heard, ended = pushes(db, rollcall_id, heard)
     assert all(p["full"] and p["seq"] == 4 and p["ended_at"] for _, p in ended)
     assert len(dict(ended)[ROLLCALL_MARSHALS]["people"]) == PEOPLE

@@ -154,7 +154,8 @@ class Publisher:
         """Note newly stored scans."""
         scans = scans or []
         with self._cond:
-            self._work.headcounts = self._work.alerts = True
+            if not rollcall.only_accounts(scans):  # those change only a roll call's numbers
+                self._work.headcounts = self._work.alerts = True
             for scan in scans:
                 if scan.get("seq") is not None:
                     self._work.scans.add(scan["seq"])
@@ -437,7 +438,7 @@ class Publisher:
                 self._last_departures = board
                 self._emit("departures", board, HEADCOUNTS)
         if work.rollcalls and (organisers or heard(LIVE_ROLLCALL) or heard(LIVE_EXCURSION)):
-            self._rollcalls.push(work.rollcalls, work.settle)
+            self._rollcalls.push(db, work.rollcalls, work.settle)
         if organisers and work.scans:
             # One event for the whole window, not one per scan: at a thousand scans a second
             # an emit each (and with several processes, a Redis message each) cost the
