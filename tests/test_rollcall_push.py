@@ -18,7 +18,7 @@ import pytest
 from checkin.core.db import connect
 from checkin.demo.scale import build_scale_event
 from checkin.live.access import ORGANISERS, ROLLCALL_DISPLAYS, ROLLCALL_MARSHALS
-from checkin.live.rollcall import changes, pushes
+from checkin.live.rollcall import CROWD_EVERY, EVERY, changes, whole
 from checkin.rollcall import view
 from checkin.scans import organiser_actor, record_scans
 from checkin.scans import rollcall as rules
@@ -63,27 +63,26 @@ def size(payload: dict[str, Any]) -> int:
 
 def test_a_push_after_accounts_carries_the_numbers_and_only_the_changed_people(big):
     db, rollcall_id, ids = big["db"], big["id"], big["ids"]
-    heard, first = pushes(db, rollcall_id, None)
+    heard, first = whole(db, rollcall_id, None, now=0.0)
     full = dict(first)
     assert all(p["full"] and p["seq"] == 1 for p in full.values())
     assert len(full[ORGANISERS]["people"]) == PEOPLE
 
     three = ids[10:13]
     rules.add_accounts(db, rollcall_id, [account(pid, "10:05:00") for pid in three], "Marshal")
-    heard, later = pushes(db, rollcall_id, heard)
-    delta = dict(later)
-    whole = view(db, rollcall_id, names=True, phones=True)
+    delta = dict(changes(db, rollcall_id, heard, now=10.0))
+    whole_view = view(db, rollcall_id, names=True, phones=True)
     for payload in delta.values():
         assert payload["seq"] == 2 and payload["full"] is False
         # The numbers are the whole roll call's, read without building it.
-        assert payload["counts"] == whole["counts"] == {"expected": PEOPLE, "accounted": 3,
-                                                        "missing": PEOPLE - 3}
-        assert payload["by_room"] == whole["by_room"]
-        assert payload["by_point"] == whole["by_point"]
+        assert payload["counts"] == whole_view["counts"] == {
+            "expected": PEOPLE, "accounted": 3, "missing": PEOPLE - 3}
+        assert payload["by_room"] == whole_view["by_room"]
+        assert payload["by_point"] == whole_view["by_point"]
         assert "people" not in payload
     organiser, marshal = delta[ORGANISERS], delta[ROLLCALL_MARSHALS]
     assert {p["id"] for p in organiser["changed"]} == set(three)
-    people = {p["id"]: p for p in whole["people"]}
+    people = {p["id"]: p for p in whole_view["people"]}
     assert organiser["changed"] == [people[pid] for pid in sorted(
         three, key=lambda pid: (people[pid]["last_name"].casefold(),
                                 people[pid]["first_name"].casefold(), pid))]
@@ -100,25 +99,40 @@ def test_a_push_after_accounts_carries_the_numbers_and_only_the_changed_people(b
     assert size(organiser) * 20 < size(full[ORGANISERS])
     assert size(marshal) * 20 < size(full[ROLLCALL_MARSHALS])
 
-    # Nothing new: no push. A duplicate account changes nothing either.
-    assert pushes(db, rollcall_id, heard) == (heard, [])
+    # Nothing new: no push.
+    assert changes(db, rollcall_id, heard, now=10.05) == []
     # An account made earlier (a phone that was offline) is the one that counts now: that
-    # person changes again, and the numbers per assembly point follow.
+    # person changes again; a later account of someone accounted for changes nothing.
     rules.add_accounts(db, rollcall_id, [account(three[0], "10:01:00", None)], "Phone")
     rules.add_accounts(db, rollcall_id, [account(three[1], "10:09:00", None)], "Late")
-    heard, again = pushes(db, rollcall_id, heard)
-    changed = dict(again)[ORGANISERS]["changed"]
-    assert [p["id"] for p in changed] == [three[0]]
-    assert changed[0]["account"]["by"] == "Phone"
-    assert dict(again)[ORGANISERS]["seq"] == 3
+    # The organisers are due a push (EVERY after their last), the crowd's rooms not yet: the
+    # change waits for them, and goes with the next one they hear.
+    soon = 10.0 + EVERY
+    again = dict(changes(db, rollcall_id, heard, now=soon))
+    assert set(again) == {ORGANISERS}
+    assert [p["id"] for p in again[ORGANISERS]["changed"]] == [three[0]]
+    assert again[ORGANISERS]["changed"][0]["account"]["by"] == "Phone"
+    assert again[ORGANISERS]["seq"] == 3
+    assert heard.wait(soon) == pytest.approx(10.0 + CROWD_EVERY - soon)
+    four = ids[20]
+    rules.add_accounts(db, rollcall_id, [account(four, "10:10:00")], "Marshal")
+    later = dict(changes(db, rollcall_id, heard, now=soon + CROWD_EVERY))
+    # Each room hears what changed since its own last push, counted on by its own seq.
+    assert [p["id"] for p in later[ORGANISERS]["changed"]] == [four]
+    assert later[ORGANISERS]["seq"] == 4
+    assert {p["id"] for p in later[ROLLCALL_MARSHALS]["changed"]} == {three[0], four}
+    assert later[ROLLCALL_MARSHALS]["seq"] == 3 and later[ROLLCALL_DISPLAYS]["seq"] == 3
+    assert later[ROLLCALL_DISPLAYS]["counts"]["accounted"] == 4
+    assert heard.wait(soon + CROWD_EVERY) is None
 
-    # The end goes out in full: what the event loop reads (changes) says so, the whole roll
-    # call is read elsewhere (in a thread).
-    assert changes(db, rollcall_id, heard) == []
+    # The end goes out whole: changes() says so, and the whole roll call is read (in a
+    # thread, by the Pusher).
     rules.end(db, rollcall_id, "test", at("10:30:00"))
-    assert changes(db, rollcall_id, heard) is None
-    heard, ended = pushes(db, rollcall_id, heard)
-    assert all(p["full"] and p["seq"] == 4 and p["ended_at"] for _, p in ended)
+    assert changes(db, rollcall_id, heard, now=100.0) is None
+    heard, ended = whole(db, rollcall_id, heard, now=100.0)
+    seqs = {room: p["seq"] for room, p in ended}
+    assert seqs == {ORGANISERS: 5, ROLLCALL_MARSHALS: 4, ROLLCALL_DISPLAYS: 4}
+    assert all(p["full"] and p["ended_at"] for _, p in ended)
     assert len(dict(ended)[ROLLCALL_MARSHALS]["people"]) == PEOPLE
 
 

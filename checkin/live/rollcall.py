@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
@@ -37,13 +37,18 @@ from checkin.rollcall import view, view_as, view_for
 from checkin.scans.rollcall import VENUE, Tally, accounts_since, current, get_rollcall
 
 EVENT = "rollcall"
-#: A roll call's changes go out at most this often (s); what comes meanwhile waits for the
-#: next push, which carries all of it (the latest numbers, everyone changed since).
-EVERY = 0.2
+#: How often (at most, s) a room hears a roll call's changes; what comes meanwhile waits for
+#: its next push, which carries all of it (the latest numbers, everyone changed since). The
+#: crowd of marshals' phones and displays hears them less often than the organisers: each
+#: push wakes every phone, and with 20 marshals scanning back to back their wake-ups cost
+#: the door's tablet more than the organisers' count gains (measured: scripts/bench --rollcall).
+EVERY = 0.1
+CROWD_EVERY = 0.5
 #: Whom each room reaches, as checkin.rollcall's view_for sees an actor.
 AUDIENCES: dict[str, dict[str, Any]] = {ORGANISERS: {"role": ORGANISER},
                                         ROLLCALL_MARSHALS: {"role": "marshal"},
                                         ROLLCALL_DISPLAYS: {"role": "display"}}
+CROWDS = (ROLLCALL_MARSHALS, ROLLCALL_DISPLAYS)
 
 
 def only_accounts(scans: list[dict[str, Any]]) -> bool:
@@ -63,12 +68,31 @@ def _audiences(scope: str) -> dict[str, dict[str, Any]]:
 
 
 @dataclass
-class Heard:
-    """What the rooms last heard of one roll call: its push count, tally and end."""
+class Room:
+    """What one room last heard of a roll call: its count of pushes, when, and who changed
+    since (to go out with its next push)."""
 
-    seq: int
+    seq: int = 0
+    sent_at: float = float("-inf")
+    pending: set[int] = field(default_factory=set)
+
+    def due(self, room: str, now: float) -> float:
+        """Return how long until this room may hear a push of changes (0: now)."""
+        return max(0.0, self.sent_at + (CROWD_EVERY if room in CROWDS else EVERY) - now)
+
+
+@dataclass
+class Heard:
+    """What the rooms last heard of one roll call: the tally, its end, each room's pushes."""
+
     tally: Tally
     ended_at: str | None
+    rooms: dict[str, Room] = field(default_factory=dict)
+
+    def wait(self, now: float) -> float | None:
+        """Return how long until a room with changes waiting may hear them, or None."""
+        waits = [r.due(room, now) for room, r in self.rooms.items() if r.pending]
+        return min(waits) if waits else None
 
 
 def framed(payload: dict[str, Any], seq: int, full: bool) -> dict[str, Any]:
@@ -76,53 +100,60 @@ def framed(payload: dict[str, Any], seq: int, full: bool) -> dict[str, Any]:
     return {"id": payload["id"], "seq": seq, "full": full, **payload}
 
 
-def pushes(db: Database, rollcall_id: str, heard: Heard | None,
-           full: bool = False) -> tuple[Heard | None, list[tuple[str, dict[str, Any]]]]:
-    """Return what the rooms hear next of one roll call, and what they will then have heard.
-
-    Full when they heard nothing of it yet, when it ended, or when asked; else the numbers
-    and the people whose counting account changed since `heard` (no push if none did).
-    """
+def whole(db: Database, rollcall_id: str, heard: Heard | None, now: float
+          ) -> tuple[Heard | None, list[tuple[str, dict[str, Any]]]]:
+    """Return the whole roll call for each room that hears it (its start, its end), and
+    what they will then have heard; no push and None for a roll call that is gone."""
     row = get_rollcall(db, rollcall_id)
     if row is None:
         return None, []
-    if heard is not None and not full and heard.ended_at == row["ended_at"]:
-        changed = heard.tally.fold(accounts_since(db, rollcall_id, heard.tally.seq))
-        if not changed:
-            return heard, []
-        heard.seq += 1
-        whole = view(db, rollcall_id, names=True, phones=True, tally=heard.tally,
-                     only=changed)
-        out = []
-        for room, who in _audiences(row["scope"]).items():
-            shaped = view_as(db, who, whole)
-            if "people" in shaped:
-                shaped["changed"] = shaped.pop("people")
-            out.append((room, framed(shaped, heard.seq, False)))
-        return heard, out
     tally = Tally.load(db, rollcall_id)
-    heard = Heard(seq=(heard.seq if heard else 0) + 1, tally=tally, ended_at=row["ended_at"])
-    whole = view(db, rollcall_id, names=True, phones=True, tally=tally)
-    return heard, [(room, framed(view_as(db, who, whole), heard.seq, True))
-                   for room, who in _audiences(row["scope"]).items()]
+    rooms = heard.rooms if heard else {}
+    after = Heard(tally=tally, ended_at=row["ended_at"])
+    full = view(db, rollcall_id, names=True, phones=True, tally=tally)
+    out = []
+    for room, who in _audiences(row["scope"]).items():
+        after.rooms[room] = Room(seq=rooms.get(room, Room()).seq + 1, sent_at=now)
+        out.append((room, framed(view_as(db, who, full), after.rooms[room].seq, True)))
+    return after, out
 
 
-def changes(db: Database, rollcall_id: str, heard: Heard
+def changes(db: Database, rollcall_id: str, heard: Heard, now: float
             ) -> list[tuple[str, dict[str, Any]]] | None:
-    """Return the pushes of what changed since `heard` (no list at all when nothing did), or
-    None when the rooms are due the whole roll call instead (it ended, or is gone)."""
+    """Return the pushes of changes for the rooms due one (a room hears the numbers and the
+    people changed since its last push), or None when the rooms are due the whole roll call
+    instead (it ended, or is gone). Reads only the accounts since the last look."""
     row = get_rollcall(db, rollcall_id)
     if row is None or row["ended_at"] != heard.ended_at:
         return None
-    return pushes(db, rollcall_id, heard)[1]
+    changed = heard.tally.fold(accounts_since(db, rollcall_id, heard.tally.seq))
+    audiences = _audiences(row["scope"])
+    for room in audiences:
+        heard.rooms.setdefault(room, Room()).pending |= changed
+    going = [room for room in audiences
+             if heard.rooms[room].pending and not heard.rooms[room].due(room, now)]
+    if not going:
+        return []
+    both = view(db, rollcall_id, names=True, phones=True, tally=heard.tally,
+                only=set().union(*(heard.rooms[room].pending for room in going)))
+    out = []
+    for room in going:
+        mine = heard.rooms[room]
+        shaped = view_as(db, audiences[room], {
+            **both, "people": [p for p in both["people"] if p["id"] in mine.pending]})
+        if "people" in shaped:
+            shaped["changed"] = shaped.pop("people")
+        mine.seq, mine.sent_at, mine.pending = mine.seq + 1, now, set()
+        out.append((room, framed(shaped, mine.seq, False)))
+    return out
 
 
-def _all_pushes(database: str, asks: list[tuple[str, Heard | None]], full: bool
+def _all_wholes(database: str, asks: list[tuple[str, Heard | None]], now: float
                 ) -> list[tuple[str, Heard | None, list[tuple[str, dict[str, Any]]]]]:
-    """pushes() of several roll calls on a connection of its own (in a thread: see push)."""
+    """whole() of several roll calls on a connection of its own (in a thread: see push)."""
     db = connect(database)
     try:
-        return [(rollcall_id, *pushes(db, rollcall_id, heard, full))
+        return [(rollcall_id, *whole(db, rollcall_id, heard, now))
                 for rollcall_id, heard in asks]
     finally:
         db.conn.close()
@@ -134,17 +165,17 @@ def _same(before: dict[str, Any] | None, payload: dict[str, Any]) -> bool:
 
 
 class Pusher:
-    """A publisher's roll-call pushes: what the rooms heard last of each roll call, and when.
+    """A publisher's roll-call pushes: what each room last heard of each roll call, and when.
 
     A push after accounts reads only what changed: a few rows, a few milliseconds at 5,000
     people, read on the event loop with the publisher's connection. (In a real thread the
     same read took 80-190 ms under marshals scanning back to back: each row fetched gives
     up the interpreter lock, and the busy loop holds it up to 5 ms before handing it back.)
     The whole roll call (a start, an end: tens of milliseconds) is read in a real thread
-    (checkin.core.offload), so the loop keeps answering the door meanwhile. A roll call is
-    pushed at most every EVERY seconds: changes within that time are noted again when it is
-    up and go out together. With a message queue (`full_always`) every push is full:
-    another process's pushes would break the count.
+    (checkin.core.offload), so the loop keeps answering the door meanwhile. A room hears a
+    roll call's changes at most every EVERY (CROWD_EVERY) seconds: a roll call with changes
+    waiting is noted again when they are due. With a message queue (`full_always`) every
+    push is full: another process's pushes would break the count.
     """
 
     def __init__(self, database: str, emit: Callable[[str, Any, str], None],
@@ -153,31 +184,29 @@ class Pusher:
         self.full_always = full_always
         self.heard: dict[str, Heard] = {}
         self.last: dict[str, Any] = {}
-        self.sent_at: dict[str, float] = {}
         self.waiting: set[str] = set()
         self.lock = threading.Lock()
 
     def push(self, db: Database, rollcall_ids: set[str], settle: bool) -> None:
         """Emit the changed roll calls to their rooms; a settle check sends only what differs."""
-        due = [found for found in sorted(rollcall_ids) if not self._later(found)]
-        if not due:
-            return
+        now = time.monotonic()
         done: list[tuple[str, Heard | None, list[tuple[str, dict[str, Any]]]]] = []
-        whole: list[tuple[str, Heard | None]] = []
+        wholes: list[tuple[str, Heard | None]] = []
         try:
-            for found in due:
+            for found in sorted(rollcall_ids):
                 heard = self.heard.get(found)
                 # Changes are a few rows, read here (see above); the whole roll call is not.
-                pushed = None if heard is None or self.full_always else changes(db, found, heard)
+                pushed = None if heard is None or self.full_always else \
+                    changes(db, found, heard, now)
                 if pushed is None:
-                    whole.append((found, heard))
+                    wholes.append((found, heard))
                 else:
                     done.append((found, heard, pushed))
-            if whole:
-                done += run_blocking(_all_pushes, self.database, whole, self.full_always)
+            if wholes:
+                done += run_blocking(_all_wholes, self.database, wholes, now)
         except Exception:
-            # The tallies may have folded in what was never sent: start afresh (full).
-            for found in due:
+            # The tallies may have folded in what was never sent: start afresh (whole).
+            for found in rollcall_ids:
                 self.heard.pop(found, None)
             raise
         for rollcall_id, heard, payloads in done:
@@ -185,8 +214,6 @@ class Pusher:
                 self.heard.pop(rollcall_id, None)
                 continue
             self.heard[rollcall_id] = heard
-            if payloads:
-                self.sent_at[rollcall_id] = time.monotonic()
             for room, payload in payloads:
                 key = f"{room}|{rollcall_id}"
                 if settle and _same(self.last.get(key), payload):
@@ -194,20 +221,16 @@ class Pusher:
                 if self.full_always:  # only a message queue's settle checks look back
                     self.last[key] = payload
                 self.emit(EVENT, payload, room)
+            self._later(rollcall_id, heard.wait(now))
 
-    def _later(self, rollcall_id: str) -> bool:
-        """Say whether a roll call waits (pushed within EVERY seconds); if it does, it is
-        noted again when the wait is over. One never heard goes at once (its start)."""
-        if rollcall_id not in self.heard:
-            return False
-        wait = self.sent_at.get(rollcall_id, 0.0) + EVERY - time.monotonic()
-        if wait <= 0:
-            return False
+    def _later(self, rollcall_id: str, wait: float | None) -> None:
+        """Note a roll call again when a room's waiting changes are due (if any wait)."""
+        if wait is None:
+            return
         with self.lock:
             if rollcall_id not in self.waiting:
                 self.waiting.add(rollcall_id)
                 threading.Timer(wait, self._due, [rollcall_id]).start()
-        return True
 
     def _due(self, rollcall_id: str) -> None:
         with self.lock:
@@ -225,7 +248,7 @@ class Pusher:
             return []
         heard = self.heard.get(found["id"])
         # The count is taken before the read: the read then holds all that push had, and
-        # the next push (changes since it) follows on.
-        seq = heard.seq if heard else 0
+        # the room's next push (changes since it) follows on.
+        seq = heard.rooms[room].seq if heard and room in heard.rooms else 0
         payload = view_for(db, _audiences(scope)[room], found["id"])
         return [(EVENT, framed(payload, seq, True))]
