@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import uuid
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 from checkin.core.db import connect
 from checkin.demo.scale import build_scale_event
 from checkin.live.access import ORGANISERS, ROLLCALL_DISPLAYS, ROLLCALL_MARSHALS
-from checkin.live.rollcall import CROWD_EVERY, EVERY, changes, whole
+from checkin.live.rollcall import CROWD_EVERY, EVERY, WHOLE_EVERY, Pusher, changes, whole
 from checkin.rollcall import view
 from checkin.scans import organiser_actor, record_scans
 from checkin.scans import rollcall as rules
@@ -191,3 +192,29 @@ def test_scans_at_an_assembly_point_leave_the_projections_as_rebuilt(db):
     assert located[people[0]["id"]] == "room:kamer-a"
     assert located[people[1]["id"]] == "entrance"
     assert_as_rebuilt(db)
+
+
+def test_with_a_message_queue_every_push_is_whole_and_accounts_wait_their_turn(db_path, db):
+    """Several processes each count their own pushes, so there every push is whole; a roll
+    call's accounts then go out at most every WHOLE_EVERY seconds, its end at once."""
+    ids = [r[0] for r in db.execute("SELECT id FROM participants ORDER BY id LIMIT 3")]
+    row, _ = rules.start(db, scope=rules.VENUE, started_by="test", started_at=at("10:00:00"),
+                         expected=[{"participant_id": pid} for pid in ids])
+    sent: list[tuple[str, dict[str, Any]]] = []
+    renoted = threading.Event()
+    pusher = Pusher(str(db_path), lambda _event, payload, room: sent.append((room, payload)),
+                    lambda _sender, rollcall_id: renoted.set(), full_always=True)
+    pusher.push(db, {row["id"]}, False)
+    assert {room for room, _ in sent} == {ORGANISERS, ROLLCALL_MARSHALS, ROLLCALL_DISPLAYS}
+    assert all(p["full"] for _, p in sent)
+    sent.clear()
+    rules.add_accounts(db, row["id"], [account(ids[0], "10:05:00")], "Marshal")
+    pusher.push(db, {row["id"]}, False)
+    assert sent == []  # within WHOLE_EVERY of the start: noted again when it is up
+    assert renoted.wait(WHOLE_EVERY + 2)
+    pusher.push(db, {row["id"]}, False)
+    assert all(p["full"] and p["counts"]["accounted"] == 1 for _, p in sent) and sent
+    sent.clear()
+    rules.end(db, row["id"], "test", at("10:30:00"))
+    pusher.push(db, {row["id"]}, False)
+    assert sent and all(p["full"] and p["ended_at"] for _, p in sent)

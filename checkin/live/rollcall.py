@@ -44,6 +44,9 @@ EVENT = "rollcall"
 #: the door's tablet more than the organisers' count gains (measured: scripts/bench --rollcall).
 EVERY = 0.1
 CROWD_EVERY = 0.5
+#: With a message queue every push is whole (see Pusher): a roll call's accounts then go out
+#: at most this often (s), its start and end at once.
+WHOLE_EVERY = 0.5
 #: Whom each room reaches, as checkin.rollcall's view_for sees an actor.
 AUDIENCES: dict[str, dict[str, Any]] = {ORGANISERS: {"role": ORGANISER},
                                         ROLLCALL_MARSHALS: {"role": "marshal"},
@@ -195,6 +198,9 @@ class Pusher:
         try:
             for found in sorted(rollcall_ids):
                 heard = self.heard.get(found)
+                if self.full_always and heard is not None and self._whole_later(db, found,
+                                                                                heard, now):
+                    continue
                 # Changes are a few rows, read here (see above); the whole roll call is not.
                 pushed = None if heard is None or self.full_always else \
                     changes(db, found, heard, now)
@@ -222,6 +228,16 @@ class Pusher:
                     self.last[key] = payload
                 self.emit(EVENT, payload, room)
             self._later(rollcall_id, heard.wait(now))
+
+    def _whole_later(self, db: Database, rollcall_id: str, heard: Heard, now: float) -> bool:
+        """Say whether a whole push of accounts waits (one went out within WHOLE_EVERY); if
+        it does, the roll call is noted again when the time is up. Its end goes at once."""
+        row = get_rollcall(db, rollcall_id)
+        last = max((r.sent_at for r in heard.rooms.values()), default=float("-inf"))
+        if row is None or row["ended_at"] != heard.ended_at or now - last >= WHOLE_EVERY:
+            return False
+        self._later(rollcall_id, last + WHOLE_EVERY - now)
+        return True
 
     def _later(self, rollcall_id: str, wait: float | None) -> None:
         """Note a roll call again when a room's waiting changes are due (if any wait)."""
