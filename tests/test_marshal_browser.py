@@ -6,6 +6,7 @@ already runs); a revoked marshal's phone wipes its snapshot; the guide's roll ca
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import pytest
@@ -323,5 +324,87 @@ def test_guide_back_on_the_bus(browser, live_server, db_path):
     assert found["rollcall"]["counts"] == {"expected": 4, "accounted": 3, "missing": 1}
     page.wait_for_timeout(1000)
     assert count(db_path, "SELECT count(*) FROM rollcall_accounts", []) == 3
+    context.close()
+    assert errors == []
+
+
+# The phone's stored roll call (the marshal page's store), read with rollcall-phone.js itself.
+STORED = "() => window.CheckinRollcall.open('checkin-rollcall').current()"
+
+
+def held_when(page, ok, what: str, timeout: float = 10.0) -> dict:
+    """Return the phone's stored roll call once ok(it) holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        held = page.evaluate(STORED)
+        if held and ok(held):
+            return held
+        assert time.monotonic() < deadline, f"never {what}: {held}"
+        page.wait_for_timeout(50)
+
+
+def how_of(held: dict) -> dict:
+    return {p["id"]: p["account"] and p["account"]["how"] for p in held["people"]}
+
+
+def test_pushes_of_changes_are_laid_in_and_a_gap_reads_the_roll_call_again(
+        browser, live_server, db_path):
+    """A scan's push carries only the changed person: the phone lays it into its stored roll
+    call (seq counts on by one). A phone that missed a push (its seq is behind) reads the
+    whole roll call again on the next one, so what it missed is mended too."""
+    people = make_present(db_path, 4)
+    device = marshal_device(db_path)
+    reader = marshal_device(db_path, "Marshal 2")
+    context = browser.new_context(viewport=PHONE, locale="en")
+    page, errors = open_paired(context, live_server, device)
+    # The page's /live socket is joined before the roll call starts (the server pushes only
+    # while someone listens): its frames are watched from a reload on.
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
+    page.reload()
+    page.wait_for_selector("#net[data-state='online']")
+    deadline = time.monotonic() + 10
+    while not any('"hello"' in f for f in frames):
+        assert time.monotonic() < deadline, "the page's /live socket never said hello"
+        page.wait_for_timeout(50)
+    started = api(live_server, reader["token"], "POST", "/api/v1/rollcall", {})
+    assert started.status_code == 201, started.text
+    rollcall_id = started.json()["rollcall"]["id"]
+    page.wait_for_selector(".rc-person")
+
+    def account(p: dict) -> None:
+        response = api(live_server, reader["token"], "POST",
+                       f"/api/v1/rollcall/{rollcall_id}/accounts",
+                       {"accounts": [{"id": str(uuid.uuid4()), "participant_id": p["id"],
+                                      "how": "tap", "at": AT.replace("09:00", "09:40")}]})
+        assert response.status_code == 200, response.text
+
+    account(people[0])
+    held_when(page, lambda r: how_of(r)[people[0]["id"]], "the first account")
+    # The page's socket has joined by now (it may have been a moment late for the first).
+    account(people[2])
+    # Laid in from a push of changes (a full one, the start's or a newcomer's, has `full`).
+    held = held_when(page, lambda r: not r.get("full") and (r.get("seq") or 0) >= 2 and
+                     how_of(r)[people[2]["id"]], "laid in")
+    assert held["id"] == rollcall_id and held["counts"]["accounted"] == 2, held
+    page.wait_for_function("id => document.querySelector(`.rc-person[data-id='${id}']`)"
+                           ".dataset.state === 'accounted'", arg=people[2]["id"])
+
+    # The phone misses a push: its seq falls behind, and what that push said (how the first
+    # person was accounted for) it holds wrongly. The next push does not follow on from it.
+    page.evaluate("""async () => {
+        const rc = window.CheckinRollcall.open('checkin-rollcall');
+        const held = await rc.current();
+        held.seq -= 1;
+        for (const p of held.people) if (p.account) p.account.how = 'elsewhere';
+        await rc.applyServer(held);
+    }""")
+    assert how_of(page.evaluate(STORED))[people[0]["id"]] == "elsewhere"
+    account(people[1])
+    held = held_when(page, lambda r: how_of(r)[people[1]["id"]], "the second account")
+    assert how_of(held) == {people[0]["id"]: "tap", people[1]["id"]: "tap",
+                            people[2]["id"]: "tap", people[3]["id"]: None}
+    assert held["counts"] == {"expected": 4, "accounted": 3, "missing": 1}
+    page.wait_for_function("() => document.querySelector('#n-missing').textContent === '1'")
     context.close()
     assert errors == []

@@ -1,6 +1,7 @@
 """Issue 22: the roll call pushed on /live within a second of a start, a marshal's scan and
 an end — organisers get names and phones, marshals names, displays only numbers, scanners
-nothing; also across two servers joined by Redis.
+nothing; a scan's push carries only the changed person, counted on by seq; also across two
+servers joined by Redis.
 
 One real server (`checkin serve`) for the module and real python-socketio clients.
 """
@@ -18,7 +19,6 @@ from checkin.auth.accounts import add_organiser
 from checkin.core.db import connect
 from checkin.demo import create_demo
 from checkin.devices import add_device
-from checkin.live.rollcall import MARSHALS_EVERY
 from tests.conftest import ORGANISER, LiveServer, free_port
 from tests.test_live import Listener, _organiser_cookie, _organiser_session, _scan
 from tests.test_scale_out import _serve, redis_url  # noqa: F401 - the real redis-server fixture
@@ -106,18 +106,20 @@ def test_start_scan_and_end_reach_each_role_within_a_second(site):
         def accounted(data: Any) -> bool:
             return this(data) and data["counts"]["accounted"] == 1
 
-        at, full = organiser.wait_for("rollcall", accounted, after=sent)
+        # Each room hears the numbers and only the person whose account changed, the push
+        # after the start's (seq counts on by one).
+        at, change = organiser.wait_for("rollcall", accounted, after=sent)
         assert at - sent < SECOND
-        who = next(p for p in full["people"] if p["id"] == person["id"])
-        assert who["account"] is not None
+        assert change["full"] is False and change["seq"] == full["seq"] + 1
+        assert "people" not in change and [p["id"] for p in change["changed"]] == [person["id"]]
+        assert change["changed"][0]["account"]["how"] == "scan" and "phone" in change["changed"][0]
         at, counts = display.wait_for("rollcall", accounted, after=sent)
         assert at - sent < SECOND and counts["counts"]["missing"] == 9
-        assert "people" not in counts
-        # Marshals hear accounts at most every MARSHALS_EVERY seconds (a megabyte each with
-        # thousands of people): this one, just after the start, follows when the time is up.
-        at, names = marshal.wait_for("rollcall", accounted, after=sent, timeout=5)
-        assert at - sent < MARSHALS_EVERY + SECOND
-        assert next(p for p in names["people"] if p["id"] == person["id"])["account"]
+        assert "people" not in counts and "changed" not in counts
+        at, names = marshal.wait_for("rollcall", accounted, after=sent)
+        assert at - sent < SECOND and names["seq"] == change["seq"]
+        assert [p["id"] for p in names["changed"]] == [person["id"]]
+        assert "phone" not in names["changed"][0] and names["changed"][0]["account"]
 
         # End: everyone hears that it ended.
         sent = time.monotonic()
@@ -127,7 +129,7 @@ def test_start_scan_and_end_reach_each_role_within_a_second(site):
         for listener in (organiser, marshal, display):
             at, ended = listener.wait_for(
                 "rollcall", lambda d: d["id"] == rollcall["id"] and d["ended_at"], after=sent)
-            assert at - sent < SECOND
+            assert at - sent < SECOND and ended["full"] and ended["seq"] == change["seq"] + 1
         # A scanner at the door hears nothing of it.
         assert scanner.received("rollcall") == []
     finally:
@@ -138,17 +140,24 @@ def test_start_scan_and_end_reach_each_role_within_a_second(site):
 def test_a_newcomer_is_sent_the_current_roll_call_as_its_role_may_read_it(site):
     url, tokens = site["url"], site["tokens"]
     session = _organiser_api(url)
+    organiser = _listen(url, headers={"Cookie": _organiser_cookie(url)})
+    organiser.wait_for("hello")
     response = session.post(url + "/api/v1/rollcall", json={}, timeout=10)
     assert response.status_code == 201, response.text
     started = response.json()["rollcall"]["id"]
+    _, pushed = organiser.wait_for("rollcall", lambda d: d["id"] == started and d["seq"])
+    organiser.close()
     try:
         display = _listen(url, auth={"token": tokens["display"]})
         marshal = _listen(url, auth={"token": tokens["marshal"]})
         try:
             _, counts = display.wait_for("rollcall", lambda d: d["id"] == started)
-            assert "people" not in counts
+            assert "people" not in counts and counts["full"]
             _, names = marshal.wait_for("rollcall", lambda d: d["id"] == started)
             assert names["people"] and not any("phone" in p for p in names["people"])
+            # A newcomer's roll call is full, with the seq of the last push (the start's):
+            # the next push follows on from it.
+            assert names["full"] and names["seq"] == pushed["seq"] == 1
         finally:
             display.close()
             marshal.close()

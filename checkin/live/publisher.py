@@ -127,8 +127,8 @@ class Publisher:
         self._last_counts: Any = None
         self._last_excursions: dict[str, Any] = {}
         self._last_departures: Any = None
-        self._rollcalls = rollcall.Pusher(self.database, self._emit, lambda found:
-                                          self.on_rollcall_changed(None, rollcall_id=found))
+        self._rollcalls = rollcall.Pusher(self.database, self._emit, self.on_rollcall_changed,
+                                          full_always=bool(app.config.get("MESSAGE_QUEUE")))
         self._event_seq: int | None = None
         # With a message queue the clients may be connected to any process (see above).
         self.queue: str | None = app.config.get("MESSAGE_QUEUE")
@@ -154,7 +154,8 @@ class Publisher:
         """Note newly stored scans."""
         scans = scans or []
         with self._cond:
-            self._work.headcounts = self._work.alerts = True
+            if not rollcall.only_accounts(scans):  # those change only a roll call's numbers
+                self._work.headcounts = self._work.alerts = True
             for scan in scans:
                 if scan.get("seq") is not None:
                     self._work.scans.add(scan["seq"])
@@ -283,13 +284,13 @@ class Publisher:
             return self._headcounts_state(db)
         if room == ORGANISERS:
             return ([("excursion", s) for s in all_excursion_states(db)]
-                    + [("alerts", alerts(db))] + rollcall.room_state(db, room))
+                    + [("alerts", alerts(db))] + self._rollcalls.room_state(db, room))
         excursion = _excursion_of(room)
         if excursion:
             state = excursion_state(db, excursion)
             return ([("excursion", excursion_view(identity, state))]
-                    + rollcall.room_state(db, room)) if state else []
-        return rollcall.room_state(db, room)
+                    + self._rollcalls.room_state(db, room)) if state else []
+        return self._rollcalls.room_state(db, room)
 
     def _headcounts_state(self, db: Database) -> list[tuple[str, Any]]:
         """The headcounts room's state, computed once for a crowd of newcomers.
@@ -437,7 +438,7 @@ class Publisher:
                 self._last_departures = board
                 self._emit("departures", board, HEADCOUNTS)
         if work.rollcalls and (organisers or heard(LIVE_ROLLCALL) or heard(LIVE_EXCURSION)):
-            self._rollcalls.push(work.rollcalls, work.settle)
+            self._rollcalls.push(db, work.rollcalls, work.settle)
         if organisers and work.scans:
             # One event for the whole window, not one per scan: at a thousand scans a second
             # an emit each (and with several processes, a Redis message each) cost the

@@ -187,13 +187,17 @@ def _found(db: Database, rollcall_id: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- what callers read
 
 def view(db: Database, rollcall_id: str, language: str = "en", names: bool = True,
-         phones: bool = False) -> dict[str, Any]:
+         phones: bool = False, tally: rules.Tally | None = None,
+         only: set[int] | None = None) -> dict[str, Any]:
     """Return a roll call as JSON: counts, per assembly point, per last-seen room and (with
-    `names`) its people, missing first; `phones` adds phone numbers (organisers only)."""
+    `names`) its people, missing first, or `only` those; `phones` adds phone numbers
+    (organisers only). A `tally` already read (checkin.live.rollcall keeps one) saves
+    reading the roll call's accounts again."""
     row = _found(db, rollcall_id)
     where = checkpoint_names(db, language)
     points = assembly_points(db)
-    tallies = rules.tallies(db, rollcall_id)
+    tally = tally or rules.Tally.load(db, rollcall_id)
+    tallies = tally.numbers()
     out = {k: row[k] for k in ("id", "scope", "point", "started_at", "started_by", "ended_at",
                                "ended_by")}
     out["point_name"] = where.get(PREFIX + row["point"]) if row["point"] else None
@@ -213,15 +217,15 @@ def view(db: Database, rollcall_id: str, language: str = "en", names: bool = Tru
         out["by_point"].append({"point": None, "name": None, "accounted": by_point[None]})
     out["by_room"] = sorted(rooms, key=lambda r: (-r["missing"], r["name"] or ""))
     if names:
-        out["people"] = _people(db, rollcall_id, where, points, phones)
+        out["people"] = _people(db, rollcall_id, where, points, phones, tally, only)
     return out
 
 
 def _people(db: Database, rollcall_id: str, where: dict[str, str], points: dict[str, str],
-            phones: bool) -> list[dict[str, Any]]:
+            phones: bool, tally: rules.Tally, only: set[int] | None) -> list[dict[str, Any]]:
     """Return a roll call's people with names of places, missing first (the marshals'
     question), each part by name."""
-    people = rules.people(db, rollcall_id)
+    people = rules.people(db, rollcall_id, tally, only)
     for p in people:
         cp = p["last_seen"]["checkpoint"]
         p["last_seen"]["name"] = where.get(cp, cp) if cp else None
@@ -240,11 +244,12 @@ def _reads(db: Database, actor: Actor | None, rollcall: dict[str, Any]) -> tuple
     return reach != COUNTS, actor is None or is_organiser(actor)
 
 
-def view_for(db: Database, actor: Actor | None, rollcall_id: str,
-             language: str = "en") -> dict[str, Any]:
-    """Return a roll call as `actor` may read it (None: the command line, everything)."""
+def view_for(db: Database, actor: Actor | None, rollcall_id: str, language: str = "en",
+             only: set[int] | None = None) -> dict[str, Any]:
+    """Return a roll call as `actor` may read it (None: the command line, everything), its
+    people or `only` those."""
     names, phones = _reads(db, actor, _found(db, rollcall_id))
-    return view(db, rollcall_id, language, names=names, phones=phones)
+    return view(db, rollcall_id, language, names=names, phones=phones, only=only)
 
 
 def view_as(db: Database, actor: Actor, full: dict[str, Any]) -> dict[str, Any]:
@@ -343,8 +348,9 @@ def record(db: Database) -> list[dict[str, Any]]:
     were still missing, and how many each marshal (or guide, organiser) accounted for."""
     out = []
     for row in rules.all_rollcalls(db):
-        people = rules.people(db, row["id"])
-        done = rules.tallies(db, row["id"])["everyone_accounted_at"]
+        tally = rules.Tally.load(db, row["id"])
+        people = rules.people(db, row["id"], tally)
+        done = tally.numbers()["everyone_accounted_at"]
         by = Counter(p["account"]["by"] for p in people if p["account"] is not None)
         out.append({
             **{k: row[k] for k in ("id", "scope", "point", "started_at", "started_by",

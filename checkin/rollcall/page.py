@@ -1,7 +1,8 @@
 """The organisers' roll-call page: start, follow and end the venue's roll call; earlier ones.
 
 The page shows one roll call, rendered by the server; its JavaScript re-fetches that part
-whenever /live pushes a `rollcall` (checkin.live.rollcall). Starting and ending are plain
+when /live pushes a `rollcall` in full (checkin.live.rollcall), and after a push of changes
+only the numbers and the changed people's rows (`only`). Starting and ending are plain
 forms with a confirmation step, so they work without JavaScript too.
 """
 
@@ -35,6 +36,8 @@ from checkin.scans.rollcall import STARTED, RollcallError, current, get_rollcall
 from checkin.scans.signals import rollcall_changed
 
 NO_STORE = {"Cache-Control": "no-store, private"}
+#: The most people one part may be asked for (a push's changes within a few tenths of a second).
+MAX_ONLY = 2000
 
 
 def page_strings() -> dict[str, str]:
@@ -65,13 +68,24 @@ def _local_day(value: str | None, zone: Any) -> Any:
     return moment.date() if moment is not None else None
 
 
-def _context(db: Any, shown: str | None) -> dict[str, Any]:
-    """What the page and its part show: one roll call (asked for, else the venue's current)."""
+def _only(value: str | None) -> set[int] | None:
+    """Read the part's `only` (people's ids, comma-separated), or refuse it with a 400."""
+    if value is None:
+        return None
+    ids = value.split(",")
+    if len(ids) > MAX_ONLY or not all(i.isascii() and i.isdigit() and len(i) < 18 for i in ids):
+        abort(400)
+    return {int(i) for i in ids}
+
+
+def _context(db: Any, shown: str | None, only: set[int] | None = None) -> dict[str, Any]:
+    """What the page and its part show: one roll call (asked for, else the venue's current),
+    its people or `only` those."""
     if shown is not None and get_rollcall(db, shown) is None:
         abort(404)
     found = shown or (current(db) or {}).get("id")
     language = current_language()
-    r = rollcall.view_for(db, _organiser(), found, language) if found else None
+    r = rollcall.view_for(db, _organiser(), found, language, only) if found else None
     zone = event_zone_of(event_info(db))
     names = checkpoint_names(db, language)
     return {"r": r, "shown": shown, "hows": hows(),
@@ -100,9 +114,11 @@ def page() -> Response:
 
 
 def part() -> Response:
-    """The shown roll call as an HTML fragment, for the page to swap in after a push."""
+    """The shown roll call as an HTML fragment, for the page to swap in after a push; with
+    `only`, its numbers and only those people's rows (what a push of changes named)."""
     html = render_template("rollcall/_current.html",
-                           **_context(get_db(), request.args.get("id") or None))
+                           **_context(get_db(), request.args.get("id") or None,
+                                      _only(request.args.get("only"))))
     return Response(html, headers=NO_STORE)
 
 

@@ -332,8 +332,11 @@ def record_scans(db: Database, actor: Actor, items: Any,
                 "VALUES (:id, :code, :participant_id, :checkpoint, :direction, :at, "
                 ":received_at, :sort_at, :device_id, :source, 'accepted', NULL, NULL)", row)
             row["seq"] = cursor.lastrowid
-            if status != "rejected":
+            # The effective log leaves assembly scans out, so they change no projection: not
+            # reading the person's whole log again for each spares the door while marshals scan.
+            if status != "rejected" and cp["kind"] != "assembly":
                 refresh_person(db, person["id"], row)
+            if status != "rejected":
                 if item["direction"] == "in" and cp["capacity"] is not None:
                     now_inside = inside(db, cp)
                     if now_inside > cp["capacity"]:

@@ -234,29 +234,97 @@ def account_scan(db: Database, scan: dict[str, Any], by: str) -> tuple[str | Non
     return rollcall["id"], "not_expected" if result["status"] == "not_expected" else None
 
 
-def first_accounts(db: Database, rollcall_id: str) -> dict[int, dict[str, Any]]:
-    """Return each person's counting account in a roll call: their first, by when it
-    happened (then by arrival); later ones are kept but count for nothing."""
-    first: dict[int, dict[str, Any]] = {}
-    for account in rows(db, "SELECT participant_id, how, point, reason, by, at "
-                            "FROM rollcall_accounts WHERE rollcall_id = ? ORDER BY at, seq",
-                        [rollcall_id]):
-        first.setdefault(account.pop("participant_id"), account)
-    return first
+class Tally:
+    """A roll call's counting accounts and numbers, kept by folding its accounts in.
+
+    Each expected person's counting account is their first, by when it happened (then by
+    arrival, `seq`); later ones are kept in the log but count for nothing. Loading reads the
+    whole roll call once; folding in the accounts stored since (`accounts_since`) costs only
+    what changed, so /live's pushes need not read thousands of people again.
+    """
+
+    def __init__(self, rooms: dict[int, str | None]):
+        self.rooms = rooms  # expected person -> last-seen checkpoint (frozen at the start)
+        self.first: dict[int, dict[str, Any]] = {}
+        self.seq = 0  # the last account folded in
+        self.by_room: dict[str | None, dict[str, int]] = {}
+        for room in rooms.values():
+            self.by_room.setdefault(room, {"expected": 0, "accounted": 0})["expected"] += 1
+        self.by_point: dict[str | None, int] = {}
+
+    @classmethod
+    def load(cls, db: Database, rollcall_id: str) -> Tally:
+        """Return the tally of a roll call as stored now."""
+        tally = cls({r["participant_id"]: r["last_checkpoint"]
+                     for r in _expected(db, rollcall_id)})
+        tally.fold(accounts_since(db, rollcall_id, 0))
+        return tally
+
+    def fold(self, accounts: list[dict[str, Any]]) -> set[int]:
+        """Fold in accounts (rows of `accounts_since`); return whose counting account changed."""
+        changed = set()
+        for account in accounts:
+            self.seq = max(self.seq, account["seq"])
+            pid = account["participant_id"]
+            if pid not in self.rooms:
+                continue  # not expected: it counts for nobody
+            before = self.first.get(pid)
+            if before is not None and (before["at"], before["seq"]) <= \
+                    (account["at"], account["seq"]):
+                continue
+            self.first[pid] = {k: account[k] for k in ACCOUNT_COLUMNS}
+            if before is None:
+                self.by_room[self.rooms[pid]]["accounted"] += 1
+            else:
+                self.by_point[before["point"]] -= 1
+            self.by_point[account["point"]] = self.by_point.get(account["point"], 0) + 1
+            changed.add(pid)
+        return changed
+
+    def accounts(self, only: set[int] | None = None) -> dict[int, dict[str, Any]]:
+        """Return each accounted person's (or `only` those's) counting account (how, point,
+        reason, by, at)."""
+        found = self.first if only is None else \
+            {pid: self.first[pid] for pid in only if pid in self.first}
+        return {pid: {k: v for k, v in a.items() if k != "seq"} for pid, a in found.items()}
+
+    def numbers(self) -> dict[str, Any]:
+        """Return the numbers without names: per last-seen checkpoint (expected, accounted),
+        per assembly point (accounted), and when everyone was accounted for (None while
+        anyone is missing, or nobody was expected)."""
+        done = max(a["at"] for a in self.first.values()) \
+            if self.rooms and len(self.first) == len(self.rooms) else None
+        return {"by_room": {room: dict(n) for room, n in self.by_room.items()},
+                "by_point": {point: n for point, n in self.by_point.items() if n},
+                "everyone_accounted_at": done}
 
 
-def _expected(db: Database, rollcall_id: str, columns: str = "", joins: str = ""
-              ) -> list[dict[str, Any]]:
-    """Return a roll call's expected rows `e` (with `columns` of `joins`)."""
+ACCOUNT_COLUMNS = ("seq", "how", "point", "reason", "by", "at")
+
+
+def accounts_since(db: Database, rollcall_id: str, after: int) -> list[dict[str, Any]]:
+    """Return a roll call's accounts stored after the account `after` (its seq), in order."""
+    return rows(db, "SELECT seq, participant_id, how, point, reason, by, at "
+                    # `+`: along the log's order (its key), not the index of people.
+                    "FROM rollcall_accounts WHERE seq > ? AND +rollcall_id = ? ORDER BY seq",
+                [after, rollcall_id])
+
+
+def _expected(db: Database, rollcall_id: str, columns: str = "", joins: str = "",
+              only: list[int] | None = None) -> list[dict[str, Any]]:
+    """Return a roll call's expected rows `e` (with `columns` of `joins`), or only `only`'s."""
+    where = "" if only is None else \
+        " AND e.participant_id IN (SELECT value FROM json_each(?))"
     return rows(db, f"SELECT e.participant_id, e.last_checkpoint, e.last_seen_at {columns} "  # noqa: S608
-                    f"FROM rollcall_expected e {joins} WHERE e.rollcall_id = ?",
-                [rollcall_id])
+                    f"FROM rollcall_expected e {joins} WHERE e.rollcall_id = ?{where}",
+                [rollcall_id] + ([] if only is None else [json.dumps(sorted(only))]))
 
 
-def people(db: Database, rollcall_id: str) -> list[dict[str, Any]]:
-    """Return everyone a roll call expects, with their last sighting and their counting
-    account (None: missing), sorted by name."""
-    first = first_accounts(db, rollcall_id)
+def people(db: Database, rollcall_id: str, tally: Tally | None = None,
+           only: set[int] | None = None) -> list[dict[str, Any]]:
+    """Return everyone a roll call expects (or `only` those), with their last sighting and
+    their counting account (None: missing), sorted by name; `tally` saves reading it again."""
+    first = (tally or Tally.load(db, rollcall_id)).accounts(only)
     out = [{"id": r["participant_id"], "title": r["title"], "first_name": r["first_name"],
             "last_name": r["last_name"], "organisation": r["organisation"],
             "phone": r["phone"],
@@ -264,33 +332,10 @@ def people(db: Database, rollcall_id: str) -> list[dict[str, Any]]:
             "account": first.get(r["participant_id"])}
            for r in _expected(db, rollcall_id, ", p.title, p.first_name, p.last_name, "
                               "p.organisation, p.phone",
-                              "JOIN participants p ON p.id = e.participant_id")]
+                              "JOIN participants p ON p.id = e.participant_id",
+                              None if only is None else sorted(only))]
     out.sort(key=lambda p: (p["last_name"].casefold(), p["first_name"].casefold(), p["id"]))
     return out
-
-
-def tallies(db: Database, rollcall_id: str) -> dict[str, Any]:
-    """Return a roll call's numbers without names: per last-seen checkpoint (expected,
-    accounted), per assembly point (accounted), and when everyone was accounted for
-    (None while anyone is missing, or nobody was expected)."""
-    first = first_accounts(db, rollcall_id)
-    by_room: dict[str | None, dict[str, int]] = {}
-    by_point: dict[str | None, int] = {}
-    last: str | None = None
-    missing = 0
-    expected = _expected(db, rollcall_id)
-    for e in expected:
-        room = by_room.setdefault(e["last_checkpoint"], {"expected": 0, "accounted": 0})
-        room["expected"] += 1
-        account = first.get(e["participant_id"])
-        if account is None:
-            missing += 1
-            continue
-        room["accounted"] += 1
-        by_point[account["point"]] = by_point.get(account["point"], 0) + 1
-        last = max(last or account["at"], account["at"])
-    done = last if expected and not missing else None
-    return {"by_room": by_room, "by_point": by_point, "everyone_accounted_at": done}
 
 
 def clear_rollcalls(db: Database) -> None:

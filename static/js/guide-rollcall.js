@@ -174,7 +174,7 @@
   function follow(socket) {
     socket.on("rollcall", async (r) => {
       if (!mine(r)) return;
-      await RC.applyServer(r);
+      await RC.applyPush(r, url());
       await draw();
     });
     socket.on("connect", () => { ui.live = true; });

@@ -356,7 +356,8 @@
 
   // ------------------------------------------------------------------ roll call
   /** A venue roll call's numbers (a display is sent no names): shown instead of the day's
-      figures while it runs, the state in words and icon as well as colour. */
+      figures while it runs, the state in words and icon as well as colour. A whole push and
+      a push of changes both carry all the numbers (docs/live.md): no seq to follow here. */
   const ROOMS_SHOWN = 6;
   function renderRollcall(r) {
     const section = el("rollcall");

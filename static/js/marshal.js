@@ -383,7 +383,7 @@
     socket.on("rollcall", async (rollcall) => {
       UI.fresh();
       if (rollcall && rollcall.scope && rollcall.scope !== "venue") return;
-      await RC.applyServer(rollcall);
+      await RC.applyPush(rollcall, URL_VENUE);
       await settle();
       await render();
     });

@@ -261,6 +261,47 @@
       return true;
     }
 
+    /** The stored roll call with a push's changes laid in: its numbers, the changed people. */
+    function merged(held, push) {
+      const byId = new Map(push.changed.map((p) => [p.id, p]));
+      const people = held.people.map((p) => byId.get(p.id) || p);
+      const known = new Set(held.people.map((p) => p.id));
+      for (const p of push.changed) if (!known.has(p.id)) people.push(p);
+      const {changed, full, ...head} = push;
+      return {...head, people};
+    }
+
+    /** Take one /live push of the roll call (docs/live.md): a full one as the server's roll
+        call; one of changes laid into the stored roll call when it follows on from it (its
+        seq is the stored one's + 1, or the stored one came from a read and has none). A gap,
+        a roll call not held, or numbers the list does not add up to: `url` is read again. */
+    async function takePush(push, url) {
+      const held = await current();
+      const same = held && push && held.id === push.id && typeof held.seq === "number";
+      if (!push || push.full || !Array.isArray(push.changed)) {
+        // A full roll call older than the one held (a newcomer's, read before the last
+        // push came; or the server started afresh): read it again rather than go back.
+        if (same && push.seq < held.seq) await fetchCurrent(url);
+        else await applyServer(push);
+        return;
+      }
+      const follows = held && !held.local && held.id === push.id && Array.isArray(held.people) &&
+        (typeof held.seq !== "number" || push.seq === held.seq + 1);
+      const next = follows ? merged(held, push) : null;
+      if (!next || next.people.filter((p) => p.account).length !== push.counts.accounted) {
+        await fetchCurrent(url);
+        return;
+      }
+      await applyServer(next);
+    }
+
+    let pushes = Promise.resolve();
+    /** Take /live pushes one at a time, in the order they came (see takePush). */
+    function applyPush(push, url) {
+      pushes = pushes.then(() => takePush(push, url)).catch((e) => console.error(e));
+      return pushes;
+    }
+
     /** Forget the roll call's names once it has ended and nothing waits: the snapshot, the
         roll call, what was shown of scans. True when it wiped. */
     async function wipeIfDone() {
@@ -311,7 +352,7 @@
     }
 
     return {
-      refreshSnapshot, snapshot, expire, current, applyServer, startLocal, account, noteScan,
+      refreshSnapshot, snapshot, expire, current, applyServer, applyPush, startLocal, account, noteScan,
       waiting, flush, fetchCurrent, wipeIfDone, wipe, view, onChange, droppedCount, droppedItems,
     };
   }
