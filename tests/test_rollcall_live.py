@@ -48,7 +48,8 @@ def site(tmp_path_factory) -> Any:
     # Ten people inside: the roll call expects them.
     for person in people[:10]:
         assert _scan(server.url, tokens["scanner"], "entrance", person["code"]).ok
-    yield {"url": server.url, "tokens": tokens, "people": people, "point": point}
+    yield {"url": server.url, "tokens": tokens, "people": people, "point": point,
+           "path": path}
     server.stop()
 
 
@@ -163,6 +164,37 @@ def test_a_newcomer_is_sent_the_current_roll_call_as_its_role_may_read_it(site):
             marshal.close()
     finally:
         session.post(url + f"/api/v1/rollcall/{started}/end", json={}, timeout=10)
+
+
+def test_a_roll_call_started_and_ended_on_the_command_line_reaches_the_phones(site):
+    """`checkin rollcall start` and `end` write from a process of their own, which no signal
+    of the server's reaches: the server notices within a second or two all the same."""
+    import json
+    import subprocess
+    import sys
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "checkin.cli", "--db", str(site["path"]),
+                               "rollcall", *args], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    marshal = _listen(site["url"], auth={"token": site["tokens"]["marshal"]})
+    try:
+        marshal.wait_for("hello")
+        sent = time.monotonic()
+        started = json.loads(cli("start", "--json"))["id"]
+        at, pushed = marshal.wait_for("rollcall", lambda d: d["id"] == started
+                                      and d["ended_at"] is None, after=sent)
+        assert at - sent < 3 * SECOND, at - sent
+        assert pushed["full"] and pushed["counts"]["expected"] == len(pushed["people"]) > 0
+        sent = time.monotonic()
+        cli("end")
+        at, ended = marshal.wait_for("rollcall", lambda d: d["id"] == started
+                                     and d["ended_at"], after=sent)
+        assert at - sent < 3 * SECOND, at - sent
+    finally:
+        marshal.close()
 
 
 def test_a_roll_call_on_one_server_reaches_clients_of_the_other(db_path, tmp_path,

@@ -246,10 +246,9 @@ class Publisher:
             self.server.disconnect(sid, namespace=NAMESPACE)
 
     def client_connected(self, sid: str, identity: dict[str, Any], token: str | None) -> None:
-        """Remember a connected client (for revocation checks and to know who listens).
-
-        `token` is a device's token, or an organiser's session id.
-        """
+        """Remember a connected client (for revocation checks and to know who listens);
+        `token` is a device's token, or an organiser's session id."""
+        self._rollcalls.watch()
         with self._cond:
             self._clients[sid] = identity
             if token:

@@ -15,6 +15,7 @@ gap, or a change to a roll call it does not hold, reads the roll call again (doc
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from checkin.core.assembly import PREFIX as ASSEMBLY
-from checkin.core.db import connect
+from checkin.core.db import connect, with_database
 from checkin.core.offload import run_blocking
 from checkin.core.permissions import ORGANISER
 from checkin.live.access import (
@@ -44,6 +45,8 @@ EVENT = "rollcall"
 #: the door's tablet more than the organisers' count gains (measured: scripts/bench --rollcall).
 EVERY = 0.1
 CROWD_EVERY = 0.5
+#: How often the server looks for a roll call started or ended by the command line (s).
+ELSEWHERE_EVERY = 1.0
 #: With a message queue every push is whole (see Pusher): a roll call's accounts then go out
 #: at most this often (s), its start and end at once.
 WHOLE_EVERY = 0.5
@@ -185,6 +188,7 @@ class Pusher:
                  renote: Callable[..., None], full_always: bool = False):
         self.database, self.emit, self.renote = database, emit, renote
         self.full_always = full_always
+        self.watching = False
         self.heard: dict[str, Heard] = {}
         self.last: dict[str, Any] = {}
         self.waiting: set[str] = set()
@@ -253,6 +257,32 @@ class Pusher:
             self.waiting.discard(rollcall_id)
         self.renote(None, rollcall_id=rollcall_id)
 
+    def watch(self) -> None:
+        """Notice within ELSEWHERE_EVERY seconds a venue roll call started or ended by another
+        process (`checkin rollcall start`, `end`): its change reaches no signal of this one."""
+        if not self.watching:
+            self.watching = True
+            self._look(sqlite3.connect(self.database, check_same_thread=False), None, None)
+
+    def _look(self, conn: sqlite3.Connection, version: int | None, known: Any) -> None:
+        try:
+            # data_version moves with every commit of another connection: most seconds of
+            # a quiet day cost this one pragma.
+            seen = conn.execute("PRAGMA data_version").fetchone()[0]
+            if seen != version:
+                found = current(Database(conn), VENUE)
+                state = (found["id"], found["ended_at"]) if found else None
+                if version is not None and state != known:
+                    for rollcall_id in {known and known[0], state and state[0]} - {None}:
+                        self.renote(None, rollcall_id=rollcall_id)
+                version, known = seen, state
+        except sqlite3.Error:
+            pass  # a moment the file was busy: look again next time
+        # A timer, as _due's: a greenlet under gevent (daemon: it never holds an exit).
+        timer = threading.Timer(ELSEWHERE_EVERY, self._look, [conn, version, known])
+        timer.daemon = True
+        timer.start()
+
     def room_state(self, db: Database, room: str) -> list[tuple[str, Any]]:
         """Return what a newcomer to `room` is sent: the current roll call it may read, in
         full, with the seq of the last push of it (the next one follows on)."""
@@ -266,5 +296,8 @@ class Pusher:
         # The count is taken before the read: the read then holds all that push had, and
         # the room's next push (changes since it) follows on.
         seq = heard.rooms[room].seq if heard and room in heard.rooms else 0
-        payload = view_for(db, _audiences(scope)[room], found["id"])
+        # The whole roll call (about 64 ms at 5,000 expected) is read in a thread on a
+        # connection of its own: twenty phones joining at the alarm must not hold the door.
+        payload = run_blocking(with_database, self.database, view_for,
+                               _audiences(scope)[room], found["id"])
         return [(EVENT, framed(payload, seq, True))]
