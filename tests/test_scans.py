@@ -238,6 +238,27 @@ def test_exactly_once_by_scan_id(db):
     assert db.execute("SELECT count(*) FROM scans").fetchone()[0] == 2
 
 
+def test_a_scan_sent_again_after_its_person_was_erased_is_the_same_scan(db):
+    """The erasure blanks the code in the log; the device's resend (same id, same content)
+    is still that scan: a duplicate, nothing stored, the code not written back."""
+    from checkin.security.erase import erase_participant
+
+    scan = Scanner(db)
+    person = people(db)[0]
+    first = scan(person["code"], "entrance", id="sent-before-erasure", minute=1)
+    assert first["status"] == "accepted"
+    assert erase_participant(db, person["id"])
+    stored = db.execute("SELECT count(*) FROM scans").fetchone()[0]
+    again = scan(person["code"], "entrance", id="sent-before-erasure", minute=1)
+    assert again["duplicate"] is True and again["status"] == "accepted", again
+    assert db.execute("SELECT count(*) FROM scans").fetchone()[0] == stored
+    assert db.execute("SELECT count(*) FROM scans WHERE code = ?",
+                      [person["code"]]).fetchone()[0] == 0
+    # Another checkpoint under that id is still another scan.
+    assert scan(person["code"], "room:raadzaal", id="sent-before-erasure",
+                minute=2)["reason"] == "id_conflict"
+
+
 def test_a_malformed_batch_stores_nothing(db):
     scan = Scanner(db)
     code = people(db)[0]["code"]

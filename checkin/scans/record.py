@@ -224,7 +224,10 @@ def _same_scan(old: dict[str, Any], item: dict[str, Any], device: str) -> bool:
             json.loads(old["detail"] or "{}").get("participant")
         what = old["source"] == "search" and asked == item["participant"]
     else:
-        what = old["source"] == "scan" and old["code"] == item["code"]
+        # An erasure blanks the codes in the log (checkin.scans.erase): the same device's
+        # scan under the same id is still the one it sends again. Refused as another scan,
+        # the device would send it anew, and the erased code would be stored again.
+        what = old["source"] == "scan" and old["code"] in (item["code"], "")
     return (what and old["checkpoint"] == item["checkpoint"]
             and old["direction"] == item["direction"] and old["device_id"] == device)
 
