@@ -258,9 +258,12 @@
     }
     accountDialog.close();
     ui.chosen = null;
+    // The search that found the person is cleared once they are accounted for, unless the
+    // marshal has typed (or a hand scanner has sent) something else meanwhile.
+    const typed = $("code-input").value;
     await RC.account(person.id, how, ui.point, how === "tap" ? "" : reason);
     say(fill(S.accounted_name, {name: Rollcall.fullName(person)}), "accepted");
-    clearSearch();
+    if ($("code-input").value === typed) clearSearch();
     await render();
     await status();
     refresh();
@@ -271,6 +274,7 @@
   $("account-cancel").addEventListener("click", () => { ui.chosen = null; accountDialog.close(); });
 
   async function scanCode(text) {
+    const typed = $("code-input").value;  // cleared at the end only if nothing came since
     const code = Store.normalise(text);
     if (!code) {
       say(S.invalid, "rejected");
@@ -311,7 +315,7 @@
       await RC.noteScan(answer.id, person.id, ui.point, body.at);
       say(fill(S.scan_accounted_offline, {name}), "accepted");
     }
-    clearSearch();
+    if ($("code-input").value === typed) clearSearch();
     await render();
     await status();
   }
