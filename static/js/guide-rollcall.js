@@ -14,13 +14,13 @@
   const config = JSON.parse(document.getElementById("config").textContent);
   const $ = (id) => document.getElementById(id);
   const lang = document.documentElement.lang || "en";
-  const fill = (t, v) => t.replace(/\{(\w+)\}/g, (m, k) => (v[k] === undefined ? m : String(v[k])));
+  const fill = Rollcall.fill;
   const clockFormat = UI.timeFormat(lang, {}, config.timezone);
   const clock = (iso) => (iso && !isNaN(new Date(iso)) ? clockFormat.format(new Date(iso)) : "");
   const POLL_MS = 5000;
   const RETRY_MS = 8000;
 
-  const ui = {excursion: null, status: null, roster: [], started: false, view: null, chosen: null,
+  const ui = {excursion: null, status: null, roster: [], started: false, view: null,
               last: 0, live: false};
 
   const url = () => "/api/v1/excursions/" + encodeURIComponent(ui.excursion) + "/rollcall";
@@ -91,39 +91,10 @@
   });
 
   // ------------------------------------------------------------------ accounting
-  const dialog = $("account-dialog");
-  function choose(person) {
-    if (person.account) {
-      say(fill(S.already_accounted, {name: Rollcall.fullName(person)}), "info");
-      return;
-    }
-    ui.chosen = person;
-    $("account-name").textContent = Rollcall.fullName(person);
-    $("account-reason").value = "";
-    $("account-reason-error").hidden = true;
-    dialog.showModal();
-  }
-
-  async function record(how) {
-    const person = ui.chosen;
-    if (!person) return;
-    const reason = $("account-reason").value.trim();
-    if (how !== "tap" && !reason) {
-      $("account-reason-error").hidden = false;
-      $("account-reason").focus();
-      return;
-    }
-    dialog.close();
-    ui.chosen = null;
-    await RC.account(person.id, how, null, how === "tap" ? "" : reason);
-    say(fill(S.accounted_name, {name: Rollcall.fullName(person)}), "accepted");
+  const choose = Rollcall.accountDialog(RC, S, () => null, () => null, async () => {
     await draw();
     refresh();
-  }
-  $("account-here").addEventListener("click", () => record("tap"));
-  $("account-elsewhere").addEventListener("click", () => record("elsewhere"));
-  $("account-left").addEventListener("click", () => record("left"));
-  $("account-cancel").addEventListener("click", () => { ui.chosen = null; dialog.close(); });
+  });
 
   /** A badge scanned while the bus roll call runs accounts for its holder; true when taken. */
   async function scan(code) {

@@ -23,10 +23,10 @@
   const POLL_LIVE_MS = 20000;   // ... and this often with it (a push may be lost)
   const SNAPSHOT_MS = 60000;    // who is present, while online
 
-  const ui = {point: null, fixed: false, points: [], live: false, filter: "", chosen: null,
+  const ui = {point: null, fixed: false, points: [], live: false, filter: "",
               codes: null, codesOf: null, view: null};
 
-  const fill = (t, v) => t.replace(/\{(\w+)\}/g, (m, k) => (v[k] === undefined ? m : String(v[k])));
+  const fill = Rollcall.fill;
   const clockFormat = UI.timeFormat(lang, {}, tz);
   const clock = (iso) => (iso && !isNaN(new Date(iso)) ? clockFormat.format(new Date(iso)) : "");
   const online = () => !Store.isOffline() && UI.isOnline();
@@ -233,45 +233,15 @@
   });
 
   // ------------------------------------------------------------------ accounting
-  const accountDialog = $("account-dialog");
-
-  function choose(person) {
-    if (person.account) {
-      say(fill(S.already_accounted, {name: Rollcall.fullName(person)}), "info");
-      return;
-    }
-    ui.chosen = person;
-    $("account-name").textContent = Rollcall.fullName(person);
-    $("account-reason").value = "";
-    $("account-reason-error").hidden = true;
-    accountDialog.showModal();
-  }
-
-  async function record(how) {
-    const person = ui.chosen;
-    if (!person) return;
-    const reason = $("account-reason").value.trim();
-    if ((how === "elsewhere" || how === "left") && !reason) {
-      $("account-reason-error").hidden = false;
-      $("account-reason").focus();
-      return;
-    }
-    accountDialog.close();
-    ui.chosen = null;
-    // The search that found the person is cleared once they are accounted for, unless the
-    // marshal has typed (or a hand scanner has sent) something else meanwhile.
-    const typed = $("code-input").value;
-    await RC.account(person.id, how, ui.point, how === "tap" ? "" : reason);
-    say(fill(S.accounted_name, {name: Rollcall.fullName(person)}), "accepted");
+  // The search that found the person is cleared once they are accounted for, unless the
+  // marshal has typed (or a hand scanner has sent) something else meanwhile.
+  const choose = Rollcall.accountDialog(RC, S, () => ui.point, () => $("code-input").value,
+                                        async (typed) => {
     if ($("code-input").value === typed) clearSearch();
     await render();
     await status();
     refresh();
-  }
-  $("account-here").addEventListener("click", () => record("tap"));
-  $("account-elsewhere").addEventListener("click", () => record("elsewhere"));
-  $("account-left").addEventListener("click", () => record("left"));
-  $("account-cancel").addEventListener("click", () => { ui.chosen = null; accountDialog.close(); });
+  });
 
   async function scanCode(text) {
     const typed = $("code-input").value;  // cleared at the end only if nothing came since

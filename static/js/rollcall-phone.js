@@ -18,6 +18,11 @@
     return [p.title, p.first_name, p.last_name].filter(Boolean).join(" ");
   }
 
+  /** A sentence with its {name}s filled in (unknown names stay as they are). */
+  function fill(t, v) {
+    return t.replace(/\{(\w+)\}/g, (m, k) => (v[k] === undefined ? m : String(v[k])));
+  }
+
   /** One page's roll call store in its own database (the marshal's page and the guide's
       each have one, so an organiser's browser can hold both). */
   function open(dbName) {
@@ -368,7 +373,6 @@
     const lang = options.lang;
     const clock = window.CheckinUI.timeFormat(lang, {}, options.timezone);
     const time = (iso) => (iso && !isNaN(new Date(iso)) ? clock.format(new Date(iso)) : "");
-    const fill = (t, v) => t.replace(/\{(\w+)\}/g, (m, k) => (v[k] === undefined ? m : String(v[k])));
     const needle = (options.filter || "").trim().toLocaleLowerCase(lang);
     const shown = rollcall.people.filter((p) => !needle ||
       (fullName(p) + " " + (p.organisation || "")).toLocaleLowerCase(lang).includes(needle));
@@ -478,5 +482,48 @@
       ...(icon ? [window.CheckinUI.icon(icon), " "] : []), text);
   }
 
-  window.CheckinRollcall = {open, draw, fullName, say};
+  /** The account dialog both phone pages have (#account-dialog): `choose(person)` opens it
+      for someone still missing; its buttons account them, "tap", or "elsewhere" and "left"
+      with a reason. `store` is the page's roll call store, `point()` where this phone is
+      (null on the bus); `before()` runs as the dialog closes, and `done(what before gave)`
+      once the account is kept. */
+  function accountDialog(store, S, point, before, done) {
+    const $ = (id) => document.getElementById(id);
+    const dialog = $("account-dialog");
+    let chosen = null;
+    function choose(person) {
+      if (person.account) {
+        say(fill(S.already_accounted, {name: fullName(person)}), "info");
+        return;
+      }
+      chosen = person;
+      $("account-name").textContent = fullName(person);
+      $("account-reason").value = "";
+      $("account-reason-error").hidden = true;
+      dialog.showModal();
+    }
+    async function record(how) {
+      const person = chosen;
+      if (!person) return;
+      const reason = $("account-reason").value.trim();
+      if (how !== "tap" && !reason) {
+        $("account-reason-error").hidden = false;
+        $("account-reason").focus();
+        return;
+      }
+      dialog.close();
+      chosen = null;
+      const noted = before();
+      await store.account(person.id, how, point(), how === "tap" ? "" : reason);
+      say(fill(S.accounted_name, {name: fullName(person)}), "accepted");
+      await done(noted);
+    }
+    $("account-here").addEventListener("click", () => record("tap"));
+    $("account-elsewhere").addEventListener("click", () => record("elsewhere"));
+    $("account-left").addEventListener("click", () => record("left"));
+    $("account-cancel").addEventListener("click", () => { chosen = null; dialog.close(); });
+    return choose;
+  }
+
+  window.CheckinRollcall = {open, draw, fullName, say, fill, accountDialog};
 })();
