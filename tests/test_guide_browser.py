@@ -255,7 +255,8 @@ def test_a_refused_departure_is_kept_and_saved_as_a_file(browser, live_server, d
     context.set_offline(False)
     page.wait_for_selector("#dropped:not([hidden])", timeout=20000)
     assert "1 refused by the server (kept on this phone)" in page.inner_text("#dropped")
-    assert page.locator("#waiting").is_hidden()
+    # The queue's count is redrawn a moment after the refused list: wait for it.
+    page.wait_for_selector("#waiting", state="hidden", timeout=5000)
     assert count(db_path, "SELECT count(*) FROM excursion_events WHERE action = 'depart'",
                  []) == 1
     with page.expect_download() as info:
